@@ -1,0 +1,161 @@
+//! The command line (SPEC §3). Each command is a function from parsed arguments to an exit code;
+//! `main` prints the error chain of any failure.
+
+use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
+use crate::control::{self, Request};
+use crate::status::{EntrySummary, StatusReport};
+use crate::store::Store;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "frameio-sync",
+    version,
+    about = "Mirrors Adobe Workfront projects into Frame.io"
+)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "FRAMEIO_SYNC_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: a full sync at start, then polls; SIGHUP resyncs, SIGTERM stops.
+    Run,
+    /// Run against a built-in sandbox Workfront and Frame.io (no credentials needed).
+    Demo,
+    /// Mirrors, outbox counts, parked work and the last sync.
+    Status {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect and act on outbox entries.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Every entry with its state and reason.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a parked or dead entry pending again, due now.
+    Retry { id: u64 },
+    /// Remove an entry for good.
+    Drop { id: u64 },
+}
+
+impl Command {
+    /// The log level when `RUST_LOG` is not set: the daemon logs its work; one-shot commands only
+    /// warnings, so their output stays readable.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Run => "info",
+            _ => "warn",
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run => run_daemon(load(&cli.config)?).await,
+        Command::Demo => crate::demo::run().await,
+        Command::Status { json } => {
+            let value = ask(&load(&cli.config)?, Request::Status).await?;
+            if json {
+                println!("{value}");
+            } else {
+                let report: StatusReport = serde_json::from_value(value)?;
+                print!("{}", report.render_text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox(command) => {
+            let settings = load(&cli.config)?;
+            let (request, json) = match command {
+                OutboxCommand::List { json } => (Request::OutboxList, json),
+                OutboxCommand::Retry { id } => (Request::OutboxRetry { id }, false),
+                OutboxCommand::Drop { id } => (Request::OutboxDrop { id }, false),
+            };
+            let is_list = request == Request::OutboxList;
+            let value = ask(&settings, request).await?;
+            if json {
+                println!("{value}");
+            } else if is_list {
+                let entries: Vec<EntrySummary> = serde_json::from_value(value)?;
+                if entries.is_empty() {
+                    println!("the outbox is empty");
+                }
+                for e in entries {
+                    println!(
+                        "#{} {} (attempts {}): {} — {}",
+                        e.id, e.state, e.attempts, e.effect, e.reason
+                    );
+                }
+            } else {
+                let e: EntrySummary = serde_json::from_value(value)?;
+                println!("#{} is now {}: {}", e.id, e.state, e.effect);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
+    Ok(config::load(path)?)
+}
+
+/// Asks the running daemon, or, when none answers, opens the store and answers directly.
+async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
+    let dir = &settings.state.dir;
+    if let Some(value) = control::request(dir, &request).await? {
+        return Ok(value);
+    }
+    let store = Store::open(dir)?;
+    tokio::task::spawn_blocking(move || control::execute(&store, &request, false)).await?
+}
+
+async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.state.dir)?;
+    let shutdown = CancellationToken::new();
+    let (resync_tx, resync_rx) = mpsc::channel(1);
+    spawn_signal_handlers(shutdown.clone(), resync_tx).context("cannot install signal handlers")?;
+    crate::daemon::run(settings, store, resync_rx, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (systemd's stop) and SIGINT stop the daemon; SIGHUP (systemd's reload) asks for a full
+/// resync. A resync asked for while one is queued is merged into it.
+fn spawn_signal_handlers(
+    shutdown: CancellationToken,
+    resync: mpsc::Sender<()>,
+) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => {
+                    let _ = resync.try_send(());
+                }
+            }
+        }
+        shutdown.cancel();
+    });
+    Ok(())
+}

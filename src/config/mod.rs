@@ -1,0 +1,458 @@
+//! The configuration file: TOML → validated [`Settings`], with every secret read from its `*_file`.
+//!
+//! Loading happens in two phases, as in ripgrep: the TOML is parsed into plain `Raw*` structs that
+//! reject unknown keys, then [`Settings`] is built from them, checking every value and reading every
+//! secret file. Nothing else starts until both phases succeed, and every error names the key (and
+//! the file for a secret), never a secret's value.
+
+mod duration;
+
+pub use duration::parse_duration;
+
+use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
+use crate::secret::Secret;
+use reqwest::Url;
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where `--config` points when it is not given and `$FRAMEIO_SYNC_CONFIG` is not set.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/frameio-sync/config.toml";
+
+/// A configuration the daemon can run with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file the settings came from, for messages.
+    pub source: PathBuf,
+    pub workfront: WorkfrontSettings,
+    pub frameio: FrameioSettings,
+    pub state: StateSettings,
+    /// The HTTP listener (webhooks, custom actions, health); `None` when `[http]` is absent.
+    pub http: Option<HttpSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkfrontSettings {
+    /// The tenant's host, e.g. `https://acme.my.workfront.com`.
+    pub base_url: Url,
+    /// Pinned, because an unversioned URL follows Workfront's newest version.
+    pub api_version: String,
+    pub api_key: Secret,
+    /// How often changed projects are polled.
+    pub poll_interval: Duration,
+    /// How far before the last seen `lastUpdateDate` an incremental poll starts again, so a change
+    /// written while the previous poll ran (or with a skewed clock) is not missed.
+    pub poll_overlap: Duration,
+    /// The custom field that marks a Frame.io user (F3).
+    pub frameio_user_field: String,
+    /// Requests in flight at once; Workfront limits concurrent requests per customer.
+    pub max_in_flight: usize,
+    /// Rows per search page; Workfront refuses more than 2000.
+    pub page_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct FrameioSettings {
+    /// `https://api.frame.io`; `/v4/` is appended.
+    pub base_url: Url,
+    /// F1's default account; `None` when projects are only routed through group connections.
+    pub default: Option<DefaultAccount>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DefaultAccount {
+    pub token: Secret,
+    pub account_id: FrameioAccountId,
+    pub workspace_id: FrameioWorkspaceId,
+}
+
+#[derive(Debug, Clone)]
+pub struct StateSettings {
+    /// Where sled and the control socket live.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub listen: SocketAddr,
+    pub workfront_webhook_token: Option<Secret>,
+    pub frameio_action_secret: Option<Secret>,
+}
+
+/// A configuration that cannot be used, with the key (and file) it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The configuration file.
+    pub path: PathBuf,
+    /// The key, dotted (`workfront.poll_interval`), or the section for a syntax error.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "config {}: {}: {}",
+            self.path.display(),
+            self.key,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    workfront: RawWorkfront,
+    #[serde(default)]
+    frameio: RawFrameio,
+    #[serde(default)]
+    state: RawState,
+    http: Option<RawHttp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkfront {
+    base_url: String,
+    #[serde(default = "default_api_version")]
+    api_version: String,
+    #[serde(default = "default_workfront_auth")]
+    auth: String,
+    api_key_file: Option<PathBuf>,
+    #[serde(default = "default_poll_interval")]
+    poll_interval: String,
+    #[serde(default = "default_poll_overlap")]
+    poll_overlap: String,
+    #[serde(default = "default_user_field")]
+    frameio_user_field: String,
+    #[serde(default = "default_max_in_flight")]
+    max_in_flight: usize,
+    #[serde(default = "default_page_size")]
+    page_size: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrameio {
+    #[serde(default = "default_frameio_url")]
+    base_url: String,
+    default: Option<RawFrameioAccount>,
+}
+
+impl Default for RawFrameio {
+    fn default() -> Self {
+        Self {
+            base_url: default_frameio_url(),
+            default: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrameioAccount {
+    #[serde(default = "default_frameio_auth")]
+    auth: String,
+    token_file: Option<PathBuf>,
+    account_id: String,
+    workspace_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    #[serde(default = "default_state_dir")]
+    dir: PathBuf,
+}
+
+impl Default for RawState {
+    fn default() -> Self {
+        Self {
+            dir: default_state_dir(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: String,
+    workfront_webhook_token_file: Option<PathBuf>,
+    frameio_action_secret_file: Option<PathBuf>,
+}
+
+fn default_api_version() -> String {
+    "v21.0".into()
+}
+fn default_workfront_auth() -> String {
+    "api_key".into()
+}
+fn default_frameio_auth() -> String {
+    "developer_token".into()
+}
+fn default_poll_interval() -> String {
+    "60s".into()
+}
+fn default_poll_overlap() -> String {
+    "5m".into()
+}
+fn default_user_field() -> String {
+    "DE:Add to projects in Frame.io".into()
+}
+fn default_max_in_flight() -> usize {
+    3
+}
+fn default_page_size() -> usize {
+    2000
+}
+fn default_frameio_url() -> String {
+    "https://api.frame.io".into()
+}
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/frameio-sync")
+}
+
+/// Reads and validates the configuration file at `path`.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+        path: path.to_owned(),
+        key: "(file)".into(),
+        message: format!("cannot read the configuration file: {err}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Validates configuration text; `path` names the file in errors and anchors relative secret paths.
+pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|err| toml_error(path, text, &err))?;
+    Validator {
+        path,
+        base: path.parent().unwrap_or(Path::new(".")),
+    }
+    .settings(raw)
+}
+
+/// Turns toml's multi-line error into one line that names the section, the line and the key.
+fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
+    let (section, line) = match err.span() {
+        Some(span) => {
+            let start = span.start.min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            // Up to the end of the error's line: for an unknown table, the span is its header.
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let before = &text[..end];
+            let section = before
+                .lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| l.starts_with('[') && l.ends_with(']'))
+                .unwrap_or("(top level)")
+                .to_owned();
+            (section, Some(line))
+        }
+        None => ("(file)".to_owned(), None),
+    };
+    let message = err.message().replace('\n', " ");
+    ConfigError {
+        path: path.to_owned(),
+        key: match line {
+            Some(line) => format!("{section} line {line}"),
+            None => section,
+        },
+        message,
+    }
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    base: &'a Path,
+}
+
+impl Validator<'_> {
+    fn err(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            path: self.path.to_owned(),
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn settings(&self, raw: RawConfig) -> Result<Settings, ConfigError> {
+        Ok(Settings {
+            source: self.path.to_owned(),
+            workfront: self.workfront(raw.workfront)?,
+            frameio: self.frameio(raw.frameio)?,
+            state: StateSettings {
+                dir: self.resolve(&raw.state.dir),
+            },
+            http: raw.http.map(|h| self.http(h)).transpose()?,
+        })
+    }
+
+    fn workfront(&self, raw: RawWorkfront) -> Result<WorkfrontSettings, ConfigError> {
+        let base_url = self.url("workfront.base_url", &raw.base_url)?;
+        let version_ok = raw
+            .api_version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(major, minor)| {
+                !major.is_empty()
+                    && !minor.is_empty()
+                    && major
+                        .bytes()
+                        .chain(minor.bytes())
+                        .all(|c| c.is_ascii_digit())
+            });
+        if !version_ok {
+            return Err(self.err(
+                "workfront.api_version",
+                format!(
+                    "{:?} is not an API version; write e.g. \"v21.0\"",
+                    raw.api_version
+                ),
+            ));
+        }
+        let api_key = match raw.auth.as_str() {
+            "api_key" => {
+                let file = raw.api_key_file.ok_or_else(|| {
+                    self.err(
+                        "workfront.api_key_file",
+                        "is required when auth = \"api_key\"",
+                    )
+                })?;
+                self.secret("workfront.api_key_file", &file)?
+            }
+            "adobe_server_to_server" => return Err(self.err(
+                "workfront.auth",
+                "\"adobe_server_to_server\" is not supported by this version yet; use \"api_key\"",
+            )),
+            other => {
+                return Err(self.err(
+                    "workfront.auth",
+                    format!("{other:?} is not one of \"api_key\", \"adobe_server_to_server\""),
+                ))
+            }
+        };
+        let poll_interval = self.duration("workfront.poll_interval", &raw.poll_interval)?;
+        if poll_interval < Duration::from_secs(1) {
+            return Err(self.err("workfront.poll_interval", "must be at least \"1s\""));
+        }
+        if !(1..=16).contains(&raw.max_in_flight) {
+            return Err(self.err("workfront.max_in_flight", "must be between 1 and 16"));
+        }
+        if !(1..=2000).contains(&raw.page_size) {
+            return Err(self.err(
+                "workfront.page_size",
+                "must be between 1 and 2000 (Workfront's $$LIMIT maximum)",
+            ));
+        }
+        if raw.frameio_user_field.trim().is_empty() {
+            return Err(self.err("workfront.frameio_user_field", "must not be empty"));
+        }
+        Ok(WorkfrontSettings {
+            base_url,
+            api_version: raw.api_version,
+            api_key,
+            poll_interval,
+            poll_overlap: self.duration("workfront.poll_overlap", &raw.poll_overlap)?,
+            frameio_user_field: raw.frameio_user_field,
+            max_in_flight: raw.max_in_flight,
+            page_size: raw.page_size,
+        })
+    }
+
+    fn frameio(&self, raw: RawFrameio) -> Result<FrameioSettings, ConfigError> {
+        let base_url = self.url("frameio.base_url", &raw.base_url)?;
+        let default = match raw.default {
+            None => None,
+            Some(account) => {
+                let token = match account.auth.as_str() {
+                    "developer_token" => {
+                        let file = account.token_file.ok_or_else(|| {
+                            self.err("frameio.default.token_file", "is required when auth = \"developer_token\"")
+                        })?;
+                        self.secret("frameio.default.token_file", &file)?
+                    }
+                    "adobe_server_to_server" => {
+                        return Err(self.err(
+                            "frameio.default.auth",
+                            "\"adobe_server_to_server\" is not supported by this version yet; use \"developer_token\"",
+                        ))
+                    }
+                    other => {
+                        return Err(self.err(
+                            "frameio.default.auth",
+                            format!("{other:?} is not one of \"developer_token\", \"adobe_server_to_server\""),
+                        ))
+                    }
+                };
+                Some(DefaultAccount {
+                    token,
+                    account_id: FrameioAccountId::new(account.account_id)
+                        .map_err(|e| self.err("frameio.default.account_id", e.to_string()))?,
+                    workspace_id: FrameioWorkspaceId::new(account.workspace_id)
+                        .map_err(|e| self.err("frameio.default.workspace_id", e.to_string()))?,
+                })
+            }
+        };
+        Ok(FrameioSettings { base_url, default })
+    }
+
+    fn http(&self, raw: RawHttp) -> Result<HttpSettings, ConfigError> {
+        Ok(HttpSettings {
+            listen: raw.listen.parse().map_err(|_| {
+                self.err(
+                    "http.listen",
+                    format!(
+                        "{:?} is not an address; write e.g. \"127.0.0.1:8787\"",
+                        raw.listen
+                    ),
+                )
+            })?,
+            workfront_webhook_token: raw
+                .workfront_webhook_token_file
+                .map(|f| self.secret("http.workfront_webhook_token_file", &f))
+                .transpose()?,
+            frameio_action_secret: raw
+                .frameio_action_secret_file
+                .map(|f| self.secret("http.frameio_action_secret_file", &f))
+                .transpose()?,
+        })
+    }
+
+    fn url(&self, key: &str, value: &str) -> Result<Url, ConfigError> {
+        let url =
+            Url::parse(value).map_err(|e| self.err(key, format!("{value:?} is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(self.err(key, format!("{value:?} must be an http(s) URL with a host")));
+        }
+        Ok(url)
+    }
+
+    fn duration(&self, key: &str, value: &str) -> Result<Duration, ConfigError> {
+        parse_duration(value).map_err(|m| self.err(key, m))
+    }
+
+    /// Relative paths are read from the configuration file's folder.
+    fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.base.join(path)
+        }
+    }
+
+    fn secret(&self, key: &str, file: &Path) -> Result<Secret, ConfigError> {
+        let path = self.resolve(file);
+        Secret::read_file(&path).map_err(|e| self.err(key, format!("{}: {e}", path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests;

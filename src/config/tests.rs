@@ -1,0 +1,163 @@
+use super::*;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("wf-key"), "wf-secret-value\n").unwrap();
+        std::fs::write(dir.path().join("fio-token"), "fio-u-secret-value\n").unwrap();
+        Self { dir }
+    }
+
+    fn parse(&self, text: &str) -> Result<Settings, ConfigError> {
+        parse(&self.dir.path().join("config.toml"), text)
+    }
+}
+
+const GOOD: &str = r#"
+[workfront]
+base_url = "https://acme.my.workfront.com"
+api_key_file = "wf-key"
+poll_interval = "30s"
+
+[frameio.default]
+token_file = "fio-token"
+account_id = "acc-1"
+workspace_id = "ws-1"
+
+[state]
+dir = "state"
+"#;
+
+#[test]
+fn a_complete_file_is_read_with_defaults_filled_in() {
+    let fx = Fixture::new();
+    let s = fx.parse(GOOD).unwrap();
+    assert_eq!(s.workfront.api_version, "v21.0");
+    assert_eq!(s.workfront.poll_interval, Duration::from_secs(30));
+    assert_eq!(
+        s.workfront.frameio_user_field,
+        "DE:Add to projects in Frame.io"
+    );
+    assert_eq!(s.workfront.api_key.expose(), "wf-secret-value");
+    let default = s.frameio.default.unwrap();
+    assert_eq!(default.token.expose(), "fio-u-secret-value");
+    assert_eq!(default.account_id.as_str(), "acc-1");
+    assert_eq!(s.frameio.base_url.as_str(), "https://api.frame.io/");
+    assert_eq!(s.state.dir, fx.dir.path().join("state"));
+    assert!(s.http.is_none());
+}
+
+#[test]
+fn debug_output_holds_no_secret() {
+    let fx = Fixture::new();
+    let s = fx.parse(GOOD).unwrap();
+    let debug = format!("{s:?}");
+    assert!(!debug.contains("secret-value"), "{debug}");
+}
+
+#[track_caller]
+fn check_error(text: &str, key: &str, message_part: &str) {
+    let fx = Fixture::new();
+    let err = fx.parse(text).unwrap_err();
+    assert_eq!(err.key, key, "{err}");
+    assert!(err.message.contains(message_part), "{err}");
+    let line = err.to_string();
+    assert!(!line.contains('\n'), "one line: {line}");
+    assert!(!line.contains("secret-value"), "{line}");
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_section() {
+    check_error(
+        &GOOD.replace("poll_interval", "pol_interval"),
+        "[workfront] line 5",
+        "unknown field `pol_interval`",
+    );
+    check_error(
+        &format!("{GOOD}\n[extra]\nx = 1\n"),
+        "[extra] line 15",
+        "unknown field `extra`",
+    );
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    check_error(
+        &GOOD.replace("\"30s\"", "\"30\""),
+        "workfront.poll_interval",
+        "not a duration",
+    );
+    check_error(
+        &GOOD.replace("https://acme", "acme"),
+        "workfront.base_url",
+        "not a URL",
+    );
+    check_error(
+        &GOOD
+            .replace("[state]", "[workfront.x]\n[state]")
+            .replace("poll_interval = \"30s\"", ""),
+        "[workfront.x] line 12",
+        "unknown field `x`",
+    );
+    check_error(
+        &GOOD.replace("\"acc-1\"", "\"a/b\""),
+        "frameio.default.account_id",
+        "Frame.io account id",
+    );
+    check_error(
+        &GOOD.replace("[workfront]", "[workfront]\napi_version = \"21\""),
+        "workfront.api_version",
+        "v21.0",
+    );
+    check_error(
+        &GOOD.replace("[workfront]", "[workfront]\npage_size = 5000"),
+        "workfront.page_size",
+        "2000",
+    );
+}
+
+#[test]
+fn missing_secret_files_name_key_and_path() {
+    check_error(
+        &GOOD.replace("\"wf-key\"", "\"nope\""),
+        "workfront.api_key_file",
+        "nope: cannot read",
+    );
+    check_error(
+        &GOOD.replace("token_file = \"fio-token\"", ""),
+        "frameio.default.token_file",
+        "is required",
+    );
+}
+
+#[test]
+fn server_to_server_is_refused_clearly_for_now() {
+    check_error(
+        &GOOD.replace(
+            "[workfront]",
+            "[workfront]\nauth = \"adobe_server_to_server\"",
+        ),
+        "workfront.auth",
+        "not supported",
+    );
+}
+
+#[test]
+fn http_section_is_validated() {
+    let fx = Fixture::new();
+    let s = fx
+        .parse(&format!(
+            "{GOOD}\n[http]\nlisten = \"127.0.0.1:0\"\nworkfront_webhook_token_file = \"wf-key\"\n"
+        ))
+        .unwrap();
+    assert!(s.http.unwrap().workfront_webhook_token.is_some());
+    check_error(
+        &format!("{GOOD}\n[http]\nlisten = \"localhost\"\n"),
+        "http.listen",
+        "not an address",
+    );
+}

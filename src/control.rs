@@ -1,0 +1,193 @@
+//! The control socket: how the CLI talks to a running daemon.
+//!
+//! sled admits one process per state dir, so while the daemon runs, `status` and `outbox …` cannot
+//! open the store themselves. The daemon listens on `<state dir>/control.sock` (mode 0600, so only
+//! the service user and root can use it); a request is one JSON line, the answer one JSON line.
+//! When no daemon answers, the CLI opens the store and runs the same [`execute`].
+
+use crate::engine::Engine;
+use crate::ids::OutboxId;
+use crate::status::{self, EntrySummary};
+use crate::store::Store;
+use crate::timestamp::Timestamp;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+pub const SOCKET_NAME: &str = "control.sock";
+
+/// Longest request line accepted; requests are tiny.
+const MAX_REQUEST: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Request {
+    Status,
+    OutboxList,
+    OutboxRetry { id: u64 },
+    OutboxDrop { id: u64 },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Response {
+    Ok(serde_json::Value),
+    Error(String),
+}
+
+/// Runs `request` against `store`. `daemon_running` only labels the status report.
+pub fn execute(
+    store: &Store,
+    request: &Request,
+    daemon_running: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let value = match request {
+        Request::Status => serde_json::to_value(status::gather(store, daemon_running)?)?,
+        Request::OutboxList => {
+            let entries: Vec<EntrySummary> = store
+                .outbox_entries()?
+                .iter()
+                .map(EntrySummary::of)
+                .collect();
+            serde_json::to_value(entries)?
+        }
+        Request::OutboxRetry { id } => {
+            let entry = store
+                .retry_entry(OutboxId(*id), Timestamp::now())
+                .with_context(|| format!("cannot retry outbox entry {id}"))?;
+            store.flush_blocking()?;
+            serde_json::to_value(EntrySummary::of(&entry))?
+        }
+        Request::OutboxDrop { id } => {
+            let entry = store
+                .drop_entry(OutboxId(*id))
+                .with_context(|| format!("cannot drop outbox entry {id}"))?;
+            store.flush_blocking()?;
+            tracing::warn!(outbox_id = id, effect = %entry.effect.describe(), "outbox entry dropped by an admin");
+            serde_json::to_value(EntrySummary::of(&entry))?
+        }
+    };
+    Ok(value)
+}
+
+pub fn socket_path(state_dir: &Path) -> PathBuf {
+    state_dir.join(SOCKET_NAME)
+}
+
+/// Asks a running daemon. `Ok(None)` means no daemon listens on this state dir.
+pub async fn request(
+    state_dir: &Path,
+    request: &Request,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let path = socket_path(state_dir);
+    let stream = match UnixStream::connect(&path).await {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot reach the daemon at {}", path.display()))
+        }
+    };
+    let (read, mut write) = stream.into_split();
+    let mut line = serde_json::to_vec(request)?;
+    line.push(b'\n');
+    write.write_all(&line).await?;
+    write.shutdown().await?;
+    let mut answer = String::new();
+    BufReader::new(read).read_line(&mut answer).await?;
+    match serde_json::from_str(&answer).context("unreadable answer from the daemon")? {
+        Response::Ok(value) => Ok(Some(value)),
+        Response::Error(message) => Err(anyhow::anyhow!(message)),
+    }
+}
+
+pub struct Server {
+    listener: UnixListener,
+    path: PathBuf,
+    store: Store,
+    engine: Arc<Engine>,
+}
+
+impl Server {
+    /// Binds the socket, replacing one left behind by a daemon that was killed.
+    pub fn bind(state_dir: &Path, store: Store, engine: Arc<Engine>) -> anyhow::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = socket_path(state_dir);
+        if path.exists() {
+            // We hold the store's lock, so no live daemon can be behind this file.
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+        }
+        let listener = UnixListener::bind(&path)
+            .with_context(|| format!("cannot listen on {}", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Self {
+            listener,
+            path,
+            store,
+            engine,
+        })
+    }
+
+    pub async fn serve(self, shutdown: CancellationToken) {
+        loop {
+            let stream = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "control socket accept failed");
+                        continue;
+                    }
+                },
+            };
+            let store = self.store.clone();
+            let engine = self.engine.clone();
+            tokio::spawn(async move {
+                if let Err(err) = answer(stream, store, engine).await {
+                    tracing::warn!(error = %err, "control request failed");
+                }
+            });
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    BufReader::new(read.take(MAX_REQUEST))
+        .read_line(&mut line)
+        .await?;
+    let response = match serde_json::from_str::<Request>(&line) {
+        Err(err) => Response::Error(format!("malformed control request: {err}")),
+        Ok(request) => {
+            let wakes_worker = matches!(request, Request::OutboxRetry { .. });
+            let outcome =
+                tokio::task::spawn_blocking(move || execute(&store, &request, true)).await?;
+            if wakes_worker {
+                engine.work_ready.notify_one();
+            }
+            match outcome {
+                Ok(value) => Response::Ok(value),
+                Err(err) => Response::Error(format!("{err:#}")),
+            }
+        }
+    };
+    let mut out = serde_json::to_vec(&response)?;
+    out.push(b'\n');
+    write.write_all(&out).await?;
+    Ok(())
+}
+
+use tokio::io::AsyncReadExt as _;

@@ -1,0 +1,137 @@
+//! The desired-state diff for mirrors (F1): given what Workfront says and what we have recorded,
+//! which effects are needed. Plain functions over values; the engine does the I/O around them.
+
+use super::model::{Effect, WorkfrontProject};
+use super::routing::Routing;
+use crate::ids::WorkfrontProjectId;
+use crate::timestamp::Timestamp;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// How much of Workfront a sync saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every project: absences mean something (a deleted project).
+    Full,
+    /// Projects changed since the cursor: absences mean nothing.
+    Incremental,
+}
+
+/// What the outbox already holds for a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Pending,
+    /// Parked with a reason; `unroutable` when the reason is "no Frame.io account", which a later
+    /// sync may resolve by itself.
+    Parked {
+        unroutable: bool,
+    },
+    Dead,
+}
+
+/// What we have recorded, as the plan needs it.
+#[derive(Debug, Default)]
+pub struct Known {
+    pub mirrored: HashSet<WorkfrontProjectId>,
+    pub outbox: HashMap<String, KeyState>,
+}
+
+/// One effect to record, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub effect: Effect,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Effects to enqueue as pending (replacing a parked entry with the same key).
+    pub enqueue: Vec<Planned>,
+    /// Effects that cannot run yet, to record as parked with their reason.
+    pub park: Vec<Planned>,
+    /// Mirrored projects a full sync no longer found in Workfront. Their mirrors are left alone
+    /// (SPEC §4: never delete a Frame.io project); this only reports them.
+    pub gone: Vec<WorkfrontProjectId>,
+    /// Projects seen that already have a mirror or a pending effect.
+    pub unchanged: usize,
+    /// The newest `lastUpdateDate` seen: where the next incremental poll starts.
+    pub cursor: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// SPEC §4: a full answer with no projects while we hold mirrors is more likely a broken
+    /// source (wrong tenant, lost permissions) than a tenant that deleted everything.
+    #[error("Workfront returned no projects while {mirrors} are mirrored; this sync is aborted as suspicious")]
+    SuspiciouslyEmpty { mirrors: usize },
+}
+
+/// Decides the effects for `projects`.
+pub fn plan(
+    projects: &[WorkfrontProject],
+    scope: Scope,
+    known: &Known,
+    routing: &Routing,
+) -> Result<Plan, PlanError> {
+    if scope == Scope::Full && projects.is_empty() && !known.mirrored.is_empty() {
+        return Err(PlanError::SuspiciouslyEmpty {
+            mirrors: known.mirrored.len(),
+        });
+    }
+    // Pages can overlap when projects change during a search; keep one row per id, the newest.
+    let mut by_id: BTreeMap<&WorkfrontProjectId, &WorkfrontProject> = BTreeMap::new();
+    for p in projects {
+        let keep = by_id
+            .get(&p.id)
+            .is_none_or(|seen| p.last_update >= seen.last_update);
+        if keep {
+            by_id.insert(&p.id, p);
+        }
+    }
+    let mut plan = Plan {
+        cursor: projects.iter().filter_map(|p| p.last_update).max(),
+        ..Plan::default()
+    };
+    for project in by_id.values() {
+        if known.mirrored.contains(&project.id) {
+            plan.unchanged += 1;
+            continue;
+        }
+        let route = routing.route(project);
+        let effect = Effect::CreateMirror {
+            wf_project: project.id.clone(),
+            name: project.name.clone(),
+            target: route.as_ref().ok().cloned(),
+        };
+        match (known.outbox.get(&effect.key()), route) {
+            (
+                Some(KeyState::Pending | KeyState::Dead | KeyState::Parked { unroutable: false }),
+                _,
+            ) => plan.unchanged += 1,
+            (Some(KeyState::Parked { unroutable: true }), Err(_)) => plan.unchanged += 1,
+            (Some(KeyState::Parked { unroutable: true }), Ok(_)) => plan.enqueue.push(Planned {
+                effect,
+                reason: "a Frame.io account is now known for the project".into(),
+            }),
+            (None, Ok(_)) => plan.enqueue.push(Planned {
+                effect,
+                reason: "Workfront project has no mirror".into(),
+            }),
+            (None, Err(reason)) => plan.park.push(Planned { effect, reason }),
+        }
+    }
+    if scope == Scope::Full {
+        let seen: HashSet<&WorkfrontProjectId> = by_id.keys().copied().collect();
+        plan.gone = known
+            .mirrored
+            .iter()
+            .filter(|id| !seen.contains(id))
+            .cloned()
+            .collect();
+        plan.gone.sort();
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+use super::*;
+use crate::core::model::Target;
+use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
+
+fn project(id: &str, updated: i64) -> WorkfrontProject {
+    WorkfrontProject {
+        id: WorkfrontProjectId::new(id).unwrap(),
+        name: format!("Project {id}"),
+        group_id: Some(WorkfrontGroupId::new("g1").unwrap()),
+        status: None,
+        last_update: Some(Timestamp(updated)),
+    }
+}
+
+fn routing() -> Routing {
+    Routing {
+        default: Some(Target {
+            account: FrameioAccountId::new("acc").unwrap(),
+            workspace: FrameioWorkspaceId::new("ws").unwrap(),
+        }),
+    }
+}
+
+fn ids(planned: &[Planned]) -> Vec<String> {
+    planned
+        .iter()
+        .map(|p| match &p.effect {
+            Effect::CreateMirror { wf_project, .. } => wf_project.to_string(),
+        })
+        .collect()
+}
+
+fn known(mirrored: &[&str], outbox: &[(&str, KeyState)]) -> Known {
+    Known {
+        mirrored: mirrored
+            .iter()
+            .map(|id| WorkfrontProjectId::new(*id).unwrap())
+            .collect(),
+        outbox: outbox
+            .iter()
+            .map(|(id, s)| (format!("create_mirror:{id}"), *s))
+            .collect(),
+    }
+}
+
+#[test]
+fn every_unmirrored_project_gets_one_create_and_the_cursor_is_the_newest_update() {
+    let projects = [project("a", 30), project("b", 10), project("c", 20)];
+    let plan = plan(&projects, Scope::Full, &known(&["b"], &[]), &routing()).unwrap();
+    assert_eq!(ids(&plan.enqueue), ["a", "c"]);
+    assert_eq!(plan.unchanged, 1);
+    assert_eq!(plan.cursor, Some(Timestamp(30)));
+    assert!(plan.park.is_empty() && plan.gone.is_empty());
+}
+
+#[test]
+fn what_the_outbox_already_holds_is_not_planned_again() {
+    let projects = [project("p", 1), project("d", 1), project("k", 1)];
+    let k = known(
+        &[],
+        &[
+            ("p", KeyState::Pending),
+            ("d", KeyState::Dead),
+            ("k", KeyState::Parked { unroutable: false }),
+        ],
+    );
+    let plan = plan(&projects, Scope::Incremental, &k, &routing()).unwrap();
+    assert!(plan.enqueue.is_empty());
+    assert_eq!(plan.unchanged, 3);
+}
+
+#[test]
+fn without_an_account_projects_are_parked_with_the_reason_and_resumed_once_routable() {
+    let projects = [project("a", 1)];
+    let plan_none = plan(
+        &projects,
+        Scope::Full,
+        &known(&[], &[]),
+        &Routing::default(),
+    )
+    .unwrap();
+    assert!(plan_none.enqueue.is_empty());
+    assert_eq!(ids(&plan_none.park), ["a"]);
+    assert!(
+        plan_none.park[0]
+            .reason
+            .contains("no Frame.io account for group g1"),
+        "{}",
+        plan_none.park[0].reason
+    );
+
+    let parked = known(&[], &[("a", KeyState::Parked { unroutable: true })]);
+    let still = plan(&projects, Scope::Full, &parked, &Routing::default()).unwrap();
+    assert!(still.enqueue.is_empty() && still.park.is_empty());
+    let resumed = plan(&projects, Scope::Full, &parked, &routing()).unwrap();
+    assert_eq!(ids(&resumed.enqueue), ["a"]);
+}
+
+#[test]
+fn a_full_sync_reports_gone_projects_and_an_incremental_one_does_not() {
+    let projects = [project("a", 1)];
+    let k = known(&["a", "z"], &[]);
+    assert_eq!(
+        plan(&projects, Scope::Full, &k, &routing()).unwrap().gone,
+        [WorkfrontProjectId::new("z").unwrap()]
+    );
+    assert!(plan(&projects, Scope::Incremental, &k, &routing())
+        .unwrap()
+        .gone
+        .is_empty());
+}
+
+#[test]
+fn an_empty_full_answer_while_holding_mirrors_aborts() {
+    let err = plan(&[], Scope::Full, &known(&["a", "b"], &[]), &routing()).unwrap_err();
+    assert_eq!(err, PlanError::SuspiciouslyEmpty { mirrors: 2 });
+    assert!(plan(&[], Scope::Incremental, &known(&["a"], &[]), &routing()).is_ok());
+    assert!(plan(&[], Scope::Full, &known(&[], &[]), &routing()).is_ok());
+}
+
+#[test]
+fn duplicate_rows_from_overlapping_pages_plan_once() {
+    let projects = [project("a", 1), project("a", 5)];
+    let plan = plan(&projects, Scope::Incremental, &known(&[], &[]), &routing()).unwrap();
+    assert_eq!(ids(&plan.enqueue), ["a"]);
+    assert_eq!(plan.cursor, Some(Timestamp(5)));
+}

@@ -1,0 +1,99 @@
+//! One sync: Workfront → plan → outbox.
+
+use super::Engine;
+use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::store::records::SYNC_V;
+use crate::store::SyncRecord;
+use crate::timestamp::Timestamp;
+use anyhow::Context;
+use std::time::Instant;
+
+impl Engine {
+    /// Reads Workfront (all projects for [`Scope::Full`], changed ones for
+    /// [`Scope::Incremental`]), records the effects the plan asks for together with the new
+    /// cursor, flushes, and records the sync's outcome (also when it fails) for `status`.
+    ///
+    /// An incremental sync without a cursor (a fresh state dir) reads everything.
+    pub async fn sync_once(&self, scope: Scope) -> anyhow::Result<SyncRecord> {
+        let started_at = Timestamp::now();
+        let clock = Instant::now();
+        let calls_before = self.workfront.calls();
+        let mut record = SyncRecord {
+            v: SYNC_V,
+            seq: 0,
+            scope,
+            started_at,
+            duration_ms: 0,
+            projects_seen: 0,
+            enqueued: 0,
+            parked: 0,
+            unchanged: 0,
+            gone: 0,
+            workfront_calls: 0,
+            error: None,
+        };
+        let outcome = self.sync_inner(scope, &mut record).await;
+        record.duration_ms = clock.elapsed().as_millis() as u64;
+        record.workfront_calls = self.workfront.calls() - calls_before;
+        if let Err(err) = &outcome {
+            record.error = Some(format!("{err:#}"));
+        }
+        let record = self
+            .store
+            .record_sync(record)
+            .context("failed to record the sync")?;
+        outcome.map(|()| record)
+    }
+
+    async fn sync_inner(&self, scope: Scope, record: &mut SyncRecord) -> anyhow::Result<()> {
+        let cursor = self.store.cursor()?;
+        let (scope, since) = match (scope, cursor) {
+            (Scope::Incremental, Some(cursor)) => (
+                Scope::Incremental,
+                Some(cursor.saturating_sub(self.poll_overlap)),
+            ),
+            _ => (Scope::Full, None),
+        };
+        record.scope = scope;
+        let projects = self
+            .workfront
+            .search_projects(since)
+            .await
+            .context("failed to read projects from Workfront")?;
+        record.projects_seen = projects.len();
+        let known = Known {
+            mirrored: self.store.mirrored_ids()?,
+            outbox: self.store.outbox_key_states()?,
+        };
+        let plan = plan(&projects, scope, &known, &self.routing)?;
+        for gone in &plan.gone {
+            tracing::warn!(
+                wf_project = %gone,
+                "Workfront project no longer exists; its Frame.io mirror is left alone"
+            );
+        }
+        for parked in &plan.park {
+            tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
+        }
+        let recorded = self.store.record_plan(&plan, Timestamp::now())?;
+        // The cursor moved in the same transaction as the effects; flushing now makes both durable
+        // before anything acts on them.
+        self.store.flush().await?;
+        record.enqueued = recorded.enqueued;
+        record.parked = recorded.parked;
+        record.unchanged = plan.unchanged;
+        record.gone = plan.gone.len();
+        if recorded.enqueued > 0 {
+            self.work_ready.notify_one();
+        }
+        tracing::info!(
+            scope = ?scope,
+            projects = record.projects_seen,
+            enqueued = recorded.enqueued,
+            parked = recorded.parked,
+            gone = record.gone,
+            "sync done"
+        );
+        Ok(())
+    }
+}

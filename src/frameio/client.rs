@@ -1,0 +1,328 @@
+//! The Frame.io v4 client for one credential (a legacy developer token on `/v4/` routes).
+
+use super::error::FrameioError;
+use super::rate_limit::{Observed, RateLimiter};
+use super::wire::{self, Data, ErrorBody, Page};
+use super::{FrameioAccount, FrameioProfile, FrameioProject, FrameioWorkspace};
+use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioWorkspaceId};
+use crate::secret::Secret;
+use crate::timestamp::Timestamp;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Rate-limit classes. Frame.io limits creates and project-user changes to about 10 a minute and
+/// reads to about 100, per user; pacing each class apart keeps reads flowing during a backfill.
+const BUCKET_READ: &str = "read";
+const BUCKET_CREATE_PROJECT: &str = "projects.create";
+
+/// Items per page on list calls (Frame.io allows 1–100).
+const PAGE_SIZE: &str = "100";
+
+#[derive(Clone)]
+pub struct FrameioClient {
+    http: reqwest::Client,
+    /// `https://api.frame.io/v4/`.
+    api_base: Url,
+    token: Secret,
+    limiter: RateLimiter,
+    calls: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for FrameioClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameioClient")
+            .field("api_base", &self.api_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FrameioClient {
+    pub fn new(base_url: &Url, token: Secret) -> Self {
+        let mut api_base = base_url.clone();
+        let prefix = api_base.path().trim_end_matches('/').to_owned();
+        api_base.set_path(&format!("{prefix}/v4/"));
+        Self {
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(45))
+                .user_agent(concat!("frameio-sync/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("a reqwest client with static settings builds"),
+            api_base,
+            token,
+            limiter: RateLimiter::default(),
+            calls: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// HTTP requests sent so far (for sync reports and benchmarks).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The token's user: the cheapest call that proves a token works.
+    pub async fn me(&self) -> Result<FrameioProfile, FrameioError> {
+        let p: Data<wire::ProfileWire> = self
+            .send(Method::GET, &["me"], &[], None, BUCKET_READ)
+            .await?;
+        Ok(FrameioProfile {
+            id: p.data.id,
+            email: p.data.email,
+            name: p.data.name,
+        })
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<FrameioAccount>, FrameioError> {
+        let rows: Vec<wire::AccountWire> = self.list(&["accounts"]).await?;
+        rows.into_iter()
+            .map(|a| {
+                Ok(FrameioAccount {
+                    id: FrameioAccountId::new(a.id).map_err(|e| decode_error("accounts", e))?,
+                    name: a.display_name.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn workspaces(
+        &self,
+        account: &FrameioAccountId,
+    ) -> Result<Vec<FrameioWorkspace>, FrameioError> {
+        let rows: Vec<wire::WorkspaceWire> = self
+            .list(&["accounts", account.as_str(), "workspaces"])
+            .await?;
+        rows.into_iter()
+            .map(|w| {
+                Ok(FrameioWorkspace {
+                    id: FrameioWorkspaceId::new(w.id).map_err(|e| decode_error("workspaces", e))?,
+                    name: w.name.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Every project in a workspace, across all pages.
+    pub async fn projects(
+        &self,
+        account: &FrameioAccountId,
+        workspace: &FrameioWorkspaceId,
+    ) -> Result<Vec<FrameioProject>, FrameioError> {
+        let rows: Vec<wire::ProjectWire> = self
+            .list(&[
+                "accounts",
+                account.as_str(),
+                "workspaces",
+                workspace.as_str(),
+                "projects",
+            ])
+            .await?;
+        rows.into_iter().map(project_from_wire).collect()
+    }
+
+    pub async fn project(
+        &self,
+        account: &FrameioAccountId,
+        project: &FrameioProjectId,
+    ) -> Result<FrameioProject, FrameioError> {
+        let p: Data<wire::ProjectWire> = self
+            .send(
+                Method::GET,
+                &["accounts", account.as_str(), "projects", project.as_str()],
+                &[],
+                None,
+                BUCKET_READ,
+            )
+            .await?;
+        project_from_wire(p.data)
+    }
+
+    /// Creates a project. Sent exactly once: the caller decides what to do when the outcome is
+    /// unknown ([`FrameioError::may_have_acted`]), because Frame.io has no idempotency key.
+    pub async fn create_project(
+        &self,
+        account: &FrameioAccountId,
+        workspace: &FrameioWorkspaceId,
+        name: &str,
+    ) -> Result<FrameioProject, FrameioError> {
+        let body = serde_json::to_vec(&wire::CreateProject {
+            data: wire::CreateProjectData { name },
+        })
+        .expect("a create body serializes");
+        let p: Data<wire::ProjectWire> = self
+            .send(
+                Method::POST,
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "workspaces",
+                    workspace.as_str(),
+                    "projects",
+                ],
+                &[],
+                Some(body),
+                BUCKET_CREATE_PROJECT,
+            )
+            .await?;
+        project_from_wire(p.data)
+    }
+
+    /// Pages through a list with Frame.io's cursor. `links.next` carries only the `after` cursor, so
+    /// the other query parameters are added again on every page.
+    async fn list<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<Vec<T>, FrameioError> {
+        let endpoint = segments.join("/");
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![("page_size", PAGE_SIZE.to_owned())];
+            if let Some(cursor) = &after {
+                query.push(("after", cursor.clone()));
+            }
+            let page: Page<T> = crate::retry::retry_read(&endpoint, || {
+                self.send(Method::GET, segments, &query, None, BUCKET_READ)
+            })
+            .await?;
+            items.extend(page.data);
+            let next = page
+                .links
+                .and_then(|l| l.next)
+                .and_then(|next| self.cursor_of(&next));
+            match next {
+                Some(cursor) if Some(&cursor) != after.as_ref() => after = Some(cursor),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The `after` value of a `links.next` URL, absolute or relative.
+    fn cursor_of(&self, next: &str) -> Option<String> {
+        let url = self.api_base.join(next).ok()?;
+        let cursor = url
+            .query_pairs()
+            .find(|(k, _)| k == "after")
+            .map(|(_, v)| v.into_owned());
+        cursor
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+        bucket: &'static str,
+    ) -> Result<T, FrameioError> {
+        let endpoint = format!("{method} /v4/{}", segments.join("/"));
+        let mut url = self.api_base.clone();
+        url.path_segments_mut()
+            .expect("an http(s) base URL has path segments")
+            .pop_if_empty()
+            .extend(segments);
+        self.limiter.acquire(bucket).await;
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header("x-frameio-legacy-token-auth", "true")
+            .header("accept", "application/json")
+            .query(query);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.map_err(|e| FrameioError::Transient {
+            endpoint: endpoint.clone(),
+            status: None,
+            sent: !(e.is_connect() || e.is_builder()),
+            detail: describe(&e),
+        })?;
+        let status = response.status();
+        let observed = Observed::from_headers(response.headers());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = self.limiter.refused(bucket, observed);
+            return Err(FrameioError::RateLimited { endpoint, wait });
+        }
+        if let Some(observed) = observed {
+            self.limiter.observe(bucket, observed);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| FrameioError::Transient {
+                endpoint: endpoint.clone(),
+                status: Some(status.as_u16()),
+                sent: true,
+                detail: describe(&e),
+            })?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| FrameioError::Decode {
+                endpoint,
+                detail: e.to_string(),
+            });
+        }
+        let detail = serde_json::from_slice::<ErrorBody>(&bytes)
+            .ok()
+            .and_then(|b| b.summary())
+            .unwrap_or_else(|| {
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
+            });
+        let code = status.as_u16();
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => FrameioError::Auth {
+                endpoint,
+                status: code,
+                detail,
+            },
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
+                FrameioError::Transient {
+                    endpoint,
+                    status: Some(code),
+                    detail,
+                    sent: true,
+                }
+            }
+            _ => FrameioError::Rejected {
+                endpoint,
+                status: code,
+                detail,
+            },
+        })
+    }
+}
+
+fn describe(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    match std::error::Error::source(err) {
+        Some(source) => format!("{kind}: {source}"),
+        None => kind.to_owned(),
+    }
+}
+
+fn decode_error(endpoint: &str, err: impl std::fmt::Display) -> FrameioError {
+    FrameioError::Decode {
+        endpoint: endpoint.to_owned(),
+        detail: err.to_string(),
+    }
+}
+
+fn project_from_wire(p: wire::ProjectWire) -> Result<FrameioProject, FrameioError> {
+    Ok(FrameioProject {
+        id: FrameioProjectId::new(p.id).map_err(|e| decode_error("project", e))?,
+        name: p.name,
+        workspace_id: p.workspace_id.and_then(|w| FrameioWorkspaceId::new(w).ok()),
+        created_at: p
+            .created_at
+            .as_deref()
+            .and_then(|c| Timestamp::parse(c).ok()),
+    })
+}

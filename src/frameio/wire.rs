@@ -1,0 +1,91 @@
+//! Frame.io v4's JSON, as it arrives. Nothing outside `frameio/` sees these types.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub(super) struct Data<T> {
+    pub data: T,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Page<T> {
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub links: Option<Links>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Links {
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProfileWire {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct AccountWire {
+    pub id: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct WorkspaceWire {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProjectWire {
+    pub id: String,
+    pub name: String,
+    pub workspace_id: Option<String>,
+    pub created_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct CreateProject<'a> {
+    pub data: CreateProjectData<'a>,
+}
+
+#[derive(Serialize)]
+pub(super) struct CreateProjectData<'a> {
+    pub name: &'a str,
+}
+
+/// `{"errors":[{"title","detail"}]}`; v2-style `{"message"}` is read too, since proxies and older
+/// gateways answer that way.
+#[derive(Deserialize, Default)]
+pub(super) struct ErrorBody {
+    #[serde(default)]
+    pub errors: Vec<ErrorItem>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ErrorItem {
+    pub title: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn summary(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(|e| match (&e.title, &e.detail) {
+                (Some(t), Some(d)) => format!("{t}: {d}"),
+                (Some(t), None) => t.clone(),
+                (None, Some(d)) => d.clone(),
+                (None, None) => String::new(),
+            })
+            .filter(|s| !s.is_empty())
+            .chain(self.message.clone())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}

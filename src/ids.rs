@@ -1,0 +1,178 @@
+//! Typed identifiers, so a Workfront project id can never be passed where a Frame.io one is expected.
+//!
+//! Every id is validated once, where it enters the program: it is not empty and holds nothing that
+//! could change the meaning of a URL path it is put into (`/`, `?`, `#`, `%`, white space, control
+//! characters). Ids read back from our own store are trusted, because only validated ids were written.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a string was refused as an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} {value:?}: {why}")]
+pub struct IdError {
+    kind: &'static str,
+    value: String,
+    why: &'static str,
+}
+
+fn validate(kind: &'static str, value: &str) -> Result<(), IdError> {
+    let why = if value.is_empty() {
+        "it is empty"
+    } else if value.len() > 256 {
+        "it is longer than 256 characters"
+    } else if value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '%'))
+    {
+        "it contains white space or one of / ? # %"
+    } else {
+        return Ok(());
+    };
+    Err(IdError {
+        kind,
+        value: value.chars().take(80).collect(),
+        why,
+    })
+}
+
+macro_rules! string_id {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `value` as an id of this kind.
+            pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
+                let value = value.into();
+                validate($kind, &value)?;
+                Ok(Self(value))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                Self::new(s)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A Workfront project (`PROJ`) id.
+    WorkfrontProjectId,
+    "Workfront project id"
+);
+string_id!(
+    /// A Workfront user (`USER`) id.
+    WorkfrontUserId,
+    "Workfront user id"
+);
+string_id!(
+    /// A Workfront group (`GROUP`) id.
+    WorkfrontGroupId,
+    "Workfront group id"
+);
+string_id!(
+    /// A Frame.io account id.
+    FrameioAccountId,
+    "Frame.io account id"
+);
+string_id!(
+    /// A Frame.io workspace id (v4's name for what v2 called a team).
+    FrameioWorkspaceId,
+    "Frame.io workspace id"
+);
+string_id!(
+    /// A Frame.io project id.
+    FrameioProjectId,
+    "Frame.io project id"
+);
+string_id!(
+    /// A Frame.io user id.
+    FrameioUserId,
+    "Frame.io user id"
+);
+
+/// The id of an outbox entry: sled's monotonic `generate_id`, stored big-endian so keys sort in
+/// creation order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OutboxId(pub u64);
+
+impl OutboxId {
+    pub fn to_key(self) -> [u8; 8] {
+        self.0.to_be_bytes()
+    }
+
+    pub fn from_key(key: &[u8]) -> Option<Self> {
+        Some(Self(u64::from_be_bytes(key.try_into().ok()?)))
+    }
+}
+
+impl fmt::Display for OutboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Debug for OutboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OutboxId({})", self.0)
+    }
+}
+
+impl std::str::FromStr for OutboxId {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_workfront_and_frameio_shapes() {
+        assert!(WorkfrontProjectId::new("5d5c2a3b00001b5e8e2b7a6b3f1b2c3d").is_ok());
+        assert!(FrameioProjectId::new("a1b2c3d4-0000-4000-8000-000000000001").is_ok());
+        assert!(FrameioAccountId::new("adobe:1234ABCD@AdobeOrg").is_ok());
+    }
+
+    #[test]
+    fn refuses_what_would_change_a_url() {
+        for bad in ["", " ", "a/b", "a?b", "a#b", "a%2F", "a b", "a\nb"] {
+            let err = FrameioProjectId::new(bad).unwrap_err();
+            assert!(err.to_string().contains("Frame.io project id"), "{err}");
+        }
+    }
+
+    #[test]
+    fn outbox_keys_sort_numerically() {
+        assert!(OutboxId(2).to_key() < OutboxId(256).to_key());
+        assert_eq!(
+            OutboxId::from_key(&OutboxId(77).to_key()),
+            Some(OutboxId(77))
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! frameio-sync: mirrors Adobe Workfront projects into Frame.io through a durable outbox.
+//!
+//! # Layout
+//! The data walks left to right: Workfront facts come in at one edge, the pure core decides, the
+//! store makes the decision durable, the worker acts on Frame.io at the other edge.
+//!
+//! - [`workfront`]: the only code that knows Workfront's URLs and JSON.
+//! - [`frameio`]: the only code that knows Frame.io's URLs and JSON, and its rate limits.
+//! - [`core`]: pure decisions — the mirror plan, routing, adoption. No I/O.
+//! - [`store`]: sled — mirrors, outbox, cursor — with transactions and flush discipline.
+//! - [`engine`]: the two repeatable steps (sync, work) over the above.
+//! - [`daemon`]: the loops around the steps, the control socket, shutdown.
+//! - [`cli`], [`config`], [`status`], [`control`]: the operator's interface.
+//! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
+//! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
+
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod core;
+pub mod daemon;
+pub mod demo;
+pub mod engine;
+pub mod frameio;
+pub mod ids;
+pub mod retry;
+pub mod sandbox;
+pub mod secret;
+pub mod status;
+pub mod store;
+pub mod telemetry;
+pub mod timestamp;
+pub mod workfront;

@@ -1,0 +1,28 @@
+//! The binary: parse the command line, set up logging, run the command, report any error on one
+//! line with its whole cause chain. Exit codes: 0 success, 2 error (and clap's 2 for usage).
+
+use clap::Parser;
+use frameio_sync::cli::{self, Cli};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    frameio_sync::telemetry::init(cli.command.default_log_level());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The sandbox's Frame.io v4: me, accounts, workspaces, and a workspace's projects.
+
+use super::{SandboxProject, Shared};
+use crate::timestamp::Timestamp;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub(super) fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/v4/me", get(me))
+        .route("/v4/accounts", get(accounts))
+        .route("/v4/accounts/{account}/workspaces", get(workspaces))
+        .route(
+            "/v4/accounts/{account}/workspaces/{workspace}/projects",
+            get(list_projects).post(create_project),
+        )
+        .route(
+            "/v4/accounts/{account}/projects/{project}",
+            get(show_project),
+        )
+        .with_state(shared)
+}
+
+fn errors(status: StatusCode, title: &str, detail: &str) -> Response {
+    (
+        status,
+        Json(json!({ "errors": [ { "title": title, "detail": detail } ] })),
+    )
+        .into_response()
+}
+
+fn project_json(p: &SandboxProject) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "workspace_id": p.workspace_id,
+        "root_folder_id": format!("f-{}", p.id),
+        "status": "active",
+        "restricted": false,
+        "created_at": p.created_at.to_iso_utc(),
+        "updated_at": p.created_at.to_iso_utc(),
+    })
+}
+
+/// Checks the token, injected faults and the rate limit; on success returns the headers to send.
+fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<HeaderMap, Response> {
+    let mut state = shared.lock();
+    state.counts.frameio_requests += 1;
+    let expected = format!("Bearer {}", state.world.frameio.token);
+    let bearer_ok =
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let legacy_ok = headers
+        .get("x-frameio-legacy-token-auth")
+        .and_then(|v| v.to_str().ok())
+        == Some("true");
+    if !bearer_ok || !legacy_ok {
+        return Err(errors(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "invalid or missing legacy developer token",
+        ));
+    }
+    if state.faults.frameio_unavailable > 0 {
+        state.faults.frameio_unavailable -= 1;
+        return Err(errors(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            "sandbox: injected failure",
+        ));
+    }
+    let (allowed, remaining, limit) = state.take(class);
+    let mut out = HeaderMap::new();
+    let window_ms = state.limits.window.as_millis().to_string();
+    out.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    out.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    out.insert(
+        "x-ratelimit-window",
+        HeaderValue::from_str(&window_ms).expect("digits are a header value"),
+    );
+    if !allowed {
+        state.counts.frameio_rate_limited += 1;
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            out,
+            Json(json!({ "errors": [ { "title": "Too Many Requests" } ] })),
+        )
+            .into_response());
+    }
+    Ok(out)
+}
+
+async fn me(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let out = match admit(&shared, &headers, "read") {
+        Ok(out) => out,
+        Err(refusal) => return refusal,
+    };
+    let user = shared.lock().world.frameio.user.clone();
+    (
+        out,
+        Json(json!({ "data": { "id": user.id, "email": user.email, "name": user.name } })),
+    )
+        .into_response()
+}
+
+async fn accounts(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let out = match admit(&shared, &headers, "read") {
+        Ok(out) => out,
+        Err(refusal) => return refusal,
+    };
+    let items: Vec<Value> = shared
+        .lock()
+        .world
+        .frameio
+        .accounts
+        .iter()
+        .map(|a| json!({ "id": a.id, "display_name": a.display_name }))
+        .collect();
+    page(out, items, &q, "/v4/accounts")
+}
+
+async fn workspaces(
+    State(shared): State<Shared>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let out = match admit(&shared, &headers, "read") {
+        Ok(out) => out,
+        Err(refusal) => return refusal,
+    };
+    let state = shared.lock();
+    let Some(acc) = state
+        .world
+        .frameio
+        .accounts
+        .iter()
+        .find(|a| a.id == account)
+    else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such account");
+    };
+    let items = acc
+        .workspaces
+        .iter()
+        .map(|w| json!({ "id": w.id, "name": w.name, "account_id": acc.id }))
+        .collect();
+    page(
+        out,
+        items,
+        &q,
+        &format!("/v4/accounts/{account}/workspaces"),
+    )
+}
+
+fn workspace_exists(shared: &Shared, account: &str, workspace: &str) -> bool {
+    shared
+        .lock()
+        .world
+        .frameio
+        .accounts
+        .iter()
+        .any(|a| a.id == account && a.workspaces.iter().any(|w| w.id == workspace))
+}
+
+async fn list_projects(
+    State(shared): State<Shared>,
+    Path((account, workspace)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let out = match admit(&shared, &headers, "read") {
+        Ok(out) => out,
+        Err(refusal) => return refusal,
+    };
+    if !workspace_exists(&shared, &account, &workspace) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
+    }
+    let items = shared
+        .lock()
+        .projects
+        .iter()
+        .filter(|p| p.account_id == account && p.workspace_id == workspace)
+        .map(project_json)
+        .collect();
+    page(
+        out,
+        items,
+        &q,
+        &format!("/v4/accounts/{account}/workspaces/{workspace}/projects"),
+    )
+}
+
+async fn create_project(
+    State(shared): State<Shared>,
+    Path((account, workspace)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let out = match admit(&shared, &headers, "create") {
+        Ok(out) => out,
+        Err(refusal) => return refusal,
+    };
+    if !workspace_exists(&shared, &account, &workspace) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
+    }
+    let name = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["data"]["name"].as_str().map(str::to_owned))
+        .filter(|n| !n.trim().is_empty());
+    let Some(name) = name else {
+        return errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Entity",
+            "data.name is required",
+        );
+    };
+    let (project, ambiguous) = {
+        let mut state = shared.lock();
+        state.counts.frameio_creates += 1;
+        let project = state.new_project(&name, &account, &workspace, Timestamp::now());
+        let ambiguous = state.faults.ambiguous_creates > 0;
+        if ambiguous {
+            state.faults.ambiguous_creates -= 1;
+        }
+        (project, ambiguous)
+    };
+    let _ = shared.creates.send(project.clone());
+    if ambiguous {
+        return errors(
+            StatusCode::BAD_GATEWAY,
+            "Bad Gateway",
+            "sandbox: the project was created but the answer was lost",
+        );
+    }
+    (
+        StatusCode::CREATED,
+        out,
+        Json(json!({ "data": project_json(&project) })),
+    )
+        .into_response()
+}
+
+async fn show_project(
+    State(shared): State<Shared>,
+    Path((account, project)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let out = match admit(&shared, &headers, "read") {
+        Ok(out) => out,
+        Err(refusal) => return refusal,
+    };
+    let state = shared.lock();
+    match state
+        .projects
+        .iter()
+        .find(|p| p.id == project && p.account_id == account)
+    {
+        Some(p) => (out, Json(json!({ "data": project_json(p) }))).into_response(),
+        None => errors(StatusCode::NOT_FOUND, "Not Found", "no such project"),
+    }
+}
+
+/// Cursor paging as Frame.io does it: `page_size` 1–100 (default 50), an opaque `after` cursor,
+/// and a `links.next` that carries only the cursor.
+fn page(
+    headers: HeaderMap,
+    items: Vec<Value>,
+    q: &HashMap<String, String>,
+    path: &str,
+) -> Response {
+    let size: usize = match q.get("page_size").map(|s| s.parse::<usize>()) {
+        None => 50,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return errors(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable Entity",
+                "page_size must be 1-100",
+            )
+        }
+    };
+    let start: usize = match q.get("after") {
+        None => 0,
+        Some(cursor) => match cursor.strip_prefix("c").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return errors(StatusCode::BAD_REQUEST, "Bad Request", "invalid cursor"),
+        },
+    };
+    let total = items.len();
+    let data: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + size < total).then(|| format!("{path}?after=c{}", start + size));
+    (
+        headers,
+        Json(json!({ "data": data, "links": { "next": next }, "total_count": total })),
+    )
+        .into_response()
+}

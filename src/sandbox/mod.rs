@@ -1,0 +1,274 @@
+//! A local Workfront and Frame.io v4 for `demo` and the end-to-end tests.
+//!
+//! Both servers are stateful and keep to the API shapes in `shared/reference/`: Workfront's
+//! `$$FIRST`/`$$LIMIT` paging (and its refusal of `$$LIMIT` over 2000), the `{"error":…}` envelope,
+//! the `apiKey` header, a cap on concurrent requests answered with 429; Frame.io's `{"data":…}`
+//! bodies, cursor paging whose `links.next` carries only `after`, both developer-token headers,
+//! and per-endpoint leaky-bucket rate limits reported in `x-ratelimit-*` headers on every answer.
+//! Faults can be injected (failed requests, creates whose answer is lost) to test the daemon's
+//! handling of them. Everything binds to 127.0.0.1 on an ephemeral port.
+
+mod frameio;
+mod workfront;
+pub mod world;
+
+pub use world::World;
+
+use crate::timestamp::Timestamp;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use world::ProjectRow;
+
+/// Frame.io rate limits, per token and endpoint class: `limit` requests per `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub create_per_window: u64,
+    pub read_per_window: u64,
+    pub window: Duration,
+    /// Workfront requests in flight at once before it answers 429.
+    pub workfront_concurrency: usize,
+}
+
+impl Limits {
+    /// Frame.io's documented limits: 10 creates and 100 reads a minute.
+    pub fn production() -> Self {
+        Self {
+            create_per_window: 10,
+            read_per_window: 100,
+            window: Duration::from_secs(60),
+            workfront_concurrency: 10,
+        }
+    }
+
+    /// The same shape, sped up 60 times: 10 creates and 100 reads a second.
+    pub fn fast() -> Self {
+        Self {
+            window: Duration::from_secs(1),
+            ..Self::production()
+        }
+    }
+
+    /// Limits that never bind, for tests that are not about pacing.
+    pub fn unlimited() -> Self {
+        Self {
+            create_per_window: 1_000_000,
+            read_per_window: 1_000_000,
+            window: Duration::from_secs(1),
+            workfront_concurrency: 64,
+        }
+    }
+}
+
+/// Faults to inject; each counter is used up one request at a time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// The next N Frame.io requests of any kind fail with 503 and do nothing.
+    pub frameio_unavailable: u32,
+    /// The next N creates make the project, then answer 502: the caller cannot know it worked.
+    pub ambiguous_creates: u32,
+    /// The next N Workfront requests fail with 500.
+    pub workfront_errors: u32,
+}
+
+/// A project in the sandbox's Frame.io.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxProject {
+    pub id: String,
+    pub name: String,
+    pub account_id: String,
+    pub workspace_id: String,
+    pub created_at: Timestamp,
+}
+
+/// Requests the sandbox answered, by system.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub workfront_requests: u64,
+    pub frameio_requests: u64,
+    pub frameio_creates: u64,
+    pub frameio_rate_limited: u64,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: tokio::time::Instant,
+}
+
+struct State {
+    world: World,
+    projects: Vec<SandboxProject>,
+    next_project: u64,
+    buckets: HashMap<&'static str, Bucket>,
+    faults: Faults,
+    counts: Counts,
+    limits: Limits,
+}
+
+#[derive(Clone)]
+struct Shared {
+    state: Arc<Mutex<State>>,
+    creates: broadcast::Sender<SandboxProject>,
+    workfront_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("sandbox state lock")
+    }
+}
+
+/// A running sandbox. Dropping it stops both servers.
+pub struct Sandbox {
+    pub workfront_url: String,
+    pub frameio_url: String,
+    shared: Shared,
+    stop: CancellationToken,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl Sandbox {
+    pub async fn start(world: World, limits: Limits) -> std::io::Result<Self> {
+        let shared = Shared {
+            state: Arc::new(Mutex::new(State {
+                world,
+                projects: Vec::new(),
+                next_project: 1,
+                buckets: HashMap::new(),
+                faults: Faults::default(),
+                counts: Counts::default(),
+                limits,
+            })),
+            creates: broadcast::channel(1024).0,
+            workfront_in_flight: Arc::default(),
+        };
+        let stop = CancellationToken::new();
+        let workfront_url = serve(workfront::router(shared.clone()), stop.clone()).await?;
+        let frameio_url = serve(frameio::router(shared.clone()), stop.clone()).await?;
+        Ok(Self {
+            workfront_url,
+            frameio_url,
+            shared,
+            stop,
+        })
+    }
+
+    pub fn world(&self) -> World {
+        self.shared.lock().world.clone()
+    }
+
+    /// Every project in the sandbox's Frame.io, in creation order.
+    pub fn frameio_projects(&self) -> Vec<SandboxProject> {
+        self.shared.lock().projects.clone()
+    }
+
+    /// Adds a project to the sandbox's Frame.io, as a person might by hand.
+    pub fn insert_frameio_project(&self, name: &str, created_at: Timestamp) -> SandboxProject {
+        let mut state = self.shared.lock();
+        let (account, workspace) = state.world.default_target();
+        let (account, workspace) = (account.to_owned(), workspace.to_owned());
+        state.new_project(name, &account, &workspace, created_at)
+    }
+
+    /// Adds or replaces a Workfront project, stamped as updated now.
+    pub fn upsert_workfront_project(&self, id: &str, name: &str) {
+        let mut state = self.shared.lock();
+        let row = ProjectRow {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            group_id: None,
+            status: Some("CUR".into()),
+            last_update_date: Timestamp::now().to_workfront_rest(),
+        };
+        let projects = &mut state.world.workfront.projects;
+        projects.retain(|p| p.id != id);
+        projects.push(row);
+    }
+
+    /// Removes a Workfront project, as deleting it in Workfront would.
+    pub fn delete_workfront_project(&self, id: &str) {
+        self.shared
+            .lock()
+            .world
+            .workfront
+            .projects
+            .retain(|p| p.id != id);
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = faults;
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.shared.lock().counts
+    }
+
+    /// Every project create, sent after the project exists and before the answer goes out.
+    pub fn subscribe_creates(&self) -> broadcast::Receiver<SandboxProject> {
+        self.shared.creates.subscribe()
+    }
+}
+
+impl State {
+    fn new_project(
+        &mut self,
+        name: &str,
+        account: &str,
+        workspace: &str,
+        created_at: Timestamp,
+    ) -> SandboxProject {
+        let project = SandboxProject {
+            id: format!("b0000000-0000-4000-8000-{:012x}", self.next_project),
+            name: name.to_owned(),
+            account_id: account.to_owned(),
+            workspace_id: workspace.to_owned(),
+            created_at,
+        };
+        self.next_project += 1;
+        self.projects.push(project.clone());
+        project
+    }
+
+    /// Takes one request from the leaky bucket of `class`; returns (allowed, remaining, limit).
+    fn take(&mut self, class: &'static str) -> (bool, u64, u64) {
+        let limit = match class {
+            "create" => self.limits.create_per_window,
+            _ => self.limits.read_per_window,
+        };
+        let window = self.limits.window.as_secs_f64();
+        let now = tokio::time::Instant::now();
+        let bucket = self.buckets.entry(class).or_insert(Bucket {
+            tokens: limit as f64,
+            at: now,
+        });
+        let refill = now.duration_since(bucket.at).as_secs_f64() * limit as f64 / window;
+        bucket.tokens = (bucket.tokens + refill).min(limit as f64);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            (true, bucket.tokens.floor() as u64, limit)
+        } else {
+            (false, 0, limit)
+        }
+    }
+}
+
+async fn serve(router: axum::Router, stop: CancellationToken) -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+    });
+    Ok(url)
+}

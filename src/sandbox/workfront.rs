@@ -1,0 +1,165 @@
+//! The sandbox's Workfront: `/attask/api/<version>/<obj>/search` for projects and users.
+
+use super::Shared;
+use crate::timestamp::Timestamp;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+pub(super) fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/attask/api/{version}/{search}/search", get(search))
+        .with_state(shared)
+}
+
+fn error(status: StatusCode, class: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "class": class, "message": message } })),
+    )
+        .into_response()
+}
+
+struct InFlight(Shared);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.workfront_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn search(
+    State(shared): State<Shared>,
+    Path((version, obj)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let _guard = InFlight(shared.clone());
+    let in_flight = shared.workfront_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    let mut state = shared.lock();
+    state.counts.workfront_requests += 1;
+    if in_flight > state.limits.workfront_concurrency {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "com.attask.common.TooManyRequestsException",
+            "Too many concurrent API requests for the given customer",
+        );
+    }
+    if state.faults.workfront_errors > 0 {
+        state.faults.workfront_errors -= 1;
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "java.lang.RuntimeException",
+            "sandbox: injected failure",
+        );
+    }
+    if !version.starts_with('v') {
+        return error(
+            StatusCode::NOT_FOUND,
+            "com.attask.common.NotFoundException",
+            "unknown API version",
+        );
+    }
+    if headers.get("apiKey").and_then(|v| v.to_str().ok())
+        != Some(state.world.workfront.api_key.as_str())
+    {
+        // Workfront answers some authentication failures with HTTP 200 and an error body.
+        return error(
+            StatusCode::OK,
+            "com.attask.common.AuthenticationException",
+            "You are not currently logged in",
+        );
+    }
+    let limit: usize = match query.get("$$LIMIT").map(|l| l.parse()) {
+        None => 100,
+        Some(Ok(l)) if l <= 2000 => l,
+        Some(_) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "java.lang.IllegalArgumentException",
+                "$$LIMIT must be a number no greater than 2000",
+            )
+        }
+    };
+    let first: usize = query
+        .get("$$FIRST")
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0);
+    if query.get("ID_Sort").map(String::as_str) != Some("asc") {
+        // Real Workfront does not refuse this, but pages may then repeat or skip rows; the
+        // sandbox refuses so that a client that forgets it is caught.
+        return error(
+            StatusCode::BAD_REQUEST,
+            "sandbox.MissingSort",
+            "searches must sort by ID_Sort=asc",
+        );
+    }
+    let since = match (
+        query.get("lastUpdateDate"),
+        query.get("lastUpdateDate_Mod").map(String::as_str),
+    ) {
+        (None, _) => None,
+        (Some(date), Some("gte")) => match Timestamp::parse(date) {
+            Ok(ts) => Some(ts),
+            Err(err) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "java.lang.IllegalArgumentException",
+                    &err.to_string(),
+                )
+            }
+        },
+        (Some(_), _) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "sandbox.Unsupported",
+                "only lastUpdateDate_Mod=gte is supported",
+            )
+        }
+    };
+    let updated_since =
+        |date: &str| since.is_none_or(|s| Timestamp::parse(date).is_ok_and(|d| d >= s));
+    let mut rows: Vec<(String, Value)> = match obj.to_ascii_lowercase().as_str() {
+        "proj" | "project" => state
+            .world
+            .workfront
+            .projects
+            .iter()
+            .filter(|p| updated_since(&p.last_update_date))
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    serde_json::to_value(p).expect("rows serialize"),
+                )
+            })
+            .collect(),
+        "user" => state
+            .world
+            .workfront
+            .users
+            .iter()
+            .filter(|u| updated_since(u["lastUpdateDate"].as_str().unwrap_or("")))
+            .map(|u| (u["ID"].as_str().unwrap_or("").to_owned(), u.clone()))
+            .collect(),
+        other => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "com.attask.common.InvalidParameterException",
+                &format!("sandbox does not serve {other}"),
+            )
+        }
+    };
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let page: Vec<Value> = rows
+        .into_iter()
+        .skip(first)
+        .take(limit)
+        .map(|(_, row)| row)
+        .collect();
+    (StatusCode::OK, Json(json!({ "data": page }))).into_response()
+}

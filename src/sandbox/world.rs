@@ -1,0 +1,96 @@
+//! The sandbox's world: what its Workfront and Frame.io hold at start, read from `fixtures/`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    pub workfront: WorkfrontWorld,
+    pub frameio: FrameioWorld,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkfrontWorld {
+    /// The API key the sandbox accepts.
+    pub api_key: String,
+    #[serde(default)]
+    pub groups: Vec<serde_json::Value>,
+    /// Rows in Workfront's own shape: `ID`, `name`, `groupID`, `status`, `lastUpdateDate`.
+    pub projects: Vec<ProjectRow>,
+    #[serde(default)]
+    pub users: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRow {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "groupID", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "lastUpdateDate")]
+    pub last_update_date: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameioWorld {
+    /// The developer token the sandbox accepts.
+    pub token: String,
+    pub user: FrameioUser,
+    pub accounts: Vec<FrameioAccount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FrameioUser {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FrameioAccount {
+    pub id: String,
+    pub display_name: String,
+    pub workspaces: Vec<FrameioWorkspace>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FrameioWorkspace {
+    pub id: String,
+    pub name: String,
+}
+
+/// The demo's world, compiled in so `demo` works from any folder.
+pub const DEMO_WORLD_JSON: &str = include_str!("../../fixtures/demo-world.json");
+
+impl World {
+    pub fn demo() -> Self {
+        serde_json::from_str(DEMO_WORLD_JSON).expect("fixtures/demo-world.json is a valid world")
+    }
+
+    /// The demo world's accounts and credentials with `n` generated projects instead of its own,
+    /// for tests and benchmarks that need a given size.
+    pub fn generated(n: usize) -> Self {
+        let mut world = Self::demo();
+        world.workfront.projects = (0..n)
+            .map(|i| ProjectRow {
+                id: format!("{:032x}", 0x5d00_0000_0000u64 + i as u64),
+                name: format!("Generated project {i:05}"),
+                group_id: Some("5f1a00000000000000000000000000a1".into()),
+                status: Some("CUR".into()),
+                last_update_date: "2026-01-05T09:00:00:000+0000".into(),
+            })
+            .collect();
+        world
+    }
+
+    /// The default account and workspace a config should point at.
+    pub fn default_target(&self) -> (&str, &str) {
+        let account = &self.frameio.accounts[0];
+        (&account.id, &account.workspaces[0].id)
+    }
+}

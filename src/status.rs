@@ -1,0 +1,137 @@
+//! What `status` shows: mirrors, outbox counts and the entries that wait for someone, the cursor
+//! and the last sync. Secrets are never part of it.
+
+use crate::store::{EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// Whether the answer came from a running daemon (over the control socket).
+    pub daemon_running: bool,
+    pub state_dir: String,
+    pub mirrors: usize,
+    pub outbox: OutboxCounts,
+    /// Parked and dead entries, with their reasons: the work that waits for someone.
+    pub attention: Vec<EntrySummary>,
+    /// Where the next incremental poll starts (UTC).
+    pub cursor: Option<String>,
+    pub last_sync: Option<SyncRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntrySummary {
+    pub id: u64,
+    pub state: String,
+    pub effect: String,
+    pub reason: String,
+    pub attempts: u32,
+}
+
+impl EntrySummary {
+    pub fn of(entry: &OutboxEntry) -> Self {
+        let (state, reason) = match &entry.state {
+            EntryState::Pending => (
+                "pending",
+                entry
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| entry.reason.clone()),
+            ),
+            EntryState::Parked { reason, .. } => ("parked", reason.clone()),
+            EntryState::Dead { reason, .. } => ("dead", reason.clone()),
+        };
+        Self {
+            id: entry.id.0,
+            state: state.to_owned(),
+            effect: entry.effect.describe(),
+            reason,
+            attempts: entry.attempts,
+        }
+    }
+}
+
+/// Reads the report from the store.
+pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, StoreError> {
+    let entries = store.outbox_entries()?;
+    let mut outbox = OutboxCounts::default();
+    let mut attention = Vec::new();
+    for entry in &entries {
+        match entry.state {
+            EntryState::Pending => outbox.pending += 1,
+            EntryState::Parked { .. } => outbox.parked += 1,
+            EntryState::Dead { .. } => outbox.dead += 1,
+        }
+        if entry.state != EntryState::Pending {
+            attention.push(EntrySummary::of(entry));
+        }
+    }
+    Ok(StatusReport {
+        daemon_running,
+        state_dir: store.dir().display().to_string(),
+        mirrors: store.mirror_count(),
+        outbox,
+        attention,
+        cursor: store.cursor()?.map(|c| c.to_iso_utc()),
+        last_sync: store.last_sync()?,
+    })
+}
+
+impl StatusReport {
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let daemon = if self.daemon_running {
+            "running"
+        } else {
+            "not running"
+        };
+        let _ = writeln!(out, "daemon:     {daemon} (state dir {})", self.state_dir);
+        let _ = writeln!(out, "mirrors:    {}", self.mirrors);
+        let _ = writeln!(
+            out,
+            "outbox:     {} pending, {} parked, {} dead",
+            self.outbox.pending, self.outbox.parked, self.outbox.dead
+        );
+        let _ = writeln!(
+            out,
+            "cursor:     {}",
+            self.cursor
+                .as_deref()
+                .unwrap_or("(none: the next sync reads everything)")
+        );
+        match &self.last_sync {
+            None => {
+                let _ = writeln!(out, "last sync:  never");
+            }
+            Some(s) => {
+                let outcome = match &s.error {
+                    None => "ok".to_owned(),
+                    Some(e) => format!("FAILED: {e}"),
+                };
+                let _ = writeln!(
+                    out,
+                    "last sync:  #{} {:?} at {} took {} ms, {} projects, {} enqueued, {} parked, {} gone, {} Workfront calls: {outcome}",
+                    s.seq,
+                    s.scope,
+                    s.started_at,
+                    s.duration_ms,
+                    s.projects_seen,
+                    s.enqueued,
+                    s.parked,
+                    s.gone,
+                    s.workfront_calls
+                );
+            }
+        }
+        if !self.attention.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nwaiting for attention (see `frameio-sync outbox list`):"
+            );
+            for e in &self.attention {
+                let _ = writeln!(out, "  #{} {}: {} — {}", e.id, e.state, e.effect, e.reason);
+            }
+        }
+        out
+    }
+}

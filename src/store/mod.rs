@@ -1,0 +1,216 @@
+//! The durable state, on sled: mirrors, the outbox, the poll cursor and the last sync.
+//!
+//! Trees:
+//! - `mirrors`: Workfront project id → [`MirrorRecord`];
+//! - `outbox`: [`OutboxId`] (big-endian) → [`OutboxEntry`];
+//! - `outbox_keys`: effect key → [`OutboxId`], so an effect is enqueued at most once;
+//! - `meta`: `cursor` and `last_sync`.
+//!
+//! Every change that must stay consistent across trees is one sled transaction, and sled recovers
+//! transactions atomically. Durability is separate: sled writes reach disk on [`Store::flush`]
+//! (and every 500 ms by itself), so callers flush before they acknowledge anything or send a
+//! request that must not be sent twice. Flushing runs on a blocking thread because sled 0.34's
+//! `flush_async` can deadlock (sled #1308).
+
+mod outbox;
+pub mod records;
+
+pub use outbox::{OutboxCounts, RecordedPlan};
+pub use records::{EntryState, InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, SyncRecord};
+
+use crate::ids::{FrameioProjectId, WorkfrontProjectId};
+use crate::timestamp::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state dir {dir} is in use by another process (is the daemon running?)")]
+    Locked { dir: PathBuf },
+    #[error("cannot open the state dir {dir}: {source}")]
+    Open { dir: PathBuf, source: sled::Error },
+    #[error("state store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("state store: unreadable record in {tree} at {key}: {message}")]
+    Corrupt {
+        tree: &'static str,
+        key: String,
+        message: String,
+    },
+    #[error("outbox entry {0} does not exist")]
+    NoSuchEntry(crate::ids::OutboxId),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    mirrors: sled::Tree,
+    outbox: sled::Tree,
+    outbox_keys: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+const META_CURSOR: &[u8] = b"cursor";
+const META_LAST_SYNC: &[u8] = b"last_sync";
+
+impl Store {
+    /// Opens (creating if needed, mode 0700) the store in `dir`. sled admits one process per dir:
+    /// a second one gets [`StoreError::Locked`].
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        create_private_dir(dir).map_err(|e| StoreError::Open {
+            dir: dir.to_owned(),
+            source: e.into(),
+        })?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .open()
+            .map_err(|e| match &e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked {
+                        dir: dir.to_owned(),
+                    }
+                }
+                _ => StoreError::Open {
+                    dir: dir.to_owned(),
+                    source: e,
+                },
+            })?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            mirrors: db.open_tree("mirrors")?,
+            outbox: db.open_tree("outbox")?,
+            outbox_keys: db.open_tree("outbox_keys")?,
+            meta: db.open_tree("meta")?,
+            db,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes every write so far durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .expect("the flush task does not panic")?;
+        Ok(())
+    }
+
+    /// The same, for code that is not async (the CLI without a daemon).
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn mirror(&self, id: &WorkfrontProjectId) -> Result<Option<MirrorRecord>, StoreError> {
+        self.mirrors
+            .get(id.as_str())?
+            .map(|v| decode("mirrors", id.as_str(), &v))
+            .transpose()
+    }
+
+    pub fn mirrors(&self) -> Result<Vec<MirrorRecord>, StoreError> {
+        self.mirrors
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode("mirrors", &String::from_utf8_lossy(&k), &v)
+            })
+            .collect()
+    }
+
+    pub fn mirror_count(&self) -> usize {
+        self.mirrors.len()
+    }
+
+    /// The Workfront project ids that have a mirror (keys only: no record is decoded).
+    pub fn mirrored_ids(&self) -> Result<HashSet<WorkfrontProjectId>, StoreError> {
+        self.mirrors
+            .iter()
+            .keys()
+            .map(|k| {
+                let k = k?;
+                let text = String::from_utf8_lossy(&k);
+                WorkfrontProjectId::new(text.as_ref()).map_err(|e| StoreError::Corrupt {
+                    tree: "mirrors",
+                    key: text.into_owned(),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The Frame.io projects that already mirror some Workfront project.
+    pub fn mirrored_frameio_ids(&self) -> Result<HashSet<FrameioProjectId>, StoreError> {
+        Ok(self
+            .mirrors()?
+            .into_iter()
+            .map(|m| m.frameio_project)
+            .collect())
+    }
+
+    /// Where the next incremental poll starts.
+    pub fn cursor(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.meta
+            .get(META_CURSOR)?
+            .map(|v| decode("meta", "cursor", &v))
+            .transpose()
+    }
+
+    pub fn last_sync(&self) -> Result<Option<SyncRecord>, StoreError> {
+        self.meta
+            .get(META_LAST_SYNC)?
+            .map(|v| decode("meta", "last_sync", &v))
+            .transpose()
+    }
+
+    /// Records a sync's outcome, numbering it after the previous one.
+    pub fn record_sync(&self, mut record: SyncRecord) -> Result<SyncRecord, StoreError> {
+        record.seq = self.last_sync()?.map_or(1, |s| s.seq + 1);
+        self.meta.insert(META_LAST_SYNC, encode(&record))?;
+        Ok(record)
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store records serialize")
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        key: key.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,313 @@
+//! The outbox: effects recorded before they are carried out, in the same transaction that records
+//! why, and removed in the same transaction that records their result.
+
+use super::records::{EntryState, InFlight, MirrorRecord, OutboxEntry, OUTBOX_V};
+use super::{decode, encode, Store, StoreError, META_CURSOR};
+use crate::core::mirror_plan::{KeyState, Plan};
+use crate::core::model::Effect;
+use crate::ids::OutboxId;
+use crate::timestamp::Timestamp;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::collections::HashMap;
+
+/// Entries by state, for `status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutboxCounts {
+    pub pending: usize,
+    pub parked: usize,
+    pub dead: usize,
+}
+
+/// What [`Store::record_plan`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordedPlan {
+    pub enqueued: usize,
+    pub parked: usize,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+impl Store {
+    pub fn outbox_entry(&self, id: OutboxId) -> Result<Option<OutboxEntry>, StoreError> {
+        self.outbox
+            .get(id.to_key())?
+            .map(|v| decode("outbox", &id.to_string(), &v))
+            .transpose()
+    }
+
+    /// Every entry, oldest first.
+    pub fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.outbox
+            .iter()
+            .values()
+            .map(|v| decode("outbox", "(scan)", &v?))
+            .collect()
+    }
+
+    pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let mut counts = OutboxCounts::default();
+        for entry in self.outbox_entries()? {
+            match entry.state {
+                EntryState::Pending => counts.pending += 1,
+                EntryState::Parked { .. } => counts.parked += 1,
+                EntryState::Dead { .. } => counts.dead += 1,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The state of every key, for planning.
+    pub fn outbox_key_states(&self) -> Result<HashMap<String, KeyState>, StoreError> {
+        Ok(self
+            .outbox_entries()?
+            .into_iter()
+            .map(|e| {
+                let state = match e.state {
+                    EntryState::Pending => KeyState::Pending,
+                    EntryState::Parked { unroutable, .. } => KeyState::Parked { unroutable },
+                    EntryState::Dead { .. } => KeyState::Dead,
+                };
+                (e.key, state)
+            })
+            .collect())
+    }
+
+    /// The oldest pending entry that is due at `now`, and otherwise when the next one will be.
+    pub fn next_due(
+        &self,
+        now: Timestamp,
+    ) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
+        let mut soonest: Option<Timestamp> = None;
+        for entry in self.outbox_entries()? {
+            if entry.state != EntryState::Pending {
+                continue;
+            }
+            if entry.next_attempt_at <= now {
+                return Ok((Some(entry), None));
+            }
+            soonest = Some(soonest.map_or(entry.next_attempt_at, |s| s.min(entry.next_attempt_at)));
+        }
+        Ok((None, soonest))
+    }
+
+    /// Records a plan's effects and the new cursor in one transaction. An effect whose key already
+    /// has an entry replaces it only if that entry is parked (a plan only asks for that when the
+    /// parking reason is gone); an effect for a project that has meanwhile been mirrored is skipped.
+    pub fn record_plan(&self, plan: &Plan, now: Timestamp) -> Result<RecordedPlan, StoreError> {
+        let items: Vec<(&Effect, &str, Option<&str>, OutboxId)> = plan
+            .enqueue
+            .iter()
+            .map(|p| (&p.effect, p.reason.as_str(), None))
+            .chain(
+                plan.park
+                    .iter()
+                    .map(|p| (&p.effect, p.reason.as_str(), Some(p.reason.as_str()))),
+            )
+            .map(|(e, r, park)| Ok((e, r, park, OutboxId(self.db.generate_id()?))))
+            .collect::<Result<_, StoreError>>()?;
+        let result = (&self.outbox, &self.outbox_keys, &self.mirrors, &self.meta).transaction(
+            |(outbox, keys, mirrors, meta)| {
+                let mut recorded = RecordedPlan::default();
+                for (effect, reason, park, fresh_id) in &items {
+                    let Effect::CreateMirror { wf_project, .. } = effect;
+                    if mirrors.get(wf_project.as_str())?.is_some() {
+                        continue;
+                    }
+                    let key = effect.key();
+                    let id = match keys.get(key.as_bytes())? {
+                        Some(existing) => {
+                            let id = OutboxId::from_key(&existing)
+                                .ok_or_else(|| abort(corrupt_key(&key)))?;
+                            if let Some(raw) = outbox.get(id.to_key())? {
+                                let old: OutboxEntry =
+                                    decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                                if !matches!(old.state, EntryState::Parked { .. }) {
+                                    continue;
+                                }
+                            }
+                            id
+                        }
+                        None => *fresh_id,
+                    };
+                    let state = match park {
+                        Some(reason) => EntryState::Parked {
+                            reason: (*reason).to_owned(),
+                            unroutable: true,
+                        },
+                        None => EntryState::Pending,
+                    };
+                    let entry = OutboxEntry {
+                        v: OUTBOX_V,
+                        id,
+                        key: key.clone(),
+                        effect: (*effect).clone(),
+                        reason: (*reason).to_owned(),
+                        state,
+                        attempts: 0,
+                        next_attempt_at: now,
+                        created_at: now,
+                        last_error: None,
+                        in_flight: None,
+                    };
+                    outbox.insert(&id.to_key(), encode(&entry))?;
+                    keys.insert(key.as_bytes(), &id.to_key())?;
+                    if park.is_some() {
+                        recorded.parked += 1;
+                    } else {
+                        recorded.enqueued += 1;
+                    }
+                }
+                if let Some(cursor) = plan.cursor {
+                    let current: Option<Timestamp> = match meta.get(META_CURSOR)? {
+                        Some(v) => Some(decode("meta", "cursor", &v).map_err(abort)?),
+                        None => None,
+                    };
+                    if current.is_none_or(|c| cursor > c) {
+                        meta.insert(META_CURSOR, encode(&cursor))?;
+                    }
+                }
+                Ok(recorded)
+            },
+        );
+        result.map_err(tx_error)
+    }
+
+    /// Marks an entry's request as sent-or-about-to-be; the caller flushes before sending.
+    pub fn mark_in_flight(&self, id: OutboxId, started_at: Timestamp) -> Result<(), StoreError> {
+        self.update_entry(id, |e| e.in_flight = Some(InFlight { started_at }))
+    }
+
+    /// Records a mirror and removes its outbox entry, atomically. If the project already has a
+    /// mirror (which the transaction re-checks), that one is kept and returned as `false`.
+    pub fn complete_with_mirror(
+        &self,
+        id: OutboxId,
+        record: &MirrorRecord,
+    ) -> Result<bool, StoreError> {
+        let result = (&self.outbox, &self.outbox_keys, &self.mirrors).transaction(
+            |(outbox, keys, mirrors)| -> TxResult<bool> {
+                let Some(raw) = outbox.remove(&id.to_key())? else {
+                    return Err(abort(StoreError::NoSuchEntry(id)));
+                };
+                let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                keys.remove(entry.key.as_bytes())?;
+                if mirrors.get(record.wf_project.as_str())?.is_some() {
+                    return Ok(false);
+                }
+                mirrors.insert(record.wf_project.as_str(), encode(record))?;
+                Ok(true)
+            },
+        );
+        result.map_err(tx_error)
+    }
+
+    /// Removes an entry whose effect turned out to be done already.
+    pub fn complete(&self, id: OutboxId) -> Result<(), StoreError> {
+        let result =
+            (&self.outbox, &self.outbox_keys).transaction(|(outbox, keys)| -> TxResult<()> {
+                if let Some(raw) = outbox.remove(&id.to_key())? {
+                    let entry: OutboxEntry =
+                        decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                    keys.remove(entry.key.as_bytes())?;
+                }
+                Ok(())
+            });
+        result.map_err(tx_error)
+    }
+
+    /// Records a failed attempt and when to try again. `outcome_known` clears the in-flight mark
+    /// (the server provably did nothing); otherwise it stays, and the next attempt looks first.
+    pub fn reschedule(
+        &self,
+        id: OutboxId,
+        error: &str,
+        next_attempt_at: Timestamp,
+        outcome_known: bool,
+    ) -> Result<(), StoreError> {
+        self.update_entry(id, |e| {
+            e.attempts += 1;
+            e.last_error = Some(error.to_owned());
+            e.next_attempt_at = next_attempt_at;
+            if outcome_known {
+                e.in_flight = None;
+            }
+        })
+    }
+
+    /// Parks an entry with its reason.
+    pub fn park(&self, id: OutboxId, reason: &str, unroutable: bool) -> Result<(), StoreError> {
+        self.update_entry(id, |e| {
+            e.state = EntryState::Parked {
+                reason: reason.to_owned(),
+                unroutable,
+            };
+            e.last_error = Some(reason.to_owned());
+        })
+    }
+
+    /// Moves an entry to the dead letters with what happened.
+    pub fn bury(&self, id: OutboxId, reason: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.update_entry(id, |e| {
+            e.attempts += 1;
+            e.state = EntryState::Dead {
+                reason: reason.to_owned(),
+                at,
+            };
+            e.last_error = Some(reason.to_owned());
+            e.in_flight = None;
+        })
+    }
+
+    /// An admin's `outbox retry`: a parked or dead entry becomes pending and due now.
+    pub fn retry_entry(&self, id: OutboxId, now: Timestamp) -> Result<OutboxEntry, StoreError> {
+        self.update_entry(id, |e| {
+            e.state = EntryState::Pending;
+            e.next_attempt_at = now;
+        })?;
+        self.outbox_entry(id)?.ok_or(StoreError::NoSuchEntry(id))
+    }
+
+    /// An admin's `outbox drop`: the entry is removed for good.
+    pub fn drop_entry(&self, id: OutboxId) -> Result<OutboxEntry, StoreError> {
+        let entry = self.outbox_entry(id)?.ok_or(StoreError::NoSuchEntry(id))?;
+        self.complete(id)?;
+        Ok(entry)
+    }
+
+    fn update_entry(
+        &self,
+        id: OutboxId,
+        change: impl Fn(&mut OutboxEntry),
+    ) -> Result<(), StoreError> {
+        let result = self.outbox.transaction(|outbox| -> TxResult<()> {
+            let raw = outbox
+                .get(id.to_key())?
+                .ok_or_else(|| abort(StoreError::NoSuchEntry(id)))?;
+            let mut entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+            change(&mut entry);
+            outbox.insert(&id.to_key(), encode(&entry))?;
+            Ok(())
+        });
+        result.map_err(tx_error)
+    }
+}
+
+fn corrupt_key(key: &str) -> StoreError {
+    StoreError::Corrupt {
+        tree: "outbox_keys",
+        key: key.to_owned(),
+        message: "not an outbox id".into(),
+    }
+}

@@ -1,0 +1,96 @@
+//! What the store persists. Every record carries `v`, its format version: a change to a record's
+//! shape bumps it and teaches `decode` to read the old one.
+
+use crate::core::mirror_plan::Scope;
+use crate::core::model::{Effect, Target};
+use crate::ids::{FrameioProjectId, OutboxId, WorkfrontProjectId};
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub const MIRROR_V: u32 = 1;
+pub const OUTBOX_V: u32 = 1;
+pub const SYNC_V: u32 = 1;
+
+/// A Workfront project's mirror. Its presence is what "this daemon created or adopted it" means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorRecord {
+    pub v: u32,
+    pub wf_project: WorkfrontProjectId,
+    pub frameio_project: FrameioProjectId,
+    pub target: Target,
+    /// The name the mirror was created with.
+    pub name: String,
+    pub origin: MirrorOrigin,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MirrorOrigin {
+    /// We created it and saw the answer.
+    Created,
+    /// We sent a create whose answer we never saw, then found its result by listing.
+    AdoptedAfterUnknownOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub v: u32,
+    pub id: OutboxId,
+    /// [`Effect::key`]: at most one entry per key.
+    pub key: String,
+    pub effect: Effect,
+    /// Why it was enqueued.
+    pub reason: String,
+    pub state: EntryState,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not to be tried before this time.
+    pub next_attempt_at: Timestamp,
+    pub created_at: Timestamp,
+    pub last_error: Option<String>,
+    /// Set, and flushed, before a non-idempotent request is sent; cleared when its outcome is known.
+    /// Found set on the next attempt, it means "the last request may have acted: look first".
+    pub in_flight: Option<InFlight>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EntryState {
+    Pending,
+    /// Waits for an admin or for a change elsewhere (e.g. an account for the project's group).
+    Parked {
+        reason: String,
+        unroutable: bool,
+    },
+    /// Failed permanently; kept with what happened until an admin retries or drops it.
+    Dead {
+        reason: String,
+        at: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub started_at: Timestamp,
+}
+
+/// The last sync, for `status` and the demo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    pub v: u32,
+    /// Increases with every sync this state dir has seen.
+    pub seq: u64,
+    pub scope: Scope,
+    pub started_at: Timestamp,
+    pub duration_ms: u64,
+    pub projects_seen: usize,
+    pub enqueued: usize,
+    pub parked: usize,
+    pub unchanged: usize,
+    /// Mirrored projects no longer in Workfront (their mirrors are left alone).
+    pub gone: usize,
+    pub workfront_calls: u64,
+    /// Set when the sync failed; the counts are then what it got to.
+    pub error: Option<String>,
+}

@@ -1,0 +1,202 @@
+use super::*;
+use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::core::model::{Effect, Target, WorkfrontProject};
+use crate::core::routing::Routing;
+use crate::ids::{FrameioAccountId, FrameioWorkspaceId, OutboxId};
+
+fn target() -> Target {
+    Target {
+        account: FrameioAccountId::new("acc").unwrap(),
+        workspace: FrameioWorkspaceId::new("ws").unwrap(),
+    }
+}
+
+fn projects(n: usize) -> Vec<WorkfrontProject> {
+    (0..n)
+        .map(|i| WorkfrontProject {
+            id: WorkfrontProjectId::new(format!("p{i:03}")).unwrap(),
+            name: format!("Project {i}"),
+            group_id: None,
+            status: None,
+            last_update: Some(Timestamp(1000 + i as i64)),
+        })
+        .collect()
+}
+
+fn known(store: &Store) -> Known {
+    Known {
+        mirrored: store.mirrored_ids().unwrap(),
+        outbox: store.outbox_key_states().unwrap(),
+    }
+}
+
+fn mirror_for(entry: &OutboxEntry, fio: &str) -> MirrorRecord {
+    let Effect::CreateMirror {
+        wf_project,
+        name,
+        target,
+    } = &entry.effect;
+    MirrorRecord {
+        v: records::MIRROR_V,
+        wf_project: wf_project.clone(),
+        frameio_project: FrameioProjectId::new(fio).unwrap(),
+        target: target.clone().unwrap(),
+        name: name.clone(),
+        origin: MirrorOrigin::Created,
+        recorded_at: Timestamp(5),
+    }
+}
+
+#[test]
+fn a_plan_is_recorded_once_with_its_cursor_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let routing = Routing {
+        default: Some(target()),
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let p = plan(&projects(3), Scope::Full, &known(&store), &routing).unwrap();
+        assert_eq!(store.record_plan(&p, Timestamp(1)).unwrap().enqueued, 3);
+        // Recording the same plan again (a second sync before the worker ran) adds nothing.
+        assert_eq!(store.record_plan(&p, Timestamp(2)).unwrap().enqueued, 0);
+        store.flush_blocking().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.outbox_counts().unwrap(),
+        OutboxCounts {
+            pending: 3,
+            parked: 0,
+            dead: 0
+        }
+    );
+    assert_eq!(store.cursor().unwrap(), Some(Timestamp(1002)));
+}
+
+#[test]
+fn completing_records_the_mirror_and_frees_the_key_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let routing = Routing {
+        default: Some(target()),
+    };
+    store
+        .record_plan(
+            &plan(&projects(1), Scope::Full, &known(&store), &routing).unwrap(),
+            Timestamp(1),
+        )
+        .unwrap();
+    let (due, _) = store.next_due(Timestamp(1)).unwrap();
+    let entry = due.unwrap();
+    assert!(store
+        .complete_with_mirror(entry.id, &mirror_for(&entry, "fio-1"))
+        .unwrap());
+    assert_eq!(store.mirror_count(), 1);
+    assert!(store.outbox_entries().unwrap().is_empty());
+    // A plan made from a stale snapshot (before the mirror existed) does not enqueue it again.
+    let stale = plan(&projects(1), Scope::Full, &Known::default(), &routing).unwrap();
+    assert_eq!(stale.enqueue.len(), 1);
+    assert_eq!(store.record_plan(&stale, Timestamp(2)).unwrap().enqueued, 0);
+}
+
+#[test]
+fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let routing = Routing {
+        default: Some(target()),
+    };
+    store
+        .record_plan(
+            &plan(&projects(1), Scope::Full, &known(&store), &routing).unwrap(),
+            Timestamp(1),
+        )
+        .unwrap();
+    let id = store.next_due(Timestamp(1)).unwrap().0.unwrap().id;
+    store.mark_in_flight(id, Timestamp(10)).unwrap();
+    store
+        .reschedule(id, "timed out", Timestamp(500), false)
+        .unwrap();
+    let e = store.outbox_entry(id).unwrap().unwrap();
+    assert_eq!((e.attempts, e.in_flight.is_some()), (1, true));
+    assert_eq!(
+        store.next_due(Timestamp(100)).unwrap(),
+        (None, Some(Timestamp(500)))
+    );
+    store
+        .reschedule(id, "connection refused", Timestamp(600), true)
+        .unwrap();
+    assert!(store.outbox_entry(id).unwrap().unwrap().in_flight.is_none());
+}
+
+#[test]
+fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let parked = plan(
+        &projects(1),
+        Scope::Full,
+        &known(&store),
+        &Routing::default(),
+    )
+    .unwrap();
+    assert_eq!(store.record_plan(&parked, Timestamp(1)).unwrap().parked, 1);
+    assert_eq!(store.outbox_counts().unwrap().parked, 1);
+    let id = store.outbox_entries().unwrap()[0].id;
+
+    let routed = plan(
+        &projects(1),
+        Scope::Full,
+        &known(&store),
+        &Routing {
+            default: Some(target()),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        store.record_plan(&routed, Timestamp(2)).unwrap().enqueued,
+        1
+    );
+    let entries = store.outbox_entries().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].id, &entries[0].state),
+        (id, &EntryState::Pending)
+    );
+
+    store.bury(id, "HTTP 422", Timestamp(3)).unwrap();
+    assert_eq!(store.outbox_counts().unwrap().dead, 1);
+    assert_eq!(
+        store.retry_entry(id, Timestamp(4)).unwrap().state,
+        EntryState::Pending
+    );
+    store.drop_entry(id).unwrap();
+    assert!(store.outbox_key_states().unwrap().is_empty());
+    assert!(matches!(
+        store.drop_entry(OutboxId(999)),
+        Err(StoreError::NoSuchEntry(_))
+    ));
+}
+
+#[test]
+fn sync_records_are_numbered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let record = SyncRecord {
+        v: records::SYNC_V,
+        seq: 0,
+        scope: Scope::Full,
+        started_at: Timestamp(1),
+        duration_ms: 2,
+        projects_seen: 3,
+        enqueued: 0,
+        parked: 0,
+        unchanged: 3,
+        gone: 0,
+        workfront_calls: 1,
+        error: None,
+    };
+    assert_eq!(store.record_sync(record.clone()).unwrap().seq, 1);
+    assert_eq!(store.record_sync(record).unwrap().seq, 2);
+    assert_eq!(store.last_sync().unwrap().unwrap().seq, 2);
+}

@@ -1,0 +1,13 @@
+//! Logging set-up, once per process. `RUST_LOG` overrides the command's default level.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init(default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

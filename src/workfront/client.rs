@@ -1,0 +1,303 @@
+//! The Workfront REST client: searches with paging, the error envelope, and a cap on requests in
+//! flight (Workfront limits concurrent requests per customer, not requests per minute).
+
+use super::error::WorkfrontError;
+use super::wire::{Envelope, ProjectRow, UserRow};
+use crate::config::WorkfrontSettings;
+use crate::core::model::{WorkfrontProject, WorkfrontUser};
+use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
+use crate::retry::retry_read;
+use crate::secret::Secret;
+use crate::timestamp::Timestamp;
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+const PROJECT_FIELDS: &str = "ID,name,groupID,status,lastUpdateDate";
+const USER_FIELDS: &str = "ID,name,emailAddr,isActive,lastUpdateDate";
+
+#[derive(Clone)]
+pub struct WorkfrontClient {
+    http: reqwest::Client,
+    /// `https://host/attask/api/v21.0/`.
+    api_base: Url,
+    api_key: Secret,
+    in_flight: Arc<Semaphore>,
+    page_size: usize,
+    user_field: String,
+    calls: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for WorkfrontClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkfrontClient")
+            .field("api_base", &self.api_base.as_str())
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkfrontClient {
+    pub fn new(settings: &WorkfrontSettings) -> Self {
+        let mut api_base = settings.base_url.clone();
+        // Keep any path prefix the admin configured (a proxy), then add the pinned API version.
+        let prefix = api_base.path().trim_end_matches('/').to_owned();
+        api_base.set_path(&format!("{prefix}/attask/api/{}/", settings.api_version));
+        Self {
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(60))
+                .user_agent(concat!("frameio-sync/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("a reqwest client with static settings builds"),
+            api_base,
+            api_key: settings.api_key.clone(),
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            page_size: settings.page_size,
+            user_field: settings.frameio_user_field.clone(),
+            calls: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// HTTP requests sent so far (for sync reports and benchmarks).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Every project, or those updated at or after `since`.
+    pub async fn search_projects(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
+        let rows: Vec<ProjectRow> = self
+            .search_all("proj", PROJECT_FIELDS.to_owned(), since)
+            .await?;
+        Ok(rows.into_iter().filter_map(project_from_row).collect())
+    }
+
+    /// Every user, or those updated at or after `since`, with the Frame.io flag field.
+    pub async fn search_users(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<WorkfrontUser>, WorkfrontError> {
+        let fields = format!("{USER_FIELDS},{}", self.user_field);
+        let rows: Vec<UserRow> = self.search_all("user", fields, since).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| user_from_row(row, &self.user_field))
+            .collect())
+    }
+
+    /// Pages through `/<obj>/search` with `$$FIRST`/`$$LIMIT` and `ID_Sort=asc` (without a sort,
+    /// Workfront's pages can repeat or skip rows). A page shorter than the limit is the last.
+    async fn search_all<R: DeserializeOwned>(
+        &self,
+        obj: &str,
+        fields: String,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<R>, WorkfrontError> {
+        let mut rows = Vec::new();
+        loop {
+            let mut query = vec![
+                ("fields", fields.clone()),
+                ("$$FIRST", rows.len().to_string()),
+                ("$$LIMIT", self.page_size.to_string()),
+                ("ID_Sort", "asc".to_owned()),
+            ];
+            if let Some(since) = since {
+                query.push(("lastUpdateDate", since.to_iso_utc()));
+                query.push(("lastUpdateDate_Mod", "gte".to_owned()));
+            }
+            let endpoint = format!("{obj}/search");
+            let page: Vec<R> = retry_read(&endpoint, || self.get(&endpoint, &query)).await?;
+            let n = page.len();
+            rows.extend(page);
+            if n < self.page_size {
+                return Ok(rows);
+            }
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, WorkfrontError> {
+        let url = self
+            .api_base
+            .join(endpoint)
+            .map_err(|e| WorkfrontError::Decode {
+                endpoint: endpoint.to_owned(),
+                message: e.to_string(),
+            })?;
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .http
+            .get(url)
+            .header("apiKey", self.api_key.expose())
+            .query(query)
+            .send()
+            .await
+            .map_err(|e| WorkfrontError::Transient {
+                endpoint: endpoint.to_owned(),
+                status: None,
+                message: without_url(e),
+            })?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| WorkfrontError::Transient {
+                endpoint: endpoint.to_owned(),
+                status: Some(status.as_u16()),
+                message: without_url(e),
+            })?;
+        decode(endpoint, status, &body)
+    }
+}
+
+/// reqwest's errors print the URL; ours carry the endpoint instead, so the message stays short.
+fn without_url(err: reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    match std::error::Error::source(&err) {
+        Some(source) => format!("{kind}: {source}"),
+        None => kind.to_owned(),
+    }
+}
+
+/// Classifies an answer: status first, then the envelope (a 200 may still carry an `error`).
+pub(super) fn decode<T: DeserializeOwned>(
+    endpoint: &str,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, WorkfrontError> {
+    let envelope: Result<Envelope<T>, _> = serde_json::from_slice(body);
+    let endpoint = endpoint.to_owned();
+    let (class, message) = match &envelope {
+        Ok(Envelope { error: Some(e), .. }) => (
+            e.class.clone().unwrap_or_else(|| "error".into()),
+            e.message.clone().unwrap_or_default(),
+        ),
+        _ => (
+            "error".to_owned(),
+            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        ),
+    };
+    let code = status.as_u16();
+    if status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || class.contains("AuthenticationException")
+    {
+        return Err(WorkfrontError::Auth {
+            endpoint,
+            status: code,
+            message,
+        });
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(WorkfrontError::TooManyRequests { endpoint, message });
+    }
+    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+        return Err(WorkfrontError::Transient {
+            endpoint,
+            status: Some(code),
+            message,
+        });
+    }
+    match envelope {
+        Ok(Envelope { error: Some(_), .. }) => Err(WorkfrontError::Rejected {
+            endpoint,
+            status: code,
+            class,
+            message,
+        }),
+        _ if !status.is_success() => Err(WorkfrontError::Rejected {
+            endpoint,
+            status: code,
+            class,
+            message,
+        }),
+        Ok(Envelope {
+            data: Some(data), ..
+        }) => Ok(data),
+        Ok(Envelope { data: None, .. }) => Err(WorkfrontError::Decode {
+            endpoint,
+            message: "the answer has neither `data` nor `error`".into(),
+        }),
+        Err(e) => Err(WorkfrontError::Decode {
+            endpoint,
+            message: e.to_string(),
+        }),
+    }
+}
+
+fn project_from_row(row: ProjectRow) -> Option<WorkfrontProject> {
+    let id = match WorkfrontProjectId::new(row.id) {
+        Ok(id) => id,
+        Err(err) => {
+            tracing::error!(error = %err, "skipping a Workfront project row with an unusable ID");
+            return None;
+        }
+    };
+    let group_id = row.group_id.and_then(|g| match WorkfrontGroupId::new(g) {
+        Ok(g) => Some(g),
+        Err(err) => {
+            tracing::warn!(project = %id, error = %err, "ignoring an unusable groupID");
+            None
+        }
+    });
+    let last_update = row.last_update_date.as_deref().and_then(|d| match Timestamp::parse(d) {
+        Ok(ts) => Some(ts),
+        Err(err) => {
+            tracing::warn!(project = %id, error = %err, "ignoring an unreadable lastUpdateDate");
+            None
+        }
+    });
+    Some(WorkfrontProject {
+        name: row.name.unwrap_or_else(|| id.to_string()),
+        id,
+        group_id,
+        status: row.status,
+        last_update,
+    })
+}
+
+fn user_from_row(row: UserRow, flag_field: &str) -> Option<WorkfrontUser> {
+    let id = match WorkfrontUserId::new(row.id) {
+        Ok(id) => id,
+        Err(err) => {
+            tracing::error!(error = %err, "skipping a Workfront user row with an unusable ID");
+            return None;
+        }
+    };
+    let flag = row
+        .rest
+        .get(flag_field)
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    Some(WorkfrontUser {
+        name: row.name.unwrap_or_default(),
+        email: row.email_addr,
+        is_active: row.is_active.unwrap_or(true),
+        frameio_flag: flag.eq_ignore_ascii_case("yes"),
+        last_update: row
+            .last_update_date
+            .as_deref()
+            .and_then(|d| Timestamp::parse(d).ok()),
+        id,
+    })
+}

@@ -1,0 +1,45 @@
+//! What can go wrong talking to Workfront, classified for the retry policy.
+
+use crate::retry::{Classify, ErrorClass};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkfrontError {
+    /// 401/403, or an `AuthenticationException` in the body.
+    #[error("Workfront refused the API key on {endpoint} (HTTP {status}): {message}")]
+    Auth {
+        endpoint: String,
+        status: u16,
+        message: String,
+    },
+    /// 429: "Too many concurrent API requests for the given customer".
+    #[error("Workfront limited concurrent requests on {endpoint} (HTTP 429): {message}")]
+    TooManyRequests { endpoint: String, message: String },
+    /// 5xx, 408, a timeout or a broken connection.
+    #[error("Workfront failed transiently on {endpoint}{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Transient {
+        endpoint: String,
+        status: Option<u16>,
+        message: String,
+    },
+    /// Any other 4xx, or a 200 that carries an `error`: the request itself is wrong.
+    #[error("Workfront rejected {endpoint} (HTTP {status}, {class}): {message}")]
+    Rejected {
+        endpoint: String,
+        status: u16,
+        class: String,
+        message: String,
+    },
+    /// The answer was not the JSON we expected.
+    #[error("unexpected answer from Workfront on {endpoint}: {message}")]
+    Decode { endpoint: String, message: String },
+}
+
+impl Classify for WorkfrontError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Auth { .. } => ErrorClass::Auth,
+            Self::TooManyRequests { .. } | Self::Transient { .. } => ErrorClass::Transient,
+            Self::Rejected { .. } | Self::Decode { .. } => ErrorClass::Permanent,
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Workfront: the only code that knows Workfront's URLs and JSON.
+//!
+//! The client turns searches into pages of wire rows and those into [`crate::core::model`] values.
+//! Errors are classified ([`WorkfrontError`]) so callers can branch on transient / auth / permanent.
+
+mod client;
+mod error;
+mod wire;
+
+pub use client::WorkfrontClient;
+pub use error::WorkfrontError;

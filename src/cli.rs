@@ -4,11 +4,15 @@
 use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
 use crate::control::{self, Request};
 use crate::status::{EntrySummary, StatusReport};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// How long a command waits for a state dir that another process holds.
+const LOCK_PATIENCE: Duration = Duration::from_secs(5);
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -116,18 +120,33 @@ fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
     Ok(config::load(path)?)
 }
 
-/// Asks the running daemon, or, when none answers, opens the store and answers directly.
+/// Asks the running daemon, or, when none answers, opens the store and answers directly. A store
+/// that is locked while no daemon answers belongs to a daemon that is starting (or another CLI
+/// command): ask again for a few seconds before giving up.
 async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
     let dir = &settings.state.dir;
-    if let Some(value) = control::request(dir, &request).await? {
-        return Ok(value);
+    let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        if let Some(value) = control::request(dir, &request).await? {
+            return Ok(value);
+        }
+        match Store::open(dir) {
+            Ok(store) => {
+                return tokio::task::spawn_blocking(move || {
+                    control::execute(&store, &request, false)
+                })
+                .await?;
+            }
+            Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
     }
-    let store = Store::open(dir)?;
-    tokio::task::spawn_blocking(move || control::execute(&store, &request, false)).await?
 }
 
 async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.state.dir)?;
+    let store = Store::open_patiently(&settings.state.dir, LOCK_PATIENCE).await?;
     let shutdown = CancellationToken::new();
     let (resync_tx, resync_rx) = mpsc::channel(1);
     spawn_signal_handlers(shutdown.clone(), resync_tx).context("cannot install signal handlers")?;

@@ -133,8 +133,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     );
 
     println!(
-        "\n{:<34} {:<42} {}",
-        "Workfront project", "name", "Frame.io project"
+        "\n{:<34} {:<42} Frame.io project",
+        "Workfront project", "name"
     );
     let mut mirrors = store.mirrors()?;
     mirrors.sort_by(|a, b| a.wf_project.cmp(&b.wf_project));

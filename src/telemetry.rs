@@ -1,5 +1,6 @@
 //! Logging set-up, once per process. `RUST_LOG` overrides the command's default level.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(default_level: &str) {
@@ -8,6 +9,8 @@ pub fn init(default_level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only help a person at a terminal; in files and the journal they are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

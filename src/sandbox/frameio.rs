@@ -48,7 +48,11 @@ fn project_json(p: &SandboxProject) -> Value {
 }
 
 /// Checks the token, injected faults and the rate limit; on success returns the headers to send.
-fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<HeaderMap, Response> {
+fn admit(
+    shared: &Shared,
+    headers: &HeaderMap,
+    class: &'static str,
+) -> Result<HeaderMap, Box<Response>> {
     let mut state = shared.lock();
     state.counts.frameio_requests += 1;
     let expected = format!("Bearer {}", state.world.frameio.token);
@@ -59,19 +63,19 @@ fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<He
         .and_then(|v| v.to_str().ok())
         == Some("true");
     if !bearer_ok || !legacy_ok {
-        return Err(errors(
+        return Err(Box::new(errors(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "invalid or missing legacy developer token",
-        ));
+        )));
     }
     if state.faults.frameio_unavailable > 0 {
         state.faults.frameio_unavailable -= 1;
-        return Err(errors(
+        return Err(Box::new(errors(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
             "sandbox: injected failure",
-        ));
+        )));
     }
     let (allowed, remaining, limit) = state.take(class);
     let mut out = HeaderMap::new();
@@ -84,12 +88,14 @@ fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<He
     );
     if !allowed {
         state.counts.frameio_rate_limited += 1;
-        return Err((
-            StatusCode::TOO_MANY_REQUESTS,
-            out,
-            Json(json!({ "errors": [ { "title": "Too Many Requests" } ] })),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                out,
+                Json(json!({ "errors": [ { "title": "Too Many Requests" } ] })),
+            )
+                .into_response(),
+        ));
     }
     Ok(out)
 }
@@ -97,7 +103,7 @@ fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<He
 async fn me(State(shared): State<Shared>, headers: HeaderMap) -> Response {
     let out = match admit(&shared, &headers, "read") {
         Ok(out) => out,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let user = shared.lock().world.frameio.user.clone();
     (
@@ -114,7 +120,7 @@ async fn accounts(
 ) -> Response {
     let out = match admit(&shared, &headers, "read") {
         Ok(out) => out,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let items: Vec<Value> = shared
         .lock()
@@ -135,7 +141,7 @@ async fn workspaces(
 ) -> Response {
     let out = match admit(&shared, &headers, "read") {
         Ok(out) => out,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let state = shared.lock();
     let Some(acc) = state
@@ -178,7 +184,7 @@ async fn list_projects(
 ) -> Response {
     let out = match admit(&shared, &headers, "read") {
         Ok(out) => out,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if !workspace_exists(&shared, &account, &workspace) {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
@@ -206,7 +212,7 @@ async fn create_project(
 ) -> Response {
     let out = match admit(&shared, &headers, "create") {
         Ok(out) => out,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if !workspace_exists(&shared, &account, &workspace) {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
@@ -255,7 +261,7 @@ async fn show_project(
 ) -> Response {
     let out = match admit(&shared, &headers, "read") {
         Ok(out) => out,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let state = shared.lock();
     match state

@@ -99,6 +99,24 @@ impl Store {
         })
     }
 
+    /// Like [`Store::open`], but while another process holds the dir, tries again every 100 ms for
+    /// up to `patience`. A CLI command holds it only for a moment, and neither it nor a daemon that
+    /// is starting should fail because the other got there first.
+    pub async fn open_patiently(
+        dir: &Path,
+        patience: std::time::Duration,
+    ) -> Result<Self, StoreError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match Self::open(dir) {
+                Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -301,3 +301,50 @@ fn user_from_row(row: UserRow, flag_field: &str) -> Option<WorkfrontUser> {
         id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::{Classify, ErrorClass};
+
+    #[track_caller]
+    fn check(status: u16, body: &str, expected: ErrorClass) {
+        let status = StatusCode::from_u16(status).unwrap();
+        let err = decode::<serde_json::Value>("proj/search", status, body.as_bytes()).unwrap_err();
+        assert_eq!(err.class(), expected, "{status} {body}: {err}");
+    }
+
+    #[test]
+    fn every_status_and_envelope_is_classified() {
+        check(
+            429,
+            r#"{"error":{"message":"Too many concurrent API requests"}}"#,
+            ErrorClass::Transient,
+        );
+        check(500, "oops", ErrorClass::Transient);
+        check(503, "", ErrorClass::Transient);
+        check(408, "", ErrorClass::Transient);
+        check(401, "{}", ErrorClass::Auth);
+        check(403, "{}", ErrorClass::Auth);
+        check(
+            200,
+            r#"{"error":{"class":"com.attask.common.AuthenticationException"}}"#,
+            ErrorClass::Auth,
+        );
+        check(
+            200,
+            r#"{"error":{"class":"x","message":"bad"}}"#,
+            ErrorClass::Permanent,
+        );
+        check(400, r#"{"error":{"message":"bad"}}"#, ErrorClass::Permanent);
+        check(404, "not json", ErrorClass::Permanent);
+        check(410, "{}", ErrorClass::Permanent);
+        check(200, "[]", ErrorClass::Permanent);
+    }
+
+    #[test]
+    fn data_is_returned_from_a_clean_envelope() {
+        let data: Vec<u32> = decode("x", StatusCode::OK, br#"{"data":[1,2]}"#).unwrap();
+        assert_eq!(data, [1, 2]);
+    }
+}

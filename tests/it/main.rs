@@ -1,1 +1,8 @@
-fn main() {}
+//! The one integration-test binary: each module is a capability, tested from the outside.
+
+mod cli;
+mod crash;
+mod frameio_client;
+mod helpers;
+mod mirror_e2e;
+mod workfront_client;

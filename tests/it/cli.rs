@@ -1,0 +1,211 @@
+//! The binary, driven as an admin would: config errors, `status`, `outbox`, signals, the lock.
+
+use crate::helpers::{wait_until, TestApp};
+use frameio_sync::demo::write_sandbox_config;
+use frameio_sync::sandbox::{Limits, Sandbox, World};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_frameio-sync"));
+    command
+        .env_remove("FRAMEIO_SYNC_CONFIG")
+        .env_remove("RUST_LOG");
+    command
+}
+
+pub fn cli(config: &Path, args: &[&str]) -> Output {
+    binary()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Starts `run` as a child process, logging to `<dir>/daemon.log`.
+pub fn spawn_daemon(config: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("daemon.log"))
+        .unwrap();
+    binary()
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_bad_config_exits_non_zero_with_one_line_naming_key_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(dir.path().join("key"), "super-secret-key").unwrap();
+    std::fs::write(&config, "[workfront]\nbase_url = \"https://x.my.workfront.com\"\napi_key_file = \"key\"\npol_interval = \"1s\"\n").unwrap();
+    let out = cli(&config, &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("pol_interval") && stderr.contains(config.to_str().unwrap()),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        &config,
+        "[workfront]\nbase_url = \"https://x.my.workfront.com\"\napi_key_file = \"missing-key\"\n",
+    )
+    .unwrap();
+    let out = cli(&config, &["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("workfront.api_key_file") && stderr.contains("missing-key"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_config_path_comes_from_the_environment_when_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = binary()
+        .env("FRAMEIO_SYNC_CONFIG", dir.path().join("nope.toml"))
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.toml"));
+}
+
+#[tokio::test]
+async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
+    let mut world = World::generated(3);
+    // Frame.io refuses an empty name with 422: a permanent failure that parks.
+    world.workfront.projects[0].name = " ".into();
+    let mut app = TestApp::spawn(world, Limits::unlimited()).await;
+    app.wait_for_mirrors(2).await;
+    let store = app.store().clone();
+    wait_until("a parked entry", Duration::from_secs(10), || {
+        store.outbox_counts().unwrap().parked == 1
+    })
+    .await;
+    drop(store);
+    app.stop().await;
+    let config = app.config_path.clone();
+    drop(app.take_store());
+
+    let status = json_of(&cli(&config, &["status", "--json"]));
+    assert_eq!(status["daemon_running"], false);
+    assert_eq!(status["mirrors"], 2);
+    assert_eq!(status["outbox"]["parked"], 1);
+    assert!(
+        status["attention"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("422"),
+        "{status}"
+    );
+    assert!(!status.to_string().contains(crate::helpers::FIO_TOKEN));
+
+    let text = String::from_utf8(cli(&config, &["status"]).stdout).unwrap();
+    assert!(
+        text.contains("mirrors:    2") && text.contains("1 parked"),
+        "{text}"
+    );
+
+    let list = json_of(&cli(&config, &["outbox", "list", "--json"]));
+    let id = list[0]["id"].as_u64().unwrap();
+    let retried = cli(&config, &["outbox", "retry", &id.to_string()]);
+    assert!(String::from_utf8_lossy(&retried.stdout).contains("is now pending"));
+    let dropped = cli(&config, &["outbox", "drop", &id.to_string()]);
+    assert!(dropped.status.success());
+    let missing = cli(&config, &["outbox", "drop", &id.to_string()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains(&format!("outbox entry {id} does not exist")));
+    assert_eq!(
+        json_of(&cli(&config, &["status", "--json"]))["outbox"]["parked"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_running_daemon_answers_status_resyncs_on_sighup_stops_on_sigterm_and_holds_its_lock() {
+    let sandbox = Sandbox::start(World::generated(5), Limits::unlimited())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let mut daemon = spawn_daemon(&config);
+
+    let status = || json_of(&cli(&config, &["status", "--json"]));
+    wait_until(
+        "5 mirrors via the control socket",
+        Duration::from_secs(30),
+        || {
+            let s = status();
+            s["daemon_running"] == true && s["mirrors"] == 5
+        },
+    )
+    .await;
+    let socket = dir.path().join("state").join("control.sock");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let second = cli(&config, &["run"]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("in use by another process"));
+
+    let seq = status()["last_sync"]["seq"].as_u64().unwrap();
+    sandbox.upsert_workfront_project("5d00000000000000000000000000new1", "After SIGHUP");
+    signal(&daemon, "HUP");
+    wait_until("the resync", Duration::from_secs(30), || {
+        let s = status();
+        s["last_sync"]["seq"].as_u64().unwrap() > seq && s["mirrors"] == 6
+    })
+    .await;
+
+    signal(&daemon, "TERM");
+    let exit = tokio::task::spawn_blocking(move || daemon.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(!socket.exists(), "the socket is removed on a clean stop");
+    let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap();
+    assert!(
+        log.contains("full resync requested") && log.contains("stopped"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&sandbox.world().frameio.token)
+            && !log.contains(&sandbox.world().workfront.api_key)
+    );
+}

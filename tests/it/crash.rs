@@ -1,0 +1,116 @@
+//! F9 under `kill -9`: the daemon runs as a child process and is killed at random moments while it
+//! converges — half of the kills right after the sandbox created a project and before its answer
+//! can be recorded, the narrowest window — then restarted. At the end every Workfront project has
+//! exactly one mirror and Frame.io holds no duplicate.
+
+use crate::cli::{cli, signal, spawn_daemon};
+use crate::helpers::eventually;
+use frameio_sync::demo::write_sandbox_config;
+use frameio_sync::sandbox::{Faults, Limits, Sandbox, World};
+use frameio_sync::store::Store;
+use std::collections::HashSet;
+use std::time::Duration;
+
+const PROJECTS: usize = 50;
+const KILLS: usize = 12;
+
+/// A small deterministic generator, so a failing run can be repeated.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_daemon_at_random_moments_never_duplicates_or_loses_a_mirror() {
+    // Five creates a second keeps the daemon converging across all the kills.
+    let limits = Limits {
+        create_per_window: 5,
+        window: Duration::from_secs(1),
+        ..Limits::unlimited()
+    };
+    let sandbox = Sandbox::start(World::generated(PROJECTS), limits)
+        .await
+        .unwrap();
+    sandbox.set_faults(Faults {
+        ambiguous_creates: 3,
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
+    let mut creates = sandbox.subscribe_creates();
+    let mut rng = XorShift(0x5eed_f00d_d15c_0001);
+
+    let mut kills = 0;
+    let mut kills_after_create = 0;
+    while kills < KILLS {
+        let mut daemon = spawn_daemon(&config);
+        let converged = sandbox.frameio_projects().len() >= PROJECTS;
+        if kills % 2 == 0 && !converged {
+            // Drop notices of creates from before this start, then kill on the next one.
+            while creates.try_recv().is_ok() {}
+            if tokio::time::timeout(Duration::from_secs(20), creates.recv())
+                .await
+                .is_ok()
+            {
+                kills_after_create += 1;
+            }
+        } else {
+            tokio::time::sleep(Duration::from_millis(20 + rng.next() % 400)).await;
+        }
+        daemon.kill().unwrap(); // SIGKILL
+        daemon.wait().unwrap();
+        kills += 1;
+    }
+    assert!(
+        kills_after_create >= 3,
+        "only {kills_after_create} kills landed right after a create"
+    );
+
+    let mut daemon = spawn_daemon(&config);
+    let converged = eventually(Duration::from_secs(60), || {
+        let out = cli(&config, &["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        status["mirrors"] == PROJECTS && status["outbox"]["pending"] == 0
+    })
+    .await;
+    if !converged {
+        let _ = daemon.kill();
+        let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "no convergence 60 s after {kills} kills; daemon log, newest first:\n{}",
+            tail.join("\n")
+        );
+    }
+    signal(&daemon, "TERM");
+    assert!(daemon.wait().unwrap().success());
+
+    let in_frameio = sandbox.frameio_projects();
+    let names: HashSet<&str> = in_frameio.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        in_frameio.len(),
+        PROJECTS,
+        "duplicate or missing Frame.io projects after {kills} kills"
+    );
+    assert_eq!(names.len(), PROJECTS);
+    let store = Store::open(&dir.path().join("state")).unwrap();
+    let mirrors = store.mirrors().unwrap();
+    assert_eq!(mirrors.len(), PROJECTS);
+    let frameio_ids: HashSet<&str> = in_frameio.iter().map(|p| p.id.as_str()).collect();
+    let mapped: HashSet<&str> = mirrors.iter().map(|m| m.frameio_project.as_str()).collect();
+    assert_eq!(
+        mapped, frameio_ids,
+        "every Frame.io project is some Workfront project's one mirror"
+    );
+    eprintln!(
+        "crash test: {kills} kills ({kills_after_create} right after a create), {} creates, {} Frame.io requests",
+        sandbox.counts().frameio_creates,
+        sandbox.counts().frameio_requests
+    );
+}

@@ -1,0 +1,188 @@
+//! Shared set-up: settings pointing at a mock or the sandbox, an in-process daemon, and waiting on
+//! conditions (never on fixed sleeps).
+
+use frameio_sync::config::{self, Settings};
+use frameio_sync::daemon;
+use frameio_sync::demo::write_sandbox_config;
+use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync::store::Store;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const WF_KEY: &str = "wf-test-api-key-0123456789";
+pub const FIO_TOKEN: &str = "fio-u-test-token-abcdefghijklmnopqrstuvwxyz";
+
+/// Logs go to the test output only when `TEST_LOG` is set.
+pub fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        frameio_sync::telemetry::init("debug");
+    }
+}
+
+/// Settings whose Workfront and Frame.io are at the given URLs, with secrets in `dir`.
+pub fn settings_for(
+    dir: &Path,
+    workfront_url: &str,
+    frameio_url: &str,
+    extra_workfront: &str,
+) -> Settings {
+    std::fs::write(dir.join("wf-key"), WF_KEY).unwrap();
+    std::fs::write(dir.join("fio-token"), FIO_TOKEN).unwrap();
+    let text = format!(
+        r#"[workfront]
+base_url = "{workfront_url}"
+api_key_file = "wf-key"
+{extra_workfront}
+
+[frameio]
+base_url = "{frameio_url}"
+
+[frameio.default]
+token_file = "fio-token"
+account_id = "acc-1"
+workspace_id = "ws-1"
+
+[state]
+dir = "state"
+"#
+    );
+    config::parse(&dir.join("config.toml"), &text).unwrap()
+}
+
+/// Polls `condition` every 20 ms until it holds (true) or `limit` passes (false).
+pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while !condition() {
+        if start.elapsed() >= limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// Like [`eventually`], failing the test on timeout.
+#[track_caller]
+pub fn wait_until(
+    what: &str,
+    limit: Duration,
+    condition: impl FnMut() -> bool,
+) -> impl Future<Output = ()> {
+    let caller = std::panic::Location::caller();
+    let what = what.to_owned();
+    async move {
+        assert!(
+            eventually(limit, condition).await,
+            "timed out after {limit:?} waiting for {what} (at {caller})"
+        );
+    }
+}
+
+/// A sandbox and a daemon running in this process against it.
+pub struct TestApp {
+    pub sandbox: Sandbox,
+    /// Holds the config, secrets and state dir; removed when the app is dropped.
+    _dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub settings: Settings,
+    store: Option<Store>,
+    pub resync: mpsc::Sender<()>,
+    shutdown: CancellationToken,
+    daemon: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// Starts the sandbox with `world` and a daemon polling every second.
+    pub async fn spawn(world: World, limits: Limits) -> Self {
+        init_logs();
+        let sandbox = Sandbox::start(world, limits).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
+        let settings = config::load(&config_path).unwrap();
+        let store = Store::open(&settings.state.dir).unwrap();
+        let mut app = Self {
+            sandbox,
+            _dir: dir,
+            config_path,
+            settings,
+            store: Some(store),
+            resync: mpsc::channel(1).0,
+            shutdown: CancellationToken::new(),
+            daemon: None,
+        };
+        app.start();
+        app
+    }
+
+    fn start(&mut self) {
+        let (resync, resync_rx) = mpsc::channel(1);
+        self.resync = resync;
+        self.shutdown = CancellationToken::new();
+        self.daemon = Some(tokio::spawn(daemon::run(
+            self.settings.clone(),
+            self.store().clone(),
+            resync_rx,
+            self.shutdown.clone(),
+        )));
+    }
+
+    /// Stops the daemon gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(daemon) = self.daemon.take() {
+            daemon.await.unwrap().unwrap();
+        }
+    }
+
+    /// Stops the daemon, reopens the store from disk, and starts a new daemon on it.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        // Every handle must be gone before sled lets the dir be opened again.
+        self.store = None;
+        self.store = Some(Store::open(&self.settings.state.dir).unwrap());
+        self.start();
+    }
+
+    /// Closes the store so another process (the CLI) can open it; the daemon must be stopped.
+    pub fn take_store(&mut self) -> Option<Store> {
+        self.store.take()
+    }
+
+    pub fn store(&self) -> &Store {
+        self.store.as_ref().expect("the store is open")
+    }
+
+    pub async fn wait_for_mirrors(&self, n: usize) {
+        let store = self.store().clone();
+        wait_until(
+            &format!("{n} mirrors"),
+            Duration::from_secs(30),
+            move || store.mirror_count() >= n,
+        )
+        .await;
+    }
+
+    /// Asks for a full resync and waits until it is recorded.
+    pub async fn resync_and_wait(&self) -> frameio_sync::store::SyncRecord {
+        let before = self.store().last_sync().unwrap().map_or(0, |s| s.seq);
+        self.resync.send(()).await.unwrap();
+        let store = self.store().clone();
+        wait_until("a resync", Duration::from_secs(30), || {
+            store.last_sync().unwrap().is_some_and(|s| {
+                s.seq > before && s.scope == frameio_sync::core::mirror_plan::Scope::Full
+            })
+        })
+        .await;
+        self.store().last_sync().unwrap().unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -112,7 +112,14 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let first_sync = store.last_sync()?.map_or(0, |s| s.seq);
-    println!("\nall {expected} projects mirrored in {:.1}s; now a full resync with nothing to change (as SIGHUP asks):", started.elapsed().as_secs_f64());
+    let counts = sandbox.counts();
+    println!(
+        "\nall {expected} projects mirrored in {:.1}s: {} creates, {} refused with 429.",
+        started.elapsed().as_secs_f64(),
+        counts.frameio_creates,
+        counts.frameio_rate_limited,
+    );
+    println!("now a full resync with nothing to change (what SIGHUP asks for):");
 
     let before = sandbox.counts();
     resync.send(()).await.context("the daemon stopped")?;
@@ -124,8 +131,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     };
     let after = sandbox.counts();
     println!(
-        "  {} ms, {} Workfront calls, {} Frame.io calls, {} projects seen, {} effects enqueued",
-        record.duration_ms,
+        "  {:.2} ms, {} Workfront calls, {} Frame.io calls, {} projects seen, {} effects enqueued",
+        record.duration_us as f64 / 1000.0,
         after.workfront_requests - before.workfront_requests,
         after.frameio_requests - before.frameio_requests,
         record.projects_seen,

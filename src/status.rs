@@ -110,11 +110,11 @@ impl StatusReport {
                 };
                 let _ = writeln!(
                     out,
-                    "last sync:  #{} {:?} at {} took {} ms, {} projects, {} enqueued, {} parked, {} gone, {} Workfront calls: {outcome}",
+                    "last sync:  #{} {:?} at {} took {:.1} ms, {} projects, {} enqueued, {} parked, {} gone, {} Workfront calls: {outcome}",
                     s.seq,
                     s.scope,
                     s.started_at,
-                    s.duration_ms,
+                    s.duration_us as f64 / 1000.0,
                     s.projects_seen,
                     s.enqueued,
                     s.parked,

@@ -23,7 +23,7 @@ impl Engine {
             seq: 0,
             scope,
             started_at,
-            duration_ms: 0,
+            duration_us: 0,
             projects_seen: 0,
             enqueued: 0,
             parked: 0,
@@ -33,7 +33,7 @@ impl Engine {
             error: None,
         };
         let outcome = self.sync_inner(scope, &mut record).await;
-        record.duration_ms = clock.elapsed().as_millis() as u64;
+        record.duration_us = clock.elapsed().as_micros() as u64;
         record.workfront_calls = self.workfront.calls() - calls_before;
         if let Err(err) = &outcome {
             record.error = Some(format!("{err:#}"));

@@ -83,7 +83,8 @@ pub struct SyncRecord {
     pub seq: u64,
     pub scope: Scope,
     pub started_at: Timestamp,
-    pub duration_ms: u64,
+    /// Wall time of the sync, in microseconds.
+    pub duration_us: u64,
     pub projects_seen: usize,
     pub enqueued: usize,
     pub parked: usize,

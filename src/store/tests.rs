@@ -187,7 +187,7 @@ fn sync_records_are_numbered() {
         seq: 0,
         scope: Scope::Full,
         started_at: Timestamp(1),
-        duration_ms: 2,
+        duration_us: 2,
         projects_seen: 3,
         enqueued: 0,
         parked: 0,

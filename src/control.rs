@@ -14,7 +14,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
@@ -189,5 +189,3 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
     write.write_all(&out).await?;
     Ok(())
 }
-
-use tokio::io::AsyncReadExt as _;

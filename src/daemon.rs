@@ -82,11 +82,16 @@ async fn sync_loop(
 }
 
 /// Carries out due outbox entries one after another; sleeps until the next is due, new work
-/// arrives, or shutdown. An effect in progress is finished (bounded by the HTTP timeouts) before
-/// the loop stops.
+/// arrives, or shutdown. Stopping in the middle of an effect is safe: a create already sent is
+/// marked in flight on disk, so the next start looks for its result before creating again —
+/// exactly as after a crash.
 async fn worker_loop(engine: Arc<Engine>, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
-        let wait = match engine.work_once().await {
+        let outcome = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            outcome = engine.work_once() => outcome,
+        };
+        let wait = match outcome {
             Ok(WorkOutcome::Worked) => continue,
             Ok(WorkOutcome::Idle { next_due }) => next_due
                 .map(|due| Timestamp::now().until(due))

@@ -4,10 +4,12 @@ use super::Engine;
 use crate::core::adoption::choose_adoption;
 use crate::core::model::{Effect, Target};
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
+use crate::ids::FrameioProjectId;
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::records::MIRROR_V;
 use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, StoreError};
 use crate::timestamp::Timestamp;
+use std::collections::HashSet;
 
 /// What [`Engine::work_once`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +70,8 @@ impl Engine {
         // A previous attempt may have created the project without us seeing the answer. Look
         // before creating again: Frame.io has no idempotency key.
         if let Some(in_flight) = entry.in_flight {
-            match self
-                .find_earlier_result(client, target, name, in_flight)
-                .await
-            {
+            let mapped = self.store.mirrored_frameio_ids()?;
+            match find_earlier_result(client, target, name, in_flight, &mapped).await {
                 Ok(Some(found)) => {
                     let record = mirror_record(
                         wf_project,
@@ -127,18 +127,6 @@ impl Engine {
         }
     }
 
-    async fn find_earlier_result(
-        &self,
-        client: &FrameioClient,
-        target: &Target,
-        name: &str,
-        in_flight: InFlight,
-    ) -> Result<Option<FrameioProject>, FrameioError> {
-        let listed = client.projects(&target.account, &target.workspace).await?;
-        let mapped = self.store.mirrored_frameio_ids().unwrap_or_default();
-        Ok(choose_adoption(&listed, name, in_flight.started_at, &mapped).cloned())
-    }
-
     /// Records a failed attempt: transient and auth failures are retried on the policy's
     /// schedule (never given up), permanent ones are parked with the error as their reason.
     async fn failed(
@@ -170,6 +158,18 @@ impl Engine {
         }
         self.store.flush().await
     }
+}
+
+/// Lists the workspace and picks the project a create with an unknown outcome made, if any.
+async fn find_earlier_result(
+    client: &FrameioClient,
+    target: &Target,
+    name: &str,
+    in_flight: InFlight,
+    mapped_elsewhere: &HashSet<FrameioProjectId>,
+) -> Result<Option<FrameioProject>, FrameioError> {
+    let listed = client.projects(&target.account, &target.workspace).await?;
+    Ok(choose_adoption(&listed, name, in_flight.started_at, mapped_elsewhere).cloned())
 }
 
 fn mirror_record(

@@ -5,6 +5,7 @@ use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
 use crate::control::{self, Request};
 use crate::status::{EntrySummary, StatusReport};
 use crate::store::{Store, StoreError};
+use crate::telemetry::{self, LogFormat};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -60,60 +61,69 @@ pub enum OutboxCommand {
     Drop { id: u64 },
 }
 
-impl Command {
-    /// The log level when `RUST_LOG` is not set: the daemon logs its work; one-shot commands only
-    /// warnings, so their output stays readable.
-    pub fn default_log_level(&self) -> &'static str {
-        match self {
-            Command::Run => "info",
-            _ => "warn",
+/// Runs a command. The daemon logs its work at `info`, in the format its configuration asks for
+/// (so the configuration is read first); one-shot commands log only warnings, to stderr, so their
+/// output stays readable.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let quiet = || telemetry::init("warn", LogFormat::Text);
+    match cli.command {
+        Command::Run => {
+            let settings = load(&cli.config)?;
+            telemetry::init("info", settings.log_format);
+            run_daemon(settings).await
+        }
+        Command::Demo => {
+            quiet();
+            crate::demo::run().await
+        }
+        Command::Status { json } => {
+            quiet();
+            status(&load(&cli.config)?, json).await
+        }
+        Command::Outbox(command) => {
+            quiet();
+            outbox(&load(&cli.config)?, command).await
         }
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Run => run_daemon(load(&cli.config)?).await,
-        Command::Demo => crate::demo::run().await,
-        Command::Status { json } => {
-            let value = ask(&load(&cli.config)?, Request::Status).await?;
-            if json {
-                println!("{value}");
-            } else {
-                let report: StatusReport = serde_json::from_value(value)?;
-                print!("{}", report.render_text());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Outbox(command) => {
-            let settings = load(&cli.config)?;
-            let (request, json) = match command {
-                OutboxCommand::List { json } => (Request::OutboxList, json),
-                OutboxCommand::Retry { id } => (Request::OutboxRetry { id }, false),
-                OutboxCommand::Drop { id } => (Request::OutboxDrop { id }, false),
-            };
-            let is_list = request == Request::OutboxList;
-            let value = ask(&settings, request).await?;
-            if json {
-                println!("{value}");
-            } else if is_list {
-                let entries: Vec<EntrySummary> = serde_json::from_value(value)?;
-                if entries.is_empty() {
-                    println!("the outbox is empty");
-                }
-                for e in entries {
-                    println!(
-                        "#{} {} (attempts {}): {} — {}",
-                        e.id, e.state, e.attempts, e.effect, e.reason
-                    );
-                }
-            } else {
-                let e: EntrySummary = serde_json::from_value(value)?;
-                println!("#{} is now {}: {}", e.id, e.state, e.effect);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
+    let value = ask(settings, Request::Status).await?;
+    if json {
+        println!("{value}");
+    } else {
+        let report: StatusReport = serde_json::from_value(value)?;
+        print!("{}", report.render_text());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<ExitCode> {
+    let (request, json) = match command {
+        OutboxCommand::List { json } => (Request::OutboxList, json),
+        OutboxCommand::Retry { id } => (Request::OutboxRetry { id }, false),
+        OutboxCommand::Drop { id } => (Request::OutboxDrop { id }, false),
+    };
+    let is_list = request == Request::OutboxList;
+    let value = ask(settings, request).await?;
+    if json {
+        println!("{value}");
+    } else if is_list {
+        let entries: Vec<EntrySummary> = serde_json::from_value(value)?;
+        if entries.is_empty() {
+            println!("the outbox is empty");
+        }
+        for e in entries {
+            println!(
+                "#{} {} (attempts {}): {} — {}",
+                e.id, e.state, e.attempts, e.effect, e.reason
+            );
+        }
+    } else {
+        let e: EntrySummary = serde_json::from_value(value)?;
+        println!("#{} is now {}: {}", e.id, e.state, e.effect);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Settings> {

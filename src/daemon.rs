@@ -1,23 +1,34 @@
-//! The daemon: the engine's two steps in loops, the control socket, and an orderly stop.
+//! The daemon: the engine's two steps in loops, the control socket, systemd notifications, and an
+//! orderly stop.
 //!
 //! Everything it needs is passed in — settings, the opened store, a resync channel and a shutdown
 //! token — so tests run it in-process against a sandbox with a temporary state dir, and `main`
 //! only adds the signal handlers.
+//!
+//! Start-up: bind the control socket (so `status` answers at once), check that Workfront and every
+//! Frame.io credential answer, then `READY=1` and the loops. A refused credential ends the daemon
+//! with an error that names it; an unreachable service is retried until it answers or the daemon
+//! is stopped (systemd's start timeout bounds that).
 
 use crate::config::Settings;
 use crate::control;
 use crate::core::mirror_plan::Scope;
 use crate::engine::{Engine, WorkOutcome};
 use crate::store::Store;
+use crate::systemd::{self, Heartbeat, BEAT};
 use crate::timestamp::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// The longest the worker sleeps without looking at the outbox again.
 const WORKER_IDLE_MAX: Duration = Duration::from_secs(30);
+
+/// How often `STATUS=` is refreshed when no watchdog asks for more.
+const STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Runs until `shutdown` is cancelled. A message on `resync` asks for a full resync now (SIGHUP).
 pub async fn run(
@@ -30,16 +41,47 @@ pub async fn run(
     let tracker = TaskTracker::new();
     let control = control::Server::bind(store.dir(), store.clone(), engine.clone())?;
     tracker.spawn(control.serve(shutdown.clone()));
+
+    systemd::status("checking Workfront and Frame.io");
+    let checked = tokio::select! {
+        _ = shutdown.cancelled() => Ok(()),
+        checked = engine.check_connectivity() => checked,
+    };
+    if let Err(err) = checked {
+        shutdown.cancel();
+        tracker.close();
+        tracker.wait().await;
+        return Err(err);
+    }
+
+    let sync_beat = Heartbeat::new();
+    let worker_beat = Heartbeat::new();
+    sync_beat.beat();
+    worker_beat.beat();
     tracker.spawn(sync_loop(
         engine.clone(),
         settings.workfront.poll_interval,
         resync,
+        sync_beat.clone(),
         shutdown.clone(),
     ));
-    tracker.spawn(worker_loop(engine.clone(), shutdown.clone()));
+    tracker.spawn(worker_loop(
+        engine.clone(),
+        worker_beat.clone(),
+        shutdown.clone(),
+    ));
+    tracker.spawn(watchdog_loop(
+        store.clone(),
+        [sync_beat, worker_beat],
+        shutdown.clone(),
+    ));
     tracker.close();
-    tracing::info!(state_dir = %store.dir().display(), "frameio-sync running");
+    if !shutdown.is_cancelled() {
+        systemd::ready();
+        tracing::info!(state_dir = %store.dir().display(), "frameio-sync running");
+    }
     shutdown.cancelled().await;
+    systemd::stopping();
     tracing::info!("stopping");
     tracker.wait().await;
     store.flush().await?;
@@ -48,35 +90,68 @@ pub async fn run(
 }
 
 /// A full sync at start and on every resync request, incremental polls in between. A failed sync
-/// is logged and recorded (see `status`); a failed full sync is tried again as full at the next tick.
+/// is logged and recorded (see `status`); a failed full sync is tried again as full at the next
+/// tick. Resync requests that arrive during a sync wait in a channel of one, so any number of
+/// SIGHUPs during a resync become exactly one more.
 async fn sync_loop(
     engine: Arc<Engine>,
     poll_interval: Duration,
     mut resync: mpsc::Receiver<()>,
+    heartbeat: Heartbeat,
     shutdown: CancellationToken,
 ) {
     let mut next_scope = Scope::Full;
+    let mut reloading = false;
     loop {
-        match engine.sync_once(next_scope).await {
-            Ok(_) => next_scope = Scope::Incremental,
+        heartbeat.beat();
+        // A sync commits in one transaction at its end, so stopping it half-way loses nothing;
+        // waiting instead could outlast systemd's stop timeout while Workfront is being retried.
+        let outcome = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            outcome = engine.sync_once(next_scope) => outcome,
+        };
+        match outcome {
+            Ok(record) => {
+                next_scope = Scope::Incremental;
+                systemd::status(&summary(&engine.store));
+                if reloading {
+                    tracing::info!(
+                        projects = record.projects_seen,
+                        enqueued = record.enqueued,
+                        parked = record.parked,
+                        duration_ms = record.duration_us / 1000,
+                        "full resync done"
+                    );
+                }
+            }
             Err(err) => {
                 tracing::error!(error = format!("{err:#}"), scope = ?next_scope, "sync failed")
             }
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            request = resync.recv() => match request {
-                Some(()) => {
-                    tracing::info!("full resync requested");
-                    next_scope = Scope::Full;
-                }
-                // The sender is gone (no signal handler, as in some tests): poll on the timer only.
-                None => tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(poll_interval) => {}
+        if reloading {
+            systemd::ready();
+            reloading = false;
+        }
+        let deadline = Instant::now() + poll_interval;
+        let mut resync_open = true;
+        while Instant::now() < deadline {
+            heartbeat.beat();
+            let nap = tokio::time::sleep_until(deadline.min(Instant::now() + BEAT));
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                request = resync.recv(), if resync_open => match request {
+                    Some(()) => {
+                        tracing::info!("full resync requested");
+                        systemd::reloading();
+                        next_scope = Scope::Full;
+                        reloading = true;
+                        break;
+                    }
+                    // No signal handler feeds this channel (some tests): poll on the timer only.
+                    None => resync_open = false,
                 },
-            },
-            _ = tokio::time::sleep(poll_interval) => {}
+                _ = nap => {}
+            }
         }
     }
 }
@@ -85,8 +160,9 @@ async fn sync_loop(
 /// arrives, or shutdown. Stopping in the middle of an effect is safe: a create already sent is
 /// marked in flight on disk, so the next start looks for its result before creating again —
 /// exactly as after a crash.
-async fn worker_loop(engine: Arc<Engine>, shutdown: CancellationToken) {
+async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
+        heartbeat.beat();
         let outcome = tokio::select! {
             _ = shutdown.cancelled() => return,
             outcome = engine.work_once() => outcome,
@@ -102,10 +178,55 @@ async fn worker_loop(engine: Arc<Engine>, shutdown: CancellationToken) {
                 Duration::from_secs(1)
             }
         };
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = engine.work_ready.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            heartbeat.beat();
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = engine.work_ready.notified() => break,
+                _ = tokio::time::sleep_until(deadline.min(Instant::now() + BEAT)) => {}
+            }
         }
     }
+}
+
+/// Pings systemd's watchdog at half its timeout while both loops beat, and refreshes `STATUS=`.
+async fn watchdog_loop(store: Store, heartbeats: [Heartbeat; 2], shutdown: CancellationToken) {
+    let timeout = systemd::watchdog_timeout();
+    let every = timeout.map_or(STATUS_EVERY, |t| (t / 2).min(STATUS_EVERY));
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Some(timeout) = timeout {
+            if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1]], timeout) {
+                systemd::watchdog();
+            } else {
+                tracing::error!("a loop has not made progress within the watchdog timeout; no longer pinging systemd");
+            }
+        }
+        systemd::status(&summary(&store));
+    }
+}
+
+/// The one-line summary for `STATUS=`: mirrors, outbox depth, last sync.
+pub fn summary(store: &Store) -> String {
+    let mirrors = store.mirror_count();
+    let outbox = store.outbox_counts().unwrap_or_default();
+    let last = match store.last_sync() {
+        Ok(Some(s)) => {
+            let age = s.started_at.until(Timestamp::now()).as_secs();
+            match s.error {
+                None => format!("last sync ok {age}s ago"),
+                Some(_) => format!("last sync FAILED {age}s ago"),
+            }
+        }
+        _ => "no sync yet".to_owned(),
+    };
+    format!(
+        "{mirrors} mirrors, outbox {} pending / {} parked / {} dead, {last}",
+        outbox.pending, outbox.parked, outbox.dead
+    )
 }

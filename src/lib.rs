@@ -13,6 +13,7 @@
 //! - [`cli`], [`config`], [`status`], [`control`]: the operator's interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
+//! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
 
 pub mod cli;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod systemd;
 pub mod telemetry;
 pub mod timestamp;
 pub mod workfront;

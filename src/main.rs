@@ -1,4 +1,4 @@
-//! The binary: parse the command line, set up logging, run the command, report any error on one
+//! The binary: parse the command line, run the command (which sets up logging), report any error on one
 //! line with its whole cause chain. Exit codes: 0 success, 2 error (and clap's 2 for usage).
 
 use clap::Parser;
@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    frameio_sync::telemetry::init(cli.command.default_log_level());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

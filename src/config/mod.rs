@@ -11,6 +11,7 @@ pub use duration::parse_duration;
 
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
 use crate::secret::Secret;
+use crate::telemetry::LogFormat;
 use reqwest::Url;
 use serde::Deserialize;
 use std::fmt;
@@ -31,6 +32,8 @@ pub struct Settings {
     pub state: StateSettings,
     /// The HTTP listener (webhooks, custom actions, health); `None` when `[http]` is absent.
     pub http: Option<HttpSettings>,
+    /// How `run` writes logs to stderr when not under systemd's journal.
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +111,8 @@ impl std::error::Error for ConfigError {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    #[serde(default)]
+    log_format: Option<String>,
     workfront: RawWorkfront,
     #[serde(default)]
     frameio: RawFrameio,
@@ -292,6 +297,16 @@ impl Validator<'_> {
                 dir: self.resolve(&raw.state.dir),
             },
             http: raw.http.map(|h| self.http(h)).transpose()?,
+            log_format: match raw.log_format.as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(self.err(
+                        "log_format",
+                        format!("{other:?} is not one of \"text\", \"json\""),
+                    ))
+                }
+            },
         })
     }
 

@@ -147,6 +147,23 @@ fn server_to_server_is_refused_clearly_for_now() {
 }
 
 #[test]
+fn log_format_is_text_json_or_an_error() {
+    let fx = Fixture::new();
+    assert_eq!(fx.parse(GOOD).unwrap().log_format, LogFormat::Text);
+    assert_eq!(
+        fx.parse(&format!("log_format = \"json\"\n{GOOD}"))
+            .unwrap()
+            .log_format,
+        LogFormat::Json
+    );
+    check_error(
+        &format!("log_format = \"xml\"\n{GOOD}"),
+        "log_format",
+        "\"text\", \"json\"",
+    );
+}
+
+#[test]
 fn http_section_is_validated() {
     let fx = Fixture::new();
     let s = fx

@@ -60,6 +60,41 @@ impl Engine {
         }
     }
 
+    /// Checks that Workfront and every Frame.io credential answer, retrying transient failures
+    /// until they pass. A refused credential is an error naming it: no amount of waiting fixes it.
+    pub async fn check_connectivity(&self) -> anyhow::Result<()> {
+        use crate::retry::{Classify, ErrorClass};
+        loop {
+            match self.workfront.check().await {
+                Ok(()) => break,
+                Err(err) if err.class() == ErrorClass::Transient => {
+                    tracing::warn!(error = %err, "Workfront does not answer yet; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+                Err(err) => {
+                    return Err(anyhow::Error::new(err).context("Workfront start-up check failed"))
+                }
+            }
+        }
+        for (account, client) in &self.frameio {
+            loop {
+                match crate::retry::retry_read("me", || client.me()).await {
+                    Ok(_) => break,
+                    Err(err) if err.class() == ErrorClass::Transient => {
+                        tracing::warn!(%account, error = %err, "Frame.io does not answer yet; trying again");
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    }
+                    Err(err) => {
+                        return Err(anyhow::Error::new(err).context(format!(
+                            "Frame.io start-up check failed for account {account}"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Frame.io requests sent so far, over every account.
     pub fn frameio_calls(&self) -> u64 {
         self.frameio.values().map(FrameioClient::calls).sum()

@@ -67,6 +67,21 @@ impl WorkfrontClient {
         self.calls.load(Ordering::Relaxed)
     }
 
+    /// The cheapest request that proves the tenant answers and accepts the key: one project ID.
+    pub async fn check(&self) -> Result<(), WorkfrontError> {
+        let query = [
+            ("fields", "ID".to_owned()),
+            ("$$FIRST", "0".to_owned()),
+            ("$$LIMIT", "1".to_owned()),
+            ("ID_Sort", "asc".to_owned()),
+        ];
+        retry_read("proj/search", || {
+            self.get::<serde_json::Value>("proj/search", &query)
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Every project, or those updated at or after `since`.
     pub async fn search_projects(
         &self,

@@ -19,7 +19,7 @@ pub const FIO_TOKEN: &str = "fio-u-test-token-abcdefghijklmnopqrstuvwxyz";
 /// Logs go to the test output only when `TEST_LOG` is set.
 pub fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        frameio_sync::telemetry::init("debug");
+        frameio_sync::telemetry::init("debug", frameio_sync::telemetry::LogFormat::Text);
     }
 }
 

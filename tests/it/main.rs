@@ -5,4 +5,5 @@ mod crash;
 mod frameio_client;
 mod helpers;
 mod mirror_e2e;
+mod systemd;
 mod workfront_client;

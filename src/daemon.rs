@@ -193,21 +193,22 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
 /// Pings systemd's watchdog at half its timeout while both loops beat, and refreshes `STATUS=`.
 async fn watchdog_loop(store: Store, heartbeats: [Heartbeat; 2], shutdown: CancellationToken) {
     let timeout = systemd::watchdog_timeout();
-    let every = timeout.map_or(STATUS_EVERY, |t| (t / 2).min(STATUS_EVERY));
-    let mut ticks = tokio::time::interval(every);
+    // Without a watchdog this ticker still runs, rarely, and its ticks do nothing.
+    let mut pings = tokio::time::interval(timeout.map_or(Duration::from_secs(3600), |t| t / 2));
+    let mut status = tokio::time::interval(STATUS_EVERY);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        if let Some(timeout) = timeout {
-            if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1]], timeout) {
-                systemd::watchdog();
-            } else {
-                tracing::error!("a loop has not made progress within the watchdog timeout; no longer pinging systemd");
+            _ = pings.tick() => {
+                let Some(timeout) = timeout else { continue };
+                if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1]], timeout) {
+                    systemd::watchdog();
+                } else {
+                    tracing::error!("a loop has not made progress within the watchdog timeout; no longer pinging systemd");
+                }
             }
+            _ = status.tick() => systemd::status(&summary(&store)),
         }
-        systemd::status(&summary(&store));
     }
 }
 

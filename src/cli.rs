@@ -3,9 +3,13 @@
 
 use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
 use crate::control::{self, Request};
+use crate::core::access::may_submit_asset;
+use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
 use crate::status::{EntrySummary, StatusReport};
 use crate::store::{Store, StoreError};
 use crate::telemetry::{self, LogFormat};
+use crate::workfront::access::{self, AccessFetcher};
+use crate::workfront::WorkfrontClient;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,6 +50,19 @@ pub enum Command {
     /// Inspect and act on outbox entries.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// May this user send a Frame.io asset to this project for review (F6)? Exit 0 allowed,
+    /// 1 denied, 2 error.
+    CheckAccess {
+        /// The Workfront user's ID.
+        #[arg(long)]
+        user: String,
+        /// The Workfront project's ID.
+        #[arg(long)]
+        project: String,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,7 +101,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             quiet();
             outbox(&load(&cli.config)?, command).await
         }
+        Command::CheckAccess {
+            user,
+            project,
+            json,
+        } => {
+            quiet();
+            check_access(&load(&cli.config)?, &user, &project, json).await
+        }
     }
+}
+
+/// Fetches what the gate needs from Workfront (no store: it works the same while the daemon runs)
+/// and prints the verdict with the rule that decided it.
+async fn check_access(
+    settings: &Settings,
+    user: &str,
+    project: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let user = WorkfrontUserId::new(user).context("--user")?;
+    let project = WorkfrontProjectId::new(project).context("--project")?;
+    let fetcher = AccessFetcher::new(
+        WorkfrontClient::new(&settings.workfront),
+        access::DEFAULT_TTL,
+    );
+    let (subject, object) = tokio::try_join!(
+        fetcher.subject(&user, &settings.workfront.frameio_user_field),
+        fetcher.project(&project)
+    )?;
+    let decision = may_submit_asset(&subject, &object);
+    if json {
+        let out = serde_json::json!({
+            "allowed": decision.allowed,
+            "rule": decision.rule,
+            "explanation": decision.explanation,
+            "user": { "id": subject.user_id, "name": subject.name, "access_level": subject.level.name },
+            "project": { "id": object.id, "name": object.name },
+        });
+        println!("{out}");
+    } else {
+        let verdict = if decision.allowed {
+            "ALLOWED"
+        } else {
+            "DENIED"
+        };
+        println!(
+            "{verdict}: {} ({}) sending an asset to {} for review",
+            subject.name,
+            subject.user_id,
+            object.describe()
+        );
+        println!("{}", decision.explanation);
+    }
+    Ok(if decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {

@@ -2,6 +2,7 @@
 //! clock (the current time, where needed, is a parameter), so all of it is tested exhaustively
 //! without mocks.
 
+pub mod access;
 pub mod adoption;
 pub mod mirror_plan;
 pub mod model;

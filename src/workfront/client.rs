@@ -82,6 +82,18 @@ impl WorkfrontClient {
         Ok(())
     }
 
+    /// One object by id with the given fields (`GET /<obj>/<id>?fields=…`), retried like reads.
+    pub(super) async fn get_object<T: DeserializeOwned>(
+        &self,
+        obj: &str,
+        id: &str,
+        fields: &str,
+    ) -> Result<T, WorkfrontError> {
+        let endpoint = format!("{obj}/{id}");
+        let query = [("fields", fields.to_owned())];
+        retry_read(&endpoint, || self.get(&endpoint, &query)).await
+    }
+
     /// Every project, or those updated at or after `since`.
     pub async fn search_projects(
         &self,
@@ -226,6 +238,9 @@ pub(super) fn decode<T: DeserializeOwned>(
     if status == StatusCode::TOO_MANY_REQUESTS {
         return Err(WorkfrontError::TooManyRequests { endpoint, message });
     }
+    if status == StatusCode::NOT_FOUND || class.contains("NotFound") {
+        return Err(WorkfrontError::NotFound { endpoint, message });
+    }
     if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
         return Err(WorkfrontError::Transient {
             endpoint,
@@ -353,6 +368,11 @@ mod tests {
         );
         check(400, r#"{"error":{"message":"bad"}}"#, ErrorClass::Permanent);
         check(404, "not json", ErrorClass::Permanent);
+        check(
+            200,
+            r#"{"error":{"class":"com.attask.common.NotFoundException"}}"#,
+            ErrorClass::Permanent,
+        );
         check(410, "{}", ErrorClass::Permanent);
         check(200, "[]", ErrorClass::Permanent);
     }

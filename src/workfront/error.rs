@@ -29,6 +29,9 @@ pub enum WorkfrontError {
         class: String,
         message: String,
     },
+    /// 404, or a `NotFoundException`: the object does not exist (or the key may not see it).
+    #[error("Workfront has no {endpoint}: {message}")]
+    NotFound { endpoint: String, message: String },
     /// The answer was not the JSON we expected.
     #[error("unexpected answer from Workfront on {endpoint}: {message}")]
     Decode { endpoint: String, message: String },
@@ -39,7 +42,9 @@ impl Classify for WorkfrontError {
         match self {
             Self::Auth { .. } => ErrorClass::Auth,
             Self::TooManyRequests { .. } | Self::Transient { .. } => ErrorClass::Transient,
-            Self::Rejected { .. } | Self::Decode { .. } => ErrorClass::Permanent,
+            Self::Rejected { .. } | Self::NotFound { .. } | Self::Decode { .. } => {
+                ErrorClass::Permanent
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! The client turns searches into pages of wire rows and those into [`crate::core::model`] values.
 //! Errors are classified ([`WorkfrontError`]) so callers can branch on transient / auth / permanent.
 
+pub mod access;
 mod client;
 mod error;
 mod wire;

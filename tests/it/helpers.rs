@@ -23,13 +23,14 @@ pub fn init_logs() {
     }
 }
 
-/// Settings whose Workfront and Frame.io are at the given URLs, with secrets in `dir`.
-pub fn settings_for(
+/// Writes a configuration whose Workfront and Frame.io are at the given URLs, with its secrets,
+/// into `dir`; returns the file's path.
+pub fn write_config(
     dir: &Path,
     workfront_url: &str,
     frameio_url: &str,
     extra_workfront: &str,
-) -> Settings {
+) -> PathBuf {
     std::fs::write(dir.join("wf-key"), WF_KEY).unwrap();
     std::fs::write(dir.join("fio-token"), FIO_TOKEN).unwrap();
     let text = format!(
@@ -50,7 +51,25 @@ workspace_id = "ws-1"
 dir = "state"
 "#
     );
-    config::parse(&dir.join("config.toml"), &text).unwrap()
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The settings [`write_config`] writes.
+pub fn settings_for(
+    dir: &Path,
+    workfront_url: &str,
+    frameio_url: &str,
+    extra_workfront: &str,
+) -> Settings {
+    config::load(&write_config(
+        dir,
+        workfront_url,
+        frameio_url,
+        extra_workfront,
+    ))
+    .unwrap()
 }
 
 /// Polls `condition` every 20 ms until it holds (true) or `limit` passes (false).

@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module is a capability, tested from the outside.
 
+mod check_access;
 mod cli;
 mod crash;
 mod frameio_client;

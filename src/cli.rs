@@ -2,10 +2,14 @@
 //! `main` prints the error chain of any failure.
 
 use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
-use crate::control::{self, Request};
+use crate::connect::{self, ConnectArgs};
+use crate::control::{self, Request, WireToken};
 use crate::core::access::may_submit_asset;
-use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
-use crate::status::{EntrySummary, StatusReport};
+use crate::ids::{
+    FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId,
+};
+use crate::secret::Secret;
+use crate::status::{ConnectionSummary, EntrySummary, StatusReport};
 use crate::store::{Store, StoreError};
 use crate::telemetry::{self, LogFormat};
 use crate::workfront::access::{self, AccessFetcher};
@@ -50,6 +54,31 @@ pub enum Command {
     /// Inspect and act on outbox entries.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Connect a Workfront group to a Frame.io account through a developer token (F2).
+    ConnectGroup {
+        /// The Workfront group's ID.
+        #[arg(long)]
+        group: String,
+        /// A file holding the Frame.io developer token.
+        #[arg(long)]
+        token_file: PathBuf,
+        /// The account, when the token's user can reach several.
+        #[arg(long)]
+        account: Option<String>,
+        /// The workspace; by default one named after the group is reused or created.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Remove a group's connection. Its mirrors stay where they are.
+    DisconnectGroup {
+        #[arg(long)]
+        group: String,
+    },
+    /// List group connections: group, account, workspace, token fingerprint (never the token).
+    Connections {
+        #[arg(long)]
+        json: bool,
+    },
     /// May this user send a Frame.io asset to this project for review (F6)? Exit 0 allowed,
     /// 1 denied, 2 error.
     CheckAccess {
@@ -101,6 +130,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             quiet();
             outbox(&load(&cli.config)?, command).await
         }
+        Command::ConnectGroup {
+            group,
+            token_file,
+            account,
+            workspace,
+        } => {
+            quiet();
+            connect_group(&load(&cli.config)?, &group, &token_file, account, workspace).await
+        }
+        Command::DisconnectGroup { group } => {
+            quiet();
+            let group = WorkfrontGroupId::new(group).context("--group")?;
+            let value = ask(&load(&cli.config)?, Request::Disconnect { group }).await?;
+            let c: ConnectionSummary = serde_json::from_value(value)?;
+            println!(
+                "disconnected group {} ({}) from account {}; its mirrors stay, and its projects route to the nearest connected ancestor or the default from the next sync",
+                c.group, c.group_name, c.account
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connections { json } => {
+            quiet();
+            let value = ask(&load(&cli.config)?, Request::Connections).await?;
+            if json {
+                println!("{value}");
+            } else {
+                let list: Vec<ConnectionSummary> = serde_json::from_value(value)?;
+                if list.is_empty() {
+                    println!("no group connections");
+                }
+                for c in list {
+                    println!(
+                        "{} ({}) → account {} ({}), workspace {} ({}), token {}{}",
+                        c.group,
+                        c.group_name,
+                        c.account,
+                        c.account_name,
+                        c.workspace,
+                        c.workspace_name,
+                        c.token_fingerprint,
+                        c.broken
+                            .map(|b| format!(", BROKEN: {b}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckAccess {
             user,
             project,
@@ -110,6 +187,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             check_access(&load(&cli.config)?, &user, &project, json).await
         }
     }
+}
+
+/// Validates and stores a group connection; a running daemon applies it at once.
+async fn connect_group(
+    settings: &Settings,
+    group: &str,
+    token_file: &std::path::Path,
+    account: Option<String>,
+    workspace: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let args = ConnectArgs {
+        group: WorkfrontGroupId::new(group).context("--group")?,
+        token: Secret::read_file(token_file)
+            .with_context(|| format!("--token-file {}", token_file.display()))?,
+        account: account
+            .map(FrameioAccountId::new)
+            .transpose()
+            .context("--account")?,
+        workspace: workspace
+            .map(FrameioWorkspaceId::new)
+            .transpose()
+            .context("--workspace")?,
+    };
+    let prepared = connect::prepare(settings, args).await?;
+    let created = prepared.workspace_created;
+    let request = Request::Connect {
+        record: Box::new(prepared.record),
+        token: WireToken::new(&prepared.token),
+    };
+    let answer = ask(settings, request).await?;
+    let c: ConnectionSummary = serde_json::from_value(answer["connection"].clone())?;
+    println!(
+        "connected group {} ({}) to Frame.io account {} ({}), workspace {} ({}, {}); token {}",
+        c.group,
+        c.group_name,
+        c.account,
+        c.account_name,
+        c.workspace,
+        c.workspace_name,
+        if created { "created" } else { "reused" },
+        c.token_fingerprint
+    );
+    let resumed = answer["resumed"].as_u64().unwrap_or(0);
+    if resumed > 0 {
+        println!("{resumed} parked entries resumed");
+    }
+    if answer["daemon_running"] == false {
+        println!("the daemon is not running: the connection applies when it starts");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Fetches what the gate needs from Workfront (no store: it works the same while the daemon runs)
@@ -217,7 +344,7 @@ async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json
         match Store::open(dir) {
             Ok(store) => {
                 return tokio::task::spawn_blocking(move || {
-                    control::execute(&store, &request, false)
+                    control::execute(&store, request, None)
                 })
                 .await?;
             }

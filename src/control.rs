@@ -5,9 +5,13 @@
 //! the service user and root can use it); a request is one JSON line, the answer one JSON line.
 //! When no daemon answers, the CLI opens the store and runs the same [`execute`].
 
+use crate::core::model::Credential;
 use crate::engine::Engine;
 use crate::ids::OutboxId;
-use crate::status::{self, EntrySummary};
+use crate::ids::WorkfrontGroupId;
+use crate::secret::Secret;
+use crate::status::{self, ConnectionSummary, EntrySummary};
+use crate::store::ConnectionRecord;
 use crate::store::Store;
 use crate::timestamp::Timestamp;
 use anyhow::Context;
@@ -28,8 +32,43 @@ const MAX_REQUEST: u64 = 64 * 1024;
 pub enum Request {
     Status,
     OutboxList,
-    OutboxRetry { id: u64 },
-    OutboxDrop { id: u64 },
+    OutboxRetry {
+        id: u64,
+    },
+    OutboxDrop {
+        id: u64,
+    },
+    Connections,
+    /// Store a validated connection (and apply it, in a running daemon).
+    Connect {
+        record: Box<ConnectionRecord>,
+        token: WireToken,
+    },
+    Disconnect {
+        group: WorkfrontGroupId,
+    },
+}
+
+/// A token crossing the control socket (mode 0600, same host). It must serialize to travel, so
+/// unlike [`Secret`] it has a serializable form; its `Debug` still redacts.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WireToken(String);
+
+impl WireToken {
+    pub fn new(secret: &Secret) -> Self {
+        Self(secret.expose().to_owned())
+    }
+
+    fn into_secret(self) -> Secret {
+        Secret::new(self.0)
+    }
+}
+
+impl std::fmt::Debug for WireToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WireToken([redacted])")
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,14 +78,15 @@ enum Response {
     Error(String),
 }
 
-/// Runs `request` against `store`. `daemon_running` only labels the status report.
+/// Runs `request` against `store`, and, inside a running daemon (`engine` given), applies
+/// connection changes to it at once.
 pub fn execute(
     store: &Store,
-    request: &Request,
-    daemon_running: bool,
+    request: Request,
+    engine: Option<&Engine>,
 ) -> anyhow::Result<serde_json::Value> {
     let value = match request {
-        Request::Status => serde_json::to_value(status::gather(store, daemon_running)?)?,
+        Request::Status => serde_json::to_value(status::gather(store, engine.is_some())?)?,
         Request::OutboxList => {
             let entries: Vec<EntrySummary> = store
                 .outbox_entries()?
@@ -57,18 +97,55 @@ pub fn execute(
         }
         Request::OutboxRetry { id } => {
             let entry = store
-                .retry_entry(OutboxId(*id), Timestamp::now())
+                .retry_entry(OutboxId(id), Timestamp::now())
                 .with_context(|| format!("cannot retry outbox entry {id}"))?;
             store.flush_blocking()?;
             serde_json::to_value(EntrySummary::of(&entry))?
         }
         Request::OutboxDrop { id } => {
             let entry = store
-                .drop_entry(OutboxId(*id))
+                .drop_entry(OutboxId(id))
                 .with_context(|| format!("cannot drop outbox entry {id}"))?;
             store.flush_blocking()?;
             tracing::warn!(outbox_id = id, effect = %entry.effect.describe(), "outbox entry dropped by an admin");
             serde_json::to_value(EntrySummary::of(&entry))?
+        }
+        Request::Connections => {
+            let list: Vec<ConnectionSummary> = store
+                .connections()?
+                .iter()
+                .map(ConnectionSummary::of)
+                .collect();
+            serde_json::to_value(list)?
+        }
+        Request::Connect { record, token } => {
+            let token = token.into_secret();
+            store
+                .save_connection(&record, &token)
+                .context("cannot store the connection")?;
+            let resumed = match engine {
+                Some(engine) => engine.apply_connection(&record, token)?,
+                None => store.resume_parked_for(
+                    &Credential::Group(record.group.clone()),
+                    Timestamp::now(),
+                )?,
+            };
+            store.flush_blocking()?;
+            serde_json::json!({
+                "connection": ConnectionSummary::of(&record),
+                "resumed": resumed,
+                "daemon_running": engine.is_some(),
+            })
+        }
+        Request::Disconnect { group } => {
+            let removed = store.remove_connection(&group)?;
+            if let Some(engine) = engine {
+                engine.remove_connection(&group);
+            }
+            match removed {
+                Some(record) => serde_json::to_value(ConnectionSummary::of(&record))?,
+                None => anyhow::bail!("group {group} has no connection"),
+            }
         }
     };
     Ok(value)
@@ -173,8 +250,10 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
         Err(err) => Response::Error(format!("malformed control request: {err}")),
         Ok(request) => {
             let wakes_worker = matches!(request, Request::OutboxRetry { .. });
+            let in_daemon = engine.clone();
             let outcome =
-                tokio::task::spawn_blocking(move || execute(&store, &request, true)).await?;
+                tokio::task::spawn_blocking(move || execute(&store, request, Some(&in_daemon)))
+                    .await?;
             if wakes_worker {
                 engine.work_ready.notify_one();
             }

@@ -37,7 +37,7 @@ pub async fn run(
     resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let engine = Arc::new(Engine::new(&settings, store.clone()));
+    let engine = Arc::new(Engine::new(&settings, store.clone())?);
     let tracker = TaskTracker::new();
     let control = control::Server::bind(store.dir(), store.clone(), engine.clone())?;
     tracker.spawn(control.serve(shutdown.clone()));

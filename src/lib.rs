@@ -10,13 +10,14 @@
 //! - [`store`]: sled — mirrors, outbox, cursor — with transactions and flush discipline.
 //! - [`engine`]: the two repeatable steps (sync, work) over the above.
 //! - [`daemon`]: the loops around the steps, the control socket, shutdown.
-//! - [`cli`], [`config`], [`status`], [`control`]: the operator's interface.
+//! - [`cli`], [`config`], [`status`], [`control`], [`connect`]: the operator's interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
 
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod control;
 pub mod core;
 pub mod daemon;

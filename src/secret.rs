@@ -20,6 +20,15 @@ impl Secret {
         self.0.expose_secret()
     }
 
+    /// `sha256:` and the first 12 hex digits of the secret's SHA-256: tells secrets apart in
+    /// listings without revealing them.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.expose().as_bytes());
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+
     /// Reads a secret file as systemd's `LoadCredential=` or an admin writes it: the whole file, less
     /// surrounding white space (a trailing newline is what `echo` leaves).
     ///
@@ -66,6 +75,15 @@ mod tests {
         assert!(!format!("{secret:?}").contains("very-secret"));
         assert!(!format!("{secret}").contains("very-secret"));
         assert_eq!(secret.expose(), "fio-u-very-secret");
+    }
+
+    #[test]
+    fn fingerprints_tell_secrets_apart_without_showing_them() {
+        let a = Secret::new("fio-u-aaaa");
+        assert_eq!(a.fingerprint(), Secret::new("fio-u-aaaa").fingerprint());
+        assert_ne!(a.fingerprint(), Secret::new("fio-u-aaab").fingerprint());
+        assert!(a.fingerprint().starts_with("sha256:") && a.fingerprint().len() == 19);
+        assert!(!a.fingerprint().contains("aaaa"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! What `status` shows: mirrors, outbox counts and the entries that wait for someone, the cursor
 //! and the last sync. Secrets are never part of it.
 
-use crate::store::{EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord};
+use crate::store::{
+    ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -11,12 +13,45 @@ pub struct StatusReport {
     pub daemon_running: bool,
     pub state_dir: String,
     pub mirrors: usize,
+    /// Group connections (F2), with their token fingerprints and whether Frame.io refuses them.
+    pub connections: Vec<ConnectionSummary>,
     pub outbox: OutboxCounts,
     /// Parked and dead entries, with their reasons: the work that waits for someone.
     pub attention: Vec<EntrySummary>,
     /// Where the next incremental poll starts (UTC).
     pub cursor: Option<String>,
     pub last_sync: Option<SyncRecord>,
+}
+
+/// A connection as `connections` lists it: never the token, only its fingerprint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectionSummary {
+    pub group: String,
+    pub group_name: String,
+    pub account: String,
+    pub account_name: String,
+    pub workspace: String,
+    pub workspace_name: String,
+    pub token_fingerprint: String,
+    pub broken: Option<String>,
+}
+
+impl ConnectionSummary {
+    pub fn of(record: &ConnectionRecord) -> Self {
+        Self {
+            group: record.group.to_string(),
+            group_name: record.group_name.clone(),
+            account: record.account.to_string(),
+            account_name: record.account_name.clone(),
+            workspace: record.workspace.to_string(),
+            workspace_name: record.workspace_name.clone(),
+            token_fingerprint: record.token_fingerprint.clone(),
+            broken: record
+                .broken
+                .as_ref()
+                .map(|b| format!("{} (since {})", b.error, b.since)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +105,11 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         daemon_running,
         state_dir: store.dir().display().to_string(),
         mirrors: store.mirror_count(),
+        connections: store
+            .connections()?
+            .iter()
+            .map(ConnectionSummary::of)
+            .collect(),
         outbox,
         attention,
         cursor: store.cursor()?.map(|c| c.to_iso_utc()),
@@ -87,6 +127,26 @@ impl StatusReport {
         };
         let _ = writeln!(out, "daemon:     {daemon} (state dir {})", self.state_dir);
         let _ = writeln!(out, "mirrors:    {}", self.mirrors);
+        let broken = self
+            .connections
+            .iter()
+            .filter(|c| c.broken.is_some())
+            .count();
+        let _ = writeln!(
+            out,
+            "groups:     {} connected, {broken} broken",
+            self.connections.len()
+        );
+        for c in self.connections.iter().filter(|c| c.broken.is_some()) {
+            let _ = writeln!(
+                out,
+                "  BROKEN {} ({}) → account {}: {}",
+                c.group,
+                c.group_name,
+                c.account,
+                c.broken.as_deref().unwrap_or_default()
+            );
+        }
         let _ = writeln!(
             out,
             "outbox:     {} pending, {} parked, {} dead",
@@ -120,6 +180,26 @@ impl StatusReport {
                     s.parked,
                     s.gone,
                     s.workfront_calls
+                );
+            }
+        }
+        if let Some(s) = self.last_sync.as_ref().filter(|s| s.rerouted_total > 0) {
+            let _ = writeln!(
+                out,
+                "\n{} mirrored projects now route to another account (their mirrors stay where they are):",
+                s.rerouted_total
+            );
+            for r in &s.rerouted {
+                let now = r
+                    .now_routes_to
+                    .as_ref()
+                    .map_or("(no account)".to_owned(), |t| {
+                        format!("account {} workspace {}", t.account, t.workspace)
+                    });
+                let _ = writeln!(
+                    out,
+                    "  {}: mirrored in account {} workspace {}, now routes to {now}",
+                    r.wf_project, r.mirrored_in.account, r.mirrored_in.workspace
                 );
             }
         }

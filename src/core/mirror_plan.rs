@@ -1,7 +1,7 @@
 //! The desired-state diff for mirrors (F1): given what Workfront says and what we have recorded,
 //! which effects are needed. Plain functions over values; the engine does the I/O around them.
 
-use super::model::{Effect, WorkfrontProject};
+use super::model::{Effect, Target, WorkfrontProject};
 use super::routing::Routing;
 use crate::ids::WorkfrontProjectId;
 use crate::timestamp::Timestamp;
@@ -32,7 +32,8 @@ pub enum KeyState {
 /// What we have recorded, as the plan needs it.
 #[derive(Debug, Default)]
 pub struct Known {
-    pub mirrored: HashSet<WorkfrontProjectId>,
+    /// Each mirrored project and where its mirror is.
+    pub mirrored: HashMap<WorkfrontProjectId, Target>,
     pub outbox: HashMap<String, KeyState>,
 }
 
@@ -52,10 +53,21 @@ pub struct Plan {
     /// Mirrored projects a full sync no longer found in Workfront. Their mirrors are left alone
     /// (SPEC §4: never delete a Frame.io project); this only reports them.
     pub gone: Vec<WorkfrontProjectId>,
+    /// Mirrored projects whose group now routes them elsewhere. Their mirrors stay where they
+    /// are (never moved or duplicated); this only reports the difference.
+    pub rerouted: Vec<Rerouted>,
     /// Projects seen that already have a mirror or a pending effect.
     pub unchanged: usize,
     /// The newest `lastUpdateDate` seen: where the next incremental poll starts.
     pub cursor: Option<Timestamp>,
+}
+
+/// A mirrored project whose route changed since its mirror was made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rerouted {
+    pub wf_project: WorkfrontProjectId,
+    pub mirrored_in: Target,
+    pub now_routes_to: Option<Target>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,11 +105,22 @@ pub fn plan(
         ..Plan::default()
     };
     for project in by_id.values() {
-        if known.mirrored.contains(&project.id) {
+        let route = routing.route(project);
+        if let Some(mirrored_in) = known.mirrored.get(&project.id) {
+            let now = route.as_ref().ok();
+            let same_place = now.is_some_and(|t| {
+                t.account == mirrored_in.account && t.workspace == mirrored_in.workspace
+            });
+            if !same_place {
+                plan.rerouted.push(Rerouted {
+                    wf_project: project.id.clone(),
+                    mirrored_in: mirrored_in.clone(),
+                    now_routes_to: now.cloned(),
+                });
+            }
             plan.unchanged += 1;
             continue;
         }
-        let route = routing.route(project);
         let effect = Effect::CreateMirror {
             wf_project: project.id.clone(),
             name: project.name.clone(),
@@ -124,7 +147,7 @@ pub fn plan(
         let seen: HashSet<&WorkfrontProjectId> = by_id.keys().copied().collect();
         plan.gone = known
             .mirrored
-            .iter()
+            .keys()
             .filter(|id| !seen.contains(id))
             .cloned()
             .collect();

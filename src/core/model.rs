@@ -28,11 +28,50 @@ pub struct WorkfrontUser {
     pub last_update: Option<Timestamp>,
 }
 
-/// Where a mirror lives.
+/// Where a mirror lives, and through which credential it is reached.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     pub account: FrameioAccountId,
     pub workspace: FrameioWorkspaceId,
+    /// The group connection whose token reaches it (F2); `None` for the default account (F1).
+    #[serde(default)]
+    pub via: Option<WorkfrontGroupId>,
+}
+
+impl Target {
+    /// The credential this target is reached with.
+    pub fn credential(&self) -> Credential {
+        match &self.via {
+            Some(group) => Credential::Group(group.clone()),
+            None => Credential::Default,
+        }
+    }
+}
+
+/// Which stored credential a request uses: the configured default account's, or a connected
+/// group's. Frame.io's rate limits are per credential (per user), so each has its own client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    Default,
+    Group(WorkfrontGroupId),
+}
+
+impl std::fmt::Display for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Default => f.write_str("the default account's token"),
+            Credential::Group(g) => write!(f, "the token of group {g}'s connection"),
+        }
+    }
+}
+
+/// A Workfront group, as routing needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkfrontGroup {
+    pub id: WorkfrontGroupId,
+    pub name: String,
+    pub parent: Option<WorkfrontGroupId>,
 }
 
 /// A side effect on Frame.io or Workfront. Effects are persisted in the outbox (inside a versioned

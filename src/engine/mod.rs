@@ -4,7 +4,9 @@
 //!   cursor in one transaction, then a flush);
 //! - [`Engine::work_once`] carries out the oldest due outbox entry and records its outcome.
 //!
-//! The loops around them (timers, signals, shutdown) are in [`crate::daemon`].
+//! The engine also holds the live routing table and one Frame.io client per credential (the
+//! default account's and each group connection's), so `connect-group` on a running daemon takes
+//! effect at once. The loops around the steps (timers, signals, shutdown) are in [`crate::daemon`].
 
 mod sync;
 mod worker;
@@ -12,91 +14,231 @@ mod worker;
 pub use worker::WorkOutcome;
 
 use crate::config::Settings;
-use crate::core::model::Target;
+use crate::core::model::{Credential, Target, WorkfrontGroup};
 use crate::core::routing::Routing;
 use crate::frameio::FrameioClient;
-use crate::ids::FrameioAccountId;
-use crate::store::Store;
+use crate::ids::WorkfrontGroupId;
+use crate::retry::{Classify, ErrorClass};
+use crate::secret::Secret;
+use crate::store::{ConnectionRecord, Store, StoreError};
+use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontClient;
-use std::collections::HashMap;
-use std::sync::Arc;
+use reqwest::Url;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// What routes work to Frame.io, replaced whole or in part while the daemon runs.
+#[derive(Default)]
+struct Routes {
+    routing: Routing,
+    clients: HashMap<Credential, FrameioClient>,
+    /// Credentials Frame.io refused (401/403): their work is parked without sending anything.
+    refused: HashSet<Credential>,
+}
 
 pub struct Engine {
     pub store: Store,
     pub workfront: WorkfrontClient,
-    /// One client per Frame.io account we write to, each with its own credential and rate limits.
-    pub frameio: HashMap<FrameioAccountId, FrameioClient>,
-    pub routing: Routing,
+    frameio_base: Url,
+    routes: RwLock<Routes>,
     /// How far back an incremental poll re-reads (see `workfront.poll_overlap`).
     pub poll_overlap: Duration,
-    /// Woken when a sync enqueued work, so the worker does not wait for its timer.
+    /// Woken when a sync enqueued work or a connection changed, so the worker does not wait for
+    /// its timer.
     pub work_ready: Arc<Notify>,
 }
 
 impl Engine {
-    /// Builds the clients and routing table from validated settings.
-    pub fn new(settings: &Settings, store: Store) -> Self {
-        let mut frameio = HashMap::new();
-        let mut routing = Routing::default();
+    /// Builds the clients and the routing table from validated settings and the stored
+    /// connections. A connection whose token file cannot be read is logged and left without a
+    /// client: its projects are parked until `connect-group` stores a token again.
+    pub fn new(settings: &Settings, store: Store) -> Result<Self, StoreError> {
+        let mut routes = Routes::default();
         if let Some(default) = &settings.frameio.default {
-            frameio.insert(
-                default.account_id.clone(),
+            routes.clients.insert(
+                Credential::Default,
                 FrameioClient::new(&settings.frameio.base_url, default.token.clone()),
             );
-            routing.default = Some(Target {
+            routes.routing.default = Some(Target {
                 account: default.account_id.clone(),
                 workspace: default.workspace_id.clone(),
+                via: None,
             });
         }
-        Self {
+        for connection in store.connections()? {
+            routes
+                .routing
+                .connections
+                .insert(connection.group.clone(), connection_target(&connection));
+            match store.connection_token(&connection.group) {
+                Ok(token) => {
+                    routes.clients.insert(
+                        Credential::Group(connection.group.clone()),
+                        FrameioClient::new(&settings.frameio.base_url, token),
+                    );
+                }
+                Err(err) => {
+                    tracing::error!(group = %connection.group, error = %err, "connection without a usable token")
+                }
+            }
+            if connection.broken.is_some() {
+                routes
+                    .refused
+                    .insert(Credential::Group(connection.group.clone()));
+            }
+        }
+        Ok(Self {
             store,
             workfront: WorkfrontClient::new(&settings.workfront),
-            frameio,
-            routing,
+            frameio_base: settings.frameio.base_url.clone(),
+            routes: RwLock::new(routes),
             poll_overlap: settings.workfront.poll_overlap,
             work_ready: Arc::new(Notify::new()),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Routes> {
+        self.routes.read().expect("routes lock")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
+        self.routes.write().expect("routes lock")
+    }
+
+    /// A copy of the routing table.
+    pub fn routing(&self) -> Routing {
+        self.read().routing.clone()
+    }
+
+    /// Replaces the group tree with freshly polled groups.
+    pub fn set_groups(&self, groups: &[WorkfrontGroup]) {
+        self.write().routing.set_groups(groups);
+    }
+
+    fn client(&self, credential: &Credential) -> Option<FrameioClient> {
+        self.read().clients.get(credential).cloned()
+    }
+
+    fn is_refused(&self, credential: &Credential) -> bool {
+        self.read().refused.contains(credential)
+    }
+
+    /// Records that Frame.io refused `credential`: its work parks until a new token arrives.
+    fn refuse(&self, credential: &Credential, error: &str) -> Result<(), StoreError> {
+        self.write().refused.insert(credential.clone());
+        if let Credential::Group(group) = credential {
+            self.store
+                .set_connection_broken(group, Some(error), Timestamp::now())?;
         }
+        Ok(())
+    }
+
+    /// Applies a stored (new or replaced) connection: routes its group there, uses its token, and
+    /// resumes the work its old token's refusal parked.
+    pub fn apply_connection(
+        &self,
+        record: &ConnectionRecord,
+        token: Secret,
+    ) -> Result<usize, StoreError> {
+        let credential = Credential::Group(record.group.clone());
+        {
+            let mut routes = self.write();
+            routes
+                .routing
+                .connections
+                .insert(record.group.clone(), connection_target(record));
+            routes.clients.insert(
+                credential.clone(),
+                FrameioClient::new(&self.frameio_base, token),
+            );
+            routes.refused.remove(&credential);
+        }
+        let resumed = self
+            .store
+            .resume_parked_for(&credential, Timestamp::now())?;
+        self.store.flush_blocking()?;
+        self.work_ready.notify_one();
+        tracing::info!(group = %record.group, account = %record.account, workspace = %record.workspace, resumed, "group connection applied");
+        Ok(resumed)
+    }
+
+    /// Forgets a connection: its group's projects route to the nearest connected ancestor or the
+    /// default from the next sync on. Existing mirrors stay where they are.
+    pub fn remove_connection(&self, group: &WorkfrontGroupId) {
+        let credential = Credential::Group(group.clone());
+        let mut routes = self.write();
+        routes.routing.connections.remove(group);
+        routes.clients.remove(&credential);
+        routes.refused.remove(&credential);
     }
 
     /// Checks that Workfront and every Frame.io credential answer, retrying transient failures
-    /// until they pass. A refused credential is an error naming it: no amount of waiting fixes it.
+    /// until they pass. A refused default credential is an error naming it (no amount of waiting
+    /// fixes it); a refused connection token marks that connection broken and parks its work.
     pub async fn check_connectivity(&self) -> anyhow::Result<()> {
-        use crate::retry::{Classify, ErrorClass};
         loop {
             match self.workfront.check().await {
                 Ok(()) => break,
                 Err(err) if err.class() == ErrorClass::Transient => {
                     tracing::warn!(error = %err, "Workfront does not answer yet; trying again");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
                 }
                 Err(err) => {
                     return Err(anyhow::Error::new(err).context("Workfront start-up check failed"))
                 }
             }
         }
-        for (account, client) in &self.frameio {
+        let clients: Vec<(Credential, FrameioClient)> = self
+            .read()
+            .clients
+            .iter()
+            .map(|(c, f)| (c.clone(), f.clone()))
+            .collect();
+        for (credential, client) in clients {
             loop {
                 match crate::retry::retry_read("me", || client.me()).await {
                     Ok(_) => break,
                     Err(err) if err.class() == ErrorClass::Transient => {
-                        tracing::warn!(%account, error = %err, "Frame.io does not answer yet; trying again");
-                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        tracing::warn!(%credential, error = %err, "Frame.io does not answer yet; trying again");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
                     }
-                    Err(err) => {
-                        return Err(anyhow::Error::new(err).context(format!(
-                            "Frame.io start-up check failed for account {account}"
-                        )))
-                    }
+                    Err(err) => match &credential {
+                        Credential::Default => {
+                            let account = self
+                                .read()
+                                .routing
+                                .default
+                                .as_ref()
+                                .map(|t| t.account.to_string())
+                                .unwrap_or_default();
+                            return Err(anyhow::Error::new(err).context(format!(
+                                "Frame.io start-up check failed for account {account}"
+                            )));
+                        }
+                        Credential::Group(group) => {
+                            tracing::error!(%group, error = %err, "Frame.io refuses this connection's token; its work is parked until connect-group stores a new one");
+                            self.refuse(&credential, &err.to_string())?;
+                            break;
+                        }
+                    },
                 }
             }
         }
         Ok(())
     }
 
-    /// Frame.io requests sent so far, over every account.
+    /// Frame.io requests sent so far, over every credential.
     pub fn frameio_calls(&self) -> u64 {
-        self.frameio.values().map(FrameioClient::calls).sum()
+        self.read().clients.values().map(FrameioClient::calls).sum()
+    }
+}
+
+fn connection_target(record: &ConnectionRecord) -> Target {
+    Target {
+        account: record.account.clone(),
+        workspace: record.workspace.clone(),
+        via: Some(record.group.clone()),
     }
 }

@@ -31,6 +31,8 @@ impl Engine {
             gone: 0,
             workfront_calls: 0,
             error: None,
+            rerouted: Vec::new(),
+            rerouted_total: 0,
         };
         let outcome = self.sync_inner(scope, &mut record).await;
         record.duration_us = clock.elapsed().as_micros() as u64;
@@ -61,15 +63,32 @@ impl Engine {
             .await
             .context("failed to read projects from Workfront")?;
         record.projects_seen = projects.len();
+        // Groups have no event subscriptions and no cheap change filter: every sync reads them all
+        // (a page or two), so routing follows renames, moves and new subgroups.
+        let groups = self
+            .workfront
+            .search_groups()
+            .await
+            .context("failed to read groups from Workfront")?;
+        self.set_groups(&groups);
         let known = Known {
-            mirrored: self.store.mirrored_ids()?,
+            mirrored: self.store.mirrored_targets()?,
             outbox: self.store.outbox_key_states()?,
         };
-        let plan = plan(&projects, scope, &known, &self.routing)?;
+        let plan = plan(&projects, scope, &known, &self.routing())?;
         for gone in &plan.gone {
             tracing::warn!(
                 wf_project = %gone,
                 "Workfront project no longer exists; its Frame.io mirror is left alone"
+            );
+        }
+        for r in &plan.rerouted {
+            tracing::warn!(
+                wf_project = %r.wf_project,
+                mirror_account = %r.mirrored_in.account,
+                mirror_workspace = %r.mirrored_in.workspace,
+                now_account = %r.now_routes_to.as_ref().map(|t| t.account.to_string()).unwrap_or_else(|| "(none)".into()),
+                "the project's group now routes elsewhere; its mirror stays where it is"
             );
         }
         for parked in &plan.park {
@@ -83,6 +102,13 @@ impl Engine {
         record.parked = recorded.parked;
         record.unchanged = plan.unchanged;
         record.gone = plan.gone.len();
+        record.rerouted_total = plan.rerouted.len();
+        record.rerouted = plan
+            .rerouted
+            .iter()
+            .take(crate::store::records::REROUTED_KEPT)
+            .cloned()
+            .collect();
         if recorded.enqueued > 0 {
             self.work_ready.notify_one();
         }

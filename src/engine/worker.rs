@@ -2,12 +2,12 @@
 
 use super::Engine;
 use crate::core::adoption::choose_adoption;
-use crate::core::model::{Effect, Target};
+use crate::core::model::{Credential, Effect, Target};
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
-use crate::ids::FrameioProjectId;
+use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::records::MIRROR_V;
-use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, StoreError};
+use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, StoreError};
 use crate::timestamp::Timestamp;
 use std::collections::HashSet;
 
@@ -23,8 +23,14 @@ pub enum WorkOutcome {
 impl Engine {
     /// Attempts the oldest due outbox entry. Errors are store errors only: failures of the effect
     /// itself are recorded on the entry (rescheduled or parked) and are not errors here.
+    ///
+    /// An entry whose credential is being paced by Frame.io's rate limit is not due until the
+    /// limit allows it, so one connection's throttling never holds up another's work.
     pub async fn work_once(&self) -> Result<WorkOutcome, StoreError> {
-        let (due, next_due) = self.store.next_due(Timestamp::now())?;
+        let now = Timestamp::now();
+        let (due, next_due) = self
+            .store
+            .next_due(now, |entry| self.paced_until(entry, now))?;
         let Some(entry) = due else {
             return Ok(WorkOutcome::Idle { next_due });
         };
@@ -41,10 +47,27 @@ impl Engine {
         Ok(WorkOutcome::Worked)
     }
 
+    /// When the entry's credential may next create a project, if that is later than `now`.
+    fn paced_until(&self, entry: &OutboxEntry, now: Timestamp) -> Option<Timestamp> {
+        let Effect::CreateMirror {
+            target: Some(target),
+            ..
+        } = &entry.effect
+        else {
+            return None;
+        };
+        let wait = self
+            .read()
+            .clients
+            .get(&target.credential())?
+            .create_ready_in();
+        (!wait.is_zero()).then(|| now.saturating_add(wait))
+    }
+
     async fn create_mirror(
         &self,
         entry: &OutboxEntry,
-        wf_project: &crate::ids::WorkfrontProjectId,
+        wf_project: &WorkfrontProjectId,
         name: &str,
         target: Option<&Target>,
     ) -> Result<(), StoreError> {
@@ -54,16 +77,26 @@ impl Engine {
         }
         let Some(target) = target else {
             let reason = format!("no Frame.io account is known for Workfront project {wf_project}");
-            self.store.park(entry.id, &reason, true)?;
+            self.store.park(entry.id, &reason, ParkCause::Unroutable)?;
             return self.store.flush().await;
         };
-        let Some(client) = self.frameio.get(&target.account) else {
-            let reason = format!(
-                "no Frame.io credential is configured for account {}",
-                target.account
-            );
+        let credential = target.credential();
+        if self.is_refused(&credential) {
+            let reason =
+                format!("Frame.io refuses {credential}; run connect-group with a new token");
+            self.store.park(
+                entry.id,
+                &reason,
+                ParkCause::CredentialRefused { credential },
+            )?;
+            return self.store.flush().await;
+        }
+        let Some(client) = self.client(&credential) else {
+            // The connection was removed (or its token is unreadable): a later sync routes the
+            // project again, to the nearest connected ancestor or the default.
+            let reason = format!("no Frame.io credential for {credential}");
             tracing::error!(outbox_id = %entry.id, wf_project = %wf_project, %reason, "parked");
-            self.store.park(entry.id, &reason, true)?;
+            self.store.park(entry.id, &reason, ParkCause::Unroutable)?;
             return self.store.flush().await;
         };
 
@@ -71,7 +104,7 @@ impl Engine {
         // before creating again: Frame.io has no idempotency key.
         if let Some(in_flight) = entry.in_flight {
             let mapped = self.store.mirrored_frameio_ids()?;
-            match find_earlier_result(client, target, name, in_flight, &mapped).await {
+            match find_earlier_result(&client, target, name, in_flight, &mapped).await {
                 Ok(Some(found)) => {
                     let record = mirror_record(
                         wf_project,
@@ -91,7 +124,7 @@ impl Engine {
                 Ok(None) => {
                     tracing::info!(outbox_id = %entry.id, wf_project = %wf_project, "earlier create left nothing; creating");
                 }
-                Err(err) => return self.failed(entry, &err, false).await,
+                Err(err) => return self.failed(entry, &credential, &err, false).await,
             }
         }
 
@@ -122,22 +155,37 @@ impl Engine {
             }
             Err(err) => {
                 let outcome_known = !err.may_have_acted();
-                self.failed(entry, &err, outcome_known).await
+                self.failed(entry, &credential, &err, outcome_known).await
             }
         }
     }
 
-    /// Records a failed attempt: transient and auth failures are retried on the policy's
-    /// schedule (never given up), permanent ones are parked with the error as their reason.
+    /// Records a failed attempt. Transient failures are retried on the policy's schedule (never
+    /// given up); a refused connection token parks the entry (and marks the connection broken)
+    /// until `connect-group` stores a new one; a refused default token is retried at least a
+    /// minute apart; other refusals are parked with the error as their reason.
     async fn failed(
         &self,
         entry: &OutboxEntry,
+        credential: &Credential,
         err: &FrameioError,
         outcome_known: bool,
     ) -> Result<(), StoreError> {
         let now = Timestamp::now();
-        match err.class() {
-            class @ (ErrorClass::Transient | ErrorClass::Auth) => {
+        match (err.class(), credential) {
+            (ErrorClass::Auth, Credential::Group(group)) => {
+                tracing::error!(outbox_id = %entry.id, %group, error = %err, "Frame.io refused the connection's token; parked");
+                self.refuse(credential, &err.to_string())?;
+                let reason = format!("{err}; run connect-group --group {group} with a new token");
+                self.store.park(
+                    entry.id,
+                    &reason,
+                    ParkCause::CredentialRefused {
+                        credential: credential.clone(),
+                    },
+                )?;
+            }
+            (class @ (ErrorClass::Transient | ErrorClass::Auth), _) => {
                 let wait = outbox_delay(entry.attempts + 1, class, err.retry_after());
                 if class == ErrorClass::Auth {
                     tracing::error!(outbox_id = %entry.id, error = %err, retry_in_s = wait.as_secs(), "Frame.io refused the credential");
@@ -151,9 +199,10 @@ impl Engine {
                     outcome_known,
                 )?;
             }
-            ErrorClass::Permanent => {
+            (ErrorClass::Permanent, _) => {
                 tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "parked: permanent failure");
-                self.store.park(entry.id, &err.to_string(), false)?;
+                self.store
+                    .park(entry.id, &err.to_string(), ParkCause::Permanent)?;
             }
         }
         self.store.flush().await
@@ -173,7 +222,7 @@ async fn find_earlier_result(
 }
 
 fn mirror_record(
-    wf_project: &crate::ids::WorkfrontProjectId,
+    wf_project: &WorkfrontProjectId,
     name: &str,
     target: &Target,
     project: &FrameioProject,

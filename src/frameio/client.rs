@@ -17,6 +17,7 @@ use std::time::Duration;
 /// reads to about 100, per user; pacing each class apart keeps reads flowing during a backfill.
 const BUCKET_READ: &str = "read";
 const BUCKET_CREATE_PROJECT: &str = "projects.create";
+const BUCKET_CREATE_WORKSPACE: &str = "workspaces.create";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
@@ -61,6 +62,36 @@ impl FrameioClient {
     /// HTTP requests sent so far (for sync reports and benchmarks).
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
+    }
+
+    /// How long a project create would now wait for Frame.io's rate limit (zero: it may go).
+    pub fn create_ready_in(&self) -> Duration {
+        self.limiter.ready_in(BUCKET_CREATE_PROJECT)
+    }
+
+    /// Creates a workspace in `account` (used when connecting a group).
+    pub async fn create_workspace(
+        &self,
+        account: &FrameioAccountId,
+        name: &str,
+    ) -> Result<FrameioWorkspace, FrameioError> {
+        let body = serde_json::to_vec(&wire::CreateProject {
+            data: wire::CreateProjectData { name },
+        })
+        .expect("a create body serializes");
+        let w: Data<wire::WorkspaceWire> = self
+            .send(
+                Method::POST,
+                &["accounts", account.as_str(), "workspaces"],
+                &[],
+                Some(body),
+                BUCKET_CREATE_WORKSPACE,
+            )
+            .await?;
+        Ok(FrameioWorkspace {
+            id: FrameioWorkspaceId::new(w.data.id).map_err(|e| decode_error("workspaces", e))?,
+            name: w.data.name.unwrap_or_default(),
+        })
     }
 
     /// The token's user: the cheapest call that proves a token works.

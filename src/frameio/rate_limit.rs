@@ -72,6 +72,15 @@ impl RateLimiter {
         tokio::time::sleep_until(wait_until).await;
     }
 
+    /// How long a request of class `bucket` would wait now (zero: it may go at once).
+    pub fn ready_in(&self, bucket: &'static str) -> Duration {
+        let buckets = self.buckets.lock().expect("rate limiter lock");
+        match buckets.get(bucket) {
+            Some(b) if b.remaining == 0 => b.next_free.saturating_duration_since(Instant::now()),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// Records what a response's headers said.
     pub fn observe(&self, bucket: &'static str, observed: Observed) {
         let mut buckets = self.buckets.lock().expect("rate limiter lock");
@@ -124,11 +133,13 @@ mod tests {
     async fn goes_at_once_while_remaining_then_spaces_by_the_refill_interval() {
         let limiter = RateLimiter::default();
         let start = Instant::now();
+        assert_eq!(limiter.ready_in("create"), Duration::ZERO);
         limiter.acquire("create").await; // Nothing known yet.
         limiter.observe("create", observed(10, 1, 60_000));
         limiter.acquire("create").await; // One left.
         assert_eq!(start.elapsed(), Duration::ZERO);
         limiter.observe("create", observed(10, 0, 60_000));
+        assert_eq!(limiter.ready_in("create"), Duration::from_secs(6));
         limiter.acquire("create").await;
         assert_eq!(start.elapsed(), Duration::from_secs(6));
         limiter.acquire("create").await;

@@ -46,6 +46,7 @@ pub(super) struct ProjectWire {
     pub created_at: Option<String>,
 }
 
+/// `{"data":{"name":…}}`: the body that creates a project or a workspace.
 #[derive(Serialize)]
 pub(super) struct CreateProject<'a> {
     pub data: CreateProjectData<'a>,

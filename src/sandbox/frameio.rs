@@ -14,7 +14,10 @@ pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .route("/v4/me", get(me))
         .route("/v4/accounts", get(accounts))
-        .route("/v4/accounts/{account}/workspaces", get(workspaces))
+        .route(
+            "/v4/accounts/{account}/workspaces",
+            get(workspaces).post(create_workspace),
+        )
         .route(
             "/v4/accounts/{account}/workspaces/{workspace}/projects",
             get(list_projects).post(create_project),
@@ -47,28 +50,62 @@ fn project_json(p: &SandboxProject) -> Value {
     })
 }
 
-/// Checks the token, injected faults and the rate limit; on success returns the headers to send.
+/// Who is calling: the token, its user, and the accounts it reaches (`None`: every account).
+struct Caller {
+    user: super::world::FrameioUser,
+    accounts: Option<Vec<String>>,
+}
+
+impl Caller {
+    fn reaches(&self, account: &str) -> bool {
+        self.accounts
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|id| id == account))
+    }
+}
+
+/// Checks the token, injected faults and the token's rate limit; on success returns the headers
+/// to send and the caller.
 fn admit(
     shared: &Shared,
     headers: &HeaderMap,
     class: &'static str,
-) -> Result<HeaderMap, Box<Response>> {
+) -> Result<(HeaderMap, Caller), Box<Response>> {
     let mut state = shared.lock();
     state.counts.frameio_requests += 1;
-    let expected = format!("Bearer {}", state.world.frameio.token);
-    let bearer_ok =
-        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_owned();
     let legacy_ok = headers
         .get("x-frameio-legacy-token-auth")
         .and_then(|v| v.to_str().ok())
         == Some("true");
-    if !bearer_ok || !legacy_ok {
+    let world = &state.world.frameio;
+    let caller = if presented == world.token {
+        Some(Caller {
+            user: world.user.clone(),
+            accounts: None,
+        })
+    } else {
+        world
+            .other_tokens
+            .iter()
+            .find(|t| t.token == presented)
+            .map(|t| Caller {
+                user: t.user.clone(),
+                accounts: Some(t.account_ids.clone()),
+            })
+    };
+    let Some(caller) = caller.filter(|_| legacy_ok) else {
         return Err(Box::new(errors(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "invalid or missing legacy developer token",
         )));
-    }
+    };
     if state.faults.frameio_unavailable > 0 {
         state.faults.frameio_unavailable -= 1;
         return Err(Box::new(errors(
@@ -77,7 +114,7 @@ fn admit(
             "sandbox: injected failure",
         )));
     }
-    let (allowed, remaining, limit) = state.take(class);
+    let (allowed, remaining, limit) = state.take(&presented, class);
     let mut out = HeaderMap::new();
     let window_ms = state.limits.window.as_millis().to_string();
     out.insert("x-ratelimit-limit", HeaderValue::from(limit));
@@ -97,15 +134,15 @@ fn admit(
                 .into_response(),
         ));
     }
-    Ok(out)
+    Ok((out, caller))
 }
 
 async fn me(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    let out = match admit(&shared, &headers, "read") {
-        Ok(out) => out,
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    let user = shared.lock().world.frameio.user.clone();
+    let user = caller.user;
     (
         out,
         Json(json!({ "data": { "id": user.id, "email": user.email, "name": user.name } })),
@@ -118,8 +155,8 @@ async fn accounts(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let out = match admit(&shared, &headers, "read") {
-        Ok(out) => out,
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
     let items: Vec<Value> = shared
@@ -128,6 +165,7 @@ async fn accounts(
         .frameio
         .accounts
         .iter()
+        .filter(|a| caller.reaches(&a.id))
         .map(|a| json!({ "id": a.id, "display_name": a.display_name }))
         .collect();
     page(out, items, &q, "/v4/accounts")
@@ -139,8 +177,8 @@ async fn workspaces(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let out = match admit(&shared, &headers, "read") {
-        Ok(out) => out,
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
     let state = shared.lock();
@@ -149,7 +187,7 @@ async fn workspaces(
         .frameio
         .accounts
         .iter()
-        .find(|a| a.id == account)
+        .find(|a| a.id == account && caller.reaches(&a.id))
     else {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such account");
     };
@@ -182,11 +220,11 @@ async fn list_projects(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let out = match admit(&shared, &headers, "read") {
-        Ok(out) => out,
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    if !workspace_exists(&shared, &account, &workspace) {
+    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
     }
     let items = shared
@@ -210,11 +248,11 @@ async fn create_project(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let out = match admit(&shared, &headers, "create") {
-        Ok(out) => out,
+    let (out, caller) = match admit(&shared, &headers, "create") {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    if !workspace_exists(&shared, &account, &workspace) {
+    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
     }
     let name = serde_json::from_slice::<Value>(&body)
@@ -259,19 +297,65 @@ async fn show_project(
     Path((account, project)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let out = match admit(&shared, &headers, "read") {
-        Ok(out) => out,
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
     let state = shared.lock();
     match state
         .projects
         .iter()
-        .find(|p| p.id == project && p.account_id == account)
+        .find(|p| p.id == project && p.account_id == account && caller.reaches(&account))
     {
         Some(p) => (out, Json(json!({ "data": project_json(p) }))).into_response(),
         None => errors(StatusCode::NOT_FOUND, "Not Found", "no such project"),
     }
+}
+
+/// `POST /v4/accounts/{a}/workspaces` with `{"data":{"name"}}`.
+async fn create_workspace(
+    State(shared): State<Shared>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "create") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let name = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["data"]["name"].as_str().map(str::to_owned))
+        .filter(|n| !n.trim().is_empty());
+    let Some(name) = name else {
+        return errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Entity",
+            "data.name is required",
+        );
+    };
+    let mut state = shared.lock();
+    let id = format!("c0000000-0000-4000-8000-{:012x}", state.next_workspace);
+    state.next_workspace += 1;
+    let Some(acc) = state
+        .world
+        .frameio
+        .accounts
+        .iter_mut()
+        .find(|a| a.id == account && caller.reaches(&a.id))
+    else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such account");
+    };
+    acc.workspaces.push(super::world::FrameioWorkspace {
+        id: id.clone(),
+        name: name.clone(),
+    });
+    (
+        StatusCode::CREATED,
+        out,
+        Json(json!({ "data": { "id": id, "name": name, "account_id": account } })),
+    )
+        .into_response()
 }
 
 /// Cursor paging as Frame.io does it: `page_size` 1–100 (default 50), an opaque `after` cursor,

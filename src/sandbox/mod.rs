@@ -103,7 +103,9 @@ struct State {
     world: World,
     projects: Vec<SandboxProject>,
     next_project: u64,
-    buckets: HashMap<&'static str, Bucket>,
+    /// Leaky buckets per token and endpoint class: Frame.io limits each user separately.
+    buckets: HashMap<(String, &'static str), Bucket>,
+    next_workspace: u64,
     faults: Faults,
     counts: Counts,
     limits: Limits,
@@ -144,6 +146,7 @@ impl Sandbox {
                 projects: Vec::new(),
                 next_project: 1,
                 buckets: HashMap::new(),
+                next_workspace: 1,
                 faults: Faults::default(),
                 counts: Counts::default(),
                 limits,
@@ -204,6 +207,79 @@ impl Sandbox {
             .retain(|p| p.id != id);
     }
 
+    /// Adds a token that reaches only `account_ids`, as another Frame.io user's would.
+    pub fn add_token(&self, token: &str, account_ids: &[&str]) {
+        let mut state = self.shared.lock();
+        let user = world::FrameioUser {
+            id: format!(
+                "a0000000-0000-4000-8000-{:012x}",
+                state.world.frameio.other_tokens.len() + 0x100
+            ),
+            email: format!(
+                "user{}@example.test",
+                state.world.frameio.other_tokens.len()
+            ),
+            name: "Other user".into(),
+        };
+        state.world.frameio.other_tokens.push(world::OtherToken {
+            token: token.to_owned(),
+            user,
+            account_ids: account_ids.iter().map(|a| a.to_string()).collect(),
+        });
+    }
+
+    /// Revokes a token added with [`Sandbox::add_token`]: Frame.io answers 401 to it from now on.
+    pub fn revoke_token(&self, token: &str) {
+        self.shared
+            .lock()
+            .world
+            .frameio
+            .other_tokens
+            .retain(|t| t.token != token);
+    }
+
+    /// Adds an account (with one workspace) to the sandbox's Frame.io.
+    pub fn add_account(&self, id: &str, name: &str, workspace_id: &str, workspace_name: &str) {
+        self.shared
+            .lock()
+            .world
+            .frameio
+            .accounts
+            .push(world::FrameioAccount {
+                id: id.to_owned(),
+                display_name: name.to_owned(),
+                workspaces: vec![world::FrameioWorkspace {
+                    id: workspace_id.to_owned(),
+                    name: workspace_name.to_owned(),
+                }],
+            });
+    }
+
+    /// Adds a Workfront group.
+    pub fn add_workfront_group(&self, id: &str, name: &str, parent: Option<&str>) {
+        self.shared
+            .lock()
+            .world
+            .workfront
+            .groups
+            .push(serde_json::json!({ "ID": id, "name": name, "parentID": parent }));
+    }
+
+    /// Adds or replaces a Workfront project in `group`, stamped as updated now.
+    pub fn upsert_workfront_project_in(&self, id: &str, name: &str, group: &str) {
+        self.upsert_workfront_project(id, name);
+        let mut state = self.shared.lock();
+        if let Some(p) = state
+            .world
+            .workfront
+            .projects
+            .iter_mut()
+            .find(|p| p.id == id)
+        {
+            p.group_id = Some(group.to_owned());
+        }
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.shared.lock().faults = faults;
     }
@@ -238,18 +314,21 @@ impl State {
         project
     }
 
-    /// Takes one request from the leaky bucket of `class`; returns (allowed, remaining, limit).
-    fn take(&mut self, class: &'static str) -> (bool, u64, u64) {
+    /// Takes one request from `token`'s leaky bucket of `class`; returns (allowed, remaining, limit).
+    fn take(&mut self, token: &str, class: &'static str) -> (bool, u64, u64) {
         let limit = match class {
             "create" => self.limits.create_per_window,
             _ => self.limits.read_per_window,
         };
         let window = self.limits.window.as_secs_f64();
         let now = tokio::time::Instant::now();
-        let bucket = self.buckets.entry(class).or_insert(Bucket {
-            tokens: limit as f64,
-            at: now,
-        });
+        let bucket = self
+            .buckets
+            .entry((token.to_owned(), class))
+            .or_insert(Bucket {
+                tokens: limit as f64,
+                at: now,
+            });
         let refill = now.duration_since(bucket.at).as_secs_f64() * limit as f64 / window;
         bucket.tokens = (bucket.tokens + refill).min(limit as f64);
         bucket.at = now;

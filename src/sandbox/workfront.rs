@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .route("/attask/api/{version}/{search}/search", get(search))
+        .route("/attask/api/{version}/{obj}/{id}", get(get_one))
         .with_state(shared)
 }
 
@@ -138,6 +139,13 @@ async fn search(
                 )
             })
             .collect(),
+        "group" => state
+            .world
+            .workfront
+            .groups
+            .iter()
+            .map(|g| (g["ID"].as_str().unwrap_or("").to_owned(), g.clone()))
+            .collect(),
         "user" => state
             .world
             .workfront
@@ -162,4 +170,48 @@ async fn search(
         .map(|(_, row)| row)
         .collect();
     (StatusCode::OK, Json(json!({ "data": page }))).into_response()
+}
+
+/// `GET /<obj>/<id>`: one group (what `connect-group` looks up).
+async fn get_one(
+    State(shared): State<Shared>,
+    Path((_version, obj, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut state = shared.lock();
+    state.counts.workfront_requests += 1;
+    if headers.get("apiKey").and_then(|v| v.to_str().ok())
+        != Some(state.world.workfront.api_key.as_str())
+    {
+        return error(
+            StatusCode::OK,
+            "com.attask.common.AuthenticationException",
+            "You are not currently logged in",
+        );
+    }
+    let found = match obj.to_ascii_lowercase().as_str() {
+        "group" => state
+            .world
+            .workfront
+            .groups
+            .iter()
+            .find(|g| g["ID"] == id.as_str())
+            .cloned(),
+        "proj" | "project" => state
+            .world
+            .workfront
+            .projects
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| serde_json::to_value(p).expect("rows serialize")),
+        _ => None,
+    };
+    match found {
+        Some(row) => (StatusCode::OK, Json(json!({ "data": row }))).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "com.attask.common.NotFoundException",
+            &format!("{obj} {id} not found"),
+        ),
+    }
 }

@@ -38,10 +38,20 @@ pub struct ProjectRow {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrameioWorld {
-    /// The developer token the sandbox accepts.
+    /// The developer token the sandbox accepts for every account.
     pub token: String,
     pub user: FrameioUser,
     pub accounts: Vec<FrameioAccount>,
+    /// More tokens, each reaching only the accounts it lists (group connections' tokens).
+    #[serde(default)]
+    pub other_tokens: Vec<OtherToken>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OtherToken {
+    pub token: String,
+    pub user: FrameioUser,
+    pub account_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,7 +4,10 @@
 //! - `mirrors`: Workfront project id → [`MirrorRecord`];
 //! - `outbox`: [`OutboxId`] (big-endian) → [`OutboxEntry`];
 //! - `outbox_keys`: effect key → [`OutboxId`], so an effect is enqueued at most once;
-//! - `meta`: `cursor` and `last_sync`.
+//! - `meta`: `cursor` and `last_sync`;
+//! - `connections`: Workfront group id → [`ConnectionRecord`] (F2). Each connection's token is a
+//!   file of its own, `tokens/<group id>`, mode 0600 in the 0700 state dir; the record holds only
+//!   its fingerprint.
 //!
 //! Every change that must stay consistent across trees is one sled transaction, and sled recovers
 //! transactions atomically. Durability is separate: sled writes reach disk on [`Store::flush`]
@@ -12,17 +15,21 @@
 //! request that must not be sent twice. Flushing runs on a blocking thread because sled 0.34's
 //! `flush_async` can deadlock (sled #1308).
 
+mod connections;
 mod outbox;
 pub mod records;
 
 pub use outbox::{OutboxCounts, RecordedPlan};
-pub use records::{EntryState, InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, SyncRecord};
+pub use records::{
+    Broken, ConnectionRecord, EntryState, InFlight, MirrorOrigin, MirrorRecord, OutboxEntry,
+    ParkCause, SyncRecord,
+};
 
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +48,8 @@ pub enum StoreError {
     },
     #[error("outbox entry {0} does not exist")]
     NoSuchEntry(crate::ids::OutboxId),
+    #[error("the token file {path}: {message}")]
+    Token { path: PathBuf, message: String },
 }
 
 #[derive(Clone)]
@@ -51,6 +60,7 @@ pub struct Store {
     outbox: sled::Tree,
     outbox_keys: sled::Tree,
     meta: sled::Tree,
+    connections: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -95,6 +105,7 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             outbox_keys: db.open_tree("outbox_keys")?,
             meta: db.open_tree("meta")?,
+            connections: db.open_tree("connections")?,
             db,
         })
     }
@@ -157,21 +168,15 @@ impl Store {
         self.mirrors.len()
     }
 
-    /// The Workfront project ids that have a mirror (keys only: no record is decoded).
-    pub fn mirrored_ids(&self) -> Result<HashSet<WorkfrontProjectId>, StoreError> {
-        self.mirrors
-            .iter()
-            .keys()
-            .map(|k| {
-                let k = k?;
-                let text = String::from_utf8_lossy(&k);
-                WorkfrontProjectId::new(text.as_ref()).map_err(|e| StoreError::Corrupt {
-                    tree: "mirrors",
-                    key: text.into_owned(),
-                    message: e.to_string(),
-                })
-            })
-            .collect()
+    /// Each mirrored Workfront project and where its mirror is.
+    pub fn mirrored_targets(
+        &self,
+    ) -> Result<HashMap<WorkfrontProjectId, crate::core::model::Target>, StoreError> {
+        Ok(self
+            .mirrors()?
+            .into_iter()
+            .map(|m| (m.wf_project, m.target))
+            .collect())
     }
 
     /// The Frame.io projects that already mirror some Workfront project.

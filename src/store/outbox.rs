@@ -1,7 +1,7 @@
 //! The outbox: effects recorded before they are carried out, in the same transaction that records
 //! why, and removed in the same transaction that records their result.
 
-use super::records::{EntryState, InFlight, MirrorRecord, OutboxEntry, OUTBOX_V};
+use super::records::{EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, OUTBOX_V};
 use super::{decode, encode, Store, StoreError, META_CURSOR};
 use crate::core::mirror_plan::{KeyState, Plan};
 use crate::core::model::Effect;
@@ -76,7 +76,9 @@ impl Store {
             .map(|e| {
                 let state = match e.state {
                     EntryState::Pending => KeyState::Pending,
-                    EntryState::Parked { unroutable, .. } => KeyState::Parked { unroutable },
+                    EntryState::Parked { cause, .. } => KeyState::Parked {
+                        unroutable: cause == ParkCause::Unroutable,
+                    },
                     EntryState::Dead { .. } => KeyState::Dead,
                 };
                 (e.key, state)
@@ -85,19 +87,26 @@ impl Store {
     }
 
     /// The oldest pending entry that is due at `now`, and otherwise when the next one will be.
+    /// `held_until` may delay an entry past its own due time (the engine uses it for entries whose
+    /// credential Frame.io is pacing).
     pub fn next_due(
         &self,
         now: Timestamp,
+        held_until: impl Fn(&OutboxEntry) -> Option<Timestamp>,
     ) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
         let mut soonest: Option<Timestamp> = None;
         for entry in self.outbox_entries()? {
             if entry.state != EntryState::Pending {
                 continue;
             }
-            if entry.next_attempt_at <= now {
+            let due = match held_until(&entry) {
+                Some(held) => held.max(entry.next_attempt_at),
+                None => entry.next_attempt_at,
+            };
+            if due <= now {
                 return Ok((Some(entry), None));
             }
-            soonest = Some(soonest.map_or(entry.next_attempt_at, |s| s.min(entry.next_attempt_at)));
+            soonest = Some(soonest.map_or(due, |s| s.min(due)));
         }
         Ok((None, soonest))
     }
@@ -144,7 +153,7 @@ impl Store {
                     let state = match park {
                         Some(reason) => EntryState::Parked {
                             reason: (*reason).to_owned(),
-                            unroutable: true,
+                            cause: ParkCause::Unroutable,
                         },
                         None => EntryState::Pending,
                     };
@@ -247,11 +256,11 @@ impl Store {
     }
 
     /// Parks an entry with its reason.
-    pub fn park(&self, id: OutboxId, reason: &str, unroutable: bool) -> Result<(), StoreError> {
+    pub fn park(&self, id: OutboxId, reason: &str, cause: ParkCause) -> Result<(), StoreError> {
         self.update_entry(id, |e| {
             e.state = EntryState::Parked {
                 reason: reason.to_owned(),
-                unroutable,
+                cause: cause.clone(),
             };
             e.last_error = Some(reason.to_owned());
         })

@@ -1,15 +1,20 @@
 //! What the store persists. Every record carries `v`, its format version: a change to a record's
 //! shape bumps it and teaches `decode` to read the old one.
 
+use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
-use crate::core::model::{Effect, Target};
-use crate::ids::{FrameioProjectId, OutboxId, WorkfrontProjectId};
+use crate::core::model::{Credential, Effect, Target};
+use crate::ids::{
+    FrameioAccountId, FrameioProjectId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,
+    WorkfrontProjectId,
+};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub const MIRROR_V: u32 = 1;
 pub const OUTBOX_V: u32 = 1;
 pub const SYNC_V: u32 = 1;
+pub const CONNECTION_V: u32 = 1;
 
 /// A Workfront project's mirror. Its presence is what "this daemon created or adopted it" means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,16 +63,28 @@ pub struct OutboxEntry {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum EntryState {
     Pending,
-    /// Waits for an admin or for a change elsewhere (e.g. an account for the project's group).
+    /// Waits for an admin or for a change elsewhere; `cause` says which.
     Parked {
         reason: String,
-        unroutable: bool,
+        cause: ParkCause,
     },
     /// Failed permanently; kept with what happened until an admin retries or drops it.
     Dead {
         reason: String,
         at: Timestamp,
     },
+}
+
+/// Why an entry is parked, which decides what resumes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ParkCause {
+    /// No Frame.io account (or credential) for the project: a later sync that finds one resumes it.
+    Unroutable,
+    /// Frame.io refused the request (a 4xx retrying cannot fix): an admin resumes it.
+    Permanent,
+    /// Frame.io refused the credential (401/403): a new token for it resumes it.
+    CredentialRefused { credential: Credential },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,4 +111,38 @@ pub struct SyncRecord {
     pub workfront_calls: u64,
     /// Set when the sync failed; the counts are then what it got to.
     pub error: Option<String>,
+    /// Mirrored projects whose group now routes elsewhere (their mirrors stay); at most
+    /// [`REROUTED_KEPT`] are kept here, `rerouted_total` counts them all.
+    #[serde(default)]
+    pub rerouted: Vec<Rerouted>,
+    #[serde(default)]
+    pub rerouted_total: usize,
+}
+
+/// How many rerouted projects a sync record lists.
+pub const REROUTED_KEPT: usize = 50;
+
+/// A group connection (F2): a Workfront group whose projects (and whose subgroups' projects,
+/// unless they have their own) are mirrored in this Frame.io account and workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRecord {
+    pub v: u32,
+    pub group: WorkfrontGroupId,
+    pub group_name: String,
+    pub account: FrameioAccountId,
+    pub account_name: String,
+    pub workspace: FrameioWorkspaceId,
+    pub workspace_name: String,
+    /// `sha256:` and the first 12 hex digits of the token's SHA-256: enough to tell tokens apart,
+    /// useless for recovering one.
+    pub token_fingerprint: String,
+    pub connected_at: Timestamp,
+    /// Set while Frame.io refuses the token.
+    pub broken: Option<Broken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Broken {
+    pub error: String,
+    pub since: Timestamp,
 }

@@ -8,6 +8,7 @@ fn target() -> Target {
     Target {
         account: FrameioAccountId::new("acc").unwrap(),
         workspace: FrameioWorkspaceId::new("ws").unwrap(),
+        via: None,
     }
 }
 
@@ -25,7 +26,7 @@ fn projects(n: usize) -> Vec<WorkfrontProject> {
 
 fn known(store: &Store) -> Known {
     Known {
-        mirrored: store.mirrored_ids().unwrap(),
+        mirrored: store.mirrored_targets().unwrap(),
         outbox: store.outbox_key_states().unwrap(),
     }
 }
@@ -52,6 +53,7 @@ fn a_plan_is_recorded_once_with_its_cursor_and_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let routing = Routing {
         default: Some(target()),
+        ..Routing::default()
     };
     {
         let store = Store::open(dir.path()).unwrap();
@@ -79,6 +81,7 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
     let store = Store::open(dir.path()).unwrap();
     let routing = Routing {
         default: Some(target()),
+        ..Routing::default()
     };
     store
         .record_plan(
@@ -86,7 +89,7 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
             Timestamp(1),
         )
         .unwrap();
-    let (due, _) = store.next_due(Timestamp(1)).unwrap();
+    let (due, _) = store.next_due(Timestamp(1), |_| None).unwrap();
     let entry = due.unwrap();
     assert!(store
         .complete_with_mirror(entry.id, &mirror_for(&entry, "fio-1"))
@@ -105,6 +108,7 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
     let store = Store::open(dir.path()).unwrap();
     let routing = Routing {
         default: Some(target()),
+        ..Routing::default()
     };
     store
         .record_plan(
@@ -112,7 +116,12 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
             Timestamp(1),
         )
         .unwrap();
-    let id = store.next_due(Timestamp(1)).unwrap().0.unwrap().id;
+    let id = store
+        .next_due(Timestamp(1), |_| None)
+        .unwrap()
+        .0
+        .unwrap()
+        .id;
     store.mark_in_flight(id, Timestamp(10)).unwrap();
     store
         .reschedule(id, "timed out", Timestamp(500), false)
@@ -120,7 +129,7 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
     let e = store.outbox_entry(id).unwrap().unwrap();
     assert_eq!((e.attempts, e.in_flight.is_some()), (1, true));
     assert_eq!(
-        store.next_due(Timestamp(100)).unwrap(),
+        store.next_due(Timestamp(100), |_| None).unwrap(),
         (None, Some(Timestamp(500)))
     );
     store
@@ -150,6 +159,7 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
         &known(&store),
         &Routing {
             default: Some(target()),
+            ..Routing::default()
         },
     )
     .unwrap();
@@ -195,6 +205,8 @@ fn sync_records_are_numbered() {
         gone: 0,
         workfront_calls: 1,
         error: None,
+        rerouted: Vec::new(),
+        rerouted_total: 0,
     };
     assert_eq!(store.record_sync(record.clone()).unwrap().seq, 1);
     assert_eq!(store.record_sync(record).unwrap().seq, 2);

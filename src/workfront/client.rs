@@ -2,9 +2,9 @@
 //! flight (Workfront limits concurrent requests per customer, not requests per minute).
 
 use super::error::WorkfrontError;
-use super::wire::{Envelope, ProjectRow, UserRow};
+use super::wire::{Envelope, GroupRow, ProjectRow, UserRow};
 use crate::config::WorkfrontSettings;
-use crate::core::model::{WorkfrontProject, WorkfrontUser};
+use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::retry_read;
 use crate::secret::Secret;
@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 
 const PROJECT_FIELDS: &str = "ID,name,groupID,status,lastUpdateDate";
 const USER_FIELDS: &str = "ID,name,emailAddr,isActive,lastUpdateDate";
+const GROUP_FIELDS: &str = "ID,name,parentID";
 
 #[derive(Clone)]
 pub struct WorkfrontClient {
@@ -103,6 +104,23 @@ impl WorkfrontClient {
             .search_all("proj", PROJECT_FIELDS.to_owned(), since)
             .await?;
         Ok(rows.into_iter().filter_map(project_from_row).collect())
+    }
+
+    /// Every group with its parent (the routing tree of F2).
+    pub async fn search_groups(&self) -> Result<Vec<WorkfrontGroup>, WorkfrontError> {
+        let rows: Vec<GroupRow> = self
+            .search_all("group", GROUP_FIELDS.to_owned(), None)
+            .await?;
+        Ok(rows.into_iter().filter_map(group_from_row).collect())
+    }
+
+    /// One group; [`WorkfrontError::NotFound`] when it does not exist.
+    pub async fn group(&self, id: &WorkfrontGroupId) -> Result<WorkfrontGroup, WorkfrontError> {
+        let row: GroupRow = self.get_object("group", id.as_str(), GROUP_FIELDS).await?;
+        group_from_row(row).ok_or_else(|| WorkfrontError::Decode {
+            endpoint: format!("group/{id}"),
+            message: "the group's ID is unusable".into(),
+        })
     }
 
     /// Every user, or those updated at or after `since`, with the Frame.io flag field.
@@ -303,6 +321,21 @@ fn project_from_row(row: ProjectRow) -> Option<WorkfrontProject> {
         group_id,
         status: row.status,
         last_update,
+    })
+}
+
+fn group_from_row(row: GroupRow) -> Option<WorkfrontGroup> {
+    let id = match WorkfrontGroupId::new(row.id) {
+        Ok(id) => id,
+        Err(err) => {
+            tracing::error!(error = %err, "skipping a Workfront group row with an unusable ID");
+            return None;
+        }
+    };
+    Some(WorkfrontGroup {
+        name: row.name.unwrap_or_else(|| id.to_string()),
+        parent: row.parent_id.and_then(|p| WorkfrontGroupId::new(p).ok()),
+        id,
     })
 }
 

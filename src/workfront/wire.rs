@@ -45,3 +45,12 @@ pub(super) struct UserRow {
     #[serde(flatten)]
     pub rest: serde_json::Map<String, Value>,
 }
+
+#[derive(Deserialize)]
+pub(super) struct GroupRow {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(rename = "parentID")]
+    pub parent_id: Option<String>,
+}

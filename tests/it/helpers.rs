@@ -117,27 +117,36 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the sandbox with `world` and a daemon polling every second.
     pub async fn spawn(world: World, limits: Limits) -> Self {
+        let mut app = Self::prepare(world, limits).await;
+        app.start();
+        app
+    }
+
+    /// The sandbox and the configuration, without a daemon (and without opening the store, so
+    /// the CLI can use it) until [`TestApp::start`].
+    pub async fn prepare(world: World, limits: Limits) -> Self {
         init_logs();
         let sandbox = Sandbox::start(world, limits).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config_path = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
         let settings = config::load(&config_path).unwrap();
-        let store = Store::open(&settings.state.dir).unwrap();
-        let mut app = Self {
+        Self {
             sandbox,
             _dir: dir,
             config_path,
             settings,
-            store: Some(store),
+            store: None,
             resync: mpsc::channel(1).0,
             shutdown: CancellationToken::new(),
             daemon: None,
-        };
-        app.start();
-        app
+        }
     }
 
-    fn start(&mut self) {
+    /// Starts the daemon (opening the store if needed).
+    pub fn start(&mut self) {
+        if self.store.is_none() {
+            self.store = Some(Store::open(&self.settings.state.dir).unwrap());
+        }
         let (resync, resync_rx) = mpsc::channel(1);
         self.resync = resync;
         self.shutdown = CancellationToken::new();
@@ -164,6 +173,11 @@ impl TestApp {
         self.store = None;
         self.store = Some(Store::open(&self.settings.state.dir).unwrap());
         self.start();
+    }
+
+    /// The folder holding the config, secrets and state.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
     }
 
     /// Closes the store so another process (the CLI) can open it; the daemon must be stopped.

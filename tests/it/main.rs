@@ -2,6 +2,7 @@
 
 mod check_access;
 mod cli;
+mod connections;
 mod crash;
 mod frameio_client;
 mod helpers;

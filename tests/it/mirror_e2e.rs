@@ -52,8 +52,8 @@ async fn fifty_projects_get_fifty_mirrors_and_neither_a_resync_nor_a_restart_cre
     );
     assert_eq!(
         after.workfront_requests - before.workfront_requests,
-        1,
-        "one page of 2000 rows"
+        2,
+        "one page of up to 2000 projects and one of groups"
     );
     assert_eq!(
         after.frameio_requests, before.frameio_requests,
@@ -187,7 +187,7 @@ async fn without_an_account_projects_are_parked_with_their_reason_and_nothing_is
     );
     let settings = config::parse(&dir.path().join("config.toml"), &text).unwrap();
     let store = Store::open(&settings.state.dir).unwrap();
-    let engine = Engine::new(&settings, store.clone());
+    let engine = Engine::new(&settings, store.clone()).unwrap();
 
     let record = engine.sync_once(Scope::Full).await.unwrap();
     assert_eq!((record.enqueued, record.parked), (0, 2));

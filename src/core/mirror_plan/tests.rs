@@ -12,12 +12,18 @@ fn project(id: &str, updated: i64) -> WorkfrontProject {
     }
 }
 
+fn target(account: &str) -> Target {
+    Target {
+        account: FrameioAccountId::new(account).unwrap(),
+        workspace: FrameioWorkspaceId::new("ws").unwrap(),
+        via: None,
+    }
+}
+
 fn routing() -> Routing {
     Routing {
-        default: Some(Target {
-            account: FrameioAccountId::new("acc").unwrap(),
-            workspace: FrameioWorkspaceId::new("ws").unwrap(),
-        }),
+        default: Some(target("acc")),
+        ..Routing::default()
     }
 }
 
@@ -34,7 +40,7 @@ fn known(mirrored: &[&str], outbox: &[(&str, KeyState)]) -> Known {
     Known {
         mirrored: mirrored
             .iter()
-            .map(|id| WorkfrontProjectId::new(*id).unwrap())
+            .map(|id| (WorkfrontProjectId::new(*id).unwrap(), target("acc")))
             .collect(),
         outbox: outbox
             .iter()
@@ -124,4 +130,25 @@ fn duplicate_rows_from_overlapping_pages_plan_once() {
     let plan = plan(&projects, Scope::Incremental, &known(&[], &[]), &routing()).unwrap();
     assert_eq!(ids(&plan.enqueue), ["a"]);
     assert_eq!(plan.cursor, Some(Timestamp(5)));
+}
+
+#[test]
+fn a_mirrored_project_whose_group_now_routes_elsewhere_is_reported_not_moved() {
+    let projects = [project("a", 1), project("b", 1)];
+    let mut k = known(&["a", "b"], &[]);
+    k.mirrored
+        .insert(WorkfrontProjectId::new("b").unwrap(), target("old-account"));
+    let plan = plan(&projects, Scope::Full, &k, &routing()).unwrap();
+    assert!(plan.enqueue.is_empty(), "never moved or duplicated");
+    assert_eq!(plan.rerouted.len(), 1);
+    assert_eq!(plan.rerouted[0].wf_project.as_str(), "b");
+    assert_eq!(
+        plan.rerouted[0]
+            .now_routes_to
+            .as_ref()
+            .unwrap()
+            .account
+            .as_str(),
+        "acc"
+    );
 }

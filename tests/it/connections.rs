@@ -114,7 +114,7 @@ async fn mocks(accounts: Value) -> Mocks {
     let token_file = dir.path().join("group-token");
     std::fs::write(&token_file, format!("{TOKEN_B}\n")).unwrap();
     Mocks {
-        workfront,
+        _workfront: workfront,
         frameio,
         dir,
         config,

@@ -2,12 +2,11 @@
 //! `main` prints the error chain of any failure.
 
 use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
-use crate::connect::{self, ConnectArgs};
+use crate::connect::{self, ConnectArgs, ConnectCredential};
 use crate::control::{self, Request, WireToken};
 use crate::core::access::may_submit_asset;
-use crate::ids::{
-    FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId,
-};
+use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
+use crate::ims::ImsCredentials;
 use crate::secret::Secret;
 use crate::status::{ConnectionSummary, EntrySummary, StatusReport};
 use crate::store::{Store, StoreError};
@@ -54,15 +53,28 @@ pub enum Command {
     /// Inspect and act on outbox entries.
     #[command(subcommand)]
     Outbox(OutboxCommand),
-    /// Connect a Workfront group to a Frame.io account through a developer token (F2).
+    /// Connect a Workfront group to a Frame.io account (F2), with a developer token or an Adobe
+    /// OAuth server-to-server credential.
     ConnectGroup {
         /// The Workfront group's ID.
         #[arg(long)]
         group: String,
-        /// A file holding the Frame.io developer token.
-        #[arg(long)]
-        token_file: PathBuf,
-        /// The account, when the token's user can reach several.
+        /// A file holding a Frame.io legacy developer token.
+        #[arg(long, conflicts_with = "client_id", required_unless_present = "client_id")]
+        token_file: Option<PathBuf>,
+        /// The OAuth server-to-server credential's client ID (Adobe Developer Console).
+        #[arg(long, requires_all = ["client_secret_file", "scopes"])]
+        client_id: Option<String>,
+        /// A file holding that credential's client secret.
+        #[arg(long, requires = "client_id")]
+        client_secret_file: Option<PathBuf>,
+        /// The credential's scopes, comma-separated, as the Developer Console lists them.
+        #[arg(long, requires = "client_id")]
+        scopes: Option<String>,
+        /// The IMS token endpoint.
+        #[arg(long, requires = "client_id", default_value = crate::ims::DEFAULT_TOKEN_URL)]
+        ims_token_url: String,
+        /// The account, when the credential reaches several.
         #[arg(long)]
         account: Option<String>,
         /// The workspace; by default one named after the group is reused or created.
@@ -133,11 +145,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ConnectGroup {
             group,
             token_file,
+            client_id,
+            client_secret_file,
+            scopes,
+            ims_token_url,
             account,
             workspace,
         } => {
             quiet();
-            connect_group(&load(&cli.config)?, &group, &token_file, account, workspace).await
+            let credential = match (token_file, client_id) {
+                (Some(file), _) => ConnectCredential::DeveloperToken(
+                    Secret::read_file(&file).with_context(|| format!("--token-file {}", file.display()))?,
+                ),
+                (None, Some(client_id)) => {
+                    let file = client_secret_file.context("--client-secret-file is required with --client-id")?;
+                    ConnectCredential::ServerToServer(ImsCredentials {
+                        client_id,
+                        client_secret: Secret::read_file(&file)
+                            .with_context(|| format!("--client-secret-file {}", file.display()))?,
+                        scopes: scopes.context("--scopes is required with --client-id")?,
+                        token_url: ims_token_url.parse().context("--ims-token-url")?,
+                    })
+                }
+                (None, None) => {
+                    anyhow::bail!("give --token-file, or --client-id with --client-secret-file and --scopes")
+                }
+            };
+            connect_group(&load(&cli.config)?, &group, credential, account, workspace).await
         }
         Command::DisconnectGroup { group } => {
             quiet();
@@ -170,19 +204,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         c.workspace,
                         c.workspace_name,
                         c.token_fingerprint,
-                        c.broken
-                            .map(|b| format!(", BROKEN: {b}"))
-                            .unwrap_or_default()
+                        c.broken.map(|b| format!(", BROKEN: {b}")).unwrap_or_default()
                     );
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckAccess {
-            user,
-            project,
-            json,
-        } => {
+        Command::CheckAccess { user, project, json } => {
             quiet();
             check_access(&load(&cli.config)?, &user, &project, json).await
         }
@@ -193,18 +221,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn connect_group(
     settings: &Settings,
     group: &str,
-    token_file: &std::path::Path,
+    credential: ConnectCredential,
     account: Option<String>,
     workspace: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let args = ConnectArgs {
         group: WorkfrontGroupId::new(group).context("--group")?,
-        token: Secret::read_file(token_file)
-            .with_context(|| format!("--token-file {}", token_file.display()))?,
-        account: account
-            .map(FrameioAccountId::new)
-            .transpose()
-            .context("--account")?,
+        credential,
+        account: account.map(FrameioAccountId::new).transpose().context("--account")?,
         workspace: workspace
             .map(FrameioWorkspaceId::new)
             .transpose()
@@ -241,18 +265,10 @@ async fn connect_group(
 
 /// Fetches what the gate needs from Workfront (no store: it works the same while the daemon runs)
 /// and prints the verdict with the rule that decided it.
-async fn check_access(
-    settings: &Settings,
-    user: &str,
-    project: &str,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+async fn check_access(settings: &Settings, user: &str, project: &str, json: bool) -> anyhow::Result<ExitCode> {
     let user = WorkfrontUserId::new(user).context("--user")?;
     let project = WorkfrontProjectId::new(project).context("--project")?;
-    let fetcher = AccessFetcher::new(
-        WorkfrontClient::new(&settings.workfront),
-        access::DEFAULT_TTL,
-    );
+    let fetcher = AccessFetcher::new(WorkfrontClient::new(&settings.workfront), access::DEFAULT_TTL);
     let (subject, object) = tokio::try_join!(
         fetcher.subject(&user, &settings.workfront.frameio_user_field),
         fetcher.project(&project)
@@ -268,11 +284,7 @@ async fn check_access(
         });
         println!("{out}");
     } else {
-        let verdict = if decision.allowed {
-            "ALLOWED"
-        } else {
-            "DENIED"
-        };
+        let verdict = if decision.allowed { "ALLOWED" } else { "DENIED" };
         println!(
             "{verdict}: {} ({}) sending an asset to {} for review",
             subject.name,
@@ -343,10 +355,7 @@ async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json
         }
         match Store::open(dir) {
             Ok(store) => {
-                return tokio::task::spawn_blocking(move || {
-                    control::execute(&store, request, None)
-                })
-                .await?;
+                return tokio::task::spawn_blocking(move || control::execute(&store, request, None)).await?;
             }
             Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -367,10 +376,7 @@ async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
 
 /// SIGTERM (systemd's stop) and SIGINT stop the daemon; SIGHUP (systemd's reload) asks for a full
 /// resync. A resync asked for while one is queued is merged into it.
-fn spawn_signal_handlers(
-    shutdown: CancellationToken,
-    resync: mpsc::Sender<()>,
-) -> std::io::Result<()> {
+fn spawn_signal_handlers(shutdown: CancellationToken, resync: mpsc::Sender<()>) -> std::io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

@@ -3,25 +3,34 @@
 //! storing (and applying it to a running daemon) is the control request's job.
 
 use crate::config::Settings;
-use crate::frameio::{FrameioClient, FrameioError};
+use crate::frameio::{FrameioAuth, FrameioClient, FrameioError};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
+use crate::ims::{ImsCredentials, ImsTokenSource};
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
 use crate::store::records::CONNECTION_V;
-use crate::store::ConnectionRecord;
+use crate::store::{ConnectionCredential, ConnectionRecord};
 use crate::timestamp::Timestamp;
 use crate::workfront::{WorkfrontClient, WorkfrontError};
 use anyhow::{bail, Context};
+use std::sync::Arc;
 
 /// What the admin asked for.
 pub struct ConnectArgs {
     pub group: WorkfrontGroupId,
-    pub token: Secret,
+    pub credential: ConnectCredential,
     pub account: Option<FrameioAccountId>,
     pub workspace: Option<FrameioWorkspaceId>,
 }
 
-/// A validated connection, ready to store.
+/// The credential to connect with.
+pub enum ConnectCredential {
+    DeveloperToken(Secret),
+    ServerToServer(ImsCredentials),
+}
+
+/// A validated connection, ready to store. `token` is the secret to keep: the developer token, or
+/// the server-to-server credential's client secret.
 pub struct Prepared {
     pub record: ConnectionRecord,
     pub token: Secret,
@@ -36,12 +45,36 @@ pub async fn prepare(settings: &Settings, args: ConnectArgs) -> anyhow::Result<P
             "Workfront group {} does not exist (or the API key cannot see it)",
             args.group
         ),
-        Err(err) => {
-            return Err(err).context(format!("cannot look up Workfront group {}", args.group))
-        }
+        Err(err) => return Err(err).context(format!("cannot look up Workfront group {}", args.group)),
     };
 
-    let frameio = FrameioClient::new(&settings.frameio.base_url, args.token.clone());
+    let (auth, kind, secret) = match args.credential {
+        ConnectCredential::DeveloperToken(token) => (
+            FrameioAuth::DeveloperToken(token.clone()),
+            ConnectionCredential::DeveloperToken,
+            token,
+        ),
+        ConnectCredential::ServerToServer(ims) => (
+            FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ims.clone()))),
+            ConnectionCredential::AdobeServerToServer {
+                client_id: ims.client_id.clone(),
+                scopes: ims.scopes.clone(),
+                ims_token_url: ims.token_url.to_string(),
+            },
+            ims.client_secret,
+        ),
+    };
+    let refused = match &kind {
+        ConnectionCredential::DeveloperToken => "Frame.io refused the developer token",
+        ConnectionCredential::AdobeServerToServer { .. } => {
+            "Adobe IMS or Frame.io refused the server-to-server credential"
+        }
+    };
+    let token_error = |err: FrameioError| match err.class() {
+        ErrorClass::Auth => anyhow::Error::new(err).context(refused),
+        _ => anyhow::Error::new(err),
+    };
+    let frameio = FrameioClient::with_auth(&settings.frameio.base_url, auth);
     let me = frameio.me().await.map_err(token_error)?;
     let accounts = frameio.accounts().await.map_err(token_error)?;
     let account = match (&args.account, accounts.as_slice()) {
@@ -98,20 +131,14 @@ pub async fn prepare(settings: &Settings, args: ConnectArgs) -> anyhow::Result<P
             account_name: account.name,
             workspace: workspace.id,
             workspace_name: workspace.name,
-            token_fingerprint: args.token.fingerprint(),
+            credential: kind,
+            token_fingerprint: secret.fingerprint(),
             connected_at: Timestamp::now(),
             broken: None,
         },
-        token: args.token,
+        token: secret,
         workspace_created,
     })
-}
-
-fn token_error(err: FrameioError) -> anyhow::Error {
-    match err.class() {
-        ErrorClass::Auth => anyhow::Error::new(err).context("Frame.io refused the developer token"),
-        _ => anyhow::Error::new(err),
-    }
 }
 
 fn list<'a>(items: impl Iterator<Item = (&'a str, &'a str)>) -> String {

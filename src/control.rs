@@ -80,19 +80,11 @@ enum Response {
 
 /// Runs `request` against `store`, and, inside a running daemon (`engine` given), applies
 /// connection changes to it at once.
-pub fn execute(
-    store: &Store,
-    request: Request,
-    engine: Option<&Engine>,
-) -> anyhow::Result<serde_json::Value> {
+pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyhow::Result<serde_json::Value> {
     let value = match request {
         Request::Status => serde_json::to_value(status::gather(store, engine.is_some())?)?,
         Request::OutboxList => {
-            let entries: Vec<EntrySummary> = store
-                .outbox_entries()?
-                .iter()
-                .map(EntrySummary::of)
-                .collect();
+            let entries: Vec<EntrySummary> = store.outbox_entries()?.iter().map(EntrySummary::of).collect();
             serde_json::to_value(entries)?
         }
         Request::OutboxRetry { id } => {
@@ -111,11 +103,7 @@ pub fn execute(
             serde_json::to_value(EntrySummary::of(&entry))?
         }
         Request::Connections => {
-            let list: Vec<ConnectionSummary> = store
-                .connections()?
-                .iter()
-                .map(ConnectionSummary::of)
-                .collect();
+            let list: Vec<ConnectionSummary> = store.connections()?.iter().map(ConnectionSummary::of).collect();
             serde_json::to_value(list)?
         }
         Request::Connect { record, token } => {
@@ -125,10 +113,7 @@ pub fn execute(
                 .context("cannot store the connection")?;
             let resumed = match engine {
                 Some(engine) => engine.apply_connection(&record, token)?,
-                None => store.resume_parked_for(
-                    &Credential::Group(record.group.clone()),
-                    Timestamp::now(),
-                )?,
+                None => store.resume_parked_for(&Credential::Group(record.group.clone()), Timestamp::now())?,
             };
             store.flush_blocking()?;
             serde_json::json!({
@@ -156,10 +141,7 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
 }
 
 /// Asks a running daemon. `Ok(None)` means no daemon listens on this state dir.
-pub async fn request(
-    state_dir: &Path,
-    request: &Request,
-) -> anyhow::Result<Option<serde_json::Value>> {
+pub async fn request(state_dir: &Path, request: &Request) -> anyhow::Result<Option<serde_json::Value>> {
     let path = socket_path(state_dir);
     let stream = match UnixStream::connect(&path).await {
         Ok(stream) => stream,
@@ -171,9 +153,7 @@ pub async fn request(
         {
             return Ok(None)
         }
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot reach the daemon at {}", path.display()))
-        }
+        Err(e) => return Err(e).with_context(|| format!("cannot reach the daemon at {}", path.display())),
     };
     let (read, mut write) = stream.into_split();
     let mut line = serde_json::to_vec(request)?;
@@ -202,11 +182,9 @@ impl Server {
         let path = socket_path(state_dir);
         if path.exists() {
             // We hold the store's lock, so no live daemon can be behind this file.
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove the stale {}", path.display()))?;
         }
-        let listener = UnixListener::bind(&path)
-            .with_context(|| format!("cannot listen on {}", path.display()))?;
+        let listener = UnixListener::bind(&path).with_context(|| format!("cannot listen on {}", path.display()))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         Ok(Self {
             listener,
@@ -243,17 +221,13 @@ impl Server {
 async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
-    BufReader::new(read.take(MAX_REQUEST))
-        .read_line(&mut line)
-        .await?;
+    BufReader::new(read.take(MAX_REQUEST)).read_line(&mut line).await?;
     let response = match serde_json::from_str::<Request>(&line) {
         Err(err) => Response::Error(format!("malformed control request: {err}")),
         Ok(request) => {
             let wakes_worker = matches!(request, Request::OutboxRetry { .. });
             let in_daemon = engine.clone();
-            let outcome =
-                tokio::task::spawn_blocking(move || execute(&store, request, Some(&in_daemon)))
-                    .await?;
+            let outcome = tokio::task::spawn_blocking(move || execute(&store, request, Some(&in_daemon))).await?;
             if wakes_worker {
                 engine.work_ready.notify_one();
             }

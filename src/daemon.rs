@@ -65,16 +65,8 @@ pub async fn run(
         sync_beat.clone(),
         shutdown.clone(),
     ));
-    tracker.spawn(worker_loop(
-        engine.clone(),
-        worker_beat.clone(),
-        shutdown.clone(),
-    ));
-    tracker.spawn(watchdog_loop(
-        store.clone(),
-        [sync_beat, worker_beat],
-        shutdown.clone(),
-    ));
+    tracker.spawn(worker_loop(engine.clone(), worker_beat.clone(), shutdown.clone()));
+    tracker.spawn(watchdog_loop(store.clone(), [sync_beat, worker_beat], shutdown.clone()));
     tracker.close();
     if !shutdown.is_cancelled() {
         systemd::ready();

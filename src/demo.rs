@@ -19,11 +19,7 @@ use tokio_util::sync::CancellationToken;
 const DEMO_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Writes a configuration for `sandbox` into `dir` and returns its path.
-pub fn write_sandbox_config(
-    dir: &Path,
-    sandbox: &Sandbox,
-    poll_interval: &str,
-) -> anyhow::Result<std::path::PathBuf> {
+pub fn write_sandbox_config(dir: &Path, sandbox: &Sandbox, poll_interval: &str) -> anyhow::Result<std::path::PathBuf> {
     let world = sandbox.world();
     let (account, workspace) = world.default_target();
     std::fs::write(dir.join("workfront-api-key"), &world.workfront.api_key)?;
@@ -69,23 +65,18 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let config_path = write_sandbox_config(dir.path(), &sandbox, "60s")?;
     let settings = config::load(&config_path)?;
     println!("frameio-sync demo");
+    println!("  sandbox Workfront: {} ({expected} projects)", sandbox.workfront_url);
     println!(
-        "  sandbox Workfront: {} ({expected} projects)",
-        sandbox.workfront_url
+        "  sandbox Frame.io:  {} (10 project creates per second, as Frame.io's 10 a minute, sped up)",
+        sandbox.frameio_url
     );
-    println!("  sandbox Frame.io:  {} (10 project creates per second, as Frame.io's 10 a minute, sped up)", sandbox.frameio_url);
     println!("  config:            {}", config_path.display());
     println!();
 
     let store = Store::open(&settings.state.dir)?;
     let shutdown = CancellationToken::new();
     let (resync, resync_rx) = mpsc::channel(1);
-    let daemon = tokio::spawn(daemon::run(
-        settings,
-        store.clone(),
-        resync_rx,
-        shutdown.clone(),
-    ));
+    let daemon = tokio::spawn(daemon::run(settings, store.clone(), resync_rx, shutdown.clone()));
 
     let started = Instant::now();
     let mut shown = usize::MAX;
@@ -139,17 +130,11 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         record.enqueued,
     );
 
-    println!(
-        "\n{:<34} {:<42} Frame.io project",
-        "Workfront project", "name"
-    );
+    println!("\n{:<34} {:<42} Frame.io project", "Workfront project", "name");
     let mut mirrors = store.mirrors()?;
     mirrors.sort_by(|a, b| a.wf_project.cmp(&b.wf_project));
     for m in &mirrors {
-        let name = names
-            .get(m.wf_project.as_str())
-            .map(String::as_str)
-            .unwrap_or(&m.name);
+        let name = names.get(m.wf_project.as_str()).map(String::as_str).unwrap_or(&m.name);
         println!(
             "{:<34} {:<42} {}",
             m.wf_project.as_str(),

@@ -170,9 +170,6 @@ mod tests {
     #[test]
     fn outbox_keys_sort_numerically() {
         assert!(OutboxId(2).to_key() < OutboxId(256).to_key());
-        assert_eq!(
-            OutboxId::from_key(&OutboxId(77).to_key()),
-            Some(OutboxId(77))
-        );
+        assert_eq!(OutboxId::from_key(&OutboxId(77).to_key()), Some(OutboxId(77)));
     }
 }

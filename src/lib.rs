@@ -25,6 +25,7 @@ pub mod demo;
 pub mod engine;
 pub mod frameio;
 pub mod ids;
+pub mod ims;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;

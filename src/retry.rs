@@ -78,11 +78,7 @@ where
 
 /// The wait before an outbox entry's next attempt, after `failed_attempts` failures: exponential
 /// from 1 s, capped at 5 minutes, with jitter, and never giving up (a daemon outlives outages).
-pub fn outbox_delay(
-    failed_attempts: u32,
-    class: ErrorClass,
-    server_hint: Option<Duration>,
-) -> Duration {
+pub fn outbox_delay(failed_attempts: u32, class: ErrorClass, server_hint: Option<Duration>) -> Duration {
     let mut policy = ExponentialBackoff {
         initial_interval: Duration::from_secs(1),
         multiplier: 2.0,

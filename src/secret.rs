@@ -93,10 +93,7 @@ mod tests {
         std::fs::write(&path, "abc\n").unwrap();
         assert_eq!(Secret::read_file(&path).unwrap().expose(), "abc");
         std::fs::write(&path, " \n").unwrap();
-        assert!(matches!(
-            Secret::read_file(&path),
-            Err(SecretFileError::Empty)
-        ));
+        assert!(matches!(Secret::read_file(&path), Err(SecretFileError::Empty)));
         let missing = Secret::read_file(&dir.path().join("nope")).unwrap_err();
         assert!(missing.to_string().contains("No such file"), "{missing}");
     }

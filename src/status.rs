@@ -1,9 +1,7 @@
 //! What `status` shows: mirrors, outbox counts and the entries that wait for someone, the cursor
 //! and the last sync. Secrets are never part of it.
 
-use crate::store::{
-    ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord,
-};
+use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -68,10 +66,7 @@ impl EntrySummary {
         let (state, reason) = match &entry.state {
             EntryState::Pending => (
                 "pending",
-                entry
-                    .last_error
-                    .clone()
-                    .unwrap_or_else(|| entry.reason.clone()),
+                entry.last_error.clone().unwrap_or_else(|| entry.reason.clone()),
             ),
             EntryState::Parked { reason, .. } => ("parked", reason.clone()),
             EntryState::Dead { reason, .. } => ("dead", reason.clone()),
@@ -105,11 +100,7 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         daemon_running,
         state_dir: store.dir().display().to_string(),
         mirrors: store.mirror_count(),
-        connections: store
-            .connections()?
-            .iter()
-            .map(ConnectionSummary::of)
-            .collect(),
+        connections: store.connections()?.iter().map(ConnectionSummary::of).collect(),
         outbox,
         attention,
         cursor: store.cursor()?.map(|c| c.to_iso_utc()),
@@ -120,23 +111,11 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
 impl StatusReport {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
-        let daemon = if self.daemon_running {
-            "running"
-        } else {
-            "not running"
-        };
+        let daemon = if self.daemon_running { "running" } else { "not running" };
         let _ = writeln!(out, "daemon:     {daemon} (state dir {})", self.state_dir);
         let _ = writeln!(out, "mirrors:    {}", self.mirrors);
-        let broken = self
-            .connections
-            .iter()
-            .filter(|c| c.broken.is_some())
-            .count();
-        let _ = writeln!(
-            out,
-            "groups:     {} connected, {broken} broken",
-            self.connections.len()
-        );
+        let broken = self.connections.iter().filter(|c| c.broken.is_some()).count();
+        let _ = writeln!(out, "groups:     {} connected, {broken} broken", self.connections.len());
         for c in self.connections.iter().filter(|c| c.broken.is_some()) {
             let _ = writeln!(
                 out,
@@ -190,12 +169,9 @@ impl StatusReport {
                 s.rerouted_total
             );
             for r in &s.rerouted {
-                let now = r
-                    .now_routes_to
-                    .as_ref()
-                    .map_or("(no account)".to_owned(), |t| {
-                        format!("account {} workspace {}", t.account, t.workspace)
-                    });
+                let now = r.now_routes_to.as_ref().map_or("(no account)".to_owned(), |t| {
+                    format!("account {} workspace {}", t.account, t.workspace)
+                });
                 let _ = writeln!(
                     out,
                     "  {}: mirrored in account {} workspace {}, now routes to {now}",
@@ -204,10 +180,7 @@ impl StatusReport {
             }
         }
         if !self.attention.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nwaiting for attention (see `frameio-sync outbox list`):"
-            );
+            let _ = writeln!(out, "\nwaiting for attention (see `frameio-sync outbox list`):");
             for e in &self.attention {
                 let _ = writeln!(out, "  #{} {}: {} — {}", e.id, e.state, e.effect, e.reason);
             }

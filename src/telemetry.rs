@@ -18,8 +18,7 @@ pub enum LogFormat {
 }
 
 pub fn init(default_level: &str, format: LogFormat) {
-    let filter =
-        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     if std::env::var_os("JOURNAL_STREAM").is_some() {
         match tracing_journald::layer() {
             Ok(journald) => {
@@ -41,8 +40,6 @@ pub fn init(default_level: &str, format: LogFormat) {
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         // Colour codes only help a person at a terminal; in files they are noise.
-        LogFormat::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
 }

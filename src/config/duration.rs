@@ -5,26 +5,20 @@ use std::time::Duration;
 /// Parses a human duration; the error says what was expected.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let expected = || {
-        format!("{text:?} is not a duration; write e.g. \"500ms\", \"30s\", \"5m\", \"2h\" or \"1h30m\"")
-    };
+    let expected = || format!("{text:?} is not a duration; write e.g. \"500ms\", \"30s\", \"5m\", \"2h\" or \"1h30m\"");
     if text.is_empty() {
         return Err(expected());
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if digits == 0 {
             return Err(expected());
         }
         let value: u64 = rest[..digits].parse().map_err(|_| expected())?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => Duration::from_millis(1),
             "s" => Duration::from_secs(1),
@@ -57,16 +51,7 @@ mod tests {
 
     #[test]
     fn refuses_the_rest_with_an_example() {
-        for bad in [
-            "",
-            "30",
-            "s",
-            "30 s",
-            "-1s",
-            "1.5s",
-            "30sec",
-            "99999999999h",
-        ] {
+        for bad in ["", "30", "s", "30 s", "-1s", "1.5s", "30sec", "99999999999h"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("e.g."), "{bad}: {err}");
         }

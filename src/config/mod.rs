@@ -10,6 +10,7 @@ mod duration;
 pub use duration::parse_duration;
 
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
+use crate::ims::ImsCredentials;
 use crate::secret::Secret;
 use crate::telemetry::LogFormat;
 use reqwest::Url;
@@ -42,7 +43,7 @@ pub struct WorkfrontSettings {
     pub base_url: Url,
     /// Pinned, because an unversioned URL follows Workfront's newest version.
     pub api_version: String,
-    pub api_key: Secret,
+    pub auth: WorkfrontAuth,
     /// How often changed projects are polled.
     pub poll_interval: Duration,
     /// How far before the last seen `lastUpdateDate` an incremental poll starts again, so a change
@@ -56,6 +57,26 @@ pub struct WorkfrontSettings {
     pub page_size: usize,
 }
 
+/// How the daemon authenticates to Workfront.
+#[derive(Debug, Clone)]
+pub enum WorkfrontAuth {
+    ApiKey(Secret),
+    /// An Adobe Developer Console OAuth server-to-server credential and the IMS organization.
+    ServerToServer {
+        credentials: ImsCredentials,
+        org_id: String,
+    },
+}
+
+/// How the daemon authenticates to a Frame.io account.
+#[derive(Debug, Clone)]
+pub enum FrameioCredential {
+    /// A legacy developer token (accounts not on the Adobe Admin Console).
+    DeveloperToken(Secret),
+    /// An Adobe Developer Console OAuth server-to-server credential (accounts on the Admin Console).
+    ServerToServer(ImsCredentials),
+}
+
 #[derive(Debug, Clone)]
 pub struct FrameioSettings {
     /// `https://api.frame.io`; `/v4/` is appended.
@@ -66,7 +87,7 @@ pub struct FrameioSettings {
 
 #[derive(Debug, Clone)]
 pub struct DefaultAccount {
-    pub token: Secret,
+    pub credential: FrameioCredential,
     pub account_id: FrameioAccountId,
     pub workspace_id: FrameioWorkspaceId,
 }
@@ -96,13 +117,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "config {}: {}: {}",
-            self.path.display(),
-            self.key,
-            self.message
-        )
+        write!(f, "config {}: {}: {}", self.path.display(), self.key, self.message)
     }
 }
 
@@ -130,6 +145,11 @@ struct RawWorkfront {
     #[serde(default = "default_workfront_auth")]
     auth: String,
     api_key_file: Option<PathBuf>,
+    client_id: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    scopes: Option<String>,
+    ims_token_url: Option<String>,
+    ims_org_id: Option<String>,
     #[serde(default = "default_poll_interval")]
     poll_interval: String,
     #[serde(default = "default_poll_overlap")]
@@ -165,6 +185,10 @@ struct RawFrameioAccount {
     #[serde(default = "default_frameio_auth")]
     auth: String,
     token_file: Option<PathBuf>,
+    client_id: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    scopes: Option<String>,
+    ims_token_url: Option<String>,
     account_id: String,
     workspace_id: String,
 }
@@ -301,10 +325,7 @@ impl Validator<'_> {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
                 Some(other) => {
-                    return Err(self.err(
-                        "log_format",
-                        format!("{other:?} is not one of \"text\", \"json\""),
-                    ))
+                    return Err(self.err("log_format", format!("{other:?} is not one of \"text\", \"json\"")))
                 }
             },
         })
@@ -317,36 +338,36 @@ impl Validator<'_> {
             .strip_prefix('v')
             .and_then(|v| v.split_once('.'))
             .is_some_and(|(major, minor)| {
-                !major.is_empty()
-                    && !minor.is_empty()
-                    && major
-                        .bytes()
-                        .chain(minor.bytes())
-                        .all(|c| c.is_ascii_digit())
+                !major.is_empty() && !minor.is_empty() && major.bytes().chain(minor.bytes()).all(|c| c.is_ascii_digit())
             });
         if !version_ok {
             return Err(self.err(
                 "workfront.api_version",
-                format!(
-                    "{:?} is not an API version; write e.g. \"v21.0\"",
-                    raw.api_version
-                ),
+                format!("{:?} is not an API version; write e.g. \"v21.0\"", raw.api_version),
             ));
         }
-        let api_key = match raw.auth.as_str() {
+        let auth = match raw.auth.as_str() {
             "api_key" => {
-                let file = raw.api_key_file.ok_or_else(|| {
-                    self.err(
-                        "workfront.api_key_file",
-                        "is required when auth = \"api_key\"",
-                    )
-                })?;
-                self.secret("workfront.api_key_file", &file)?
+                let file = raw
+                    .api_key_file
+                    .ok_or_else(|| self.err("workfront.api_key_file", "is required when auth = \"api_key\""))?;
+                WorkfrontAuth::ApiKey(self.secret("workfront.api_key_file", &file)?)
             }
-            "adobe_server_to_server" => return Err(self.err(
-                "workfront.auth",
-                "\"adobe_server_to_server\" is not supported by this version yet; use \"api_key\"",
-            )),
+            "adobe_server_to_server" => WorkfrontAuth::ServerToServer {
+                credentials: self.ims(
+                    "workfront",
+                    raw.client_id,
+                    raw.client_secret_file,
+                    raw.scopes,
+                    raw.ims_token_url,
+                )?,
+                org_id: raw.ims_org_id.filter(|o| !o.trim().is_empty()).ok_or_else(|| {
+                    self.err(
+                        "workfront.ims_org_id",
+                        "is required when auth = \"adobe_server_to_server\" (e.g. \"ABC123@AdobeOrg\")",
+                    )
+                })?,
+            },
             other => {
                 return Err(self.err(
                     "workfront.auth",
@@ -373,7 +394,7 @@ impl Validator<'_> {
         Ok(WorkfrontSettings {
             base_url,
             api_version: raw.api_version,
-            api_key,
+            auth,
             poll_interval,
             poll_overlap: self.duration("workfront.poll_overlap", &raw.poll_overlap)?,
             frameio_user_field: raw.frameio_user_field,
@@ -387,19 +408,23 @@ impl Validator<'_> {
         let default = match raw.default {
             None => None,
             Some(account) => {
-                let token = match account.auth.as_str() {
+                let credential = match account.auth.as_str() {
                     "developer_token" => {
                         let file = account.token_file.ok_or_else(|| {
-                            self.err("frameio.default.token_file", "is required when auth = \"developer_token\"")
+                            self.err(
+                                "frameio.default.token_file",
+                                "is required when auth = \"developer_token\"",
+                            )
                         })?;
-                        self.secret("frameio.default.token_file", &file)?
+                        FrameioCredential::DeveloperToken(self.secret("frameio.default.token_file", &file)?)
                     }
-                    "adobe_server_to_server" => {
-                        return Err(self.err(
-                            "frameio.default.auth",
-                            "\"adobe_server_to_server\" is not supported by this version yet; use \"developer_token\"",
-                        ))
-                    }
+                    "adobe_server_to_server" => FrameioCredential::ServerToServer(self.ims(
+                        "frameio.default",
+                        account.client_id,
+                        account.client_secret_file,
+                        account.scopes,
+                        account.ims_token_url,
+                    )?),
                     other => {
                         return Err(self.err(
                             "frameio.default.auth",
@@ -408,7 +433,7 @@ impl Validator<'_> {
                     }
                 };
                 Some(DefaultAccount {
-                    token,
+                    credential,
                     account_id: FrameioAccountId::new(account.account_id)
                         .map_err(|e| self.err("frameio.default.account_id", e.to_string()))?,
                     workspace_id: FrameioWorkspaceId::new(account.workspace_id)
@@ -424,10 +449,7 @@ impl Validator<'_> {
             listen: raw.listen.parse().map_err(|_| {
                 self.err(
                     "http.listen",
-                    format!(
-                        "{:?} is not an address; write e.g. \"127.0.0.1:8787\"",
-                        raw.listen
-                    ),
+                    format!("{:?} is not an address; write e.g. \"127.0.0.1:8787\"", raw.listen),
                 )
             })?,
             workfront_webhook_token: raw
@@ -441,9 +463,42 @@ impl Validator<'_> {
         })
     }
 
+    /// The server-to-server keys of `section`: `client_id`, `client_secret_file` and `scopes`
+    /// are required; `ims_token_url` defaults to Adobe's.
+    fn ims(
+        &self,
+        section: &str,
+        client_id: Option<String>,
+        client_secret_file: Option<PathBuf>,
+        scopes: Option<String>,
+        token_url: Option<String>,
+    ) -> Result<ImsCredentials, ConfigError> {
+        let required = |key: &str| {
+            self.err(
+                &format!("{section}.{key}"),
+                "is required when auth = \"adobe_server_to_server\"",
+            )
+        };
+        let client_id = client_id
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| required("client_id"))?;
+        let secret_file = client_secret_file.ok_or_else(|| required("client_secret_file"))?;
+        let scopes = scopes
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| required("scopes"))?;
+        Ok(ImsCredentials {
+            client_id,
+            client_secret: self.secret(&format!("{section}.client_secret_file"), &secret_file)?,
+            scopes,
+            token_url: self.url(
+                &format!("{section}.ims_token_url"),
+                token_url.as_deref().unwrap_or(crate::ims::DEFAULT_TOKEN_URL),
+            )?,
+        })
+    }
+
     fn url(&self, key: &str, value: &str) -> Result<Url, ConfigError> {
-        let url =
-            Url::parse(value).map_err(|e| self.err(key, format!("{value:?} is not a URL: {e}")))?;
+        let url = Url::parse(value).map_err(|e| self.err(key, format!("{value:?} is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(self.err(key, format!("{value:?} must be an http(s) URL with a host")));
         }

@@ -38,13 +38,10 @@ fn a_complete_file_is_read_with_defaults_filled_in() {
     let s = fx.parse(GOOD).unwrap();
     assert_eq!(s.workfront.api_version, "v21.0");
     assert_eq!(s.workfront.poll_interval, Duration::from_secs(30));
-    assert_eq!(
-        s.workfront.frameio_user_field,
-        "DE:Add to projects in Frame.io"
-    );
-    assert_eq!(s.workfront.api_key.expose(), "wf-secret-value");
+    assert_eq!(s.workfront.frameio_user_field, "DE:Add to projects in Frame.io");
+    assert!(matches!(&s.workfront.auth, WorkfrontAuth::ApiKey(k) if k.expose() == "wf-secret-value"));
     let default = s.frameio.default.unwrap();
-    assert_eq!(default.token.expose(), "fio-u-secret-value");
+    assert!(matches!(&default.credential, FrameioCredential::DeveloperToken(t) if t.expose() == "fio-u-secret-value"));
     assert_eq!(default.account_id.as_str(), "acc-1");
     assert_eq!(s.frameio.base_url.as_str(), "https://api.frame.io/");
     assert_eq!(s.state.dir, fx.dir.path().join("state"));
@@ -91,11 +88,7 @@ fn bad_values_name_their_key() {
         "workfront.poll_interval",
         "not a duration",
     );
-    check_error(
-        &GOOD.replace("https://acme", "acme"),
-        "workfront.base_url",
-        "not a URL",
-    );
+    check_error(&GOOD.replace("https://acme", "acme"), "workfront.base_url", "not a URL");
     check_error(
         &GOOD
             .replace("[state]", "[workfront.x]\n[state]")
@@ -135,14 +128,51 @@ fn missing_secret_files_name_key_and_path() {
 }
 
 #[test]
-fn server_to_server_is_refused_clearly_for_now() {
+fn server_to_server_credentials_are_read_for_workfront_and_frameio() {
+    let fx = Fixture::new();
+    let text = GOOD
+        .replace(
+            "api_key_file = \"wf-key\"",
+            "auth = \"adobe_server_to_server\"\nclient_id = \"wf-client\"\nclient_secret_file = \"wf-key\"\nscopes = \"openid,AdobeID\"\nims_org_id = \"ABC@AdobeOrg\"",
+        )
+        .replace(
+            "token_file = \"fio-token\"",
+            "auth = \"adobe_server_to_server\"\nclient_id = \"fio-client\"\nclient_secret_file = \"fio-token\"\nscopes = \"openid,AdobeID\"\nims_token_url = \"http://127.0.0.1:9/ims/token/v3\"",
+        );
+    let s = fx.parse(&text).unwrap();
+    match &s.workfront.auth {
+        WorkfrontAuth::ServerToServer { credentials, org_id } => {
+            assert_eq!(
+                (credentials.client_id.as_str(), org_id.as_str()),
+                ("wf-client", "ABC@AdobeOrg")
+            );
+            assert_eq!(credentials.token_url.as_str(), crate::ims::DEFAULT_TOKEN_URL);
+            assert_eq!(credentials.client_secret.expose(), "wf-secret-value");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &s.frameio.default.as_ref().unwrap().credential {
+        FrameioCredential::ServerToServer(ims) => {
+            assert_eq!(ims.token_url.as_str(), "http://127.0.0.1:9/ims/token/v3");
+            assert_eq!(ims.scopes, "openid,AdobeID");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!format!("{s:?}").contains("secret-value"));
     check_error(
-        &GOOD.replace(
-            "[workfront]",
-            "[workfront]\nauth = \"adobe_server_to_server\"",
-        ),
-        "workfront.auth",
-        "not supported",
+        &text.replace("ims_org_id = \"ABC@AdobeOrg\"", ""),
+        "workfront.ims_org_id",
+        "is required",
+    );
+    check_error(
+        &text.replace("scopes = \"openid,AdobeID\"\nims_token_url", "ims_token_url"),
+        "frameio.default.scopes",
+        "is required",
+    );
+    check_error(
+        &text.replace("client_secret_file = \"fio-token\"", "client_secret_file = \"nope\""),
+        "frameio.default.client_secret_file",
+        "nope: cannot read",
     );
 }
 
@@ -151,9 +181,7 @@ fn log_format_is_text_json_or_an_error() {
     let fx = Fixture::new();
     assert_eq!(fx.parse(GOOD).unwrap().log_format, LogFormat::Text);
     assert_eq!(
-        fx.parse(&format!("log_format = \"json\"\n{GOOD}"))
-            .unwrap()
-            .log_format,
+        fx.parse(&format!("log_format = \"json\"\n{GOOD}")).unwrap().log_format,
         LogFormat::Json
     );
     check_error(

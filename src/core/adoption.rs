@@ -85,10 +85,7 @@ mod tests {
 
     #[test]
     fn of_several_the_earliest_wins_and_unknown_dates_match_on_name() {
-        let listed = [
-            project("late", "X", Some(T + 9)),
-            project("early", "X", Some(T + 1)),
-        ];
+        let listed = [project("late", "X", Some(T + 9)), project("early", "X", Some(T + 1))];
         assert_eq!(
             choose_adoption(&listed, "X", Timestamp(T), &HashSet::new())
                 .unwrap()

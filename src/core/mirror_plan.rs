@@ -79,12 +79,7 @@ pub enum PlanError {
 }
 
 /// Decides the effects for `projects`.
-pub fn plan(
-    projects: &[WorkfrontProject],
-    scope: Scope,
-    known: &Known,
-    routing: &Routing,
-) -> Result<Plan, PlanError> {
+pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing: &Routing) -> Result<Plan, PlanError> {
     if scope == Scope::Full && projects.is_empty() && !known.mirrored.is_empty() {
         return Err(PlanError::SuspiciouslyEmpty {
             mirrors: known.mirrored.len(),
@@ -93,9 +88,7 @@ pub fn plan(
     // Pages can overlap when projects change during a search; keep one row per id, the newest.
     let mut by_id: BTreeMap<&WorkfrontProjectId, &WorkfrontProject> = BTreeMap::new();
     for p in projects {
-        let keep = by_id
-            .get(&p.id)
-            .is_none_or(|seen| p.last_update >= seen.last_update);
+        let keep = by_id.get(&p.id).is_none_or(|seen| p.last_update >= seen.last_update);
         if keep {
             by_id.insert(&p.id, p);
         }
@@ -108,9 +101,8 @@ pub fn plan(
         let route = routing.route(project);
         if let Some(mirrored_in) = known.mirrored.get(&project.id) {
             let now = route.as_ref().ok();
-            let same_place = now.is_some_and(|t| {
-                t.account == mirrored_in.account && t.workspace == mirrored_in.workspace
-            });
+            let same_place =
+                now.is_some_and(|t| t.account == mirrored_in.account && t.workspace == mirrored_in.workspace);
             if !same_place {
                 plan.rerouted.push(Rerouted {
                     wf_project: project.id.clone(),
@@ -127,10 +119,9 @@ pub fn plan(
             target: route.as_ref().ok().cloned(),
         };
         match (known.outbox.get(&effect.key()), route) {
-            (
-                Some(KeyState::Pending | KeyState::Dead | KeyState::Parked { unroutable: false }),
-                _,
-            ) => plan.unchanged += 1,
+            (Some(KeyState::Pending | KeyState::Dead | KeyState::Parked { unroutable: false }), _) => {
+                plan.unchanged += 1
+            }
             (Some(KeyState::Parked { unroutable: true }), Err(_)) => plan.unchanged += 1,
             (Some(KeyState::Parked { unroutable: true }), Ok(_)) => plan.enqueue.push(Planned {
                 effect,
@@ -145,12 +136,7 @@ pub fn plan(
     }
     if scope == Scope::Full {
         let seen: HashSet<&WorkfrontProjectId> = by_id.keys().copied().collect();
-        plan.gone = known
-            .mirrored
-            .keys()
-            .filter(|id| !seen.contains(id))
-            .cloned()
-            .collect();
+        plan.gone = known.mirrored.keys().filter(|id| !seen.contains(id)).cloned().collect();
         plan.gone.sort();
     }
     Ok(plan)

@@ -1,8 +1,6 @@
 //! The values the core decides over. The clients convert their wire types into these.
 
-use crate::ids::{
-    FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId,
-};
+use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -100,11 +98,19 @@ impl Effect {
     /// One line for logs, `status` and `outbox list`.
     pub fn describe(&self) -> String {
         match self {
-            Effect::CreateMirror { wf_project, name, target: Some(t) } => format!(
+            Effect::CreateMirror {
+                wf_project,
+                name,
+                target: Some(t),
+            } => format!(
                 "create mirror of Workfront project {wf_project} ({name:?}) in Frame.io account {} workspace {}",
                 t.account, t.workspace
             ),
-            Effect::CreateMirror { wf_project, name, target: None } => {
+            Effect::CreateMirror {
+                wf_project,
+                name,
+                target: None,
+            } => {
                 format!("create mirror of Workfront project {wf_project} ({name:?}), account not yet known")
             }
         }

@@ -20,10 +20,7 @@ pub struct Routing {
 impl Routing {
     /// Replaces the group tree with freshly polled groups.
     pub fn set_groups(&mut self, groups: &[WorkfrontGroup]) {
-        self.parents = groups
-            .iter()
-            .map(|g| (g.id.clone(), g.parent.clone()))
-            .collect();
+        self.parents = groups.iter().map(|g| (g.id.clone(), g.parent.clone())).collect();
     }
 
     /// The target for `project`, or the reason there is none (shown to the admin verbatim).
@@ -152,11 +149,7 @@ mod tests {
 
     #[test]
     fn without_a_default_they_are_unroutable_with_the_group_named() {
-        check(
-            false,
-            Some("post"),
-            Err("no Frame.io account for group post"),
-        );
+        check(false, Some("post"), Err("no Frame.io account for group post"));
         check(false, None, Err("the project has no group"));
         check(false, Some("brand"), Ok("acc-marketing"));
     }
@@ -164,20 +157,12 @@ mod tests {
     #[test]
     fn cycles_and_missing_parents_end_the_walk() {
         check(true, Some("loop-a"), Ok("default"));
-        check(
-            false,
-            Some("loop-b"),
-            Err("no Frame.io account for group loop-b"),
-        );
+        check(false, Some("loop-b"), Err("no Frame.io account for group loop-b"));
         check(true, Some("orphan"), Ok("default"));
         let mut r = routing(false);
-        r.connections
-            .insert(gid("loop-b"), target("acc-loop", Some("loop-b")));
+        r.connections.insert(gid("loop-b"), target("acc-loop", Some("loop-b")));
         assert_eq!(
-            r.route(&project_in(Some("loop-a")))
-                .unwrap()
-                .account
-                .as_str(),
+            r.route(&project_in(Some("loop-a"))).unwrap().account.as_str(),
             "acc-loop"
         );
     }

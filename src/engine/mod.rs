@@ -13,14 +13,15 @@ mod worker;
 
 pub use worker::WorkOutcome;
 
-use crate::config::Settings;
+use crate::config::{FrameioCredential, Settings};
 use crate::core::model::{Credential, Target, WorkfrontGroup};
 use crate::core::routing::Routing;
-use crate::frameio::FrameioClient;
+use crate::frameio::{FrameioAuth, FrameioClient};
 use crate::ids::WorkfrontGroupId;
+use crate::ims::{ImsCredentials, ImsTokenSource};
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
-use crate::store::{ConnectionRecord, Store, StoreError};
+use crate::store::{ConnectionCredential, ConnectionRecord, Store, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontClient;
 use reqwest::Url;
@@ -59,7 +60,7 @@ impl Engine {
         if let Some(default) = &settings.frameio.default {
             routes.clients.insert(
                 Credential::Default,
-                FrameioClient::new(&settings.frameio.base_url, default.token.clone()),
+                FrameioClient::with_auth(&settings.frameio.base_url, default_auth(&default.credential)),
             );
             routes.routing.default = Some(Target {
                 account: default.account_id.clone(),
@@ -72,21 +73,23 @@ impl Engine {
                 .routing
                 .connections
                 .insert(connection.group.clone(), connection_target(&connection));
-            match store.connection_token(&connection.group) {
-                Ok(token) => {
+            let auth = store
+                .connection_token(&connection.group)
+                .map_err(|e| e.to_string())
+                .and_then(|secret| connection_auth(&connection, secret));
+            match auth {
+                Ok(auth) => {
                     routes.clients.insert(
                         Credential::Group(connection.group.clone()),
-                        FrameioClient::new(&settings.frameio.base_url, token),
+                        FrameioClient::with_auth(&settings.frameio.base_url, auth),
                     );
                 }
                 Err(err) => {
-                    tracing::error!(group = %connection.group, error = %err, "connection without a usable token")
+                    tracing::error!(group = %connection.group, error = %err, "connection without a usable credential")
                 }
             }
             if connection.broken.is_some() {
-                routes
-                    .refused
-                    .insert(Credential::Group(connection.group.clone()));
+                routes.refused.insert(Credential::Group(connection.group.clone()));
             }
         }
         Ok(Self {
@@ -129,35 +132,28 @@ impl Engine {
     fn refuse(&self, credential: &Credential, error: &str) -> Result<(), StoreError> {
         self.write().refused.insert(credential.clone());
         if let Credential::Group(group) = credential {
-            self.store
-                .set_connection_broken(group, Some(error), Timestamp::now())?;
+            self.store.set_connection_broken(group, Some(error), Timestamp::now())?;
         }
         Ok(())
     }
 
     /// Applies a stored (new or replaced) connection: routes its group there, uses its token, and
     /// resumes the work its old token's refusal parked.
-    pub fn apply_connection(
-        &self,
-        record: &ConnectionRecord,
-        token: Secret,
-    ) -> Result<usize, StoreError> {
+    pub fn apply_connection(&self, record: &ConnectionRecord, secret: Secret) -> anyhow::Result<usize> {
         let credential = Credential::Group(record.group.clone());
+        let auth = connection_auth(record, secret).map_err(anyhow::Error::msg)?;
         {
             let mut routes = self.write();
             routes
                 .routing
                 .connections
                 .insert(record.group.clone(), connection_target(record));
-            routes.clients.insert(
-                credential.clone(),
-                FrameioClient::new(&self.frameio_base, token),
-            );
+            routes
+                .clients
+                .insert(credential.clone(), FrameioClient::with_auth(&self.frameio_base, auth));
             routes.refused.remove(&credential);
         }
-        let resumed = self
-            .store
-            .resume_parked_for(&credential, Timestamp::now())?;
+        let resumed = self.store.resume_parked_for(&credential, Timestamp::now())?;
         self.store.flush_blocking()?;
         self.work_ready.notify_one();
         tracing::info!(group = %record.group, account = %record.account, workspace = %record.workspace, resumed, "group connection applied");
@@ -185,9 +181,7 @@ impl Engine {
                     tracing::warn!(error = %err, "Workfront does not answer yet; trying again");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
-                Err(err) => {
-                    return Err(anyhow::Error::new(err).context("Workfront start-up check failed"))
-                }
+                Err(err) => return Err(anyhow::Error::new(err).context("Workfront start-up check failed")),
             }
         }
         let clients: Vec<(Credential, FrameioClient)> = self
@@ -213,9 +207,8 @@ impl Engine {
                                 .as_ref()
                                 .map(|t| t.account.to_string())
                                 .unwrap_or_default();
-                            return Err(anyhow::Error::new(err).context(format!(
-                                "Frame.io start-up check failed for account {account}"
-                            )));
+                            return Err(anyhow::Error::new(err)
+                                .context(format!("Frame.io start-up check failed for account {account}")));
                         }
                         Credential::Group(group) => {
                             tracing::error!(%group, error = %err, "Frame.io refuses this connection's token; its work is parked until connect-group stores a new one");
@@ -233,6 +226,37 @@ impl Engine {
     pub fn frameio_calls(&self) -> u64 {
         self.read().clients.values().map(FrameioClient::calls).sum()
     }
+}
+
+/// How the default account's requests authenticate.
+fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
+    match credential {
+        FrameioCredential::DeveloperToken(token) => FrameioAuth::DeveloperToken(token.clone()),
+        FrameioCredential::ServerToServer(ims) => {
+            FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ims.clone())))
+        }
+    }
+}
+
+/// How a connection's requests authenticate, from its record and its stored secret.
+pub fn connection_auth(record: &ConnectionRecord, secret: Secret) -> Result<FrameioAuth, String> {
+    Ok(match &record.credential {
+        ConnectionCredential::DeveloperToken => FrameioAuth::DeveloperToken(secret),
+        ConnectionCredential::AdobeServerToServer {
+            client_id,
+            scopes,
+            ims_token_url,
+        } => {
+            let token_url =
+                Url::parse(ims_token_url).map_err(|e| format!("unusable IMS token URL {ims_token_url:?}: {e}"))?;
+            FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ImsCredentials {
+                client_id: client_id.clone(),
+                client_secret: secret,
+                scopes: scopes.clone(),
+                token_url,
+            })))
+        }
+    })
 }
 
 fn connection_target(record: &ConnectionRecord) -> Target {

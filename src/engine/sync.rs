@@ -40,20 +40,14 @@ impl Engine {
         if let Err(err) = &outcome {
             record.error = Some(format!("{err:#}"));
         }
-        let record = self
-            .store
-            .record_sync(record)
-            .context("failed to record the sync")?;
+        let record = self.store.record_sync(record).context("failed to record the sync")?;
         outcome.map(|()| record)
     }
 
     async fn sync_inner(&self, scope: Scope, record: &mut SyncRecord) -> anyhow::Result<()> {
         let cursor = self.store.cursor()?;
         let (scope, since) = match (scope, cursor) {
-            (Scope::Incremental, Some(cursor)) => (
-                Scope::Incremental,
-                Some(cursor.saturating_sub(self.poll_overlap)),
-            ),
+            (Scope::Incremental, Some(cursor)) => (Scope::Incremental, Some(cursor.saturating_sub(self.poll_overlap))),
             _ => (Scope::Full, None),
         };
         record.scope = scope;

@@ -28,9 +28,7 @@ impl Engine {
     /// limit allows it, so one connection's throttling never holds up another's work.
     pub async fn work_once(&self) -> Result<WorkOutcome, StoreError> {
         let now = Timestamp::now();
-        let (due, next_due) = self
-            .store
-            .next_due(now, |entry| self.paced_until(entry, now))?;
+        let (due, next_due) = self.store.next_due(now, |entry| self.paced_until(entry, now))?;
         let Some(entry) = due else {
             return Ok(WorkOutcome::Idle { next_due });
         };
@@ -39,10 +37,7 @@ impl Engine {
                 wf_project,
                 name,
                 target,
-            } => {
-                self.create_mirror(&entry, &wf_project, &name, target.as_ref())
-                    .await?
-            }
+            } => self.create_mirror(&entry, &wf_project, &name, target.as_ref()).await?,
         }
         Ok(WorkOutcome::Worked)
     }
@@ -50,17 +45,12 @@ impl Engine {
     /// When the entry's credential may next create a project, if that is later than `now`.
     fn paced_until(&self, entry: &OutboxEntry, now: Timestamp) -> Option<Timestamp> {
         let Effect::CreateMirror {
-            target: Some(target),
-            ..
+            target: Some(target), ..
         } = &entry.effect
         else {
             return None;
         };
-        let wait = self
-            .read()
-            .clients
-            .get(&target.credential())?
-            .create_ready_in();
+        let wait = self.read().clients.get(&target.credential())?.create_ready_in();
         (!wait.is_zero()).then(|| now.saturating_add(wait))
     }
 
@@ -82,13 +72,9 @@ impl Engine {
         };
         let credential = target.credential();
         if self.is_refused(&credential) {
-            let reason =
-                format!("Frame.io refuses {credential}; run connect-group with a new token");
-            self.store.park(
-                entry.id,
-                &reason,
-                ParkCause::CredentialRefused { credential },
-            )?;
+            let reason = format!("Frame.io refuses {credential}; run connect-group with a new token");
+            self.store
+                .park(entry.id, &reason, ParkCause::CredentialRefused { credential })?;
             return self.store.flush().await;
         }
         let Some(client) = self.client(&credential) else {
@@ -131,13 +117,9 @@ impl Engine {
         // Durably note the attempt before sending, so a crash from here on leads to a look-first.
         self.store.mark_in_flight(entry.id, Timestamp::now())?;
         self.store.flush().await?;
-        match client
-            .create_project(&target.account, &target.workspace, name)
-            .await
-        {
+        match client.create_project(&target.account, &target.workspace, name).await {
             Ok(project) => {
-                let record =
-                    mirror_record(wf_project, name, target, &project, MirrorOrigin::Created);
+                let record = mirror_record(wf_project, name, target, &project, MirrorOrigin::Created);
                 let recorded = self.store.complete_with_mirror(entry.id, &record)?;
                 self.store.flush().await?;
                 if recorded {
@@ -192,17 +174,12 @@ impl Engine {
                 } else {
                     tracing::warn!(outbox_id = %entry.id, error = %err, retry_in_ms = wait.as_millis() as u64, outcome_known, "attempt failed");
                 }
-                self.store.reschedule(
-                    entry.id,
-                    &err.to_string(),
-                    now.saturating_add(wait),
-                    outcome_known,
-                )?;
+                self.store
+                    .reschedule(entry.id, &err.to_string(), now.saturating_add(wait), outcome_known)?;
             }
             (ErrorClass::Permanent, _) => {
                 tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "parked: permanent failure");
-                self.store
-                    .park(entry.id, &err.to_string(), ParkCause::Permanent)?;
+                self.store.park(entry.id, &err.to_string(), ParkCause::Permanent)?;
             }
         }
         self.store.flush().await

@@ -3,8 +3,9 @@
 use super::error::FrameioError;
 use super::rate_limit::{Observed, RateLimiter};
 use super::wire::{self, Data, ErrorBody, Page};
-use super::{FrameioAccount, FrameioProfile, FrameioProject, FrameioWorkspace};
+use super::{FrameioAccount, FrameioAuth, FrameioProfile, FrameioProject, FrameioWorkspace};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioWorkspaceId};
+use crate::ims::ImsError;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 use reqwest::{Method, StatusCode, Url};
@@ -27,7 +28,7 @@ pub struct FrameioClient {
     http: reqwest::Client,
     /// `https://api.frame.io/v4/`.
     api_base: Url,
-    token: Secret,
+    auth: FrameioAuth,
     limiter: RateLimiter,
     calls: Arc<AtomicU64>,
 }
@@ -41,7 +42,12 @@ impl std::fmt::Debug for FrameioClient {
 }
 
 impl FrameioClient {
+    /// A client for a legacy developer token.
     pub fn new(base_url: &Url, token: Secret) -> Self {
+        Self::with_auth(base_url, FrameioAuth::DeveloperToken(token))
+    }
+
+    pub fn with_auth(base_url: &Url, auth: FrameioAuth) -> Self {
         let mut api_base = base_url.clone();
         let prefix = api_base.path().trim_end_matches('/').to_owned();
         api_base.set_path(&format!("{prefix}/v4/"));
@@ -53,7 +59,7 @@ impl FrameioClient {
                 .build()
                 .expect("a reqwest client with static settings builds"),
             api_base,
-            token,
+            auth,
             limiter: RateLimiter::default(),
             calls: Arc::new(AtomicU64::new(0)),
         }
@@ -96,9 +102,7 @@ impl FrameioClient {
 
     /// The token's user: the cheapest call that proves a token works.
     pub async fn me(&self) -> Result<FrameioProfile, FrameioError> {
-        let p: Data<wire::ProfileWire> = self
-            .send(Method::GET, &["me"], &[], None, BUCKET_READ)
-            .await?;
+        let p: Data<wire::ProfileWire> = self.send(Method::GET, &["me"], &[], None, BUCKET_READ).await?;
         Ok(FrameioProfile {
             id: p.data.id,
             email: p.data.email,
@@ -118,13 +122,8 @@ impl FrameioClient {
             .collect()
     }
 
-    pub async fn workspaces(
-        &self,
-        account: &FrameioAccountId,
-    ) -> Result<Vec<FrameioWorkspace>, FrameioError> {
-        let rows: Vec<wire::WorkspaceWire> = self
-            .list(&["accounts", account.as_str(), "workspaces"])
-            .await?;
+    pub async fn workspaces(&self, account: &FrameioAccountId) -> Result<Vec<FrameioWorkspace>, FrameioError> {
+        let rows: Vec<wire::WorkspaceWire> = self.list(&["accounts", account.as_str(), "workspaces"]).await?;
         rows.into_iter()
             .map(|w| {
                 Ok(FrameioWorkspace {
@@ -216,10 +215,7 @@ impl FrameioClient {
             })
             .await?;
             items.extend(page.data);
-            let next = page
-                .links
-                .and_then(|l| l.next)
-                .and_then(|next| self.cursor_of(&next));
+            let next = page.links.and_then(|l| l.next).and_then(|next| self.cursor_of(&next));
             match next {
                 Some(cursor) if Some(&cursor) != after.as_ref() => after = Some(cursor),
                 _ => return Ok(items),
@@ -251,27 +247,53 @@ impl FrameioClient {
             .expect("an http(s) base URL has path segments")
             .pop_if_empty()
             .extend(segments);
-        self.limiter.acquire(bucket).await;
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let mut request = self
-            .http
-            .request(method, url)
-            .bearer_auth(self.token.expose())
-            .header("x-frameio-legacy-token-auth", "true")
-            .header("accept", "application/json")
-            .query(query);
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
+        // An IMS access token can be revoked or expire early: on a 401, drop it and try once more
+        // with a fresh one. A developer token gets no second try; a 401 is final for it.
+        let mut retried_with_fresh_token = false;
+        loop {
+            let (bearer, legacy) = match &self.auth {
+                FrameioAuth::DeveloperToken(token) => (token.clone(), true),
+                FrameioAuth::ServerToServer(ims) => (ims.access_token().await.map_err(ims_error)?, false),
+            };
+            self.limiter.acquire(bucket).await;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(bearer.expose())
+                .header("accept", "application/json")
+                .query(query);
+            if legacy {
+                request = request.header("x-frameio-legacy-token-auth", "true");
+            }
+            if let Some(body) = &body {
+                request = request.header("content-type", "application/json").body(body.clone());
+            }
+            let response = request.send().await.map_err(|e| FrameioError::Transient {
+                endpoint: endpoint.clone(),
+                status: None,
+                sent: !(e.is_connect() || e.is_builder()),
+                detail: describe(&e),
+            })?;
+            let status = response.status();
+            if status == StatusCode::UNAUTHORIZED && !retried_with_fresh_token {
+                if let FrameioAuth::ServerToServer(ims) = &self.auth {
+                    ims.invalidate(&bearer).await;
+                    retried_with_fresh_token = true;
+                    continue;
+                }
+            }
+            return self.finish(endpoint, status, response, bucket).await;
         }
-        let response = request.send().await.map_err(|e| FrameioError::Transient {
-            endpoint: endpoint.clone(),
-            status: None,
-            sent: !(e.is_connect() || e.is_builder()),
-            detail: describe(&e),
-        })?;
-        let status = response.status();
+    }
+
+    async fn finish<T: DeserializeOwned>(
+        &self,
+        endpoint: String,
+        status: StatusCode,
+        response: reqwest::Response,
+        bucket: &'static str,
+    ) -> Result<T, FrameioError> {
         let observed = Observed::from_headers(response.headers());
         if status == StatusCode::TOO_MANY_REQUESTS {
             let wait = self.limiter.refused(bucket, observed);
@@ -280,15 +302,12 @@ impl FrameioClient {
         if let Some(observed) = observed {
             self.limiter.observe(bucket, observed);
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| FrameioError::Transient {
-                endpoint: endpoint.clone(),
-                status: Some(status.as_u16()),
-                sent: true,
-                detail: describe(&e),
-            })?;
+        let bytes = response.bytes().await.map_err(|e| FrameioError::Transient {
+            endpoint: endpoint.clone(),
+            status: Some(status.as_u16()),
+            sent: true,
+            detail: describe(&e),
+        })?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| FrameioError::Decode {
                 endpoint,
@@ -298,9 +317,7 @@ impl FrameioClient {
         let detail = serde_json::from_slice::<ErrorBody>(&bytes)
             .ok()
             .and_then(|b| b.summary())
-            .unwrap_or_else(|| {
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
-            });
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned());
         let code = status.as_u16();
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => FrameioError::Auth {
@@ -308,20 +325,37 @@ impl FrameioClient {
                 status: code,
                 detail,
             },
-            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
-                FrameioError::Transient {
-                    endpoint,
-                    status: Some(code),
-                    detail,
-                    sent: true,
-                }
-            }
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => FrameioError::Transient {
+                endpoint,
+                status: Some(code),
+                detail,
+                sent: true,
+            },
             _ => FrameioError::Rejected {
                 endpoint,
                 status: code,
                 detail,
             },
         })
+    }
+}
+
+/// IMS failures as Frame.io errors: a refused credential is an auth error (the connection is
+/// broken until fixed), an unavailable IMS a transient one. No request reached Frame.io.
+fn ims_error(err: ImsError) -> FrameioError {
+    let endpoint = "Adobe IMS token".to_owned();
+    match err {
+        ImsError::Refused { status, .. } => FrameioError::Auth {
+            endpoint,
+            status,
+            detail: err.to_string(),
+        },
+        ImsError::Unavailable { status, .. } => FrameioError::Transient {
+            endpoint,
+            status,
+            detail: err.to_string(),
+            sent: false,
+        },
     }
 }
 
@@ -351,9 +385,6 @@ fn project_from_wire(p: wire::ProjectWire) -> Result<FrameioProject, FrameioErro
         id: FrameioProjectId::new(p.id).map_err(|e| decode_error("project", e))?,
         name: p.name,
         workspace_id: p.workspace_id.and_then(|w| FrameioWorkspaceId::new(w).ok()),
-        created_at: p
-            .created_at
-            .as_deref()
-            .and_then(|c| Timestamp::parse(c).ok()),
+        created_at: p.created_at.as_deref().and_then(|c| Timestamp::parse(c).ok()),
     })
 }

@@ -41,10 +41,7 @@ impl FrameioError {
     /// True when a write may have been carried out although we did not see it succeed. A create
     /// that ends this way must not be sent again blindly: look for its result first.
     pub fn may_have_acted(&self) -> bool {
-        matches!(
-            self,
-            Self::Transient { sent: true, .. } | Self::Decode { .. }
-        )
+        matches!(self, Self::Transient { sent: true, .. } | Self::Decode { .. })
     }
 
     /// The HTTP status, where the server answered.
@@ -62,9 +59,7 @@ impl Classify for FrameioError {
     fn class(&self) -> ErrorClass {
         match self {
             Self::Auth { .. } => ErrorClass::Auth,
-            Self::RateLimited { .. } | Self::Transient { .. } | Self::Decode { .. } => {
-                ErrorClass::Transient
-            }
+            Self::RateLimited { .. } | Self::Transient { .. } | Self::Decode { .. } => ErrorClass::Transient,
             Self::Rejected { .. } => ErrorClass::Permanent,
         }
     }

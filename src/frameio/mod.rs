@@ -12,7 +12,19 @@ pub use client::FrameioClient;
 pub use error::FrameioError;
 
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioWorkspaceId};
+use crate::ims::ImsTokenSource;
+use crate::secret::Secret;
 use crate::timestamp::Timestamp;
+use std::sync::Arc;
+
+/// How requests authenticate. A legacy developer token works only for accounts not administered
+/// through the Adobe Admin Console (and needs `x-frameio-legacy-token-auth: true`); accounts on
+/// the Admin Console take IMS server-to-server access tokens as a plain bearer token.
+#[derive(Clone, Debug)]
+pub enum FrameioAuth {
+    DeveloperToken(Secret),
+    ServerToServer(Arc<ImsTokenSource>),
+}
 
 /// The user a token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,10 +22,7 @@ pub(super) fn router(shared: Shared) -> Router {
             "/v4/accounts/{account}/workspaces/{workspace}/projects",
             get(list_projects).post(create_project),
         )
-        .route(
-            "/v4/accounts/{account}/projects/{project}",
-            get(show_project),
-        )
+        .route("/v4/accounts/{account}/projects/{project}", get(show_project))
         .with_state(shared)
 }
 
@@ -58,19 +55,13 @@ struct Caller {
 
 impl Caller {
     fn reaches(&self, account: &str) -> bool {
-        self.accounts
-            .as_ref()
-            .is_none_or(|a| a.iter().any(|id| id == account))
+        self.accounts.as_ref().is_none_or(|a| a.iter().any(|id| id == account))
     }
 }
 
 /// Checks the token, injected faults and the token's rate limit; on success returns the headers
 /// to send and the caller.
-fn admit(
-    shared: &Shared,
-    headers: &HeaderMap,
-    class: &'static str,
-) -> Result<(HeaderMap, Caller), Box<Response>> {
+fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<(HeaderMap, Caller), Box<Response>> {
     let mut state = shared.lock();
     state.counts.frameio_requests += 1;
     let presented = headers
@@ -79,10 +70,7 @@ fn admit(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .to_owned();
-    let legacy_ok = headers
-        .get("x-frameio-legacy-token-auth")
-        .and_then(|v| v.to_str().ok())
-        == Some("true");
+    let legacy_ok = headers.get("x-frameio-legacy-token-auth").and_then(|v| v.to_str().ok()) == Some("true");
     let world = &state.world.frameio;
     let caller = if presented == world.token {
         Some(Caller {
@@ -196,12 +184,7 @@ async fn workspaces(
         .iter()
         .map(|w| json!({ "id": w.id, "name": w.name, "account_id": acc.id }))
         .collect();
-    page(
-        out,
-        items,
-        &q,
-        &format!("/v4/accounts/{account}/workspaces"),
-    )
+    page(out, items, &q, &format!("/v4/accounts/{account}/workspaces"))
 }
 
 fn workspace_exists(shared: &Shared, account: &str, workspace: &str) -> bool {
@@ -360,12 +343,7 @@ async fn create_workspace(
 
 /// Cursor paging as Frame.io does it: `page_size` 1–100 (default 50), an opaque `after` cursor,
 /// and a `links.next` that carries only the cursor.
-fn page(
-    headers: HeaderMap,
-    items: Vec<Value>,
-    q: &HashMap<String, String>,
-    path: &str,
-) -> Response {
+fn page(headers: HeaderMap, items: Vec<Value>, q: &HashMap<String, String>, path: &str) -> Response {
     let size: usize = match q.get("page_size").map(|s| s.parse::<usize>()) {
         None => 50,
         Some(Ok(n)) if (1..=100).contains(&n) => n,

@@ -199,12 +199,7 @@ impl Sandbox {
 
     /// Removes a Workfront project, as deleting it in Workfront would.
     pub fn delete_workfront_project(&self, id: &str) {
-        self.shared
-            .lock()
-            .world
-            .workfront
-            .projects
-            .retain(|p| p.id != id);
+        self.shared.lock().world.workfront.projects.retain(|p| p.id != id);
     }
 
     /// Adds a token that reaches only `account_ids`, as another Frame.io user's would.
@@ -215,10 +210,7 @@ impl Sandbox {
                 "a0000000-0000-4000-8000-{:012x}",
                 state.world.frameio.other_tokens.len() + 0x100
             ),
-            email: format!(
-                "user{}@example.test",
-                state.world.frameio.other_tokens.len()
-            ),
+            email: format!("user{}@example.test", state.world.frameio.other_tokens.len()),
             name: "Other user".into(),
         };
         state.world.frameio.other_tokens.push(world::OtherToken {
@@ -240,19 +232,14 @@ impl Sandbox {
 
     /// Adds an account (with one workspace) to the sandbox's Frame.io.
     pub fn add_account(&self, id: &str, name: &str, workspace_id: &str, workspace_name: &str) {
-        self.shared
-            .lock()
-            .world
-            .frameio
-            .accounts
-            .push(world::FrameioAccount {
-                id: id.to_owned(),
-                display_name: name.to_owned(),
-                workspaces: vec![world::FrameioWorkspace {
-                    id: workspace_id.to_owned(),
-                    name: workspace_name.to_owned(),
-                }],
-            });
+        self.shared.lock().world.frameio.accounts.push(world::FrameioAccount {
+            id: id.to_owned(),
+            display_name: name.to_owned(),
+            workspaces: vec![world::FrameioWorkspace {
+                id: workspace_id.to_owned(),
+                name: workspace_name.to_owned(),
+            }],
+        });
     }
 
     /// Adds a Workfront group.
@@ -269,13 +256,7 @@ impl Sandbox {
     pub fn upsert_workfront_project_in(&self, id: &str, name: &str, group: &str) {
         self.upsert_workfront_project(id, name);
         let mut state = self.shared.lock();
-        if let Some(p) = state
-            .world
-            .workfront
-            .projects
-            .iter_mut()
-            .find(|p| p.id == id)
-        {
+        if let Some(p) = state.world.workfront.projects.iter_mut().find(|p| p.id == id) {
             p.group_id = Some(group.to_owned());
         }
     }
@@ -295,13 +276,7 @@ impl Sandbox {
 }
 
 impl State {
-    fn new_project(
-        &mut self,
-        name: &str,
-        account: &str,
-        workspace: &str,
-        created_at: Timestamp,
-    ) -> SandboxProject {
+    fn new_project(&mut self, name: &str, account: &str, workspace: &str, created_at: Timestamp) -> SandboxProject {
         let project = SandboxProject {
             id: format!("b0000000-0000-4000-8000-{:012x}", self.next_project),
             name: name.to_owned(),
@@ -322,13 +297,10 @@ impl State {
         };
         let window = self.limits.window.as_secs_f64();
         let now = tokio::time::Instant::now();
-        let bucket = self
-            .buckets
-            .entry((token.to_owned(), class))
-            .or_insert(Bucket {
-                tokens: limit as f64,
-                at: now,
-            });
+        let bucket = self.buckets.entry((token.to_owned(), class)).or_insert(Bucket {
+            tokens: limit as f64,
+            at: now,
+        });
         let refill = now.duration_since(bucket.at).as_secs_f64() * limit as f64 / window;
         bucket.tokens = (bucket.tokens + refill).min(limit as f64);
         bucket.at = now;

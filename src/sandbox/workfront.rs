@@ -19,11 +19,7 @@ pub(super) fn router(shared: Shared) -> Router {
 }
 
 fn error(status: StatusCode, class: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "class": class, "message": message } })),
-    )
-        .into_response()
+    (status, Json(json!({ "error": { "class": class, "message": message } }))).into_response()
 }
 
 struct InFlight(Shared);
@@ -66,9 +62,7 @@ async fn search(
             "unknown API version",
         );
     }
-    if headers.get("apiKey").and_then(|v| v.to_str().ok())
-        != Some(state.world.workfront.api_key.as_str())
-    {
+    if headers.get("apiKey").and_then(|v| v.to_str().ok()) != Some(state.world.workfront.api_key.as_str()) {
         // Workfront answers some authentication failures with HTTP 200 and an error body.
         return error(
             StatusCode::OK,
@@ -87,10 +81,7 @@ async fn search(
             )
         }
     };
-    let first: usize = query
-        .get("$$FIRST")
-        .and_then(|f| f.parse().ok())
-        .unwrap_or(0);
+    let first: usize = query.get("$$FIRST").and_then(|f| f.parse().ok()).unwrap_or(0);
     if query.get("ID_Sort").map(String::as_str) != Some("asc") {
         // Real Workfront does not refuse this, but pages may then repeat or skip rows; the
         // sandbox refuses so that a client that forgets it is caught.
@@ -123,8 +114,7 @@ async fn search(
             )
         }
     };
-    let updated_since =
-        |date: &str| since.is_none_or(|s| Timestamp::parse(date).is_ok_and(|d| d >= s));
+    let updated_since = |date: &str| since.is_none_or(|s| Timestamp::parse(date).is_ok_and(|d| d >= s));
     let mut rows: Vec<(String, Value)> = match obj.to_ascii_lowercase().as_str() {
         "proj" | "project" => state
             .world
@@ -132,12 +122,7 @@ async fn search(
             .projects
             .iter()
             .filter(|p| updated_since(&p.last_update_date))
-            .map(|p| {
-                (
-                    p.id.clone(),
-                    serde_json::to_value(p).expect("rows serialize"),
-                )
-            })
+            .map(|p| (p.id.clone(), serde_json::to_value(p).expect("rows serialize")))
             .collect(),
         "group" => state
             .world
@@ -163,12 +148,7 @@ async fn search(
         }
     };
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let page: Vec<Value> = rows
-        .into_iter()
-        .skip(first)
-        .take(limit)
-        .map(|(_, row)| row)
-        .collect();
+    let page: Vec<Value> = rows.into_iter().skip(first).take(limit).map(|(_, row)| row).collect();
     (StatusCode::OK, Json(json!({ "data": page }))).into_response()
 }
 
@@ -180,9 +160,7 @@ async fn get_one(
 ) -> Response {
     let mut state = shared.lock();
     state.counts.workfront_requests += 1;
-    if headers.get("apiKey").and_then(|v| v.to_str().ok())
-        != Some(state.world.workfront.api_key.as_str())
-    {
+    if headers.get("apiKey").and_then(|v| v.to_str().ok()) != Some(state.world.workfront.api_key.as_str()) {
         return error(
             StatusCode::OK,
             "com.attask.common.AuthenticationException",

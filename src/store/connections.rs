@@ -19,10 +19,7 @@ impl Store {
             .collect()
     }
 
-    pub fn connection(
-        &self,
-        group: &WorkfrontGroupId,
-    ) -> Result<Option<ConnectionRecord>, StoreError> {
+    pub fn connection(&self, group: &WorkfrontGroupId) -> Result<Option<ConnectionRecord>, StoreError> {
         self.connections
             .get(group.as_str())?
             .map(|v| decode("connections", group.as_str(), &v))
@@ -36,11 +33,7 @@ impl Store {
     /// Stores a connection and its token: the token file first (written whole, mode 0600, then
     /// renamed into place), then the record, then a flush — so a record never points at a missing
     /// or half-written token.
-    pub fn save_connection(
-        &self,
-        record: &ConnectionRecord,
-        token: &Secret,
-    ) -> Result<(), StoreError> {
+    pub fn save_connection(&self, record: &ConnectionRecord, token: &Secret) -> Result<(), StoreError> {
         let path = self.token_path(&record.group);
         let token_error = |e: std::io::Error| StoreError::Token {
             path: path.clone(),
@@ -60,12 +53,10 @@ impl Store {
             .mode(0o600)
             .open(&partial)
             .map_err(token_error)?;
-        file.write_all(token.expose().as_bytes())
-            .map_err(token_error)?;
+        file.write_all(token.expose().as_bytes()).map_err(token_error)?;
         file.sync_all().map_err(token_error)?;
         std::fs::rename(&partial, &path).map_err(token_error)?;
-        self.connections
-            .insert(record.group.as_str(), encode(record))?;
+        self.connections.insert(record.group.as_str(), encode(record))?;
         self.flush_blocking()
     }
 
@@ -79,10 +70,7 @@ impl Store {
     }
 
     /// Removes a connection and its token. Mirrors made through it stay (and stay ours).
-    pub fn remove_connection(
-        &self,
-        group: &WorkfrontGroupId,
-    ) -> Result<Option<ConnectionRecord>, StoreError> {
+    pub fn remove_connection(&self, group: &WorkfrontGroupId) -> Result<Option<ConnectionRecord>, StoreError> {
         let removed = self.connection(group)?;
         self.connections.remove(group.as_str())?;
         match std::fs::remove_file(self.token_path(group)) {
@@ -125,11 +113,7 @@ impl Store {
 
     /// Makes every entry parked because `credential` was refused pending and due now. Returns how
     /// many were resumed.
-    pub fn resume_parked_for(
-        &self,
-        credential: &Credential,
-        now: Timestamp,
-    ) -> Result<usize, StoreError> {
+    pub fn resume_parked_for(&self, credential: &Credential, now: Timestamp) -> Result<usize, StoreError> {
         let parked: Vec<OutboxEntry> = self
             .outbox_entries()?
             .into_iter()

@@ -21,7 +21,7 @@ pub mod records;
 
 pub use outbox::{OutboxCounts, RecordedPlan};
 pub use records::{
-    Broken, ConnectionRecord, EntryState, InFlight, MirrorOrigin, MirrorRecord, OutboxEntry,
+    Broken, ConnectionCredential, ConnectionRecord, EntryState, InFlight, MirrorOrigin, MirrorRecord, OutboxEntry,
     ParkCause, SyncRecord,
 };
 
@@ -65,9 +65,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("dir", &self.dir)
-            .finish_non_exhaustive()
+        f.debug_struct("Store").field("dir", &self.dir).finish_non_exhaustive()
     }
 }
 
@@ -82,23 +80,15 @@ impl Store {
             dir: dir.to_owned(),
             source: e.into(),
         })?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .open()
-            .map_err(|e| match &e {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("lock") =>
-                {
-                    StoreError::Locked {
-                        dir: dir.to_owned(),
-                    }
-                }
-                _ => StoreError::Open {
-                    dir: dir.to_owned(),
-                    source: e,
-                },
-            })?;
+        let db = sled::Config::new().path(dir.join("db")).open().map_err(|e| match &e {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
+                StoreError::Locked { dir: dir.to_owned() }
+            }
+            _ => StoreError::Open {
+                dir: dir.to_owned(),
+                source: e,
+            },
+        })?;
         Ok(Self {
             dir: dir.to_owned(),
             mirrors: db.open_tree("mirrors")?,
@@ -113,10 +103,7 @@ impl Store {
     /// Like [`Store::open`], but while another process holds the dir, tries again every 100 ms for
     /// up to `patience`. A CLI command holds it only for a moment, and neither it nor a daemon that
     /// is starting should fail because the other got there first.
-    pub async fn open_patiently(
-        dir: &Path,
-        patience: std::time::Duration,
-    ) -> Result<Self, StoreError> {
+    pub async fn open_patiently(dir: &Path, patience: std::time::Duration) -> Result<Self, StoreError> {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             match Self::open(dir) {
@@ -169,23 +156,13 @@ impl Store {
     }
 
     /// Each mirrored Workfront project and where its mirror is.
-    pub fn mirrored_targets(
-        &self,
-    ) -> Result<HashMap<WorkfrontProjectId, crate::core::model::Target>, StoreError> {
-        Ok(self
-            .mirrors()?
-            .into_iter()
-            .map(|m| (m.wf_project, m.target))
-            .collect())
+    pub fn mirrored_targets(&self) -> Result<HashMap<WorkfrontProjectId, crate::core::model::Target>, StoreError> {
+        Ok(self.mirrors()?.into_iter().map(|m| (m.wf_project, m.target)).collect())
     }
 
     /// The Frame.io projects that already mirror some Workfront project.
     pub fn mirrored_frameio_ids(&self) -> Result<HashSet<FrameioProjectId>, StoreError> {
-        Ok(self
-            .mirrors()?
-            .into_iter()
-            .map(|m| m.frameio_project)
-            .collect())
+        Ok(self.mirrors()?.into_iter().map(|m| m.frameio_project).collect())
     }
 
     /// Where the next incremental poll starts.
@@ -213,21 +190,14 @@ impl Store {
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records serialize")
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(
-    tree: &'static str,
-    key: &str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
+pub(crate) fn decode<T: DeserializeOwned>(tree: &'static str, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         tree,
         key: key.to_owned(),

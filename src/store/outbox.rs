@@ -137,11 +137,9 @@ impl Store {
                     let key = effect.key();
                     let id = match keys.get(key.as_bytes())? {
                         Some(existing) => {
-                            let id = OutboxId::from_key(&existing)
-                                .ok_or_else(|| abort(corrupt_key(&key)))?;
+                            let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&key)))?;
                             if let Some(raw) = outbox.get(id.to_key())? {
-                                let old: OutboxEntry =
-                                    decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                                let old: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
                                 if !matches!(old.state, EntryState::Parked { .. }) {
                                     continue;
                                 }
@@ -200,13 +198,9 @@ impl Store {
 
     /// Records a mirror and removes its outbox entry, atomically. If the project already has a
     /// mirror (which the transaction re-checks), that one is kept and returned as `false`.
-    pub fn complete_with_mirror(
-        &self,
-        id: OutboxId,
-        record: &MirrorRecord,
-    ) -> Result<bool, StoreError> {
-        let result = (&self.outbox, &self.outbox_keys, &self.mirrors).transaction(
-            |(outbox, keys, mirrors)| -> TxResult<bool> {
+    pub fn complete_with_mirror(&self, id: OutboxId, record: &MirrorRecord) -> Result<bool, StoreError> {
+        let result =
+            (&self.outbox, &self.outbox_keys, &self.mirrors).transaction(|(outbox, keys, mirrors)| -> TxResult<bool> {
                 let Some(raw) = outbox.remove(&id.to_key())? else {
                     return Err(abort(StoreError::NoSuchEntry(id)));
                 };
@@ -217,22 +211,19 @@ impl Store {
                 }
                 mirrors.insert(record.wf_project.as_str(), encode(record))?;
                 Ok(true)
-            },
-        );
+            });
         result.map_err(tx_error)
     }
 
     /// Removes an entry whose effect turned out to be done already.
     pub fn complete(&self, id: OutboxId) -> Result<(), StoreError> {
-        let result =
-            (&self.outbox, &self.outbox_keys).transaction(|(outbox, keys)| -> TxResult<()> {
-                if let Some(raw) = outbox.remove(&id.to_key())? {
-                    let entry: OutboxEntry =
-                        decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                    keys.remove(entry.key.as_bytes())?;
-                }
-                Ok(())
-            });
+        let result = (&self.outbox, &self.outbox_keys).transaction(|(outbox, keys)| -> TxResult<()> {
+            if let Some(raw) = outbox.remove(&id.to_key())? {
+                let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                keys.remove(entry.key.as_bytes())?;
+            }
+            Ok(())
+        });
         result.map_err(tx_error)
     }
 
@@ -295,11 +286,7 @@ impl Store {
         Ok(entry)
     }
 
-    fn update_entry(
-        &self,
-        id: OutboxId,
-        change: impl Fn(&mut OutboxEntry),
-    ) -> Result<(), StoreError> {
+    fn update_entry(&self, id: OutboxId, change: impl Fn(&mut OutboxEntry)) -> Result<(), StoreError> {
         let result = self.outbox.transaction(|outbox| -> TxResult<()> {
             let raw = outbox
                 .get(id.to_key())?

@@ -5,8 +5,7 @@ use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
 use crate::core::model::{Credential, Effect, Target};
 use crate::ids::{
-    FrameioAccountId, FrameioProjectId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,
-    WorkfrontProjectId,
+    FrameioAccountId, FrameioProjectId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId, WorkfrontProjectId,
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -133,12 +132,30 @@ pub struct ConnectionRecord {
     pub account_name: String,
     pub workspace: FrameioWorkspaceId,
     pub workspace_name: String,
-    /// `sha256:` and the first 12 hex digits of the token's SHA-256: enough to tell tokens apart,
-    /// useless for recovering one.
+    /// What kind of credential the connection's secret file holds.
+    #[serde(default)]
+    pub credential: ConnectionCredential,
+    /// `sha256:` and the first 12 hex digits of the secret's SHA-256: enough to tell secrets
+    /// apart, useless for recovering one.
     pub token_fingerprint: String,
     pub connected_at: Timestamp,
     /// Set while Frame.io refuses the token.
     pub broken: Option<Broken>,
+}
+
+/// A connection's credential kind; the secret itself is the connection's token file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectionCredential {
+    /// The file holds a legacy developer token.
+    #[default]
+    DeveloperToken,
+    /// The file holds the client secret of an OAuth server-to-server credential.
+    AdobeServerToServer {
+        client_id: String,
+        scopes: String,
+        ims_token_url: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

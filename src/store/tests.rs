@@ -116,16 +116,9 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
             Timestamp(1),
         )
         .unwrap();
-    let id = store
-        .next_due(Timestamp(1), |_| None)
-        .unwrap()
-        .0
-        .unwrap()
-        .id;
+    let id = store.next_due(Timestamp(1), |_| None).unwrap().0.unwrap().id;
     store.mark_in_flight(id, Timestamp(10)).unwrap();
-    store
-        .reschedule(id, "timed out", Timestamp(500), false)
-        .unwrap();
+    store.reschedule(id, "timed out", Timestamp(500), false).unwrap();
     let e = store.outbox_entry(id).unwrap().unwrap();
     assert_eq!((e.attempts, e.in_flight.is_some()), (1, true));
     assert_eq!(
@@ -142,13 +135,7 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
 fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let parked = plan(
-        &projects(1),
-        Scope::Full,
-        &known(&store),
-        &Routing::default(),
-    )
-    .unwrap();
+    let parked = plan(&projects(1), Scope::Full, &known(&store), &Routing::default()).unwrap();
     assert_eq!(store.record_plan(&parked, Timestamp(1)).unwrap().parked, 1);
     assert_eq!(store.outbox_counts().unwrap().parked, 1);
     let id = store.outbox_entries().unwrap()[0].id;
@@ -163,23 +150,14 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
         },
     )
     .unwrap();
-    assert_eq!(
-        store.record_plan(&routed, Timestamp(2)).unwrap().enqueued,
-        1
-    );
+    assert_eq!(store.record_plan(&routed, Timestamp(2)).unwrap().enqueued, 1);
     let entries = store.outbox_entries().unwrap();
     assert_eq!(entries.len(), 1);
-    assert_eq!(
-        (entries[0].id, &entries[0].state),
-        (id, &EntryState::Pending)
-    );
+    assert_eq!((entries[0].id, &entries[0].state), (id, &EntryState::Pending));
 
     store.bury(id, "HTTP 422", Timestamp(3)).unwrap();
     assert_eq!(store.outbox_counts().unwrap().dead, 1);
-    assert_eq!(
-        store.retry_entry(id, Timestamp(4)).unwrap().state,
-        EntryState::Pending
-    );
+    assert_eq!(store.retry_entry(id, Timestamp(4)).unwrap().state, EntryState::Pending);
     store.drop_entry(id).unwrap();
     assert!(store.outbox_key_states().unwrap().is_empty());
     assert!(matches!(

@@ -15,7 +15,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
-const USER_FIELDS: &str = "ID,name,isActive,accessLevelID,roleID,companyID,homeGroupID,homeTeamID,teams:ID,userGroups:groupID";
+const USER_FIELDS: &str =
+    "ID,name,isActive,accessLevelID,roleID,companyID,homeGroupID,homeTeamID,teams:ID,userGroups:groupID";
 const LEVEL_FIELDS: &str = "ID,name,isAdmin,licenseType,accessLevelPermissions:*";
 const PROJECT_FIELDS: &str = "ID,name,ownerID,portfolioID,programID,accessRules:*";
 const PROGRAM_FIELDS: &str = "ID,name,ownerID,portfolioID,accessRules:*";
@@ -31,11 +32,7 @@ pub enum AccessFetchError {
     #[error("Workfront project {0} does not exist (or the API key cannot see it)")]
     NoSuchProject(String),
     #[error("Workfront access level {id} ({name:?}): {problem}")]
-    UnusableLevel {
-        id: String,
-        name: String,
-        problem: String,
-    },
+    UnusableLevel { id: String, name: String, problem: String },
     #[error(transparent)]
     Workfront(#[from] WorkfrontError),
 }
@@ -90,10 +87,7 @@ enum Actions {
 impl Actions {
     fn into_set(self) -> BTreeSet<String> {
         match self {
-            Actions::List(list) => list
-                .into_iter()
-                .map(|a| a.trim().to_ascii_uppercase())
-                .collect(),
+            Actions::List(list) => list.into_iter().map(|a| a.trim().to_ascii_uppercase()).collect(),
             Actions::Text(text) => text
                 .split(',')
                 .map(|a| a.trim().to_ascii_uppercase())
@@ -169,11 +163,7 @@ impl AccessFetcher {
     }
 
     /// The user as the rules see them. `flag_field` is the Frame.io flag's custom field.
-    pub async fn subject(
-        &self,
-        user: &WorkfrontUserId,
-        flag_field: &str,
-    ) -> Result<Subject, AccessFetchError> {
+    pub async fn subject(&self, user: &WorkfrontUserId, flag_field: &str) -> Result<Subject, AccessFetchError> {
         let fields = format!("{USER_FIELDS},{flag_field}");
         let row: UserRow = self
             .fetch("user", user.as_str(), &fields)
@@ -189,18 +179,10 @@ impl AccessFetcher {
                 })
             }
         };
-        let flag = row
-            .rest
-            .get(flag_field)
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let flag = row.rest.get(flag_field).and_then(Value::as_str).unwrap_or("");
         let mut teams: BTreeSet<String> = row.teams.into_iter().map(|t| t.id).collect();
         teams.extend(row.home_team_id);
-        let mut groups: BTreeSet<String> = row
-            .user_groups
-            .into_iter()
-            .filter_map(|g| g.group_id)
-            .collect();
+        let mut groups: BTreeSet<String> = row.user_groups.into_iter().filter_map(|g| g.group_id).collect();
         groups.extend(row.home_group_id);
         Ok(Subject {
             name: row.name.unwrap_or_else(|| row.id.clone()),
@@ -216,10 +198,7 @@ impl AccessFetcher {
     }
 
     /// The project with its shares and the program and portfolio it inherits from.
-    pub async fn project(
-        &self,
-        project: &WorkfrontProjectId,
-    ) -> Result<SecuredObject, AccessFetchError> {
+    pub async fn project(&self, project: &WorkfrontProjectId) -> Result<SecuredObject, AccessFetchError> {
         let row: SecuredRow = self
             .fetch("proj", project.as_str(), PROJECT_FIELDS)
             .await
@@ -310,12 +289,7 @@ impl AccessFetcher {
         Ok(AccessLevel::custom(name.clone(), license, &requested))
     }
 
-    async fn fetch<T: DeserializeOwned>(
-        &self,
-        obj: &str,
-        id: &str,
-        fields: &str,
-    ) -> Result<T, WorkfrontError> {
+    async fn fetch<T: DeserializeOwned>(&self, obj: &str, id: &str, fields: &str) -> Result<T, WorkfrontError> {
         let key = format!("{obj}/{id}?{fields}");
         let cached = {
             let cache = self.cache.lock().expect("access cache lock");

@@ -3,9 +3,10 @@
 
 use super::error::WorkfrontError;
 use super::wire::{Envelope, GroupRow, ProjectRow, UserRow};
-use crate::config::WorkfrontSettings;
+use crate::config::{WorkfrontAuth, WorkfrontSettings};
 use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
+use crate::ims::{ImsError, ImsTokenSource};
 use crate::retry::retry_read;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
@@ -20,12 +21,20 @@ const PROJECT_FIELDS: &str = "ID,name,groupID,status,lastUpdateDate";
 const USER_FIELDS: &str = "ID,name,emailAddr,isActive,lastUpdateDate";
 const GROUP_FIELDS: &str = "ID,name,parentID";
 
+/// How requests authenticate: an API key (`apiKey` header), or an IMS access token sent as
+/// `Authorization: Bearer` with the organization in `x-gw-ims-org-id`, as Adobe's own client does.
+#[derive(Clone)]
+enum Auth {
+    ApiKey(Secret),
+    ServerToServer { ims: Arc<ImsTokenSource>, org_id: String },
+}
+
 #[derive(Clone)]
 pub struct WorkfrontClient {
     http: reqwest::Client,
     /// `https://host/attask/api/v21.0/`.
     api_base: Url,
-    api_key: Secret,
+    auth: Auth,
     in_flight: Arc<Semaphore>,
     page_size: usize,
     user_field: String,
@@ -55,7 +64,13 @@ impl WorkfrontClient {
                 .build()
                 .expect("a reqwest client with static settings builds"),
             api_base,
-            api_key: settings.api_key.clone(),
+            auth: match &settings.auth {
+                WorkfrontAuth::ApiKey(key) => Auth::ApiKey(key.clone()),
+                WorkfrontAuth::ServerToServer { credentials, org_id } => Auth::ServerToServer {
+                    ims: Arc::new(ImsTokenSource::new(credentials.clone())),
+                    org_id: org_id.clone(),
+                },
+            },
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             page_size: settings.page_size,
             user_field: settings.frameio_user_field.clone(),
@@ -76,10 +91,7 @@ impl WorkfrontClient {
             ("$$LIMIT", "1".to_owned()),
             ("ID_Sort", "asc".to_owned()),
         ];
-        retry_read("proj/search", || {
-            self.get::<serde_json::Value>("proj/search", &query)
-        })
-        .await?;
+        retry_read("proj/search", || self.get::<serde_json::Value>("proj/search", &query)).await?;
         Ok(())
     }
 
@@ -96,21 +108,14 @@ impl WorkfrontClient {
     }
 
     /// Every project, or those updated at or after `since`.
-    pub async fn search_projects(
-        &self,
-        since: Option<Timestamp>,
-    ) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
-        let rows: Vec<ProjectRow> = self
-            .search_all("proj", PROJECT_FIELDS.to_owned(), since)
-            .await?;
+    pub async fn search_projects(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
+        let rows: Vec<ProjectRow> = self.search_all("proj", PROJECT_FIELDS.to_owned(), since).await?;
         Ok(rows.into_iter().filter_map(project_from_row).collect())
     }
 
     /// Every group with its parent (the routing tree of F2).
     pub async fn search_groups(&self) -> Result<Vec<WorkfrontGroup>, WorkfrontError> {
-        let rows: Vec<GroupRow> = self
-            .search_all("group", GROUP_FIELDS.to_owned(), None)
-            .await?;
+        let rows: Vec<GroupRow> = self.search_all("group", GROUP_FIELDS.to_owned(), None).await?;
         Ok(rows.into_iter().filter_map(group_from_row).collect())
     }
 
@@ -124,10 +129,7 @@ impl WorkfrontClient {
     }
 
     /// Every user, or those updated at or after `since`, with the Frame.io flag field.
-    pub async fn search_users(
-        &self,
-        since: Option<Timestamp>,
-    ) -> Result<Vec<WorkfrontUser>, WorkfrontError> {
+    pub async fn search_users(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontUser>, WorkfrontError> {
         let fields = format!("{USER_FIELDS},{}", self.user_field);
         let rows: Vec<UserRow> = self.search_all("user", fields, since).await?;
         Ok(rows
@@ -166,45 +168,57 @@ impl WorkfrontClient {
         }
     }
 
-    async fn get<T: DeserializeOwned>(
-        &self,
-        endpoint: &str,
-        query: &[(&str, String)],
-    ) -> Result<T, WorkfrontError> {
-        let url = self
-            .api_base
-            .join(endpoint)
-            .map_err(|e| WorkfrontError::Decode {
-                endpoint: endpoint.to_owned(),
-                message: e.to_string(),
-            })?;
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let response = self
-            .http
-            .get(url)
-            .header("apiKey", self.api_key.expose())
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| WorkfrontError::Transient {
+    async fn get<T: DeserializeOwned>(&self, endpoint: &str, query: &[(&str, String)]) -> Result<T, WorkfrontError> {
+        let url = self.api_base.join(endpoint).map_err(|e| WorkfrontError::Decode {
+            endpoint: endpoint.to_owned(),
+            message: e.to_string(),
+        })?;
+        let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
+        let mut retried_with_fresh_token = false;
+        let (status, body) = loop {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut request = self.http.get(url.clone()).query(query);
+            let mut bearer = None;
+            match &self.auth {
+                Auth::ApiKey(key) => request = request.header("apiKey", key.expose()),
+                Auth::ServerToServer { ims, org_id } => {
+                    let token = ims.access_token().await.map_err(|e| match e {
+                        ImsError::Refused { status, .. } => WorkfrontError::Auth {
+                            endpoint: endpoint.to_owned(),
+                            status,
+                            message: e.to_string(),
+                        },
+                        ImsError::Unavailable { status, .. } => WorkfrontError::Transient {
+                            endpoint: endpoint.to_owned(),
+                            status,
+                            message: e.to_string(),
+                        },
+                    })?;
+                    request = request.bearer_auth(token.expose()).header("x-gw-ims-org-id", org_id);
+                    bearer = Some((ims, token));
+                }
+            }
+            let response = request.send().await.map_err(|e| WorkfrontError::Transient {
                 endpoint: endpoint.to_owned(),
                 status: None,
                 message: without_url(e),
             })?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| WorkfrontError::Transient {
+            let status = response.status();
+            // An IMS token Workfront no longer accepts is dropped and the request tried once more.
+            if status == StatusCode::UNAUTHORIZED && !retried_with_fresh_token {
+                if let Some((ims, token)) = bearer {
+                    ims.invalidate(&token).await;
+                    retried_with_fresh_token = true;
+                    continue;
+                }
+            }
+            let body = response.bytes().await.map_err(|e| WorkfrontError::Transient {
                 endpoint: endpoint.to_owned(),
                 status: Some(status.as_u16()),
                 message: without_url(e),
             })?;
+            break (status, body);
+        };
         decode(endpoint, status, &body)
     }
 }
@@ -279,9 +293,7 @@ pub(super) fn decode<T: DeserializeOwned>(
             class,
             message,
         }),
-        Ok(Envelope {
-            data: Some(data), ..
-        }) => Ok(data),
+        Ok(Envelope { data: Some(data), .. }) => Ok(data),
         Ok(Envelope { data: None, .. }) => Err(WorkfrontError::Decode {
             endpoint,
             message: "the answer has neither `data` nor `error`".into(),
@@ -347,20 +359,13 @@ fn user_from_row(row: UserRow, flag_field: &str) -> Option<WorkfrontUser> {
             return None;
         }
     };
-    let flag = row
-        .rest
-        .get(flag_field)
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
+    let flag = row.rest.get(flag_field).and_then(|v| v.as_str()).unwrap_or("");
     Some(WorkfrontUser {
         name: row.name.unwrap_or_default(),
         email: row.email_addr,
         is_active: row.is_active.unwrap_or(true),
         frameio_flag: flag.eq_ignore_ascii_case("yes"),
-        last_update: row
-            .last_update_date
-            .as_deref()
-            .and_then(|d| Timestamp::parse(d).ok()),
+        last_update: row.last_update_date.as_deref().and_then(|d| Timestamp::parse(d).ok()),
         id,
     })
 }
@@ -394,11 +399,7 @@ mod tests {
             r#"{"error":{"class":"com.attask.common.AuthenticationException"}}"#,
             ErrorClass::Auth,
         );
-        check(
-            200,
-            r#"{"error":{"class":"x","message":"bad"}}"#,
-            ErrorClass::Permanent,
-        );
+        check(200, r#"{"error":{"class":"x","message":"bad"}}"#, ErrorClass::Permanent);
         check(400, r#"{"error":{"message":"bad"}}"#, ErrorClass::Permanent);
         check(404, "not json", ErrorClass::Permanent);
         check(

@@ -42,9 +42,7 @@ impl Classify for WorkfrontError {
         match self {
             Self::Auth { .. } => ErrorClass::Auth,
             Self::TooManyRequests { .. } | Self::Transient { .. } => ErrorClass::Transient,
-            Self::Rejected { .. } | Self::NotFound { .. } | Self::Decode { .. } => {
-                ErrorClass::Permanent
-            }
+            Self::Rejected { .. } | Self::NotFound { .. } | Self::Decode { .. } => ErrorClass::Permanent,
         }
     }
 }

@@ -60,13 +60,30 @@ async fn tenant() -> MockServer {
     mount(&server, "user/U3", user("U3", "AL-REV", "Yes")).await;
     mount(&server, "user/U4", user("U4", "AL-STD", "No")).await;
     let rule = |accessor: &str, code: &str, forbidden: Value| json!({ "accessorID": accessor, "accessorObjCode": code, "coreAction": "LIMITED_EDIT", "forbiddenActions": forbidden });
-    mount(&server, "proj/P1", json!({ "ID": "P1", "name": "Launch", "ownerID": "O1", "accessRules": [ rule("T1", "TEAMOB", json!([])) ] })).await;
-    mount(&server, "proj/P2", json!({ "ID": "P2", "name": "Refresh", "ownerID": "O1", "portfolioID": "PORT2", "accessRules": [] })).await;
-    mount(&server, "port/PORT2", json!({ "ID": "PORT2", "name": "Brand", "ownerID": "O1", "accessRules": [ rule("G1", "GROUP", json!([])) ] })).await;
+    mount(
+        &server,
+        "proj/P1",
+        json!({ "ID": "P1", "name": "Launch", "ownerID": "O1", "accessRules": [ rule("T1", "TEAMOB", json!([])) ] }),
+    )
+    .await;
+    mount(
+        &server,
+        "proj/P2",
+        json!({ "ID": "P2", "name": "Refresh", "ownerID": "O1", "portfolioID": "PORT2", "accessRules": [] }),
+    )
+    .await;
+    mount(
+        &server,
+        "port/PORT2",
+        json!({ "ID": "PORT2", "name": "Brand", "ownerID": "O1", "accessRules": [ rule("G1", "GROUP", json!([])) ] }),
+    )
+    .await;
     mount(&server, "proj/P3", json!({ "ID": "P3", "name": "Locked", "ownerID": "O1", "accessRules": [ rule("T1", "TEAMOB", json!(["ADD_DOCUMENTS"])) ] })).await;
     Mock::given(method("GET"))
         .and(path(format!("{API}/user/U9")))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "error": { "class": "com.attask.common.NotFoundException", "message": "USER not found" } })))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({ "error": { "class": "com.attask.common.NotFoundException", "message": "USER not found" } }),
+        ))
         .mount(&server)
         .await;
     server
@@ -76,12 +93,7 @@ fn config(server: &MockServer, dir: &tempfile::TempDir) -> PathBuf {
     write_config(dir.path(), &server.uri(), "http://127.0.0.1:9", "")
 }
 
-async fn check(
-    config: PathBuf,
-    user: &str,
-    project: &str,
-    json: bool,
-) -> (Option<i32>, String, String) {
+async fn check(config: PathBuf, user: &str, project: &str, json: bool) -> (Option<i32>, String, String) {
     let mut args = vec![
         "check-access".to_owned(),
         "--user".into(),
@@ -143,9 +155,10 @@ async fn json_output_carries_the_verdict_rule_and_explanation() {
     );
     assert_eq!(v["user"]["access_level"], "Reviewers");
     assert!(
-        v["explanation"].as_str().unwrap().contains(
-            "access level \"Reviewers\" (custom, Contributor license) grants View on Documents"
-        ),
+        v["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("access level \"Reviewers\" (custom, Contributor license) grants View on Documents"),
         "{v}"
     );
 }
@@ -165,10 +178,7 @@ async fn a_portfolio_share_is_inherited_and_a_withheld_add_documents_denies() {
     assert!(stdout.contains("(ADD_DOCUMENTS)"), "{stdout}");
     let (code, stdout, _) = check(config(&server, &dir), "U4", "P1", false).await;
     assert_eq!(code, Some(1));
-    assert!(
-        stdout.contains("not flagged as a Frame.io user"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("not flagged as a Frame.io user"), "{stdout}");
 }
 
 #[tokio::test]
@@ -177,10 +187,7 @@ async fn an_unknown_user_or_a_bad_id_is_a_clear_error_with_exit_two() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, stderr) = check(config(&server, &dir), "U9", "P1", false).await;
     assert_eq!(code, Some(2));
-    assert!(
-        stderr.contains("Workfront user U9 does not exist"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Workfront user U9 does not exist"), "{stderr}");
     let (code, _, stderr) = check(config(&server, &dir), "U1", "P/1", false).await;
     assert_eq!(code, Some(2));
     assert!(
@@ -198,9 +205,7 @@ async fn a_burst_of_checks_fetches_each_record_once() {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
             .expect(1)
     };
-    once("user/U1", user("U1", "AL-STD", "Yes"))
-        .mount(&server)
-        .await;
+    once("user/U1", user("U1", "AL-STD", "Yes")).mount(&server).await;
     once(
         "acslvl/AL-STD",
         json!({ "ID": "AL-STD", "name": "Standard", "licenseType": "F" }),
@@ -214,28 +219,20 @@ async fn a_burst_of_checks_fetches_each_record_once() {
             "ID,name,ownerID,portfolioID,programID,accessRules:*",
         ))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                json!({ "data": { "ID": "P1", "name": "Launch", "accessRules": [] } }),
-            ),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": { "ID": "P1", "name": "Launch", "accessRules": [] } })),
         )
         .expect(1)
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
     let settings = settings_for(dir.path(), &server.uri(), "http://127.0.0.1:9", "");
-    let fetcher = AccessFetcher::new(
-        WorkfrontClient::new(&settings.workfront),
-        Duration::from_secs(60),
-    );
+    let fetcher = AccessFetcher::new(WorkfrontClient::new(&settings.workfront), Duration::from_secs(60));
     let user_id = WorkfrontUserId::new("U1").unwrap();
     let project_id = WorkfrontProjectId::new("P1").unwrap();
     for _ in 0..5 {
         let subject = fetcher.subject(&user_id, FLAG).await.unwrap();
-        assert!(
-            subject.teams.contains("T1")
-                && subject.groups.contains("G1")
-                && subject.groups.contains("G0")
-        );
+        assert!(subject.teams.contains("T1") && subject.groups.contains("G1") && subject.groups.contains("G0"));
         fetcher.project(&project_id).await.unwrap();
     }
     // wiremock checks each `expect(1)` when the server is dropped.

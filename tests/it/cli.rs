@@ -10,19 +10,12 @@ use std::time::Duration;
 
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_frameio-sync"));
-    command
-        .env_remove("FRAMEIO_SYNC_CONFIG")
-        .env_remove("RUST_LOG");
+    command.env_remove("FRAMEIO_SYNC_CONFIG").env_remove("RUST_LOG");
     command
 }
 
 pub fn cli(config: &Path, args: &[&str]) -> Output {
-    binary()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap()
+    binary().arg("--config").arg(config).args(args).output().unwrap()
 }
 
 fn json_of(output: &Output) -> Value {
@@ -66,7 +59,11 @@ fn a_bad_config_exits_non_zero_with_one_line_naming_key_and_path() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(dir.path().join("key"), "super-secret-key").unwrap();
-    std::fs::write(&config, "[workfront]\nbase_url = \"https://x.my.workfront.com\"\napi_key_file = \"key\"\npol_interval = \"1s\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[workfront]\nbase_url = \"https://x.my.workfront.com\"\napi_key_file = \"key\"\npol_interval = \"1s\"\n",
+    )
+    .unwrap();
     let out = cli(&config, &["status"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -124,19 +121,13 @@ async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     assert_eq!(status["mirrors"], 2);
     assert_eq!(status["outbox"]["parked"], 1);
     assert!(
-        status["attention"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("422"),
+        status["attention"][0]["reason"].as_str().unwrap().contains("422"),
         "{status}"
     );
     assert!(!status.to_string().contains(crate::helpers::FIO_TOKEN));
 
     let text = String::from_utf8(cli(&config, &["status"]).stdout).unwrap();
-    assert!(
-        text.contains("mirrors:    2") && text.contains("1 parked"),
-        "{text}"
-    );
+    assert!(text.contains("mirrors:    2") && text.contains("1 parked"), "{text}");
 
     let list = json_of(&cli(&config, &["outbox", "list", "--json"]));
     let id = list[0]["id"].as_u64().unwrap();
@@ -146,39 +137,26 @@ async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     assert!(dropped.status.success());
     let missing = cli(&config, &["outbox", "drop", &id.to_string()]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr)
-        .contains(&format!("outbox entry {id} does not exist")));
-    assert_eq!(
-        json_of(&cli(&config, &["status", "--json"]))["outbox"]["parked"],
-        0
-    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains(&format!("outbox entry {id} does not exist")));
+    assert_eq!(json_of(&cli(&config, &["status", "--json"]))["outbox"]["parked"], 0);
 }
 
 #[tokio::test]
 async fn a_running_daemon_answers_status_resyncs_on_sighup_stops_on_sigterm_and_holds_its_lock() {
-    let sandbox = Sandbox::start(World::generated(5), Limits::unlimited())
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(5), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
     let mut daemon = spawn_daemon(&config);
 
     let status = || json_of(&cli(&config, &["status", "--json"]));
-    wait_until(
-        "5 mirrors via the control socket",
-        Duration::from_secs(30),
-        || {
-            let s = status();
-            s["daemon_running"] == true && s["mirrors"] == 5
-        },
-    )
+    wait_until("5 mirrors via the control socket", Duration::from_secs(30), || {
+        let s = status();
+        s["daemon_running"] == true && s["mirrors"] == 5
+    })
     .await;
     let socket = dir.path().join("state").join("control.sock");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777, 0o600);
 
     let second = cli(&config, &["run"]);
     assert_eq!(second.status.code(), Some(2));
@@ -204,8 +182,5 @@ async fn a_running_daemon_answers_status_resyncs_on_sighup_stops_on_sigterm_and_
         log.contains("full resync requested") && log.contains("stopped"),
         "{log}"
     );
-    assert!(
-        !log.contains(&sandbox.world().frameio.token)
-            && !log.contains(&sandbox.world().workfront.api_key)
-    );
+    assert!(!log.contains(&sandbox.world().frameio.token) && !log.contains(&sandbox.world().workfront.api_key));
 }

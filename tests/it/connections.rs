@@ -53,59 +53,58 @@ async fn mocks(accounts: Value) -> Mocks {
     Mock::given(method("GET"))
         .and(path("/attask/api/v21.0/group/G1"))
         .and(header("apiKey", WF_KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({ "data": { "ID": "G1", "name": "Marketing", "parentID": null } }),
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": { "ID": "G1", "name": "Marketing", "parentID": null } })),
+        )
         .mount(&workfront)
         .await;
     Mock::given(method("GET"))
         .and(path("/attask/api/v21.0/group/G404"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "error": { "class": "com.attask.common.NotFoundException", "message": "GROUP not found" } })))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({ "error": { "class": "com.attask.common.NotFoundException", "message": "GROUP not found" } }),
+        ))
         .mount(&workfront)
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/me"))
-        .and(header(
-            "authorization",
-            format!("Bearer {TOKEN_B}").as_str(),
-        ))
+        .and(header("authorization", format!("Bearer {TOKEN_B}").as_str()))
         .and(header("x-frameio-legacy-token-auth", "true"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "data": { "id": "u-b", "email": "b@x", "name": "B" } })),
+            ResponseTemplate::new(200).set_body_json(json!({ "data": { "id": "u-b", "email": "b@x", "name": "B" } })),
         )
         .mount(&frameio)
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/me"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({ "errors": [ { "title": "Unauthorized", "detail": "invalid token" } ] }),
-        ))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({ "errors": [ { "title": "Unauthorized", "detail": "invalid token" } ] })),
+        )
         .with_priority(10)
         .mount(&frameio)
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/accounts"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "data": accounts, "links": { "next": null } })),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": accounts, "links": { "next": null } })))
         .mount(&frameio)
         .await;
     for account in ["acc-1", "acc-2"] {
         Mock::given(method("GET"))
             .and(path(format!("/v4/accounts/{account}/workspaces")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(
-                json!({ "data": [ { "id": format!("ws-{account}"), "name": "Other" } ] }),
-            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "data": [ { "id": format!("ws-{account}"), "name": "Other" } ] })),
+            )
             .mount(&frameio)
             .await;
         Mock::given(method("POST"))
             .and(path(format!("/v4/accounts/{account}/workspaces")))
             .and(body_json(json!({ "data": { "name": "Marketing" } })))
-            .respond_with(ResponseTemplate::new(201).set_body_json(
-                json!({ "data": { "id": format!("ws-new-{account}"), "name": "Marketing" } }),
-            ))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .set_body_json(json!({ "data": { "id": format!("ws-new-{account}"), "name": "Marketing" } })),
+            )
             .mount(&frameio)
             .await;
     }
@@ -165,7 +164,9 @@ async fn one_account_is_used_and_a_workspace_named_after_the_group_is_created() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_accounts_need_account_and_every_account_is_listed() {
-    let m = mocks(json!([ { "id": "acc-1", "display_name": "Acme" }, { "id": "acc-2", "display_name": "Acme Agency" } ])).await;
+    let m =
+        mocks(json!([ { "id": "acc-1", "display_name": "Acme" }, { "id": "acc-2", "display_name": "Acme Agency" } ]))
+            .await;
     let (code, _, stderr) = tokio::task::block_in_place(|| connect(&m, "G1", &[]));
     assert_eq!(code, Some(2));
     assert!(
@@ -181,30 +182,21 @@ async fn several_accounts_need_account_and_every_account_is_listed() {
         "nothing stored"
     );
 
-    let (code, stdout, stderr) = tokio::task::block_in_place(|| {
-        connect(&m, "G1", &["--account", "acc-2", "--workspace", "ws-acc-2"])
-    });
+    let (code, stdout, stderr) =
+        tokio::task::block_in_place(|| connect(&m, "G1", &["--account", "acc-2", "--workspace", "ws-acc-2"]));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stdout.contains("account acc-2 (Acme Agency), workspace ws-acc-2 (Other, reused)"),
         "{stdout}"
     );
 
+    let (code, _, stderr) = tokio::task::block_in_place(|| connect(&m, "G1", &["--account", "acc-9"]));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("cannot reach account acc-9; it can reach:"), "{stderr}");
     let (code, _, stderr) =
-        tokio::task::block_in_place(|| connect(&m, "G1", &["--account", "acc-9"]));
+        tokio::task::block_in_place(|| connect(&m, "G1", &["--account", "acc-1", "--workspace", "ws-nope"]));
     assert_eq!(code, Some(2));
-    assert!(
-        stderr.contains("cannot reach account acc-9; it can reach:"),
-        "{stderr}"
-    );
-    let (code, _, stderr) = tokio::task::block_in_place(|| {
-        connect(&m, "G1", &["--account", "acc-1", "--workspace", "ws-nope"])
-    });
-    assert_eq!(code, Some(2));
-    assert!(
-        stderr.contains("workspace ws-nope is not in account acc-1"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("workspace ws-nope is not in account acc-1"), "{stderr}");
     // The failed attempts left the stored connection as it was.
     assert_eq!(
         tokio::task::block_in_place(|| stored_connections(&m))[0]["account"],
@@ -217,10 +209,7 @@ async fn a_bad_token_or_an_unknown_group_stores_nothing() {
     let m = mocks(json!([ { "id": "acc-1", "display_name": "Acme" } ])).await;
     let (code, _, stderr) = tokio::task::block_in_place(|| connect(&m, "G404", &[]));
     assert_eq!(code, Some(2));
-    assert!(
-        stderr.contains("Workfront group G404 does not exist"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Workfront group G404 does not exist"), "{stderr}");
     assert!(
         m.frameio.received_requests().await.unwrap().is_empty(),
         "no Frame.io call for an unknown group"
@@ -282,8 +271,7 @@ async fn projects_of_two_connected_groups_and_the_default_land_in_three_accounts
     let mut app = TestApp::prepare(three_account_world(), Limits::unlimited()).await;
     app.sandbox
         .add_account("acc-b", "Marketing Co", "ws-b-existing", "Existing");
-    app.sandbox
-        .add_account("acc-c", "Post House", "ws-c-existing", "Post");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c-existing", "Post");
     app.sandbox.add_token(TOKEN_B, &["acc-b"]);
     app.sandbox.add_token(TOKEN_C, &["acc-c"]);
     for (group, token) in [("g-mkt", TOKEN_B), ("g-post", TOKEN_C)] {
@@ -316,11 +304,7 @@ async fn projects_of_two_connected_groups_and_the_default_land_in_three_accounts
         ("Project 5 of g-post", "acc-c"),
     ];
     for (name, account) in expected {
-        assert_eq!(
-            placed.get(name).map(String::as_str),
-            Some(account),
-            "{name}"
-        );
+        assert_eq!(placed.get(name).map(String::as_str), Some(account), "{name}");
     }
     assert_eq!(app.sandbox.frameio_projects().len(), 6, "exactly once each");
     // Marketing's workspace was created (no workspace had its name); Post's was reused.
@@ -331,35 +315,20 @@ async fn projects_of_two_connected_groups_and_the_default_land_in_three_accounts
         .filter(|p| p.account_id == "acc-c")
         .map(|p| p.workspace_id.clone())
         .collect();
-    assert!(
-        workspaces.iter().all(|w| w == "ws-c-existing"),
-        "{workspaces:?}"
-    );
+    assert!(workspaces.iter().all(|w| w == "ws-c-existing"), "{workspaces:?}");
 
     // A resync changes nothing; a project whose group moves keeps its mirror and is reported.
     let record = app.resync_and_wait().await;
     assert_eq!((record.enqueued, record.rerouted_total), (0, 0));
-    app.sandbox.upsert_workfront_project_in(
-        "5d000000000000000000000000000000",
-        "Project 0 of g-mkt",
-        "g-post",
-    );
+    app.sandbox
+        .upsert_workfront_project_in("5d000000000000000000000000000000", "Project 0 of g-mkt", "g-post");
     let record = app.resync_and_wait().await;
     assert_eq!(record.rerouted_total, 1);
     assert_eq!(
-        record.rerouted[0]
-            .now_routes_to
-            .as_ref()
-            .unwrap()
-            .account
-            .as_str(),
+        record.rerouted[0].now_routes_to.as_ref().unwrap().account.as_str(),
         "acc-c"
     );
-    assert_eq!(
-        app.sandbox.frameio_projects().len(),
-        6,
-        "never moved or duplicated"
-    );
+    assert_eq!(app.sandbox.frameio_projects().len(), 6, "never moved or duplicated");
     let (_, status, _) = run_cli_async(app.config_path.clone(), args(&["status"])).await;
     assert!(
         status.contains("1 mirrored projects now route to another account"),
@@ -376,8 +345,7 @@ async fn a_refused_token_parks_its_work_shows_broken_and_a_new_token_resumes_it(
         .projects
         .retain(|p| p.group_id.as_deref() == Some("g-post"));
     let mut app = TestApp::prepare(world, Limits::unlimited()).await;
-    app.sandbox
-        .add_account("acc-c", "Post House", "ws-c", "Post");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
     app.sandbox.add_token(TOKEN_C, &["acc-c"]);
     let file = app.dir().join("post.token");
     std::fs::write(&file, TOKEN_C).unwrap();
@@ -388,22 +356,14 @@ async fn a_refused_token_parks_its_work_shows_broken_and_a_new_token_resumes_it(
         "--token-file",
         file.to_str().unwrap(),
     ]);
-    assert_eq!(
-        run_cli_async(app.config_path.clone(), connect.clone())
-            .await
-            .0,
-        Some(0)
-    );
+    assert_eq!(run_cli_async(app.config_path.clone(), connect.clone()).await.0, Some(0));
     app.start();
     app.wait_for_mirrors(2).await;
 
     // Frame.io stops accepting the token; a new project in the group arrives.
     app.sandbox.revoke_token(TOKEN_C);
-    app.sandbox.upsert_workfront_project_in(
-        "5d00000000000000000000000000new1",
-        "Late Post project",
-        "g-post",
-    );
+    app.sandbox
+        .upsert_workfront_project_in("5d00000000000000000000000000new1", "Late Post project", "g-post");
     let store = app.store().clone();
     wait_until("the work parked", Duration::from_secs(30), || {
         store.outbox_counts().unwrap().parked == 1
@@ -466,10 +426,8 @@ async fn one_connections_throttling_never_slows_another() {
         ..Limits::unlimited()
     };
     let mut app = TestApp::prepare(world, limits).await;
-    app.sandbox
-        .add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
-    app.sandbox
-        .add_account("acc-c", "Post House", "ws-c", "Post");
+    app.sandbox.add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
     app.sandbox.add_token(TOKEN_B, &["acc-b"]);
     app.sandbox.add_token(TOKEN_C, &["acc-c"]);
     for (group, token) in [("g-mkt", TOKEN_B), ("g-post", TOKEN_C)] {

@@ -34,9 +34,7 @@ async fn killing_the_daemon_at_random_moments_never_duplicates_or_loses_a_mirror
         window: Duration::from_secs(1),
         ..Limits::unlimited()
     };
-    let sandbox = Sandbox::start(World::generated(PROJECTS), limits)
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     sandbox.set_faults(Faults {
         ambiguous_creates: 3,
         ..Faults::default()

@@ -39,15 +39,9 @@ async fn me_sends_the_bearer_token_and_the_legacy_header() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v4/me"))
-        .and(header(
-            "authorization",
-            format!("Bearer {FIO_TOKEN}").as_str(),
-        ))
+        .and(header("authorization", format!("Bearer {FIO_TOKEN}").as_str()))
         .and(header("x-frameio-legacy-token-auth", "true"))
-        .respond_with(
-            limits(99)
-                .set_body_json(json!({ "data": { "id": "u1", "email": "a@x", "name": "A" } })),
-        )
+        .respond_with(limits(99).set_body_json(json!({ "data": { "id": "u1", "email": "a@x", "name": "A" } })))
         .expect(1)
         .mount(&server)
         .await;
@@ -73,11 +67,7 @@ async fn listing_follows_the_cursor_and_re_adds_page_size() {
         .and(path(PROJECTS))
         .and(query_param("page_size", "100"))
         .and(query_param("after", "cursor-2"))
-        .respond_with(
-            limits(98).set_body_json(
-                json!({ "data": [project("p3", "Three")], "links": { "next": null } }),
-            ),
-        )
+        .respond_with(limits(98).set_body_json(json!({ "data": [project("p3", "Three")], "links": { "next": null } })))
         .expect(1)
         .mount(&server)
         .await;
@@ -85,10 +75,7 @@ async fn listing_follows_the_cursor_and_re_adds_page_size() {
     let listed = client(&server).projects(&a, &w).await.unwrap();
     let names: Vec<&str> = listed.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["One", "Two", "Three"]);
-    assert_eq!(
-        listed[0].created_at.unwrap().to_iso_utc(),
-        "2026-11-23T10:00:00.123Z"
-    );
+    assert_eq!(listed[0].created_at.unwrap().to_iso_utc(), "2026-11-23T10:00:00.123Z");
 }
 
 #[tokio::test]
@@ -96,24 +83,19 @@ async fn accounts_and_workspaces_are_listed() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v4/accounts"))
-        .respond_with(limits(99).set_body_json(
-            json!({ "data": [ { "id": "acc-1", "display_name": "Acme" } ], "links": {} }),
-        ))
+        .respond_with(
+            limits(99).set_body_json(json!({ "data": [ { "id": "acc-1", "display_name": "Acme" } ], "links": {} })),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/accounts/acc-1/workspaces"))
-        .respond_with(
-            limits(99).set_body_json(json!({ "data": [ { "id": "ws-1", "name": "Main" } ] })),
-        )
+        .respond_with(limits(99).set_body_json(json!({ "data": [ { "id": "ws-1", "name": "Main" } ] })))
         .mount(&server)
         .await;
     let client = client(&server);
     let accounts = client.accounts().await.unwrap();
-    assert_eq!(
-        (accounts[0].id.as_str(), accounts[0].name.as_str()),
-        ("acc-1", "Acme")
-    );
+    assert_eq!((accounts[0].id.as_str(), accounts[0].name.as_str()), ("acc-1", "Acme"));
     let workspaces = client.workspaces(&accounts[0].id).await.unwrap();
     assert_eq!(workspaces[0].name, "Main");
 }
@@ -126,27 +108,20 @@ async fn create_sends_the_name_in_data_and_get_reads_one_project() {
         .and(header("content-type", "application/json"))
         .and(header("x-frameio-legacy-token-auth", "true"))
         .and(body_json(json!({ "data": { "name": "Launch" } })))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_json(json!({ "data": project("p9", "Launch") })),
-        )
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "data": project("p9", "Launch") })))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/accounts/acc-1/projects/p9"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({ "data": project("p9", "Launch") })),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": project("p9", "Launch") })))
         .mount(&server)
         .await;
     let (a, w) = ids();
     let client = client(&server);
     let created = client.create_project(&a, &w, "Launch").await.unwrap();
     assert_eq!(created.id.as_str(), "p9");
-    assert_eq!(
-        client.project(&a, &created.id).await.unwrap().name,
-        "Launch"
-    );
+    assert_eq!(client.project(&a, &created.id).await.unwrap().name, "Launch");
 }
 
 async fn create_error(response: ResponseTemplate) -> FrameioError {
@@ -158,17 +133,13 @@ async fn create_error(response: ResponseTemplate) -> FrameioError {
         .mount(&server)
         .await;
     let (a, w) = ids();
-    client(&server)
-        .create_project(&a, &w, "X")
-        .await
-        .unwrap_err()
+    client(&server).create_project(&a, &w, "X").await.unwrap_err()
 }
 
 #[tokio::test]
 async fn a_5xx_on_create_is_transient_and_may_have_acted() {
     let err = create_error(
-        ResponseTemplate::new(500)
-            .set_body_json(json!({ "errors": [ { "title": "Internal", "detail": "timeout" } ] })),
+        ResponseTemplate::new(500).set_body_json(json!({ "errors": [ { "title": "Internal", "detail": "timeout" } ] })),
     )
     .await;
     assert_eq!(err.class(), ErrorClass::Transient);
@@ -179,10 +150,7 @@ async fn a_5xx_on_create_is_transient_and_may_have_acted() {
 #[tokio::test]
 async fn a_connection_that_never_opened_did_not_act() {
     // Port 9 (discard) on loopback is closed here: the request never reaches a server.
-    let client = FrameioClient::new(
-        &"http://127.0.0.1:9".parse().unwrap(),
-        Secret::new(FIO_TOKEN),
-    );
+    let client = FrameioClient::new(&"http://127.0.0.1:9".parse().unwrap(), Secret::new(FIO_TOKEN));
     let (a, w) = ids();
     let err = client.create_project(&a, &w, "X").await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Transient);
@@ -191,23 +159,18 @@ async fn a_connection_that_never_opened_did_not_act() {
 
 #[tokio::test]
 async fn auth_and_validation_errors_are_classified_and_did_not_act() {
-    let err = create_error(
-        ResponseTemplate::new(401)
-            .set_body_json(json!({ "errors": [ { "title": "Unauthorized" } ] })),
-    )
-    .await;
+    let err =
+        create_error(ResponseTemplate::new(401).set_body_json(json!({ "errors": [ { "title": "Unauthorized" } ] })))
+            .await;
     assert_eq!(err.class(), ErrorClass::Auth);
     assert!(!err.may_have_acted());
     assert!(!err.to_string().contains(FIO_TOKEN));
-    let err =
-        create_error(ResponseTemplate::new(422).set_body_json(
-            json!({ "errors": [ { "title": "Invalid", "detail": "name too long" } ] }),
-        ))
-        .await;
-    assert_eq!(
-        (err.class(), err.status()),
-        (ErrorClass::Permanent, Some(422))
-    );
+    let err = create_error(
+        ResponseTemplate::new(422)
+            .set_body_json(json!({ "errors": [ { "title": "Invalid", "detail": "name too long" } ] })),
+    )
+    .await;
+    assert_eq!((err.class(), err.status()), (ErrorClass::Permanent, Some(422)));
     assert!(err.to_string().contains("name too long"));
 }
 
@@ -244,11 +207,7 @@ async fn a_429_on_a_read_waits_the_refill_interval_then_succeeds() {
     let listed = client(&server).projects(&a, &w).await.unwrap();
     assert_eq!(listed.len(), 1);
     // The refill interval is window / limit = 200 ms.
-    assert!(
-        start.elapsed() >= Duration::from_millis(200),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() >= Duration::from_millis(200), "{:?}", start.elapsed());
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
@@ -272,9 +231,5 @@ async fn with_nothing_remaining_the_next_request_waits_instead_of_being_refused(
     client.create_project(&a, &w, "One").await.unwrap();
     let start = Instant::now();
     client.create_project(&a, &w, "One").await.unwrap();
-    assert!(
-        start.elapsed() >= Duration::from_millis(250),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() >= Duration::from_millis(250), "{:?}", start.elapsed());
 }

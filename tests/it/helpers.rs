@@ -25,12 +25,7 @@ pub fn init_logs() {
 
 /// Writes a configuration whose Workfront and Frame.io are at the given URLs, with its secrets,
 /// into `dir`; returns the file's path.
-pub fn write_config(
-    dir: &Path,
-    workfront_url: &str,
-    frameio_url: &str,
-    extra_workfront: &str,
-) -> PathBuf {
+pub fn write_config(dir: &Path, workfront_url: &str, frameio_url: &str, extra_workfront: &str) -> PathBuf {
     std::fs::write(dir.join("wf-key"), WF_KEY).unwrap();
     std::fs::write(dir.join("fio-token"), FIO_TOKEN).unwrap();
     let text = format!(
@@ -57,19 +52,8 @@ dir = "state"
 }
 
 /// The settings [`write_config`] writes.
-pub fn settings_for(
-    dir: &Path,
-    workfront_url: &str,
-    frameio_url: &str,
-    extra_workfront: &str,
-) -> Settings {
-    config::load(&write_config(
-        dir,
-        workfront_url,
-        frameio_url,
-        extra_workfront,
-    ))
-    .unwrap()
+pub fn settings_for(dir: &Path, workfront_url: &str, frameio_url: &str, extra_workfront: &str) -> Settings {
+    config::load(&write_config(dir, workfront_url, frameio_url, extra_workfront)).unwrap()
 }
 
 /// Polls `condition` every 20 ms until it holds (true) or `limit` passes (false).
@@ -86,11 +70,7 @@ pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) ->
 
 /// Like [`eventually`], failing the test on timeout.
 #[track_caller]
-pub fn wait_until(
-    what: &str,
-    limit: Duration,
-    condition: impl FnMut() -> bool,
-) -> impl Future<Output = ()> {
+pub fn wait_until(what: &str, limit: Duration, condition: impl FnMut() -> bool) -> impl Future<Output = ()> {
     let caller = std::panic::Location::caller();
     let what = what.to_owned();
     async move {
@@ -191,11 +171,9 @@ impl TestApp {
 
     pub async fn wait_for_mirrors(&self, n: usize) {
         let store = self.store().clone();
-        wait_until(
-            &format!("{n} mirrors"),
-            Duration::from_secs(30),
-            move || store.mirror_count() >= n,
-        )
+        wait_until(&format!("{n} mirrors"), Duration::from_secs(30), move || {
+            store.mirror_count() >= n
+        })
         .await;
     }
 
@@ -205,9 +183,10 @@ impl TestApp {
         self.resync.send(()).await.unwrap();
         let store = self.store().clone();
         wait_until("a resync", Duration::from_secs(30), || {
-            store.last_sync().unwrap().is_some_and(|s| {
-                s.seq > before && s.scope == frameio_sync::core::mirror_plan::Scope::Full
-            })
+            store
+                .last_sync()
+                .unwrap()
+                .is_some_and(|s| s.seq > before && s.scope == frameio_sync::core::mirror_plan::Scope::Full)
         })
         .await;
         self.store().last_sync().unwrap().unwrap()

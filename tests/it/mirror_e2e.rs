@@ -43,11 +43,7 @@ async fn fifty_projects_get_fifty_mirrors_and_neither_a_resync_nor_a_restart_cre
     let resync = app.resync_and_wait().await;
     let after = app.sandbox.counts();
     assert_eq!(
-        (
-            resync.projects_seen,
-            resync.enqueued,
-            resync.error.as_deref()
-        ),
+        (resync.projects_seen, resync.enqueued, resync.error.as_deref()),
         (50, 0, None)
     );
     assert_eq!(
@@ -107,10 +103,8 @@ async fn a_workfront_outage_during_a_sync_is_retried() {
         workfront_errors: 2,
         ..Faults::default()
     });
-    app.sandbox.upsert_workfront_project(
-        "5d00000000000000000000000000new1",
-        "Arrives during an outage",
-    );
+    app.sandbox
+        .upsert_workfront_project("5d00000000000000000000000000new1", "Arrives during an outage");
     app.wait_for_mirrors(1).await;
 }
 
@@ -156,10 +150,7 @@ async fn an_empty_answer_while_holding_mirrors_aborts_the_sync() {
     }
     let record = app.resync_and_wait().await;
     let error = record.error.expect("the sync is recorded as failed");
-    assert!(
-        error.contains("no projects while 3 are mirrored"),
-        "{error}"
-    );
+    assert!(error.contains("no projects while 3 are mirrored"), "{error}");
     assert_eq!(app.store().mirror_count(), 3);
 }
 
@@ -176,9 +167,7 @@ async fn creates_are_paced_by_the_rate_limit_headers() {
 #[tokio::test]
 async fn without_an_account_projects_are_parked_with_their_reason_and_nothing_is_sent() {
     init_logs();
-    let sandbox = Sandbox::start(World::generated(2), Limits::unlimited())
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(2), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("key"), &sandbox.world().workfront.api_key).unwrap();
     let text = format!(
@@ -196,7 +185,9 @@ async fn without_an_account_projects_are_parked_with_their_reason_and_nothing_is
         WorkOutcome::Idle { next_due: None }
     ));
     let entries = store.outbox_entries().unwrap();
-    assert!(entries.iter().all(|e| matches!(&e.state, EntryState::Parked { reason, .. } if reason.contains("no Frame.io account for group"))));
+    assert!(entries.iter().all(
+        |e| matches!(&e.state, EntryState::Parked { reason, .. } if reason.contains("no Frame.io account for group"))
+    ));
     assert_eq!(sandbox.counts().frameio_requests, 0);
     // A second sync does not park them twice.
     assert_eq!(engine.sync_once(Scope::Full).await.unwrap().parked, 0);

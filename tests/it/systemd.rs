@@ -49,9 +49,7 @@ impl NotifySocket {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn systemd_is_told_ready_status_watchdog_reloading_and_stopping() {
-    let sandbox = Sandbox::start(World::generated(3), Limits::unlimited())
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(3), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
     let notify = NotifySocket::bind(dir.path());
@@ -126,9 +124,7 @@ async fn sigterm_under_load_exits_zero_with_the_outbox_intact() {
         window: Duration::from_secs(1),
         ..Limits::unlimited()
     };
-    let sandbox = Sandbox::start(World::generated(PROJECTS), limits)
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
     let mut daemon = spawn_daemon(&config);
@@ -174,16 +170,10 @@ async fn sigterm_under_load_exits_zero_with_the_outbox_intact() {
 
 #[tokio::test]
 async fn a_refused_token_at_start_up_stops_the_daemon_with_an_error_naming_the_account() {
-    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited())
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
-    std::fs::write(
-        dir.path().join("frameio-token"),
-        "fio-u-revoked-token-value",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("frameio-token"), "fio-u-revoked-token-value").unwrap();
     let out = tokio::task::spawn_blocking(move || cli(&config, &["run"]))
         .await
         .unwrap();
@@ -202,9 +192,7 @@ async fn a_refused_token_at_start_up_stops_the_daemon_with_an_error_naming_the_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_at_debug_level_over_a_full_sync_hold_no_secret() {
-    let sandbox = Sandbox::start(World::generated(5), Limits::unlimited())
-        .await
-        .unwrap();
+    let sandbox = Sandbox::start(World::generated(5), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
     let text = std::fs::read_to_string(&config).unwrap();

@@ -31,10 +31,7 @@ async fn project_search_pages_with_first_limit_and_id_sort_and_reads_both_date_s
             .and(query_param("$$FIRST", first))
             .and(query_param("$$LIMIT", "2"))
             .and(query_param("ID_Sort", "asc"))
-            .and(query_param(
-                "fields",
-                "ID,name,groupID,status,lastUpdateDate",
-            ))
+            .and(query_param("fields", "ID,name,groupID,status,lastUpdateDate"))
             .and(query_param_is_missing("lastUpdateDate"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": rows })))
             .expect(1)
@@ -82,11 +79,7 @@ async fn incremental_search_filters_on_last_update_date_gte() {
         .await;
     let (client, _dir) = client(&server, "").await;
     let since = Timestamp::parse("2026-11-23T10:00:00.000Z").unwrap();
-    assert!(client
-        .search_projects(Some(since))
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(client.search_projects(Some(since)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -94,7 +87,10 @@ async fn user_search_reads_the_configured_flag_field() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/attask/api/v21.0/user/search"))
-        .and(query_param("fields", "ID,name,emailAddr,isActive,lastUpdateDate,DE:Frame.io user"))
+        .and(query_param(
+            "fields",
+            "ID,name,emailAddr,isActive,lastUpdateDate,DE:Frame.io user",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [
             { "ID": "u1", "name": "Alice", "emailAddr": "alice@x", "isActive": true, "DE:Frame.io user": "Yes" },
             { "ID": "u2", "name": "Bob", "emailAddr": "bob@x", "isActive": false, "DE:Frame.io user": "No" },
@@ -108,14 +104,7 @@ async fn user_search_reads_the_configured_flag_field() {
         .iter()
         .map(|u| (u.id.as_str(), u.frameio_flag, u.is_active))
         .collect();
-    assert_eq!(
-        flags,
-        [
-            ("u1", true, true),
-            ("u2", false, false),
-            ("u3", false, true)
-        ]
-    );
+    assert_eq!(flags, [("u1", true, true), ("u2", false, false), ("u3", false, true)]);
     assert_eq!(users[0].email.as_deref(), Some("alice@x"));
 }
 
@@ -133,7 +122,11 @@ async fn single_error(status: u16, body: serde_json::Value) -> (WorkfrontError, 
 
 #[tokio::test]
 async fn an_error_in_a_200_is_an_error_and_is_not_retried() {
-    let (err, calls) = single_error(200, json!({ "error": { "class": "java.lang.IllegalArgumentException", "message": "bad field" } })).await;
+    let (err, calls) = single_error(
+        200,
+        json!({ "error": { "class": "java.lang.IllegalArgumentException", "message": "bad field" } }),
+    )
+    .await;
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert!(
         err.to_string().contains("bad field") && err.to_string().contains("proj/search"),
@@ -144,8 +137,7 @@ async fn an_error_in_a_200_is_an_error_and_is_not_retried() {
 
 #[tokio::test]
 async fn refused_credentials_are_auth_errors_whether_401_or_200() {
-    let (err, calls) =
-        single_error(401, json!({ "error": { "class": "x", "message": "no" } })).await;
+    let (err, calls) = single_error(401, json!({ "error": { "class": "x", "message": "no" } })).await;
     assert_eq!((err.class(), calls), (ErrorClass::Auth, 1));
     let (err, _) = single_error(200, json!({ "error": { "class": "com.attask.common.AuthenticationException", "message": "You are not currently logged in" } })).await;
     assert_eq!(err.class(), ErrorClass::Auth);
@@ -154,11 +146,7 @@ async fn refused_credentials_are_auth_errors_whether_401_or_200() {
 
 #[tokio::test]
 async fn other_4xx_are_permanent_and_unexpected_bodies_are_decode_errors() {
-    let (err, calls) = single_error(
-        422,
-        json!({ "error": { "class": "c", "message": "$$LIMIT too big" } }),
-    )
-    .await;
+    let (err, calls) = single_error(422, json!({ "error": { "class": "c", "message": "$$LIMIT too big" } })).await;
     assert_eq!((err.class(), calls), (ErrorClass::Permanent, 1));
     let (err, _) = single_error(200, json!({ "weird": true })).await;
     assert!(matches!(err, WorkfrontError::Decode { .. }), "{err}");
@@ -169,7 +157,9 @@ async fn a_429_and_a_500_are_retried_then_succeed() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(SEARCH))
-        .respond_with(ResponseTemplate::new(429).set_body_json(json!({ "error": { "message": "Too many concurrent API requests for the given customer" } })))
+        .respond_with(ResponseTemplate::new(429).set_body_json(
+            json!({ "error": { "message": "Too many concurrent API requests for the given customer" } }),
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
@@ -184,8 +174,7 @@ async fn a_429_and_a_500_are_retried_then_succeed() {
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "data": [row("a", "2020-05-13T18:18:37.255Z")] })),
+            ResponseTemplate::new(200).set_body_json(json!({ "data": [row("a", "2020-05-13T18:18:37.255Z")] })),
         )
         .with_priority(3)
         .mount(&server)

@@ -110,10 +110,7 @@ impl Decision {
 /// May `subject` do `action` to `object`?
 pub fn can(subject: &Subject, action: Action, object: &SecuredObject) -> Decision {
     if !subject.is_active {
-        return Decision::deny(
-            Rule::Inactive,
-            format!("{} is deactivated in Workfront", subject.name),
-        );
+        return Decision::deny(Rule::Inactive, format!("{} is deactivated in Workfront", subject.name));
     }
     if subject.level.is_system_administrator() {
         return Decision::allow(
@@ -191,10 +188,7 @@ fn can_directly(subject: &Subject, action: Action, object: &SecuredObject) -> De
         );
     }
     let usable = match action.forbidden_code() {
-        Some(code) => sufficient
-            .iter()
-            .copied()
-            .find(|g| !g.forbidden.contains(code)),
+        Some(code) => sufficient.iter().copied().find(|g| !g.forbidden.contains(code)),
         None => sufficient.first().copied(),
     };
     match usable {

@@ -209,11 +209,7 @@ pub struct Cell {
 }
 
 const fn cell(maximum: LevelSetting, default: LevelSetting, note: Option<&'static str>) -> Cell {
-    Cell {
-        maximum,
-        default,
-        note,
-    }
+    Cell { maximum, default, note }
 }
 
 /// The access table, row by row, as the digest gives it.
@@ -241,11 +237,7 @@ pub fn cell_for(license: License, object: ObjectType) -> Cell {
         (Users, Standard) => cell(E, E, None),
         (Users, Light | Contributor | External) => cell(V, V, None),
         // The seed's Standard table has no Teams row; Standard edits everything else (inferred).
-        (Teams, Standard) => cell(
-            E,
-            E,
-            Some("inferred: the seed's Standard table has no Teams row"),
-        ),
+        (Teams, Standard) => cell(E, E, Some("inferred: the seed's Standard table has no Teams row")),
         (Teams, Light | Contributor) => cell(V, V, None),
         (Teams, External) => cell(N, N, None),
         (Templates | FinancialData, Standard) => cell(E, E, None),
@@ -315,11 +307,7 @@ impl AccessLevel {
 
     /// A custom level: every requested setting is lowered to what `license` allows; object types
     /// it does not mention get No access (least privilege).
-    pub fn custom(
-        name: impl Into<String>,
-        license: License,
-        requested: &BTreeMap<ObjectType, LevelSetting>,
-    ) -> Self {
+    pub fn custom(name: impl Into<String>, license: License, requested: &BTreeMap<ObjectType, LevelSetting>) -> Self {
         let mut clamped = Vec::new();
         let settings = ObjectType::ALL
             .into_iter()
@@ -354,10 +342,7 @@ impl AccessLevel {
     }
 
     pub fn setting(&self, object: ObjectType) -> LevelSetting {
-        self.settings
-            .get(&object)
-            .copied()
-            .unwrap_or(LevelSetting::NoAccess)
+        self.settings.get(&object).copied().unwrap_or(LevelSetting::NoAccess)
     }
 
     /// How to name the level in an explanation: `access level Light`, or for a custom one
@@ -365,11 +350,9 @@ impl AccessLevel {
     pub fn describe(&self) -> String {
         match &self.kind {
             LevelKind::Builtin { level } => format!("access level {}", level.label()),
-            LevelKind::Custom { license } => format!(
-                "access level {:?} (custom, {} license)",
-                self.name,
-                license.label()
-            ),
+            LevelKind::Custom { license } => {
+                format!("access level {:?} (custom, {} license)", self.name, license.label())
+            }
         }
     }
 
@@ -385,9 +368,7 @@ impl AccessLevel {
             LevelKind::Builtin {
                 level: BuiltinLevel::SystemAdministrator,
             } => None,
-            LevelKind::Builtin { level } => {
-                cell_for(level.license(), object).note.map(str::to_owned)
-            }
+            LevelKind::Builtin { level } => cell_for(level.license(), object).note.map(str::to_owned),
             LevelKind::Custom { .. } => None,
         }
     }

@@ -174,11 +174,7 @@ pub fn grants(subject: &Subject, object: &SecuredObject) -> Vec<Grant> {
                 source: format!("owner of {}{via}", obj.describe()),
             });
         }
-        for share in obj
-            .shares
-            .iter()
-            .filter(|s| subject.is_named_by(&s.accessor))
-        {
+        for share in obj.shares.iter().filter(|s| subject.is_named_by(&s.accessor)) {
             out.push(Grant {
                 permission: share.permission,
                 forbidden: share.forbidden.clone(),

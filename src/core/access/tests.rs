@@ -20,14 +20,8 @@ const TABLE: [(ObjectType, [(LevelSetting, LevelSetting); 4]); 17] = [
     (ObjectType::Teams, [(E, E), (V, V), (V, V), (N, N)]),
     (ObjectType::Templates, [(E, E), (N, N), (N, N), (N, N)]),
     (ObjectType::FinancialData, [(E, E), (N, N), (N, N), (N, N)]),
-    (
-        ObjectType::ResourceManagement,
-        [(E, E), (V, V), (N, N), (N, N)],
-    ),
-    (
-        ObjectType::ScenarioPlanner,
-        [(E, N), (E, N), (N, N), (N, N)],
-    ),
+    (ObjectType::ResourceManagement, [(E, E), (V, V), (N, N), (N, N)]),
+    (ObjectType::ScenarioPlanner, [(E, N), (E, N), (N, N), (N, N)]),
     (ObjectType::Boards, [(E, E), (E, E), (E, E), (N, N)]),
     (ObjectType::Home, [(E, E), (E, E), (V, V), (N, N)]),
     (ObjectType::Goals, [(E, E), (E, E), (E, E), (N, N)]),
@@ -89,11 +83,7 @@ fn custom_levels_are_clamped_to_their_license_and_say_so() {
     assert_eq!(level.setting(ObjectType::Projects), V);
     assert_eq!(level.setting(ObjectType::Documents), E);
     assert_eq!(level.setting(ObjectType::Templates), N);
-    assert_eq!(
-        level.setting(ObjectType::Goals),
-        N,
-        "unmentioned types get No access"
-    );
+    assert_eq!(level.setting(ObjectType::Goals), N, "unmentioned types get No access");
     assert_eq!(level.clamped.len(), 2);
     assert_eq!(
         level.note(ObjectType::Projects).unwrap(),
@@ -114,14 +104,8 @@ fn license_letters_and_level_names_are_read() {
         Permission::from_core_action("LIMITED_EDIT"),
         Some(Permission::Contribute)
     );
-    assert_eq!(
-        Permission::from_core_action("DELETE"),
-        Some(Permission::Manage)
-    );
-    assert_eq!(
-        ObjectType::from_obj_code("docu"),
-        Some(ObjectType::Documents)
-    );
+    assert_eq!(Permission::from_core_action("DELETE"), Some(Permission::Manage));
+    assert_eq!(ObjectType::from_obj_code("docu"), Some(ObjectType::Documents));
 }
 
 fn subject(id: &str, level: AccessLevel) -> Subject {
@@ -146,12 +130,7 @@ fn share(accessor: Accessor, permission: Permission, forbidden: &[&str]) -> Shar
     }
 }
 
-fn object(
-    kind: ObjectType,
-    id: &str,
-    shares: Vec<Share>,
-    parent: Option<SecuredObject>,
-) -> SecuredObject {
+fn object(kind: ObjectType, id: &str, shares: Vec<Share>, parent: Option<SecuredObject>) -> SecuredObject {
     SecuredObject {
         kind,
         id: id.into(),
@@ -204,32 +183,13 @@ fn scenario_2_tony_cannot_add_tasks_where_olivia_withheld_it_but_can_elsewhere()
         &["ADD_TASKS"],
     )]);
     let verdict = can(&tony, Action::AddTask, &withheld);
-    assert_eq!(
-        (verdict.allowed, verdict.rule),
-        (false, Rule::ForbiddenAction)
-    );
-    assert!(
-        verdict.explanation.contains("ADD_TASKS"),
-        "{}",
-        verdict.explanation
-    );
-    assert!(
-        can(
-            &tony,
-            Action::AddTask,
-            &project(user(Permission::Contribute))
-        )
-        .allowed
-    );
+    assert_eq!((verdict.allowed, verdict.rule), (false, Rule::ForbiddenAction));
+    assert!(verdict.explanation.contains("ADD_TASKS"), "{}", verdict.explanation);
+    assert!(can(&tony, Action::AddTask, &project(user(Permission::Contribute))).allowed);
     // He can never exceed his access level: a Light Tony cannot add tasks anywhere.
     let light_tony = subject("tony", AccessLevel::builtin(BuiltinLevel::Light));
     assert_eq!(
-        can(
-            &light_tony,
-            Action::AddTask,
-            &project(user(Permission::Manage))
-        )
-        .rule,
+        can(&light_tony, Action::AddTask, &project(user(Permission::Manage))).rule,
         Rule::AccessLevel
     );
 }
@@ -246,11 +206,7 @@ fn shares_reach_the_user_through_team_group_role_and_company_and_ownership_is_ma
         let p = project(vec![share(accessor.clone(), Permission::Contribute, &[])]);
         assert!(can(&tony, Action::Contribute, &p).allowed, "{accessor:?}");
     }
-    let p = project(vec![share(
-        Accessor::Team("other".into()),
-        Permission::Manage,
-        &[],
-    )]);
+    let p = project(vec![share(Accessor::Team("other".into()), Permission::Manage, &[])]);
     assert_eq!(can(&tony, Action::View, &p).rule, Rule::Permission);
     let mut owned = project(vec![]);
     owned.owner = Some("tony".into());
@@ -265,12 +221,7 @@ fn shares_reach_the_user_through_team_group_role_and_company_and_ownership_is_ma
 #[test]
 fn shares_are_inherited_down_a_portfolio_project_document_chain() {
     let tony = subject("tony", AccessLevel::builtin(BuiltinLevel::Standard));
-    let portfolio = object(
-        ObjectType::Portfolios,
-        "PORT1",
-        user(Permission::Contribute),
-        None,
-    );
+    let portfolio = object(ObjectType::Portfolios, "PORT1", user(Permission::Contribute), None);
     let project = object(ObjectType::Projects, "P1", vec![], Some(portfolio));
     let document = object(ObjectType::Documents, "D1", vec![], Some(project.clone()));
     let verdict = can(&tony, Action::Contribute, &document);
@@ -320,12 +271,7 @@ fn the_delete_quirk_lets_a_user_delete_children_of_what_they_may_delete() {
 fn the_gate_for_each_built_in_level_with_and_without_shares() {
     // (level, share on the project, expected verdict, expected rule)
     let cases = [
-        (
-            BuiltinLevel::SystemAdministrator,
-            None,
-            true,
-            Rule::SystemAdministrator,
-        ),
+        (BuiltinLevel::SystemAdministrator, None, true, Rule::SystemAdministrator),
         (
             BuiltinLevel::Standard,
             Some(Permission::Contribute),
@@ -338,12 +284,7 @@ fn the_gate_for_each_built_in_level_with_and_without_shares() {
             true,
             Rule::LevelAndPermission,
         ),
-        (
-            BuiltinLevel::Standard,
-            Some(Permission::View),
-            false,
-            Rule::Permission,
-        ),
+        (BuiltinLevel::Standard, Some(Permission::View), false, Rule::Permission),
         (BuiltinLevel::Standard, None, false, Rule::Permission),
         (
             BuiltinLevel::Light,
@@ -398,17 +339,11 @@ fn the_gate_refuses_forbidden_add_documents_inactive_and_unflagged_users() {
         Permission::Manage,
         &["ADD_DOCUMENTS"],
     )]);
-    assert_eq!(
-        may_submit_asset(&tony, &forbidden).rule,
-        Rule::ForbiddenAction
-    );
+    assert_eq!(may_submit_asset(&tony, &forbidden).rule, Rule::ForbiddenAction);
     // A second grant that does not forbid it is enough.
     let mut both = forbidden.clone();
-    both.shares.push(share(
-        Accessor::Team("team-1".into()),
-        Permission::Contribute,
-        &[],
-    ));
+    both.shares
+        .push(share(Accessor::Team("team-1".into()), Permission::Contribute, &[]));
     assert!(may_submit_asset(&tony, &both).allowed);
 
     let mut inactive = tony.clone();
@@ -421,17 +356,9 @@ fn the_gate_refuses_forbidden_add_documents_inactive_and_unflagged_users() {
     unflagged.frameio_flag = false;
     let verdict = may_submit_asset(&unflagged, &project(user(Permission::Manage)));
     assert_eq!(verdict.rule, Rule::NotFlagged);
-    assert!(verdict
-        .explanation
-        .contains("not flagged as a Frame.io user"));
+    assert!(verdict.explanation.contains("not flagged as a Frame.io user"));
     // System Administrators pass rules 2–4, not rule 1.
-    let mut admin = subject(
-        "tony",
-        AccessLevel::builtin(BuiltinLevel::SystemAdministrator),
-    );
+    let mut admin = subject("tony", AccessLevel::builtin(BuiltinLevel::SystemAdministrator));
     admin.frameio_flag = false;
-    assert_eq!(
-        may_submit_asset(&admin, &project(vec![])).rule,
-        Rule::NotFlagged
-    );
+    assert_eq!(may_submit_asset(&admin, &project(vec![])).rule, Rule::NotFlagged);
 }

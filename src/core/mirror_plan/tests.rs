@@ -78,19 +78,11 @@ fn what_the_outbox_already_holds_is_not_planned_again() {
 #[test]
 fn without_an_account_projects_are_parked_with_the_reason_and_resumed_once_routable() {
     let projects = [project("a", 1)];
-    let plan_none = plan(
-        &projects,
-        Scope::Full,
-        &known(&[], &[]),
-        &Routing::default(),
-    )
-    .unwrap();
+    let plan_none = plan(&projects, Scope::Full, &known(&[], &[]), &Routing::default()).unwrap();
     assert!(plan_none.enqueue.is_empty());
     assert_eq!(ids(&plan_none.park), ["a"]);
     assert!(
-        plan_none.park[0]
-            .reason
-            .contains("no Frame.io account for group g1"),
+        plan_none.park[0].reason.contains("no Frame.io account for group g1"),
         "{}",
         plan_none.park[0].reason
     );
@@ -142,13 +134,5 @@ fn a_mirrored_project_whose_group_now_routes_elsewhere_is_reported_not_moved() {
     assert!(plan.enqueue.is_empty(), "never moved or duplicated");
     assert_eq!(plan.rerouted.len(), 1);
     assert_eq!(plan.rerouted[0].wf_project.as_str(), "b");
-    assert_eq!(
-        plan.rerouted[0]
-            .now_routes_to
-            .as_ref()
-            .unwrap()
-            .account
-            .as_str(),
-        "acc"
-    );
+    assert_eq!(plan.rerouted[0].now_routes_to.as_ref().unwrap().account.as_str(), "acc");
 }

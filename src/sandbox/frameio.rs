@@ -72,7 +72,8 @@ fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<(H
         .to_owned();
     let legacy_ok = headers.get("x-frameio-legacy-token-auth").and_then(|v| v.to_str().ok()) == Some("true");
     let world = &state.world.frameio;
-    let caller = if presented == world.token {
+    // Developer tokens need the legacy header; IMS access tokens are plain bearer tokens.
+    let caller = if presented == world.token && legacy_ok {
         Some(Caller {
             user: world.user.clone(),
             accounts: None,
@@ -81,17 +82,17 @@ fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<(H
         world
             .other_tokens
             .iter()
-            .find(|t| t.token == presented)
+            .find(|t| t.token == presented && (legacy_ok || !t.legacy))
             .map(|t| Caller {
                 user: t.user.clone(),
                 accounts: Some(t.account_ids.clone()),
             })
     };
-    let Some(caller) = caller.filter(|_| legacy_ok) else {
+    let Some(caller) = caller else {
         return Err(Box::new(errors(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
-            "invalid or missing legacy developer token",
+            "invalid or missing token",
         )));
     };
     if state.faults.frameio_unavailable > 0 {

@@ -202,8 +202,17 @@ impl Sandbox {
         self.shared.lock().world.workfront.projects.retain(|p| p.id != id);
     }
 
-    /// Adds a token that reaches only `account_ids`, as another Frame.io user's would.
+    /// Adds a developer token that reaches only `account_ids`, as another Frame.io user's would.
     pub fn add_token(&self, token: &str, account_ids: &[&str]) {
+        self.add_any_token(token, account_ids, true);
+    }
+
+    /// Accepts an IMS access token (a plain bearer token, no legacy header) for `account_ids`.
+    pub fn add_ims_token(&self, token: &str, account_ids: &[&str]) {
+        self.add_any_token(token, account_ids, false);
+    }
+
+    fn add_any_token(&self, token: &str, account_ids: &[&str], legacy: bool) {
         let mut state = self.shared.lock();
         let user = world::FrameioUser {
             id: format!(
@@ -217,6 +226,7 @@ impl Sandbox {
             token: token.to_owned(),
             user,
             account_ids: account_ids.iter().map(|a| a.to_string()).collect(),
+            legacy,
         });
     }
 

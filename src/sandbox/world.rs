@@ -52,6 +52,14 @@ pub struct OtherToken {
     pub token: String,
     pub user: FrameioUser,
     pub account_ids: Vec<String>,
+    /// A legacy developer token (needs `x-frameio-legacy-token-auth: true`); `false` for an IMS
+    /// access token, which is a plain bearer token.
+    #[serde(default = "legacy_default")]
+    pub legacy: bool,
+}
+
+fn legacy_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

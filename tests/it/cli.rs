@@ -4,7 +4,7 @@ use crate::helpers::{wait_until, TestApp};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::sandbox::{Limits, Sandbox, World};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -27,22 +27,82 @@ fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// Starts `run` as a child process, logging to `<dir>/daemon.log`.
-pub fn spawn_daemon(config: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(config.with_file_name("daemon.log"))
-        .unwrap();
-    binary()
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+/// A daemon running as a child process. Dropping it kills the process, so a failing test never
+/// leaves one behind (an orphan holding the test's output pipe would hang the test run); when the
+/// test is failing, the tail of the daemon's log is printed to help find out why.
+pub struct Daemon {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `run` with `RUST_LOG=<level>`, logging to `<config dir>/daemon.log`.
+    pub fn start(config: &Path, level: &str, extra_env: &[(&str, &str)]) -> Self {
+        let log = config.with_file_name("daemon.log");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut command = binary();
+        command.arg("--config").arg(config).arg("run").env("RUST_LOG", level);
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        Self {
+            child: Some(child),
+            log,
+        }
+    }
+
+    pub fn signal(&self, name: &str) {
+        signal(self.child.as_ref().expect("the daemon is running"), name);
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits for the process to end by itself (after a signal).
+    pub async fn wait(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("the daemon is running");
+        tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            eprintln!("daemon log, newest first:\n{}", tail.join("\n"));
+        }
+    }
+}
+
+/// Starts `run` as a child process at `info` level.
+pub fn spawn_daemon(config: &Path) -> Daemon {
+    Daemon::start(config, "info", &[])
 }
 
 pub fn signal(child: &Child, name: &str) {
@@ -146,7 +206,7 @@ async fn a_running_daemon_answers_status_resyncs_on_sighup_stops_on_sigterm_and_
     let sandbox = Sandbox::start(World::generated(5), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
-    let mut daemon = spawn_daemon(&config);
+    let daemon = spawn_daemon(&config);
 
     let status = || json_of(&cli(&config, &["status", "--json"]));
     wait_until("5 mirrors via the control socket", Duration::from_secs(30), || {
@@ -164,17 +224,15 @@ async fn a_running_daemon_answers_status_resyncs_on_sighup_stops_on_sigterm_and_
 
     let seq = status()["last_sync"]["seq"].as_u64().unwrap();
     sandbox.upsert_workfront_project("5d00000000000000000000000000new1", "After SIGHUP");
-    signal(&daemon, "HUP");
+    daemon.signal("HUP");
     wait_until("the resync", Duration::from_secs(30), || {
         let s = status();
         s["last_sync"]["seq"].as_u64().unwrap() > seq && s["mirrors"] == 6
     })
     .await;
 
-    signal(&daemon, "TERM");
-    let exit = tokio::task::spawn_blocking(move || daemon.wait().unwrap())
-        .await
-        .unwrap();
+    daemon.signal("TERM");
+    let exit = daemon.wait().await;
     assert!(exit.success(), "{exit:?}");
     assert!(!socket.exists(), "the socket is removed on a clean stop");
     let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap();

@@ -6,6 +6,7 @@ mod connections;
 mod crash;
 mod frameio_client;
 mod helpers;
+mod ims;
 mod mirror_e2e;
 mod systemd;
 mod workfront_client;

@@ -1,13 +1,12 @@
 //! F10 with a real `NOTIFY_SOCKET`: readiness after the start-up checks, status, watchdog,
 //! reload around SIGHUP, stopping on SIGTERM; a graceful stop under load; logs and secrets.
 
-use crate::cli::{binary, cli, signal, spawn_daemon};
+use crate::cli::{cli, spawn_daemon, Daemon};
 use crate::helpers::{eventually, wait_until};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::store::{EntryState, Store};
 use std::os::unix::net::UnixDatagram;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,15 +52,12 @@ async fn systemd_is_told_ready_status_watchdog_reloading_and_stopping() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
     let notify = NotifySocket::bind(dir.path());
-    let mut daemon = binary()
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .env("NOTIFY_SOCKET", &notify.path)
-        .env("WATCHDOG_USEC", "400000")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let socket = notify.path.to_str().unwrap().to_owned();
+    let daemon = Daemon::start(
+        &config,
+        "info",
+        &[("NOTIFY_SOCKET", &socket), ("WATCHDOG_USEC", "400000")],
+    );
 
     wait_until("READY=1", Duration::from_secs(30), || {
         notify.position(0, "READY=1").is_some()
@@ -93,7 +89,7 @@ async fn systemd_is_told_ready_status_watchdog_reloading_and_stopping() {
     .await;
 
     let before_hup = notify.all().len();
-    signal(&daemon, "HUP");
+    daemon.signal("HUP");
     wait_until("RELOADING=1 then READY=1", Duration::from_secs(30), || {
         notify
             .position(before_hup, "RELOADING=1")
@@ -104,10 +100,8 @@ async fn systemd_is_told_ready_status_watchdog_reloading_and_stopping() {
     assert!(reloading.contains("MONOTONIC_USEC="), "{reloading}");
 
     let before_term = notify.all().len();
-    signal(&daemon, "TERM");
-    let exit = tokio::task::spawn_blocking(move || daemon.wait().unwrap())
-        .await
-        .unwrap();
+    daemon.signal("TERM");
+    let exit = daemon.wait().await;
     assert!(exit.success(), "{exit:?}");
     assert!(
         notify.position(before_term, "STOPPING=1").is_some(),
@@ -127,15 +121,13 @@ async fn sigterm_under_load_exits_zero_with_the_outbox_intact() {
     let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
-    let mut daemon = spawn_daemon(&config);
+    let daemon = spawn_daemon(&config);
     wait_until("some mirrors, not all", Duration::from_secs(30), || {
         sandbox.frameio_projects().len() >= 8
     })
     .await;
-    signal(&daemon, "TERM");
-    let exit = tokio::task::spawn_blocking(move || daemon.wait().unwrap())
-        .await
-        .unwrap();
+    daemon.signal("TERM");
+    let exit = daemon.wait().await;
     assert!(exit.success(), "{exit:?}");
 
     {
@@ -151,15 +143,15 @@ async fn sigterm_under_load_exits_zero_with_the_outbox_intact() {
         );
     }
 
-    let mut daemon = spawn_daemon(&config);
+    let daemon = spawn_daemon(&config);
     let done = eventually(Duration::from_secs(60), || {
         let status: serde_json::Value =
             serde_json::from_slice(&cli(&config, &["status", "--json"]).stdout).unwrap_or_default();
         status["mirrors"] == PROJECTS && status["outbox"]["pending"] == 0
     })
     .await;
-    signal(&daemon, "TERM");
-    daemon.wait().unwrap();
+    daemon.signal("TERM");
+    daemon.wait().await;
     assert!(done, "the restarted daemon finished the work");
     assert_eq!(
         sandbox.frameio_projects().len(),
@@ -198,22 +190,15 @@ async fn json_logs_at_debug_level_over_a_full_sync_hold_no_secret() {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("log_format = \"json\"\n{text}")).unwrap();
     let log_path = dir.path().join("daemon.log");
-    let mut daemon = binary()
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .env("RUST_LOG", "debug")
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
+    let daemon = Daemon::start(&config, "debug", &[]);
     wait_until("5 mirrors", Duration::from_secs(30), || {
         let status: serde_json::Value =
             serde_json::from_slice(&cli(&config, &["status", "--json"]).stdout).unwrap_or_default();
         status["mirrors"] == 5
     })
     .await;
-    signal(&daemon, "TERM");
-    assert!(daemon.wait().unwrap().success());
+    daemon.signal("TERM");
+    assert!(daemon.wait().await.success());
 
     let log = std::fs::read_to_string(&log_path).unwrap();
     let world = sandbox.world();

@@ -34,6 +34,21 @@ fn errors(status: StatusCode, title: &str, detail: &str) -> Response {
         .into_response()
 }
 
+/// The `data.name` of a create body, or the 422 Frame.io answers without one.
+fn data_name(body: &[u8]) -> Result<String, Box<Response>> {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["data"]["name"].as_str().map(str::to_owned))
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| {
+            Box::new(errors(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable Entity",
+                "data.name is required",
+            ))
+        })
+}
+
 fn project_json(p: &SandboxProject) -> Value {
     json!({
         "id": p.id,
@@ -239,16 +254,9 @@ async fn create_project(
     if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
     }
-    let name = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["data"]["name"].as_str().map(str::to_owned))
-        .filter(|n| !n.trim().is_empty());
-    let Some(name) = name else {
-        return errors(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Unprocessable Entity",
-            "data.name is required",
-        );
+    let name = match data_name(&body) {
+        Ok(name) => name,
+        Err(refusal) => return *refusal,
     };
     let (project, ambiguous) = {
         let mut state = shared.lock();
@@ -307,16 +315,9 @@ async fn create_workspace(
         Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    let name = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["data"]["name"].as_str().map(str::to_owned))
-        .filter(|n| !n.trim().is_empty());
-    let Some(name) = name else {
-        return errors(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Unprocessable Entity",
-            "data.name is required",
-        );
+    let name = match data_name(&body) {
+        Ok(name) => name,
+        Err(refusal) => return *refusal,
     };
     let mut state = shared.lock();
     let id = format!("c0000000-0000-4000-8000-{:012x}", state.next_workspace);

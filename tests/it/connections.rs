@@ -462,6 +462,7 @@ async fn one_connections_throttling_never_slows_another() {
         .iter()
         .filter(|p| p.account_id == "acc-b")
         .count();
+    eprintln!("throttling: Post's 5 mirrors were done when Marketing had {marketing_done} of 30");
     // Marketing is paced at 5 a second: most of its 30 are still waiting when Post is done.
     assert!(
         marketing_done < 20,

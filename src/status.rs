@@ -87,11 +87,7 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
     let mut outbox = OutboxCounts::default();
     let mut attention = Vec::new();
     for entry in &entries {
-        match entry.state {
-            EntryState::Pending => outbox.pending += 1,
-            EntryState::Parked { .. } => outbox.parked += 1,
-            EntryState::Dead { .. } => outbox.dead += 1,
-        }
+        outbox.add(&entry.state);
         if entry.state != EntryState::Pending {
             attention.push(EntrySummary::of(entry));
         }

@@ -153,8 +153,8 @@ impl Engine {
                 .insert(credential.clone(), FrameioClient::with_auth(&self.frameio_base, auth));
             routes.refused.remove(&credential);
         }
+        // The caller (the control request) flushes once, after this.
         let resumed = self.store.resume_parked_for(&credential, Timestamp::now())?;
-        self.store.flush_blocking()?;
         self.work_ready.notify_one();
         tracing::info!(group = %record.group, account = %record.account, workspace = %record.workspace, resumed, "group connection applied");
         Ok(resumed)
@@ -220,11 +220,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    /// Frame.io requests sent so far, over every credential.
-    pub fn frameio_calls(&self) -> u64 {
-        self.read().clients.values().map(FrameioClient::calls).sum()
     }
 }
 

@@ -72,7 +72,14 @@ impl Engine {
         };
         let credential = target.credential();
         if self.is_refused(&credential) {
-            let reason = format!("Frame.io refuses {credential}; run connect-group with a new token");
+            let reason = match &credential {
+                Credential::Group(g) => format!(
+                    "Frame.io refuses the credential of group {g}'s connection; run `frameio-sync connect-group --group {g}` with a new one"
+                ),
+                Credential::Default => {
+                    "Frame.io refuses the default account's credential; fix [frameio.default] and restart".to_owned()
+                }
+            };
             self.store
                 .park(entry.id, &reason, ParkCause::CredentialRefused { credential })?;
             return self.store.flush().await;
@@ -80,7 +87,12 @@ impl Engine {
         let Some(client) = self.client(&credential) else {
             // The connection was removed (or its token is unreadable): a later sync routes the
             // project again, to the nearest connected ancestor or the default.
-            let reason = format!("no Frame.io credential for {credential}");
+            let reason = match &credential {
+                Credential::Group(g) => format!(
+                    "group {g} has no connection with a usable credential (disconnected, or its token file is unreadable); connect it again, or run a full resync (systemctl reload frameio-sync) to route the project elsewhere"
+                ),
+                Credential::Default => "[frameio.default] has no usable credential".to_owned(),
+            };
             tracing::error!(outbox_id = %entry.id, wf_project = %wf_project, %reason, "parked");
             self.store.park(entry.id, &reason, ParkCause::Unroutable)?;
             return self.store.flush().await;

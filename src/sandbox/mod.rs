@@ -182,18 +182,23 @@ impl Sandbox {
         state.new_project(name, &account, &workspace, created_at)
     }
 
-    /// Adds or replaces a Workfront project, stamped as updated now.
+    /// Adds or replaces a Workfront project without a group, stamped as updated now.
     pub fn upsert_workfront_project(&self, id: &str, name: &str) {
-        let mut state = self.shared.lock();
-        let row = ProjectRow {
-            id: id.to_owned(),
-            name: name.to_owned(),
+        self.upsert(ProjectRow {
             group_id: None,
-            status: Some("CUR".into()),
-            last_update_date: Timestamp::now().to_workfront_rest(),
-        };
-        let projects = &mut state.world.workfront.projects;
-        projects.retain(|p| p.id != id);
+            ..ProjectRow::in_group(id, name, "")
+        });
+    }
+
+    /// Adds or replaces a Workfront project in `group`, stamped as updated now.
+    pub fn upsert_workfront_project_in(&self, id: &str, name: &str, group: &str) {
+        self.upsert(ProjectRow::in_group(id, name, group));
+    }
+
+    fn upsert(&self, mut row: ProjectRow) {
+        row.last_update_date = Timestamp::now().to_workfront_rest();
+        let projects = &mut self.shared.lock().world.workfront.projects;
+        projects.retain(|p| p.id != row.id);
         projects.push(row);
     }
 
@@ -260,15 +265,6 @@ impl Sandbox {
             .workfront
             .groups
             .push(serde_json::json!({ "ID": id, "name": name, "parentID": parent }));
-    }
-
-    /// Adds or replaces a Workfront project in `group`, stamped as updated now.
-    pub fn upsert_workfront_project_in(&self, id: &str, name: &str, group: &str) {
-        self.upsert_workfront_project(id, name);
-        let mut state = self.shared.lock();
-        if let Some(p) = state.world.workfront.projects.iter_mut().find(|p| p.id == id) {
-            p.group_id = Some(group.to_owned());
-        }
     }
 
     pub fn set_faults(&self, faults: Faults) {

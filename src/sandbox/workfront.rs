@@ -152,7 +152,7 @@ async fn search(
     (StatusCode::OK, Json(json!({ "data": page }))).into_response()
 }
 
-/// `GET /<obj>/<id>`: one group (what `connect-group` looks up).
+/// `GET /<obj>/<id>`: one group (what `connect-group` looks up); other objects are not served.
 async fn get_one(
     State(shared): State<Shared>,
     Path((_version, obj, id)): Path<(String, String, String)>,
@@ -175,13 +175,6 @@ async fn get_one(
             .iter()
             .find(|g| g["ID"] == id.as_str())
             .cloned(),
-        "proj" | "project" => state
-            .world
-            .workfront
-            .projects
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| serde_json::to_value(p).expect("rows serialize")),
         _ => None,
     };
     match found {

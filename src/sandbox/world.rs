@@ -35,6 +35,19 @@ pub struct ProjectRow {
     pub last_update_date: String,
 }
 
+impl ProjectRow {
+    /// A current project in `group`, last updated on a fixed day before any test runs.
+    pub fn in_group(id: impl Into<String>, name: impl Into<String>, group: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            group_id: Some(group.to_owned()),
+            status: Some("CUR".into()),
+            last_update_date: "2026-11-01T10:00:00:000+0000".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrameioWorld {

@@ -19,6 +19,17 @@ pub struct OutboxCounts {
     pub dead: usize,
 }
 
+impl OutboxCounts {
+    /// Counts one entry in `state`.
+    pub fn add(&mut self, state: &EntryState) {
+        match state {
+            EntryState::Pending => self.pending += 1,
+            EntryState::Parked { .. } => self.parked += 1,
+            EntryState::Dead { .. } => self.dead += 1,
+        }
+    }
+}
+
 /// What [`Store::record_plan`] wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecordedPlan {
@@ -59,11 +70,7 @@ impl Store {
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let mut counts = OutboxCounts::default();
         for entry in self.outbox_entries()? {
-            match entry.state {
-                EntryState::Pending => counts.pending += 1,
-                EntryState::Parked { .. } => counts.parked += 1,
-                EntryState::Dead { .. } => counts.dead += 1,
-            }
+            counts.add(&entry.state);
         }
         Ok(counts)
     }

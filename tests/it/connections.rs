@@ -247,15 +247,33 @@ fn three_account_world() -> World {
         .iter()
         .enumerate()
     {
-        world.workfront.projects.push(ProjectRow {
-            id: format!("5d{i:030x}"),
-            name: format!("Project {i} of {group}"),
-            group_id: Some(group.to_string()),
-            status: None,
-            last_update_date: "2026-11-01T10:00:00:000+0000".into(),
-        });
+        world.workfront.projects.push(ProjectRow::in_group(
+            format!("5d{i:030x}"),
+            format!("Project {i} of {group}"),
+            group,
+        ));
     }
     world
+}
+
+/// Connects Marketing (token B) and Post (token C) with `connect-group`; returns what it printed.
+async fn connect_marketing_and_post(app: &TestApp) -> Vec<String> {
+    let mut printed = Vec::new();
+    for (group, token) in [("g-mkt", TOKEN_B), ("g-post", TOKEN_C)] {
+        let file = app.dir().join(format!("{group}.token"));
+        std::fs::write(&file, token).unwrap();
+        let connect = args(&[
+            "connect-group",
+            "--group",
+            group,
+            "--token-file",
+            file.to_str().unwrap(),
+        ]);
+        let (code, stdout, stderr) = run_cli_async(app.config_path.clone(), connect).await;
+        assert_eq!(code, Some(0), "{stderr}");
+        printed.push(stdout);
+    }
+    printed
 }
 
 fn accounts_by_project(app: &TestApp) -> HashMap<String, String> {
@@ -274,21 +292,7 @@ async fn projects_of_two_connected_groups_and_the_default_land_in_three_accounts
     app.sandbox.add_account("acc-c", "Post House", "ws-c-existing", "Post");
     app.sandbox.add_token(TOKEN_B, &["acc-b"]);
     app.sandbox.add_token(TOKEN_C, &["acc-c"]);
-    for (group, token) in [("g-mkt", TOKEN_B), ("g-post", TOKEN_C)] {
-        let file = app.dir().join(format!("{group}.token"));
-        std::fs::write(&file, token).unwrap();
-        let (code, stdout, stderr) = run_cli_async(
-            app.config_path.clone(),
-            args(&[
-                "connect-group",
-                "--group",
-                group,
-                "--token-file",
-                file.to_str().unwrap(),
-            ]),
-        )
-        .await;
-        assert_eq!(code, Some(0), "{stderr}");
+    for stdout in connect_marketing_and_post(&app).await {
         assert!(stdout.contains("the daemon is not running"), "{stdout}");
     }
     app.start();
@@ -403,22 +407,18 @@ async fn one_connections_throttling_never_slows_another() {
     let mut world = three_account_world();
     world.workfront.projects.clear();
     for i in 0..30 {
-        world.workfront.projects.push(ProjectRow {
-            id: format!("5a{i:030x}"),
-            name: format!("Marketing {i}"),
-            group_id: Some("g-mkt".into()),
-            status: None,
-            last_update_date: "2026-11-01T10:00:00:000+0000".into(),
-        });
+        world.workfront.projects.push(ProjectRow::in_group(
+            format!("5a{i:030x}"),
+            format!("Marketing {i}"),
+            "g-mkt",
+        ));
     }
     for i in 0..5 {
-        world.workfront.projects.push(ProjectRow {
-            id: format!("5f{i:030x}"),
-            name: format!("Post {i}"),
-            group_id: Some("g-post".into()),
-            status: None,
-            last_update_date: "2026-11-01T10:00:00:000+0000".into(),
-        });
+        world.workfront.projects.push(ProjectRow::in_group(
+            format!("5f{i:030x}"),
+            format!("Post {i}"),
+            "g-post",
+        ));
     }
     let limits = Limits {
         create_per_window: 5,
@@ -430,22 +430,7 @@ async fn one_connections_throttling_never_slows_another() {
     app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
     app.sandbox.add_token(TOKEN_B, &["acc-b"]);
     app.sandbox.add_token(TOKEN_C, &["acc-c"]);
-    for (group, token) in [("g-mkt", TOKEN_B), ("g-post", TOKEN_C)] {
-        let file = app.dir().join(format!("{group}.token"));
-        std::fs::write(&file, token).unwrap();
-        let (code, _, stderr) = run_cli_async(
-            app.config_path.clone(),
-            args(&[
-                "connect-group",
-                "--group",
-                group,
-                "--token-file",
-                file.to_str().unwrap(),
-            ]),
-        )
-        .await;
-        assert_eq!(code, Some(0), "{stderr}");
-    }
+    connect_marketing_and_post(&app).await;
     app.start();
     let sandbox = &app.sandbox;
     wait_until("Post's five mirrors", Duration::from_secs(30), || {

@@ -238,21 +238,14 @@ async fn workfront_gets_the_ims_token_as_a_bearer_with_the_org_header() {
     assert!(request.headers.get("apiKey").is_none());
 }
 
-fn project(id: &str, name: &str) -> ProjectRow {
-    ProjectRow {
-        id: id.into(),
-        name: name.into(),
-        group_id: Some("g-post".into()),
-        status: None,
-        last_update_date: "2026-11-01T10:00:00:000+0000".into(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_to_server_connection_rides_out_an_ims_outage_parks_on_a_refusal_and_keeps_its_secrets() {
     let mut world = World::demo();
     world.workfront.groups = vec![json!({ "ID": "g-post", "name": "Post", "parentID": null })];
-    world.workfront.projects = vec![project("5d01", "Post 1"), project("5d02", "Post 2")];
+    world.workfront.projects = vec![
+        ProjectRow::in_group("5d01", "Post 1", "g-post"),
+        ProjectRow::in_group("5d02", "Post 2", "g-post"),
+    ];
     let sandbox = Sandbox::start(world, Limits::unlimited()).await.unwrap();
     sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
     // Tokens are numbered by the IMS mock in the order they are fetched, by any process:

@@ -91,6 +91,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Carry out the collaborator removals the mass-removal guard held (see `status`).
+    ConfirmRemovals,
     /// May this user send a Frame.io asset to this project for review (F6)? Exit 0 allowed,
     /// 1 denied, 2 error.
     CheckAccess {
@@ -207,6 +209,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         c.broken.map(|b| format!(", BROKEN: {b}")).unwrap_or_default()
                     );
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ConfirmRemovals => {
+            quiet();
+            let value = ask(&load(&cli.config)?, Request::ConfirmRemovals).await?;
+            let released = value["released"].as_u64().unwrap_or(0);
+            let running = value["daemon_running"].as_bool().unwrap_or(false);
+            match (released, running) {
+                (0, _) => println!("no removals are held"),
+                (n, true) => println!("released {n} held removals; the daemon is carrying them out"),
+                (n, false) => println!("released {n} held removals; the daemon carries them out when it runs"),
             }
             Ok(ExitCode::SUCCESS)
         }

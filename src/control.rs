@@ -47,6 +47,8 @@ pub enum Request {
     Disconnect {
         group: WorkfrontGroupId,
     },
+    /// Release the removals the mass-removal guard held.
+    ConfirmRemovals,
 }
 
 /// A token crossing the control socket (mode 0600, same host). It must serialize to travel, so
@@ -92,6 +94,9 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
                 .retry_entry(OutboxId(id), Timestamp::now())
                 .with_context(|| format!("cannot retry outbox entry {id}"))?;
             store.flush_blocking()?;
+            if let Some(engine) = engine {
+                engine.work_ready.notify_one();
+            }
             serde_json::to_value(EntrySummary::of(&entry))?
         }
         Request::OutboxDrop { id } => {
@@ -121,6 +126,17 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
                 "resumed": resumed,
                 "daemon_running": engine.is_some(),
             })
+        }
+        Request::ConfirmRemovals => {
+            let released = store.release_held_removals(Timestamp::now())?;
+            store.flush_blocking()?;
+            if let Some(engine) = engine {
+                engine.work_ready.notify_one();
+            }
+            if released > 0 {
+                tracing::warn!(released, "held collaborator removals confirmed by an admin");
+            }
+            serde_json::json!({ "released": released, "daemon_running": engine.is_some() })
         }
         Request::Disconnect { group } => {
             let removed = store.remove_connection(&group)?;

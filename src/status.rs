@@ -14,6 +14,13 @@ pub struct StatusReport {
     /// Group connections (F2), with their token fingerprints and whether Frame.io refuses them.
     pub connections: Vec<ConnectionSummary>,
     pub outbox: OutboxCounts,
+    /// Collaborators this daemon added (pairs of project and user), F3–F5.
+    #[serde(default)]
+    pub collaborators: usize,
+    /// Collaborator changes waiting to be carried out: Frame.io allows about 10 adds a minute
+    /// per token, so a backfill takes a while, and this says how far along it is.
+    #[serde(default)]
+    pub collaborator_backlog: usize,
     /// Parked and dead entries, with their reasons: the work that waits for someone.
     pub attention: Vec<EntrySummary>,
     /// Where the next incremental poll starts (UTC).
@@ -84,6 +91,7 @@ impl EntrySummary {
 /// Reads the report from the store.
 pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, StoreError> {
     let entries = store.outbox_entries()?;
+    let backlog = store.outbox_view()?.collaborator_backlog;
     let mut outbox = OutboxCounts::default();
     let mut attention = Vec::new();
     for entry in &entries {
@@ -98,6 +106,8 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         mirrors: store.mirror_count(),
         connections: store.connections()?.iter().map(ConnectionSummary::of).collect(),
         outbox,
+        collaborators: store.managed_collaborator_count()?,
+        collaborator_backlog: backlog,
         attention,
         cursor: store.cursor()?.map(|c| c.to_iso_utc()),
         last_sync: store.last_sync()?,
@@ -127,6 +137,17 @@ impl StatusReport {
             "outbox:     {} pending, {} parked, {} dead",
             self.outbox.pending, self.outbox.parked, self.outbox.dead
         );
+        let _ = writeln!(
+            out,
+            "collaborators: {} added by this daemon, {} changes pending (about 10 adds a minute per Frame.io token)",
+            self.collaborators, self.collaborator_backlog
+        );
+        if let Some(trip) = self.last_sync.as_ref().and_then(|s| s.removal_guard.as_ref()) {
+            let _ = writeln!(
+                out,
+                "REMOVAL GUARD: {trip}; none were removed. Check the held entries below, then run `frameio-sync confirm-removals`"
+            );
+        }
         let _ = writeln!(
             out,
             "cursor:     {}",

@@ -9,6 +9,8 @@ mod duration;
 
 pub use duration::parse_duration;
 
+use crate::core::collaborator_plan::Policy;
+use crate::core::model::CollaboratorRole;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
 use crate::ims::ImsCredentials;
 use crate::secret::Secret;
@@ -35,6 +37,17 @@ pub struct Settings {
     pub http: Option<HttpSettings>,
     /// How `run` writes logs to stderr when not under systemd's journal.
     pub log_format: LogFormat,
+    pub collaborators: CollaboratorSettings,
+}
+
+/// `[collaborators]`: how flagged Workfront users become collaborators on mirrors (F3–F5).
+#[derive(Debug, Clone)]
+pub struct CollaboratorSettings {
+    /// The role, what happens on deactivation, and the mass-removal guard's limits.
+    pub policy: Policy,
+    /// At most one refetch of an account's user directory per this interval, and only when an
+    /// email was not found in it.
+    pub directory_refresh: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +147,51 @@ struct RawConfig {
     #[serde(default)]
     state: RawState,
     http: Option<RawHttp>,
+    #[serde(default)]
+    collaborators: RawCollaborators,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCollaborators {
+    #[serde(default = "default_role")]
+    role: String,
+    #[serde(default = "default_on_deactivate")]
+    on_deactivate: String,
+    #[serde(default = "default_max_removals")]
+    max_removals: usize,
+    #[serde(default = "default_max_removal_percent")]
+    max_removal_percent: u32,
+    #[serde(default = "default_directory_refresh")]
+    directory_refresh: String,
+}
+
+impl Default for RawCollaborators {
+    fn default() -> Self {
+        Self {
+            role: default_role(),
+            on_deactivate: default_on_deactivate(),
+            max_removals: default_max_removals(),
+            max_removal_percent: default_max_removal_percent(),
+            directory_refresh: default_directory_refresh(),
+        }
+    }
+}
+
+fn default_role() -> String {
+    "editor".into()
+}
+fn default_on_deactivate() -> String {
+    "remove".into()
+}
+fn default_max_removals() -> usize {
+    25
+}
+fn default_max_removal_percent() -> u32 {
+    10
+}
+fn default_directory_refresh() -> String {
+    "10m".into()
 }
 
 #[derive(Deserialize)]
@@ -321,6 +379,7 @@ impl Validator<'_> {
                 dir: self.resolve(&raw.state.dir),
             },
             http: raw.http.map(|h| self.http(h)).transpose()?,
+            collaborators: self.collaborators(raw.collaborators)?,
             log_format: match raw.log_format.as_deref() {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
@@ -442,6 +501,38 @@ impl Validator<'_> {
             }
         };
         Ok(FrameioSettings { base_url, default })
+    }
+
+    fn collaborators(&self, raw: RawCollaborators) -> Result<CollaboratorSettings, ConfigError> {
+        let role = CollaboratorRole::parse(&raw.role).ok_or_else(|| {
+            let names: Vec<String> = CollaboratorRole::ALL.iter().map(|r| format!("{:?}", r.as_str())).collect();
+            self.err(
+                "collaborators.role",
+                format!("{:?} is not one of {}", raw.role, names.join(", ")),
+            )
+        })?;
+        let remove_on_deactivate = match raw.on_deactivate.as_str() {
+            "remove" => true,
+            "keep" => false,
+            other => {
+                return Err(self.err(
+                    "collaborators.on_deactivate",
+                    format!("{other:?} is not one of \"remove\", \"keep\""),
+                ))
+            }
+        };
+        if raw.max_removal_percent > 100 {
+            return Err(self.err("collaborators.max_removal_percent", "must be between 0 and 100"));
+        }
+        Ok(CollaboratorSettings {
+            policy: Policy {
+                role,
+                remove_on_deactivate,
+                max_removals: raw.max_removals,
+                max_removal_percent: raw.max_removal_percent,
+            },
+            directory_refresh: self.duration("collaborators.directory_refresh", &raw.directory_refresh)?,
+        })
     }
 
     fn http(&self, raw: RawHttp) -> Result<HttpSettings, ConfigError> {

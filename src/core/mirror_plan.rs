@@ -4,16 +4,17 @@
 use super::model::{Effect, Target, WorkfrontProject};
 use super::routing::Routing;
 use crate::ids::WorkfrontProjectId;
-use crate::timestamp::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// How much of Workfront a sync saw.
+/// How much of Workfront a sync read. Projects (with their teams) are read whole by every sync,
+/// because team membership has no change filter and no events; the scope is about users and
+/// about what absences mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
-    /// Every project: absences mean something (a deleted project).
+    /// Every user too, and mirrored projects missing from the answer are reported as gone.
     Full,
-    /// Projects changed since the cursor: absences mean nothing.
+    /// Users changed since the cursor; absences are not reported (a poll, every minute).
     Incremental,
 }
 
@@ -58,8 +59,6 @@ pub struct Plan {
     pub rerouted: Vec<Rerouted>,
     /// Projects seen that already have a mirror or a pending effect.
     pub unchanged: usize,
-    /// The newest `lastUpdateDate` seen: where the next incremental poll starts.
-    pub cursor: Option<Timestamp>,
 }
 
 /// A mirrored project whose route changed since its mirror was made.
@@ -80,7 +79,8 @@ pub enum PlanError {
 
 /// Decides the effects for `projects`.
 pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing: &Routing) -> Result<Plan, PlanError> {
-    if scope == Scope::Full && projects.is_empty() && !known.mirrored.is_empty() {
+    // `projects` is always the whole list (see `Scope`), so an empty one is suspicious either way.
+    if projects.is_empty() && !known.mirrored.is_empty() {
         return Err(PlanError::SuspiciouslyEmpty {
             mirrors: known.mirrored.len(),
         });
@@ -93,10 +93,7 @@ pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing:
             by_id.insert(&p.id, p);
         }
     }
-    let mut plan = Plan {
-        cursor: projects.iter().filter_map(|p| p.last_update).max(),
-        ..Plan::default()
-    };
+    let mut plan = Plan::default();
     for project in by_id.values() {
         let route = routing.route(project);
         if let Some(mirrored_in) = known.mirrored.get(&project.id) {

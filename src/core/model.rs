@@ -1,6 +1,9 @@
 //! The values the core decides over. The clients convert their wire types into these.
 
-use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
+use crate::ids::{
+    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId,
+    WorkfrontUserId,
+};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -12,10 +15,13 @@ pub struct WorkfrontProject {
     pub group_id: Option<WorkfrontGroupId>,
     pub status: Option<String>,
     pub last_update: Option<Timestamp>,
+    /// The project's team (`projectUsers`), for collaborators (F3).
+    pub team: Vec<WorkfrontUserId>,
 }
 
-/// A Workfront user, as far as collaborator sync cares (F3–F5).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Workfront user, as far as collaborator sync cares (F3–F5). Persisted (the store keeps every
+/// user, so an incremental poll of changed users can be planned against all of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkfrontUser {
     pub id: WorkfrontUserId,
     pub name: String,
@@ -84,6 +90,75 @@ pub enum Effect {
         name: String,
         target: Option<Target>,
     },
+    /// F3: make a Workfront user a collaborator on a mirror. `frameio_user` is `None` while the
+    /// account's user directory has no one with the user's email; such an entry stays parked
+    /// with its reason until a directory refresh finds them.
+    AddCollaborator {
+        wf_project: WorkfrontProjectId,
+        wf_user: WorkfrontUserId,
+        email: String,
+        frameio_project: FrameioProjectId,
+        target: Target,
+        frameio_user: Option<FrameioUserId>,
+        role: CollaboratorRole,
+    },
+    /// F5: take a deactivated Workfront user off a mirror, as every Frame.io user this daemon
+    /// added for them there.
+    RemoveCollaborator {
+        wf_project: WorkfrontProjectId,
+        wf_user: WorkfrontUserId,
+        email: String,
+        frameio_project: FrameioProjectId,
+        target: Target,
+        frameio_users: Vec<FrameioUserId>,
+    },
+}
+
+/// A project role in Frame.io v4, as the project-user PATCH takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollaboratorRole {
+    FullAccess,
+    Editor,
+    EditOnly,
+    Commenter,
+    Viewer,
+}
+
+impl CollaboratorRole {
+    pub const ALL: [CollaboratorRole; 5] = [
+        CollaboratorRole::FullAccess,
+        CollaboratorRole::Editor,
+        CollaboratorRole::EditOnly,
+        CollaboratorRole::Commenter,
+        CollaboratorRole::Viewer,
+    ];
+
+    /// The name Frame.io uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollaboratorRole::FullAccess => "full_access",
+            CollaboratorRole::Editor => "editor",
+            CollaboratorRole::EditOnly => "edit_only",
+            CollaboratorRole::Commenter => "commenter",
+            CollaboratorRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// Why an effect cannot run yet; the store parks it with this and the plan's reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// No Frame.io account is known for the project (F2 routing).
+    Unroutable,
+    /// The account's user directory has no one with the user's email.
+    NoFrameioUser,
+    /// The mass-removal guard held it (SPEC §4): an admin confirms it.
+    RemovalGuard,
 }
 
 impl Effect {
@@ -92,6 +167,10 @@ impl Effect {
     pub fn key(&self) -> String {
         match self {
             Effect::CreateMirror { wf_project, .. } => format!("create_mirror:{wf_project}"),
+            // One key for both directions: a later plan replaces an add by a removal (or the
+            // reverse) instead of queueing both.
+            Effect::AddCollaborator { wf_project, wf_user, .. }
+            | Effect::RemoveCollaborator { wf_project, wf_user, .. } => collaborator_key(wf_project, wf_user),
         }
     }
 
@@ -113,6 +192,39 @@ impl Effect {
             } => {
                 format!("create mirror of Workfront project {wf_project} ({name:?}), account not yet known")
             }
+            Effect::AddCollaborator {
+                wf_project,
+                email,
+                frameio_project,
+                target,
+                role,
+                ..
+            } => format!(
+                "add {email} as {} to the mirror {frameio_project} of Workfront project {wf_project} (account {})",
+                role.as_str(),
+                target.account
+            ),
+            Effect::RemoveCollaborator {
+                wf_project,
+                email,
+                frameio_project,
+                ..
+            } => format!("remove {email} from the mirror {frameio_project} of Workfront project {wf_project}"),
         }
     }
+
+    /// The credential the effect's requests use, once it has a target.
+    pub fn credential(&self) -> Option<Credential> {
+        match self {
+            Effect::CreateMirror { target, .. } => target.as_ref().map(Target::credential),
+            Effect::AddCollaborator { target, .. } | Effect::RemoveCollaborator { target, .. } => {
+                Some(target.credential())
+            }
+        }
+    }
+}
+
+/// The outbox key of a (project, user) pair's collaborator change.
+pub fn collaborator_key(wf_project: &WorkfrontProjectId, wf_user: &WorkfrontUserId) -> String {
+    format!("collaborator:{wf_project}:{wf_user}")
 }

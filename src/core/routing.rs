@@ -83,6 +83,7 @@ mod tests {
             group_id: group.map(gid),
             status: None,
             last_update: None,
+            team: Vec::new(),
         }
     }
 

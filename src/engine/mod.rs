@@ -8,16 +8,18 @@
 //! default account's and each group connection's), so `connect-group` on a running daemon takes
 //! effect at once. The loops around the steps (timers, signals, shutdown) are in [`crate::daemon`].
 
+mod collaborators;
 mod sync;
 mod worker;
 
 pub use worker::WorkOutcome;
 
 use crate::config::{FrameioCredential, Settings};
-use crate::core::model::{Credential, Target, WorkfrontGroup};
+use crate::core::collaborator_plan::Policy;
+use crate::core::model::{Credential, Target, WorkfrontGroup, WorkfrontUser};
 use crate::core::routing::Routing;
 use crate::frameio::{FrameioAuth, FrameioClient};
-use crate::ids::WorkfrontGroupId;
+use crate::ids::{FrameioAccountId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::ims::{ImsCredentials, ImsTokenSource};
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
@@ -25,8 +27,8 @@ use crate::store::{ConnectionCredential, ConnectionRecord, Store, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontClient;
 use reqwest::Url;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -49,6 +51,15 @@ pub struct Engine {
     /// Woken when a sync enqueued work or a connection changed, so the worker does not wait for
     /// its timer.
     pub work_ready: Arc<Notify>,
+    /// How collaborators are managed (F3–F5).
+    policy: Policy,
+    directory_refresh: Duration,
+    /// Every Workfront user as last read (also in the store, for restarts).
+    users: RwLock<HashMap<WorkfrontUserId, WorkfrontUser>>,
+    /// The last poll's project teams, so a new mirror gets its collaborators at once.
+    teams: RwLock<BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>>,
+    /// Frame.io account directories (also in the store).
+    directories: Mutex<HashMap<FrameioAccountId, collaborators::DirectoryState>>,
 }
 
 impl Engine {
@@ -92,7 +103,18 @@ impl Engine {
                 routes.refused.insert(Credential::Group(connection.group.clone()));
             }
         }
+        let users = store.users()?;
+        let directories = store
+            .directories()?
+            .into_iter()
+            .map(|d| (d.account.clone(), collaborators::DirectoryState::from_record(d)))
+            .collect();
         Ok(Self {
+            policy: settings.collaborators.policy,
+            directory_refresh: settings.collaborators.directory_refresh,
+            users: RwLock::new(users),
+            teams: RwLock::default(),
+            directories: Mutex::new(directories),
             store,
             workfront: WorkfrontClient::new(&settings.workfront),
             frameio_base: settings.frameio.base_url.clone(),

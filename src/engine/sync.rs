@@ -2,8 +2,10 @@
 
 use super::Engine;
 use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::core::model::WorkfrontUser;
 use crate::store::records::SYNC_V;
-use crate::store::SyncRecord;
+use crate::store::{Recording, StoreError, SyncRecord};
+use std::collections::BTreeMap;
 use crate::timestamp::Timestamp;
 use anyhow::Context;
 use std::time::Instant;
@@ -33,6 +35,9 @@ impl Engine {
             error: None,
             rerouted: Vec::new(),
             rerouted_total: 0,
+            users_seen: 0,
+            collaborator_changes: 0,
+            removal_guard: None,
         };
         let outcome = self.sync_inner(scope, &mut record).await;
         record.duration_us = clock.elapsed().as_micros() as u64;
@@ -51,9 +56,12 @@ impl Engine {
             _ => (Scope::Full, None),
         };
         record.scope = scope;
+        // Projects are read whole, with their teams: team membership (PRTU) has no change filter
+        // and no events, and reading the projects whole costs no more calls than reading them
+        // and then their teams.
         let projects = self
             .workfront
-            .search_projects(since)
+            .search_projects(None)
             .await
             .context("failed to read projects from Workfront")?;
         record.projects_seen = projects.len();
@@ -65,9 +73,33 @@ impl Engine {
             .await
             .context("failed to read groups from Workfront")?;
         self.set_groups(&groups);
+        let users = self
+            .workfront
+            .search_users(since)
+            .await
+            .context("failed to read users from Workfront")?;
+        record.users_seen = users.len();
+        if scope == Scope::Full && users.is_empty() {
+            let managed = self.store.managed_collaborator_count()?;
+            if managed > 0 {
+                anyhow::bail!(
+                    "Workfront returned no users while {managed} collaborators are managed; this sync is aborted as suspicious"
+                );
+            }
+        }
+        // The next poll reads users changed since the newest one seen; a full read with no users
+        // at all starts from now (the overlap covers clock skew).
+        let user_cursor = users
+            .iter()
+            .filter_map(|u| u.last_update)
+            .max()
+            .or((scope == Scope::Full).then_some(record.started_at));
+        self.remember_users(&users, scope == Scope::Full)?;
+
+        let view = self.store.outbox_view()?;
         let known = Known {
             mirrored: self.store.mirrored_targets()?,
-            outbox: self.store.outbox_key_states()?,
+            outbox: view.mirrors.clone(),
         };
         let plan = plan(&projects, scope, &known, &self.routing())?;
         for gone in &plan.gone {
@@ -88,14 +120,37 @@ impl Engine {
         for parked in &plan.park {
             tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
         }
-        let recorded = self.store.record_plan(&plan, Timestamp::now())?;
+
+        let teams: BTreeMap<_, _> = projects.into_iter().map(|p| (p.id, p.team)).collect();
+        let collaborators = self.plan_collaborators(&teams, true, &view).await?;
+        *self.teams.write().expect("teams lock") = teams;
+        if let Some(trip) = &collaborators.guard {
+            tracing::error!(
+                removals = trip.removals,
+                managed = trip.managed,
+                "mass-removal guard: {trip}; none removed. Run `frameio-sync confirm-removals` to carry them out"
+            );
+        }
+        for (parked, _) in &collaborators.park {
+            tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
+        }
+        for cancel in &collaborators.cancel {
+            tracing::info!(key = %cancel.key, reason = %cancel.reason, "cancelled");
+        }
+
+        let recording = Recording::of(&plan)
+            .with_collaborators(&collaborators)
+            .with_cursor(user_cursor);
+        let recorded = self.store.record_plan(&recording, Timestamp::now())?;
         // The cursor moved in the same transaction as the effects; flushing now makes both durable
         // before anything acts on them.
         self.store.flush().await?;
         record.enqueued = recorded.enqueued;
         record.parked = recorded.parked;
-        record.unchanged = plan.unchanged;
+        record.unchanged = plan.unchanged + collaborators.unchanged;
         record.gone = plan.gone.len();
+        record.collaborator_changes = collaborators.enqueue.len() + collaborators.park.len() + collaborators.cancel.len();
+        record.removal_guard = collaborators.guard.clone();
         record.rerouted_total = plan.rerouted.len();
         record.rerouted = plan
             .rerouted
@@ -109,11 +164,27 @@ impl Engine {
         tracing::info!(
             scope = ?scope,
             projects = record.projects_seen,
+            users = record.users_seen,
             enqueued = recorded.enqueued,
             parked = recorded.parked,
+            cancelled = recorded.cancelled,
             gone = record.gone,
             "sync done"
         );
+        Ok(())
+    }
+
+    /// Stores the users read and keeps them in memory: a full read replaces the set, a poll's
+    /// changed users are merged in.
+    fn remember_users(&self, users: &[WorkfrontUser], full: bool) -> Result<(), StoreError> {
+        self.store.merge_users(users, full)?;
+        let mut known = self.users.write().expect("users lock");
+        if full {
+            known.clear();
+        }
+        for user in users {
+            known.insert(user.id.clone(), user.clone());
+        }
         Ok(())
     }
 }

@@ -38,20 +38,97 @@ impl Engine {
                 name,
                 target,
             } => self.create_mirror(&entry, &wf_project, &name, target.as_ref()).await?,
+            Effect::AddCollaborator {
+                wf_project,
+                wf_user,
+                email,
+                frameio_project,
+                target,
+                frameio_user,
+                role,
+            } => {
+                self.add_collaborator(
+                    &entry,
+                    &wf_project,
+                    &wf_user,
+                    &email,
+                    &frameio_project,
+                    &target,
+                    frameio_user.as_ref(),
+                    role,
+                )
+                .await?
+            }
+            Effect::RemoveCollaborator {
+                wf_project,
+                wf_user,
+                frameio_project,
+                target,
+                frameio_users,
+                ..
+            } => {
+                self.remove_collaborator(&entry, &wf_project, &wf_user, &frameio_project, &target, &frameio_users)
+                    .await?
+            }
         }
         Ok(WorkOutcome::Worked)
     }
 
-    /// When the entry's credential may next create a project, if that is later than `now`.
+    /// When the entry's credential may next make its kind of request, if that is later than `now`.
     fn paced_until(&self, entry: &OutboxEntry, now: Timestamp) -> Option<Timestamp> {
-        let Effect::CreateMirror {
-            target: Some(target), ..
-        } = &entry.effect
-        else {
-            return None;
+        let credential = entry.effect.credential()?;
+        let routes = self.read();
+        let client = routes.clients.get(&credential)?;
+        let wait = match &entry.effect {
+            Effect::CreateMirror { .. } => client.create_ready_in(),
+            Effect::AddCollaborator { .. } => client.collaborator_add_ready_in(),
+            Effect::RemoveCollaborator { .. } => client.collaborator_remove_ready_in(),
         };
-        let wait = self.read().clients.get(&target.credential())?.create_ready_in();
         (!wait.is_zero()).then(|| now.saturating_add(wait))
+    }
+
+    /// The client for `credential`, or `None` after parking the entry with what to do about it:
+    /// Frame.io refuses the credential, or there is none (a removed connection, an unreadable
+    /// token file).
+    pub(super) async fn client_or_park(
+        &self,
+        entry: &OutboxEntry,
+        credential: &Credential,
+    ) -> Result<Option<FrameioClient>, StoreError> {
+        if self.is_refused(credential) {
+            let reason = match credential {
+                Credential::Group(g) => format!(
+                    "Frame.io refuses the credential of group {g}'s connection; run `frameio-sync connect-group --group {g}` with a new one"
+                ),
+                Credential::Default => {
+                    "Frame.io refuses the default account's credential; fix [frameio.default] and restart".to_owned()
+                }
+            };
+            self.store.park(
+                entry.id,
+                &reason,
+                ParkCause::CredentialRefused {
+                    credential: credential.clone(),
+                },
+            )?;
+            self.store.flush().await?;
+            return Ok(None);
+        }
+        let Some(client) = self.client(credential) else {
+            // A later sync routes the project again, to the nearest connected ancestor or the
+            // default.
+            let reason = match credential {
+                Credential::Group(g) => format!(
+                    "group {g} has no connection with a usable credential (disconnected, or its token file is unreadable); connect it again, or run a full resync (systemctl reload frameio-sync) to route the project elsewhere"
+                ),
+                Credential::Default => "[frameio.default] has no usable credential".to_owned(),
+            };
+            tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), %reason, "parked");
+            self.store.park(entry.id, &reason, ParkCause::Unroutable)?;
+            self.store.flush().await?;
+            return Ok(None);
+        };
+        Ok(Some(client))
     }
 
     async fn create_mirror(
@@ -71,31 +148,8 @@ impl Engine {
             return self.store.flush().await;
         };
         let credential = target.credential();
-        if self.is_refused(&credential) {
-            let reason = match &credential {
-                Credential::Group(g) => format!(
-                    "Frame.io refuses the credential of group {g}'s connection; run `frameio-sync connect-group --group {g}` with a new one"
-                ),
-                Credential::Default => {
-                    "Frame.io refuses the default account's credential; fix [frameio.default] and restart".to_owned()
-                }
-            };
-            self.store
-                .park(entry.id, &reason, ParkCause::CredentialRefused { credential })?;
-            return self.store.flush().await;
-        }
-        let Some(client) = self.client(&credential) else {
-            // The connection was removed (or its token is unreadable): a later sync routes the
-            // project again, to the nearest connected ancestor or the default.
-            let reason = match &credential {
-                Credential::Group(g) => format!(
-                    "group {g} has no connection with a usable credential (disconnected, or its token file is unreadable); connect it again, or run a full resync (systemctl reload frameio-sync) to route the project elsewhere"
-                ),
-                Credential::Default => "[frameio.default] has no usable credential".to_owned(),
-            };
-            tracing::error!(outbox_id = %entry.id, wf_project = %wf_project, %reason, "parked");
-            self.store.park(entry.id, &reason, ParkCause::Unroutable)?;
-            return self.store.flush().await;
+        let Some(client) = self.client_or_park(entry, &credential).await? else {
+            return Ok(());
         };
 
         // A previous attempt may have created the project without us seeing the answer. Look
@@ -117,6 +171,7 @@ impl Engine {
                         outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %found.id,
                         "adopted the project an earlier create made"
                     );
+                    self.collaborators_after_mirror(wf_project).await;
                     return Ok(());
                 }
                 Ok(None) => {
@@ -139,6 +194,7 @@ impl Engine {
                         outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %project.id,
                         account = %target.account, workspace = %target.workspace, "created mirror"
                     );
+                    self.collaborators_after_mirror(wf_project).await;
                 } else {
                     tracing::error!(
                         wf_project = %wf_project, frameio_project = %project.id,
@@ -158,7 +214,7 @@ impl Engine {
     /// given up); a refused connection token parks the entry (and marks the connection broken)
     /// until `connect-group` stores a new one; a refused default token is retried at least a
     /// minute apart; other refusals are parked with the error as their reason.
-    async fn failed(
+    pub(super) async fn failed(
         &self,
         entry: &OutboxEntry,
         credential: &Credential,

@@ -3,8 +3,8 @@
 use super::error::FrameioError;
 use super::rate_limit::{Observed, RateLimiter};
 use super::wire::{self, Data, ErrorBody, Page};
-use super::{FrameioAccount, FrameioAuth, FrameioProfile, FrameioProject, FrameioWorkspace};
-use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioWorkspaceId};
+use super::{FrameioAccount, FrameioAuth, FrameioMember, FrameioProfile, FrameioProject, FrameioWorkspace};
+use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsError;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
@@ -19,6 +19,8 @@ use std::time::Duration;
 const BUCKET_READ: &str = "read";
 const BUCKET_CREATE_PROJECT: &str = "projects.create";
 const BUCKET_CREATE_WORKSPACE: &str = "workspaces.create";
+const BUCKET_PROJECT_USER_UPDATE: &str = "projects.users.update";
+const BUCKET_PROJECT_USER_DELETE: &str = "projects.users.delete";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
@@ -73,6 +75,98 @@ impl FrameioClient {
     /// How long a project create would now wait for Frame.io's rate limit (zero: it may go).
     pub fn create_ready_in(&self) -> Duration {
         self.limiter.ready_in(BUCKET_CREATE_PROJECT)
+    }
+
+    /// How long a project-user PATCH (an add) would now wait for the rate limit.
+    pub fn collaborator_add_ready_in(&self) -> Duration {
+        self.limiter.ready_in(BUCKET_PROJECT_USER_UPDATE)
+    }
+
+    /// How long a project-user DELETE would now wait for the rate limit.
+    pub fn collaborator_remove_ready_in(&self) -> Duration {
+        self.limiter.ready_in(BUCKET_PROJECT_USER_DELETE)
+    }
+
+    /// Every user of an account (the directory): Frame.io has no email filter, so this pages
+    /// through all of them.
+    pub async fn account_users(&self, account: &FrameioAccountId) -> Result<Vec<FrameioMember>, FrameioError> {
+        let rows: Vec<wire::MemberWire> = self.list(&["accounts", account.as_str(), "users"]).await?;
+        rows.into_iter().map(|m| member_from_wire(m, "users")).collect()
+    }
+
+    /// The users on a project, with their project roles.
+    pub async fn project_users(
+        &self,
+        account: &FrameioAccountId,
+        project: &FrameioProjectId,
+    ) -> Result<Vec<FrameioMember>, FrameioError> {
+        let rows: Vec<wire::MemberWire> = self
+            .list(&["accounts", account.as_str(), "projects", project.as_str(), "users"])
+            .await?;
+        rows.into_iter().map(|m| member_from_wire(m, "project users")).collect()
+    }
+
+    /// Adds a user to a project with `role`, or sets their role (a documented upsert, so sending
+    /// it twice changes nothing).
+    pub async fn set_project_user(
+        &self,
+        account: &FrameioAccountId,
+        project: &FrameioProjectId,
+        user: &FrameioUserId,
+        role: &str,
+    ) -> Result<(), FrameioError> {
+        let body = serde_json::to_vec(&wire::SetRole {
+            data: wire::SetRoleData { role },
+        })
+        .expect("a role body serializes");
+        let _: serde_json::Value = self
+            .send(
+                Method::PATCH,
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "projects",
+                    project.as_str(),
+                    "users",
+                    user.as_str(),
+                ],
+                &[],
+                Some(body),
+                BUCKET_PROJECT_USER_UPDATE,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a user from a project. `Ok(false)` when they were not on it (404): the removal's
+    /// goal holds either way, so a repeated removal is harmless.
+    pub async fn remove_project_user(
+        &self,
+        account: &FrameioAccountId,
+        project: &FrameioProjectId,
+        user: &FrameioUserId,
+    ) -> Result<bool, FrameioError> {
+        let outcome: Result<serde_json::Value, FrameioError> = self
+            .send(
+                Method::DELETE,
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "projects",
+                    project.as_str(),
+                    "users",
+                    user.as_str(),
+                ],
+                &[],
+                None,
+                BUCKET_PROJECT_USER_DELETE,
+            )
+            .await;
+        match outcome {
+            Ok(_) => Ok(true),
+            Err(FrameioError::Rejected { status: 404, .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// Creates a workspace in `account` (used when connecting a group).
@@ -309,7 +403,10 @@ impl FrameioClient {
             detail: describe(&e),
         })?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| FrameioError::Decode {
+            // A 204 (or any empty success) carries no body; callers that expect none ask for
+            // `serde_json::Value` and get `null`.
+            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(bytes).map_err(|e| FrameioError::Decode {
                 endpoint,
                 detail: e.to_string(),
             });
@@ -378,6 +475,23 @@ fn decode_error(endpoint: &str, err: impl std::fmt::Display) -> FrameioError {
         endpoint: endpoint.to_owned(),
         detail: err.to_string(),
     }
+}
+
+fn member_from_wire(m: wire::MemberWire, endpoint: &str) -> Result<FrameioMember, FrameioError> {
+    let (id, email, active) = match m.user {
+        Some(user) => (user.id, user.email.or(m.email), user.active.unwrap_or(true)),
+        None => (
+            m.id.ok_or_else(|| decode_error(endpoint, "a member has neither `user` nor `id`"))?,
+            m.email,
+            true,
+        ),
+    };
+    Ok(FrameioMember {
+        id: FrameioUserId::new(id).map_err(|e| decode_error(endpoint, e))?,
+        email,
+        role: m.role,
+        active,
+    })
 }
 
 fn project_from_wire(p: wire::ProjectWire) -> Result<FrameioProject, FrameioError> {

@@ -11,7 +11,7 @@ mod wire;
 pub use client::FrameioClient;
 pub use error::FrameioError;
 
-use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioWorkspaceId};
+use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsTokenSource;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
@@ -52,4 +52,14 @@ pub struct FrameioProject {
     pub name: String,
     pub workspace_id: Option<FrameioWorkspaceId>,
     pub created_at: Option<Timestamp>,
+}
+
+/// A user of an account or a project, as the directory and the look-before-adding need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameioMember {
+    pub id: FrameioUserId,
+    pub email: Option<String>,
+    /// The account role (`admin`/`member`) or project role (`editor`, …).
+    pub role: Option<String>,
+    pub active: bool,
 }

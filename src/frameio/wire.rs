@@ -46,6 +46,40 @@ pub(super) struct ProjectWire {
     pub created_at: Option<String>,
 }
 
+/// An account's user (`GET /accounts/{a}/users`), or a project's (`GET …/projects/{p}/users`):
+/// `{role, user:{id,email,name,active}}`. A flat `{id,email,role}` is read too.
+#[derive(Deserialize)]
+pub(super) struct MemberWire {
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub user: Option<UserWire>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct UserWire {
+    pub id: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// `{"data":{"role":…}}`: the project-user PATCH body.
+#[derive(Serialize)]
+pub(super) struct SetRole<'a> {
+    pub data: SetRoleData<'a>,
+}
+
+#[derive(Serialize)]
+pub(super) struct SetRoleData<'a> {
+    pub role: &'a str,
+}
+
 /// `{"data":{"name":…}}`: the body that creates a project or a workspace.
 #[derive(Serialize)]
 pub(super) struct CreateProject<'a> {

@@ -5,7 +5,7 @@ use crate::timestamp::Timestamp;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -23,6 +23,12 @@ pub(super) fn router(shared: Shared) -> Router {
             get(list_projects).post(create_project),
         )
         .route("/v4/accounts/{account}/projects/{project}", get(show_project))
+        .route("/v4/accounts/{account}/users", get(account_users))
+        .route("/v4/accounts/{account}/projects/{project}/users", get(project_users))
+        .route(
+            "/v4/accounts/{account}/projects/{project}/users/{user}",
+            patch(set_project_user).delete(remove_project_user),
+        )
         .with_state(shared)
 }
 
@@ -372,4 +378,140 @@ fn page(headers: HeaderMap, items: Vec<Value>, q: &HashMap<String, String>, path
         Json(json!({ "data": data, "links": { "next": next }, "total_count": total })),
     )
         .into_response()
+}
+
+/// `GET /v4/accounts/{a}/users`: `[{role, user:{id,email,name,active}}]`, no email filter.
+async fn account_users(
+    State(shared): State<Shared>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    let Some(acc) = state
+        .world
+        .frameio
+        .accounts
+        .iter()
+        .find(|a| a.id == account && caller.reaches(&a.id))
+    else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such account");
+    };
+    let items = acc
+        .users
+        .iter()
+        .map(|u| json!({ "role": "member", "user": { "id": u.id, "email": u.email, "name": u.name, "active": true } }))
+        .collect();
+    page(out, items, &q, &format!("/v4/accounts/{account}/users"))
+}
+
+/// The project, if `caller` reaches it.
+fn project_exists(shared: &Shared, caller: &Caller, account: &str, project: &str) -> bool {
+    caller.reaches(account)
+        && shared
+            .lock()
+            .projects
+            .iter()
+            .any(|p| p.id == project && p.account_id == account)
+}
+
+async fn project_users(
+    State(shared): State<Shared>,
+    Path((account, project)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !project_exists(&shared, &caller, &account, &project) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such project");
+    }
+    let items = shared
+        .lock()
+        .project_users
+        .get(&project)
+        .map(|users| {
+            users
+                .iter()
+                .map(|(id, role)| json!({ "role": role, "user": { "id": id } }))
+                .collect()
+        })
+        .unwrap_or_default();
+    page(
+        out,
+        items,
+        &q,
+        &format!("/v4/accounts/{account}/projects/{project}/users"),
+    )
+}
+
+/// `PATCH …/projects/{p}/users/{u}` with `{"data":{"role"}}`: an upsert, limited like creates.
+async fn set_project_user(
+    State(shared): State<Shared>,
+    Path((account, project, user)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "project_user_update") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !project_exists(&shared, &caller, &account, &project) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such project");
+    }
+    let role = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["data"]["role"].as_str().map(str::to_owned));
+    let Some(role) = role.filter(|r| ["full_access", "editor", "edit_only", "commenter", "viewer"].contains(&r.as_str()))
+    else {
+        return errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Entity",
+            "data.role must be one of full_access, editor, edit_only, commenter, viewer",
+        );
+    };
+    let mut state = shared.lock();
+    let in_account = state
+        .world
+        .frameio
+        .accounts
+        .iter()
+        .any(|a| a.id == account && a.users.iter().any(|u| u.id == user));
+    if !in_account {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such user in the account");
+    }
+    state.counts.frameio_user_patches += 1;
+    state.project_users.entry(project).or_default().insert(user.clone(), role.clone());
+    (out, Json(json!({ "data": { "role": role, "user": { "id": user } } }))).into_response()
+}
+
+async fn remove_project_user(
+    State(shared): State<Shared>,
+    Path((account, project, user)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "project_user_delete") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !project_exists(&shared, &caller, &account, &project) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such project");
+    }
+    let mut state = shared.lock();
+    state.counts.frameio_user_deletes += 1;
+    let removed = state
+        .project_users
+        .get_mut(&project)
+        .and_then(|users| users.remove(&user))
+        .is_some();
+    if !removed {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "the user is not on the project");
+    }
+    (StatusCode::NO_CONTENT, out).into_response()
 }

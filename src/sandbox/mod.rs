@@ -15,7 +15,7 @@ pub mod world;
 pub use world::World;
 
 use crate::timestamp::Timestamp;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -91,6 +91,9 @@ pub struct Counts {
     pub frameio_requests: u64,
     pub frameio_creates: u64,
     pub frameio_rate_limited: u64,
+    /// Project-user PATCHes (adds or role changes) that were carried out.
+    pub frameio_user_patches: u64,
+    pub frameio_user_deletes: u64,
 }
 
 #[derive(Debug)]
@@ -103,6 +106,8 @@ struct State {
     world: World,
     projects: Vec<SandboxProject>,
     next_project: u64,
+    /// Frame.io project id → user id → role.
+    project_users: HashMap<String, BTreeMap<String, String>>,
     /// Leaky buckets per token and endpoint class: Frame.io limits each user separately.
     buckets: HashMap<(String, &'static str), Bucket>,
     next_workspace: u64,
@@ -145,6 +150,7 @@ impl Sandbox {
                 world,
                 projects: Vec::new(),
                 next_project: 1,
+                project_users: HashMap::new(),
                 buckets: HashMap::new(),
                 next_workspace: 1,
                 faults: Faults::default(),
@@ -254,7 +260,78 @@ impl Sandbox {
                 id: workspace_id.to_owned(),
                 name: workspace_name.to_owned(),
             }],
+            users: Vec::new(),
         });
+    }
+
+    /// Adds a user to a Frame.io account's directory, as an invitation accepted there would.
+    pub fn add_frameio_account_user(&self, account: &str, id: &str, email: &str) {
+        let mut state = self.shared.lock();
+        let acc = state
+            .world
+            .frameio
+            .accounts
+            .iter_mut()
+            .find(|a| a.id == account)
+            .expect("the sandbox has the account");
+        acc.users.push(world::FrameioUser {
+            id: id.to_owned(),
+            email: email.to_owned(),
+            name: email.to_owned(),
+        });
+    }
+
+    /// The users on a Frame.io project, with their roles.
+    pub fn frameio_project_users(&self, project: &str) -> BTreeMap<String, String> {
+        self.shared
+            .lock()
+            .project_users
+            .get(project)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Puts a user on a Frame.io project by hand (not through the daemon).
+    pub fn put_frameio_project_user(&self, project: &str, user: &str, role: &str) {
+        self.shared
+            .lock()
+            .project_users
+            .entry(project.to_owned())
+            .or_default()
+            .insert(user.to_owned(), role.to_owned());
+    }
+
+    /// Adds or replaces a Workfront user, stamped as updated now.
+    pub fn upsert_workfront_user(&self, id: &str, email: &str, flagged: bool, active: bool) {
+        let field = "DE:Add to projects in Frame.io";
+        let row = serde_json::json!({
+            "ID": id,
+            "name": id,
+            "emailAddr": email,
+            "isActive": active,
+            field: if flagged { "Yes" } else { "No" },
+            "lastUpdateDate": Timestamp::now().to_workfront_rest(),
+        });
+        let users = &mut self.shared.lock().world.workfront.users;
+        users.retain(|u| u["ID"] != id);
+        users.push(row);
+    }
+
+    /// Sets a Workfront project's team. Like Workfront, this does not touch the project's
+    /// `lastUpdateDate`, so only a client that reads teams whole notices.
+    pub fn set_team(&self, project: &str, users: &[&str]) {
+        let mut state = self.shared.lock();
+        let row = state
+            .world
+            .workfront
+            .projects
+            .iter_mut()
+            .find(|p| p.id == project)
+            .expect("the sandbox has the project");
+        row.project_users = users
+            .iter()
+            .map(|u| world::ProjectUserRow { user_id: u.to_string() })
+            .collect();
     }
 
     /// Adds a Workfront group.
@@ -298,7 +375,8 @@ impl State {
     /// Takes one request from `token`'s leaky bucket of `class`; returns (allowed, remaining, limit).
     fn take(&mut self, token: &str, class: &'static str) -> (bool, u64, u64) {
         let limit = match class {
-            "create" => self.limits.create_per_window,
+            // Frame.io limits project-user PATCHes like creates: about 10 a minute.
+            "create" | "project_user_update" => self.limits.create_per_window,
             _ => self.limits.read_per_window,
         };
         let window = self.limits.window.as_secs_f64();

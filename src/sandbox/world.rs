@@ -33,6 +33,15 @@ pub struct ProjectRow {
     pub status: Option<String>,
     #[serde(rename = "lastUpdateDate")]
     pub last_update_date: String,
+    /// The team, as `projectUsers:userID` returns it.
+    #[serde(rename = "projectUsers", default, skip_serializing_if = "Vec::is_empty")]
+    pub project_users: Vec<ProjectUserRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectUserRow {
+    #[serde(rename = "userID")]
+    pub user_id: String,
 }
 
 impl ProjectRow {
@@ -44,6 +53,7 @@ impl ProjectRow {
             group_id: Some(group.to_owned()),
             status: Some("CUR".into()),
             last_update_date: "2026-11-01T10:00:00:000+0000".into(),
+            project_users: Vec::new(),
         }
     }
 }
@@ -87,6 +97,9 @@ pub struct FrameioAccount {
     pub id: String,
     pub display_name: String,
     pub workspaces: Vec<FrameioWorkspace>,
+    /// The account's users (its directory).
+    #[serde(default)]
+    pub users: Vec<FrameioUser>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,6 +127,7 @@ impl World {
                 group_id: Some("5f1a00000000000000000000000000a1".into()),
                 status: Some("CUR".into()),
                 last_update_date: "2026-01-05T09:00:00:000+0000".into(),
+                project_users: Vec::new(),
             })
             .collect();
         world

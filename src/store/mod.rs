@@ -5,6 +5,9 @@
 //! - `outbox`: [`OutboxId`] (big-endian) → [`OutboxEntry`];
 //! - `outbox_keys`: effect key → [`OutboxId`], so an effect is enqueued at most once;
 //! - `meta`: `cursor` and `last_sync`;
+//! - `users`: Workfront user id → [`UserRecord`] (every user, as last read);
+//! - `collaborators`: `<project id>/<user id>` → [`CollaboratorRecord`] (what we added, F3–F5);
+//! - `directory`: Frame.io account id → [`DirectoryRecord`] (its users by email);
 //! - `connections`: Workfront group id → [`ConnectionRecord`] (F2). Each connection's token is a
 //!   file of its own, `tokens/<group id>`, mode 0600 in the 0700 state dir; the record holds only
 //!   its fingerprint.
@@ -15,14 +18,16 @@
 //! request that must not be sent twice. Flushing runs on a blocking thread because sled 0.34's
 //! `flush_async` can deadlock (sled #1308).
 
+mod collaborators;
 mod connections;
 mod outbox;
 pub mod records;
 
-pub use outbox::{OutboxCounts, RecordedPlan};
+pub use collaborators::Arrival;
+pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
 pub use records::{
-    Broken, ConnectionCredential, ConnectionRecord, EntryState, InFlight, MirrorOrigin, MirrorRecord, OutboxEntry,
-    ParkCause, SyncRecord,
+    Broken, CollaboratorRecord, ConnectionCredential, ConnectionRecord, DirectoryRecord, EntryState, InFlight,
+    MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, SyncRecord, UserRecord,
 };
 
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
@@ -61,6 +66,9 @@ pub struct Store {
     outbox_keys: sled::Tree,
     meta: sled::Tree,
     connections: sled::Tree,
+    users: sled::Tree,
+    collaborators: sled::Tree,
+    directory: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,6 +104,9 @@ impl Store {
             outbox_keys: db.open_tree("outbox_keys")?,
             meta: db.open_tree("meta")?,
             connections: db.open_tree("connections")?,
+            users: db.open_tree("users")?,
+            collaborators: db.open_tree("collaborators")?,
+            directory: db.open_tree("directory")?,
             db,
         })
     }

@@ -1,10 +1,11 @@
 //! The outbox: effects recorded before they are carried out, in the same transaction that records
 //! why, and removed in the same transaction that records their result.
 
-use super::records::{EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, OUTBOX_V};
+use super::records::{CollaboratorRecord, EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, OUTBOX_V};
 use super::{decode, encode, Store, StoreError, META_CURSOR};
-use crate::core::mirror_plan::{KeyState, Plan};
-use crate::core::model::Effect;
+use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
+use crate::core::mirror_plan::{KeyState, Plan, Planned};
+use crate::core::model::{Effect, Hold};
 use crate::ids::OutboxId;
 use crate::timestamp::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -35,18 +36,64 @@ impl OutboxCounts {
 pub struct RecordedPlan {
     pub enqueued: usize,
     pub parked: usize,
+    pub cancelled: usize,
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+/// Everything one sync decided, recorded in one transaction: effects to enqueue, effects to park
+/// with what holds them, entries no longer wanted, and where the next poll starts.
+#[derive(Debug, Default)]
+pub struct Recording<'a> {
+    pub enqueue: Vec<&'a Planned>,
+    pub park: Vec<(&'a Planned, Hold)>,
+    pub cancel: Vec<&'a Cancel>,
+    pub cursor: Option<Timestamp>,
+}
 
-fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+impl<'a> Recording<'a> {
+    /// A mirror plan's effects; its parked ones wait for a route.
+    pub fn of(plan: &'a Plan) -> Self {
+        Self {
+            enqueue: plan.enqueue.iter().collect(),
+            park: plan.park.iter().map(|p| (p, Hold::Unroutable)).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a collaborator plan's changes.
+    pub fn with_collaborators(mut self, plan: &'a CollaboratorPlan) -> Self {
+        self.enqueue.extend(&plan.enqueue);
+        self.park.extend(plan.park.iter().map(|(p, h)| (p, *h)));
+        self.cancel.extend(&plan.cancel);
+        self
+    }
+
+    pub fn with_cursor(mut self, cursor: Option<Timestamp>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// The outbox as the plans see it.
+#[derive(Debug, Default)]
+pub struct OutboxView {
+    /// Mirror creates by key.
+    pub mirrors: HashMap<String, KeyState>,
+    /// Collaborator changes by pair.
+    pub collaborators: HashMap<Pair, collaborator_plan::Entry>,
+    /// Pending collaborator changes (the backlog `status` shows).
+    pub collaborator_backlog: usize,
+}
+
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+pub(super) fn tx_error(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => StoreError::Sled(e),
     }
 }
 
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+pub(super) fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
 
@@ -76,21 +123,48 @@ impl Store {
     }
 
     /// The state of every key, for planning.
+    pub fn outbox_view(&self) -> Result<OutboxView, StoreError> {
+        let mut view = OutboxView::default();
+        for e in self.outbox_entries()? {
+            match &e.effect {
+                Effect::CreateMirror { .. } => {
+                    let state = match &e.state {
+                        EntryState::Pending => KeyState::Pending,
+                        EntryState::Parked { cause, .. } => KeyState::Parked {
+                            unroutable: *cause == ParkCause::Unroutable,
+                        },
+                        EntryState::Dead { .. } => KeyState::Dead,
+                    };
+                    view.mirrors.insert(e.key.clone(), state);
+                }
+                Effect::AddCollaborator {
+                    wf_project,
+                    wf_user,
+                    frameio_user,
+                    ..
+                } => {
+                    view.collaborator_backlog += usize::from(e.state == EntryState::Pending);
+                    let op = collaborator_plan::Op::Add {
+                        frameio_user: frameio_user.clone(),
+                    };
+                    view.collaborators
+                        .insert((wf_project.clone(), wf_user.clone()), collaborator_entry(&e, op));
+                }
+                Effect::RemoveCollaborator { wf_project, wf_user, .. } => {
+                    view.collaborator_backlog += usize::from(e.state == EntryState::Pending);
+                    view.collaborators.insert(
+                        (wf_project.clone(), wf_user.clone()),
+                        collaborator_entry(&e, collaborator_plan::Op::Remove),
+                    );
+                }
+            }
+        }
+        Ok(view)
+    }
+
+    /// Mirror creates by key (for tests and tools that plan mirrors only).
     pub fn outbox_key_states(&self) -> Result<HashMap<String, KeyState>, StoreError> {
-        Ok(self
-            .outbox_entries()?
-            .into_iter()
-            .map(|e| {
-                let state = match e.state {
-                    EntryState::Pending => KeyState::Pending,
-                    EntryState::Parked { cause, .. } => KeyState::Parked {
-                        unroutable: cause == ParkCause::Unroutable,
-                    },
-                    EntryState::Dead { .. } => KeyState::Dead,
-                };
-                (e.key, state)
-            })
-            .collect())
+        Ok(self.outbox_view()?.mirrors)
     }
 
     /// The oldest pending entry that is due at `now`, and otherwise when the next one will be.
@@ -118,27 +192,61 @@ impl Store {
         Ok((None, soonest))
     }
 
-    /// Records a plan's effects and the new cursor in one transaction. An effect whose key already
-    /// has an entry replaces it only if that entry is parked (a plan only asks for that when the
-    /// parking reason is gone); an effect for a project that has meanwhile been mirrored is skipped.
-    pub fn record_plan(&self, plan: &Plan, now: Timestamp) -> Result<RecordedPlan, StoreError> {
-        let items: Vec<(&Effect, &str, Option<&str>, OutboxId)> = plan
+    /// Records a sync's decisions and the new cursor in one transaction. An effect whose key
+    /// already has an entry replaces it if that entry is parked, or — for collaborator changes,
+    /// whose requests are idempotent — if it asks for something else; a create for a project that
+    /// has meanwhile been mirrored is skipped. Cancelled entries are removed.
+    pub fn record_plan(&self, plan: &Recording<'_>, now: Timestamp) -> Result<RecordedPlan, StoreError> {
+        let items: Vec<(&Effect, &str, Option<Hold>, OutboxId)> = plan
             .enqueue
             .iter()
             .map(|p| (&p.effect, p.reason.as_str(), None))
-            .chain(
-                plan.park
-                    .iter()
-                    .map(|p| (&p.effect, p.reason.as_str(), Some(p.reason.as_str()))),
-            )
-            .map(|(e, r, park)| Ok((e, r, park, OutboxId(self.db.generate_id()?))))
+            .chain(plan.park.iter().map(|(p, hold)| (&p.effect, p.reason.as_str(), Some(*hold))))
+            .map(|(e, r, hold)| Ok((e, r, hold, OutboxId(self.db.generate_id()?))))
             .collect::<Result<_, StoreError>>()?;
-        let result = (&self.outbox, &self.outbox_keys, &self.mirrors, &self.meta).transaction(
-            |(outbox, keys, mirrors, meta)| {
+        let trees = (
+            &self.outbox,
+            &self.outbox_keys,
+            &self.mirrors,
+            &self.meta,
+            &self.collaborators,
+        );
+        let result = trees.transaction(|(outbox, keys, mirrors, meta, collaborators)| {
                 let mut recorded = RecordedPlan::default();
-                for (effect, reason, park, fresh_id) in &items {
-                    let Effect::CreateMirror { wf_project, .. } = effect;
-                    if mirrors.get(wf_project.as_str())?.is_some() {
+                for cancel in &plan.cancel {
+                    let Some(existing) = keys.remove(cancel.key.as_bytes())? else {
+                        continue;
+                    };
+                    let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&cancel.key)))?;
+                    outbox.remove(&id.to_key())?;
+                    recorded.cancelled += 1;
+                }
+                for (effect, reason, hold, fresh_id) in &items {
+                    // A plan made from a snapshot the worker has since overtaken must not redo what
+                    // the worker recorded meanwhile.
+                    let done = match effect {
+                        Effect::CreateMirror { wf_project, .. } => mirrors.get(wf_project.as_str())?.is_some(),
+                        Effect::AddCollaborator {
+                            wf_project,
+                            wf_user,
+                            frameio_user: Some(frameio_user),
+                            ..
+                        } => {
+                            let key = format!("{wf_project}/{wf_user}");
+                            match collaborators.get(key.as_bytes())? {
+                                Some(raw) => {
+                                    let r: CollaboratorRecord = decode("collaborators", &key, &raw).map_err(abort)?;
+                                    r.added.contains(frameio_user) || r.present.contains(frameio_user)
+                                }
+                                None => false,
+                            }
+                        }
+                        Effect::RemoveCollaborator { wf_project, wf_user, .. } => {
+                            collaborators.get(format!("{wf_project}/{wf_user}").as_bytes())?.is_none()
+                        }
+                        Effect::AddCollaborator { .. } => false,
+                    };
+                    if done {
                         continue;
                     }
                     let key = effect.key();
@@ -147,7 +255,14 @@ impl Store {
                             let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&key)))?;
                             if let Some(raw) = outbox.get(id.to_key())? {
                                 let old: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                                if !matches!(old.state, EntryState::Parked { .. }) {
+                                let replaceable = match old.state {
+                                    EntryState::Parked { .. } => true,
+                                    EntryState::Pending => {
+                                        !matches!(effect, Effect::CreateMirror { .. }) && old.effect != **effect
+                                    }
+                                    EntryState::Dead { .. } => false,
+                                };
+                                if !replaceable {
                                     continue;
                                 }
                             }
@@ -155,10 +270,10 @@ impl Store {
                         }
                         None => *fresh_id,
                     };
-                    let state = match park {
-                        Some(reason) => EntryState::Parked {
+                    let state = match hold {
+                        Some(hold) => EntryState::Parked {
                             reason: (*reason).to_owned(),
-                            cause: ParkCause::Unroutable,
+                            cause: ParkCause::from(*hold),
                         },
                         None => EntryState::Pending,
                     };
@@ -177,7 +292,7 @@ impl Store {
                     };
                     outbox.insert(&id.to_key(), encode(&entry))?;
                     keys.insert(key.as_bytes(), &id.to_key())?;
-                    if park.is_some() {
+                    if hold.is_some() {
                         recorded.parked += 1;
                     } else {
                         recorded.enqueued += 1;
@@ -193,8 +308,7 @@ impl Store {
                     }
                 }
                 Ok(recorded)
-            },
-        );
+            });
         result.map_err(tx_error)
     }
 
@@ -304,6 +418,27 @@ impl Store {
             Ok(())
         });
         result.map_err(tx_error)
+    }
+}
+
+/// A collaborator entry as the plan sees it.
+fn collaborator_entry(e: &OutboxEntry, op: collaborator_plan::Op) -> collaborator_plan::Entry {
+    let status = match &e.state {
+        EntryState::Pending => collaborator_plan::Status::Pending,
+        EntryState::Parked {
+            cause: ParkCause::NoFrameioUser,
+            ..
+        } => collaborator_plan::Status::Held(Hold::NoFrameioUser),
+        EntryState::Parked {
+            cause: ParkCause::RemovalGuard,
+            ..
+        } => collaborator_plan::Status::Held(Hold::RemovalGuard),
+        EntryState::Parked { .. } | EntryState::Dead { .. } => collaborator_plan::Status::Other,
+    };
+    collaborator_plan::Entry {
+        op,
+        status,
+        in_flight: e.in_flight.is_some(),
     }
 }
 

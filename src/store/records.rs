@@ -3,10 +3,13 @@
 
 use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
-use crate::core::model::{Credential, Effect, Target};
+use crate::core::collaborator_plan::GuardTrip;
+use crate::core::model::{CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
 use crate::ids::{
-    FrameioAccountId, FrameioProjectId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId, WorkfrontProjectId,
+    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,
+    WorkfrontProjectId, WorkfrontUserId,
 };
+use std::collections::BTreeMap;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +17,9 @@ pub const MIRROR_V: u32 = 1;
 pub const OUTBOX_V: u32 = 1;
 pub const SYNC_V: u32 = 1;
 pub const CONNECTION_V: u32 = 1;
+pub const USER_V: u32 = 1;
+pub const COLLABORATOR_V: u32 = 1;
+pub const DIRECTORY_V: u32 = 1;
 
 /// A Workfront project's mirror. Its presence is what "this daemon created or adopted it" means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +90,21 @@ pub enum ParkCause {
     Permanent,
     /// Frame.io refused the credential (401/403): a new token for it resumes it.
     CredentialRefused { credential: Credential },
+    /// The account's user directory has no one with the user's email: a refresh that finds them
+    /// resumes it.
+    NoFrameioUser,
+    /// The mass-removal guard held it: `confirm-removals` resumes it.
+    RemovalGuard,
+}
+
+impl From<Hold> for ParkCause {
+    fn from(hold: Hold) -> Self {
+        match hold {
+            Hold::Unroutable => ParkCause::Unroutable,
+            Hold::NoFrameioUser => ParkCause::NoFrameioUser,
+            Hold::RemovalGuard => ParkCause::RemovalGuard,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +137,15 @@ pub struct SyncRecord {
     pub rerouted: Vec<Rerouted>,
     #[serde(default)]
     pub rerouted_total: usize,
+    /// Users read (all of them in a full sync, the changed ones in a poll).
+    #[serde(default)]
+    pub users_seen: usize,
+    /// Collaborator changes enqueued, parked and cancelled (included in the totals above too).
+    #[serde(default)]
+    pub collaborator_changes: usize,
+    /// Set when the mass-removal guard held this sync's removals.
+    #[serde(default)]
+    pub removal_guard: Option<GuardTrip>,
 }
 
 /// How many rerouted projects a sync record lists.
@@ -162,4 +192,42 @@ pub enum ConnectionCredential {
 pub struct Broken {
     pub error: String,
     pub since: Timestamp,
+}
+
+/// A Workfront user as last read (F3–F5). Every user is kept, so a poll that reads only the
+/// changed ones can still be planned against all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub v: u32,
+    #[serde(flatten)]
+    pub user: WorkfrontUser,
+}
+
+/// What this daemon did for one (project, user) pair: the Frame.io users it added to the mirror,
+/// and those it found there already. Its presence is what "we manage this collaborator" means;
+/// only `added` are ever removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollaboratorRecord {
+    pub v: u32,
+    pub wf_project: WorkfrontProjectId,
+    pub wf_user: WorkfrontUserId,
+    pub frameio_project: FrameioProjectId,
+    pub target: Target,
+    pub email: String,
+    pub role: CollaboratorRole,
+    #[serde(default)]
+    pub added: Vec<FrameioUserId>,
+    #[serde(default)]
+    pub present: Vec<FrameioUserId>,
+    pub recorded_at: Timestamp,
+}
+
+/// An account's user directory (Frame.io has no email filter, so it is paged whole and kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryRecord {
+    pub v: u32,
+    pub account: FrameioAccountId,
+    pub fetched_at: Timestamp,
+    /// Lower-cased email → user id.
+    pub by_email: BTreeMap<String, FrameioUserId>,
 }

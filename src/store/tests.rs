@@ -20,6 +20,7 @@ fn projects(n: usize) -> Vec<WorkfrontProject> {
             group_id: None,
             status: None,
             last_update: Some(Timestamp(1000 + i as i64)),
+            team: Vec::new(),
         })
         .collect()
 }
@@ -36,7 +37,10 @@ fn mirror_for(entry: &OutboxEntry, fio: &str) -> MirrorRecord {
         wf_project,
         name,
         target,
-    } = &entry.effect;
+    } = &entry.effect
+    else {
+        panic!("not a create: {:?}", entry.effect);
+    };
     MirrorRecord {
         v: records::MIRROR_V,
         wf_project: wf_project.clone(),
@@ -58,9 +62,9 @@ fn a_plan_is_recorded_once_with_its_cursor_and_survives_reopening() {
     {
         let store = Store::open(dir.path()).unwrap();
         let p = plan(&projects(3), Scope::Full, &known(&store), &routing).unwrap();
-        assert_eq!(store.record_plan(&p, Timestamp(1)).unwrap().enqueued, 3);
+        assert_eq!(store.record_plan(&Recording::of(&p).with_cursor(Some(Timestamp(1002))), Timestamp(1)).unwrap().enqueued, 3);
         // Recording the same plan again (a second sync before the worker ran) adds nothing.
-        assert_eq!(store.record_plan(&p, Timestamp(2)).unwrap().enqueued, 0);
+        assert_eq!(store.record_plan(&Recording::of(&p), Timestamp(2)).unwrap().enqueued, 0);
         store.flush_blocking().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
@@ -85,7 +89,7 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
     };
     store
         .record_plan(
-            &plan(&projects(1), Scope::Full, &known(&store), &routing).unwrap(),
+            &Recording::of(&plan(&projects(1), Scope::Full, &known(&store), &routing).unwrap()),
             Timestamp(1),
         )
         .unwrap();
@@ -99,7 +103,7 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
     // A plan made from a stale snapshot (before the mirror existed) does not enqueue it again.
     let stale = plan(&projects(1), Scope::Full, &Known::default(), &routing).unwrap();
     assert_eq!(stale.enqueue.len(), 1);
-    assert_eq!(store.record_plan(&stale, Timestamp(2)).unwrap().enqueued, 0);
+    assert_eq!(store.record_plan(&Recording::of(&stale), Timestamp(2)).unwrap().enqueued, 0);
 }
 
 #[test]
@@ -112,7 +116,7 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
     };
     store
         .record_plan(
-            &plan(&projects(1), Scope::Full, &known(&store), &routing).unwrap(),
+            &Recording::of(&plan(&projects(1), Scope::Full, &known(&store), &routing).unwrap()),
             Timestamp(1),
         )
         .unwrap();
@@ -136,7 +140,7 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let parked = plan(&projects(1), Scope::Full, &known(&store), &Routing::default()).unwrap();
-    assert_eq!(store.record_plan(&parked, Timestamp(1)).unwrap().parked, 1);
+    assert_eq!(store.record_plan(&Recording::of(&parked), Timestamp(1)).unwrap().parked, 1);
     assert_eq!(store.outbox_counts().unwrap().parked, 1);
     let id = store.outbox_entries().unwrap()[0].id;
 
@@ -150,7 +154,7 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
         },
     )
     .unwrap();
-    assert_eq!(store.record_plan(&routed, Timestamp(2)).unwrap().enqueued, 1);
+    assert_eq!(store.record_plan(&Recording::of(&routed), Timestamp(2)).unwrap().enqueued, 1);
     let entries = store.outbox_entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].id, &entries[0].state), (id, &EntryState::Pending));
@@ -185,6 +189,9 @@ fn sync_records_are_numbered() {
         error: None,
         rerouted: Vec::new(),
         rerouted_total: 0,
+        users_seen: 0,
+        collaborator_changes: 0,
+        removal_guard: None,
     };
     assert_eq!(store.record_sync(record.clone()).unwrap().seq, 1);
     assert_eq!(store.record_sync(record).unwrap().seq, 2);

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-const PROJECT_FIELDS: &str = "ID,name,groupID,status,lastUpdateDate";
+/// Projects come with their team (`projectUsers`): team membership has no events and no change
+/// filter, so every sync reads it whole, in the same pages as the projects.
+const PROJECT_FIELDS: &str = "ID,name,groupID,status,lastUpdateDate,projectUsers:userID";
 const USER_FIELDS: &str = "ID,name,emailAddr,isActive,lastUpdateDate";
 const GROUP_FIELDS: &str = "ID,name,parentID";
 
@@ -107,7 +109,7 @@ impl WorkfrontClient {
         retry_read(&endpoint, || self.get(&endpoint, &query)).await
     }
 
-    /// Every project, or those updated at or after `since`.
+    /// Every project (with its team), or those updated at or after `since`.
     pub async fn search_projects(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
         let rows: Vec<ProjectRow> = self.search_all("proj", PROJECT_FIELDS.to_owned(), since).await?;
         Ok(rows.into_iter().filter_map(project_from_row).collect())
@@ -327,8 +329,21 @@ fn project_from_row(row: ProjectRow) -> Option<WorkfrontProject> {
             None
         }
     });
+    let team = row
+        .project_users
+        .into_iter()
+        .filter_map(|m| m.user_id)
+        .filter_map(|u| match WorkfrontUserId::new(u) {
+            Ok(u) => Some(u),
+            Err(err) => {
+                tracing::warn!(project = %id, error = %err, "ignoring a team member with an unusable userID");
+                None
+            }
+        })
+        .collect();
     Some(WorkfrontProject {
         name: row.name.unwrap_or_else(|| id.to_string()),
+        team,
         id,
         group_id,
         status: row.status,

@@ -28,6 +28,15 @@ pub(super) struct ProjectRow {
     pub status: Option<String>,
     #[serde(rename = "lastUpdateDate")]
     pub last_update_date: Option<String>,
+    /// The team: `projectUsers:userID` asks for each member's `userID`.
+    #[serde(rename = "projectUsers", default)]
+    pub project_users: Vec<ProjectUserRow>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProjectUserRow {
+    #[serde(rename = "userID")]
+    pub user_id: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,15 @@ async fn client(server: &MockServer, extra: &str) -> (WorkfrontClient, tempfile:
     (WorkfrontClient::new(&settings.workfront), dir)
 }
 
+/// A project row with its team, as `projectUsers:userID` returns it.
+fn team(mut row: serde_json::Value, users: &[&str]) -> serde_json::Value {
+    row["projectUsers"] = users
+        .iter()
+        .map(|u| json!({ "objCode": "PRTU", "userID": u }))
+        .collect();
+    row
+}
+
 fn row(id: &str, date: &str) -> serde_json::Value {
     json!({ "ID": id, "name": format!("Project {id}"), "groupID": "g1", "status": "CUR", "lastUpdateDate": date })
 }
@@ -31,7 +40,7 @@ async fn project_search_pages_with_first_limit_and_id_sort_and_reads_both_date_s
             .and(query_param("$$FIRST", first))
             .and(query_param("$$LIMIT", "2"))
             .and(query_param("ID_Sort", "asc"))
-            .and(query_param("fields", "ID,name,groupID,status,lastUpdateDate"))
+            .and(query_param("fields", "ID,name,groupID,status,lastUpdateDate,projectUsers:userID"))
             .and(query_param_is_missing("lastUpdateDate"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": rows })))
             .expect(1)
@@ -39,7 +48,7 @@ async fn project_search_pages_with_first_limit_and_id_sort_and_reads_both_date_s
     page(
         "0",
         json!([
-            row("a", "2017-03-24T17:00:00:000+0400"),
+            team(row("a", "2017-03-24T17:00:00:000+0400"), &["u1", "u2"]),
             row("b", "2017-10-06T13:48:07.776-0600")
         ]),
     )
@@ -54,6 +63,9 @@ async fn project_search_pages_with_first_limit_and_id_sort_and_reads_both_date_s
 
     let ids: Vec<&str> = projects.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c"]);
+    let team: Vec<&str> = projects[0].team.iter().map(|u| u.as_str()).collect();
+    assert_eq!(team, ["u1", "u2"], "the team comes with the project");
+    assert!(projects[1].team.is_empty());
     assert_eq!(
         projects[0].last_update.unwrap().to_iso_utc(),
         "2017-03-24T13:00:00.000Z"

@@ -1,0 +1,215 @@
+//! Collaborators (F3–F5): the users as last read, what this daemon added to which mirror, and the
+//! Frame.io account directories.
+
+use super::outbox::{abort, tx_error, TxResult};
+use super::records::{CollaboratorRecord, DirectoryRecord, EntryState, OutboxEntry, ParkCause, UserRecord, USER_V};
+use super::{decode, encode, Store, StoreError};
+use crate::core::collaborator_plan::{Managed, Pair};
+use crate::core::model::WorkfrontUser;
+use crate::ids::{FrameioAccountId, FrameioUserId, OutboxId, WorkfrontUserId};
+use crate::timestamp::Timestamp;
+use sled::Transactional;
+use std::collections::{HashMap, HashSet};
+
+fn pair_key(pair: &Pair) -> String {
+    format!("{}/{}", pair.0, pair.1)
+}
+
+/// How a recorded Frame.io user came to be on the mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Our request added them (or may have: an earlier attempt's outcome was unknown).
+    Added,
+    /// They were there before we came: never ours to remove.
+    Present,
+}
+
+impl Store {
+    /// Records users as read. A full read replaces the set: users missing from it are forgotten
+    /// (their collaborator records stay, and nothing is removed for them).
+    pub fn merge_users(&self, users: &[WorkfrontUser], full: bool) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        if full {
+            let keep: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+            for key in self.users.iter().keys() {
+                let key = key?;
+                if !keep.contains(String::from_utf8_lossy(&key).as_ref()) {
+                    batch.remove(key);
+                }
+            }
+        }
+        for user in users {
+            let record = UserRecord {
+                v: USER_V,
+                user: user.clone(),
+            };
+            batch.insert(user.id.as_str(), encode(&record));
+        }
+        self.users.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Every user as last read.
+    pub fn users(&self) -> Result<HashMap<WorkfrontUserId, WorkfrontUser>, StoreError> {
+        self.users
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let record: UserRecord = decode("users", &String::from_utf8_lossy(&k), &v)?;
+                Ok((record.user.id.clone(), record.user))
+            })
+            .collect()
+    }
+
+    pub fn collaborators(&self) -> Result<Vec<CollaboratorRecord>, StoreError> {
+        self.collaborators
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode("collaborators", &String::from_utf8_lossy(&k), &v)
+            })
+            .collect()
+    }
+
+    pub fn collaborator(&self, pair: &Pair) -> Result<Option<CollaboratorRecord>, StoreError> {
+        let key = pair_key(pair);
+        self.collaborators
+            .get(&key)?
+            .map(|v| decode("collaborators", &key, &v))
+            .transpose()
+    }
+
+    /// What the plan needs of the records.
+    pub fn managed_pairs(&self) -> Result<HashMap<Pair, Managed>, StoreError> {
+        Ok(self
+            .collaborators()?
+            .into_iter()
+            .map(|r| {
+                (
+                    (r.wf_project, r.wf_user),
+                    Managed {
+                        added: r.added,
+                        present: r.present,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Records that `frameio_user` is on the mirror (added by us or found there) and removes the
+    /// entry that did it, atomically. `base` supplies the record's fields when it is the first.
+    pub fn complete_with_collaborator(
+        &self,
+        id: OutboxId,
+        base: &CollaboratorRecord,
+        frameio_user: &FrameioUserId,
+        arrival: Arrival,
+    ) -> Result<(), StoreError> {
+        let key = pair_key(&(base.wf_project.clone(), base.wf_user.clone()));
+        let result = (&self.outbox, &self.outbox_keys, &self.collaborators).transaction(
+            |(outbox, keys, collaborators)| -> TxResult<()> {
+                remove_entry(outbox, keys, id)?;
+                let mut record = match collaborators.get(key.as_bytes())? {
+                    Some(raw) => decode::<CollaboratorRecord>("collaborators", &key, &raw).map_err(abort)?,
+                    None => base.clone(),
+                };
+                record.email = base.email.clone();
+                let list = match arrival {
+                    Arrival::Added => &mut record.added,
+                    Arrival::Present => &mut record.present,
+                };
+                if !list.contains(frameio_user) {
+                    list.push(frameio_user.clone());
+                }
+                collaborators.insert(key.as_bytes(), encode(&record))?;
+                Ok(())
+            },
+        );
+        result.map_err(tx_error)
+    }
+
+    /// Records that `removed` are off the mirror and removes the entry, atomically. A record with
+    /// no Frame.io user left is deleted: the pair is no longer ours.
+    pub fn complete_removal(&self, id: OutboxId, pair: &Pair, removed: &[FrameioUserId]) -> Result<(), StoreError> {
+        let key = pair_key(pair);
+        let result = (&self.outbox, &self.outbox_keys, &self.collaborators).transaction(
+            |(outbox, keys, collaborators)| -> TxResult<()> {
+                remove_entry(outbox, keys, id)?;
+                if let Some(raw) = collaborators.get(key.as_bytes())? {
+                    let mut record: CollaboratorRecord = decode("collaborators", &key, &raw).map_err(abort)?;
+                    record.added.retain(|u| !removed.contains(u));
+                    if record.added.is_empty() && record.present.is_empty() {
+                        collaborators.remove(key.as_bytes())?;
+                    } else {
+                        collaborators.insert(key.as_bytes(), encode(&record))?;
+                    }
+                }
+                Ok(())
+            },
+        );
+        result.map_err(tx_error)
+    }
+
+    /// Collaborators this daemon added (the mass-removal guard's base).
+    pub fn managed_collaborator_count(&self) -> Result<usize, StoreError> {
+        Ok(self.collaborators()?.iter().filter(|r| !r.added.is_empty()).count())
+    }
+
+    pub fn directories(&self) -> Result<Vec<DirectoryRecord>, StoreError> {
+        self.directory
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode("directory", &String::from_utf8_lossy(&k), &v)
+            })
+            .collect()
+    }
+
+    pub fn directory(&self, account: &FrameioAccountId) -> Result<Option<DirectoryRecord>, StoreError> {
+        self.directory
+            .get(account.as_str())?
+            .map(|v| decode("directory", account.as_str(), &v))
+            .transpose()
+    }
+
+    pub fn put_directory(&self, record: &DirectoryRecord) -> Result<(), StoreError> {
+        self.directory.insert(record.account.as_str(), encode(record))?;
+        Ok(())
+    }
+
+    /// An admin's `confirm-removals`: every removal the mass-removal guard held becomes pending.
+    pub fn release_held_removals(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let held: Vec<OutboxEntry> = self
+            .outbox_entries()?
+            .into_iter()
+            .filter(|e| {
+                matches!(
+                    e.state,
+                    EntryState::Parked {
+                        cause: ParkCause::RemovalGuard,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        for entry in &held {
+            self.retry_entry(entry.id, now)?;
+        }
+        Ok(held.len())
+    }
+}
+
+/// Removes an outbox entry and its key inside a transaction; a missing entry is an error (the
+/// caller holds it).
+fn remove_entry(
+    outbox: &sled::transaction::TransactionalTree,
+    keys: &sled::transaction::TransactionalTree,
+    id: OutboxId,
+) -> TxResult<()> {
+    let Some(raw) = outbox.remove(&id.to_key())? else {
+        return Err(abort(StoreError::NoSuchEntry(id)));
+    };
+    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+    keys.remove(entry.key.as_bytes())?;
+    Ok(())
+}

@@ -1,7 +1,8 @@
 //! What `status` shows: mirrors, outbox counts and the entries that wait for someone, the cursor
 //! and the last sync. Secrets are never part of it.
 
-use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord};
+use crate::core::collaborator_plan::GuardTrip;
+use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, ParkCause, Store, StoreError, SyncRecord};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -21,6 +22,11 @@ pub struct StatusReport {
     /// per token, so a backfill takes a while, and this says how far along it is.
     #[serde(default)]
     pub collaborator_backlog: usize,
+    /// Removals the mass-removal guard holds, and its last trip while any are held.
+    #[serde(default)]
+    pub held_removals: usize,
+    #[serde(default)]
+    pub removal_guard: Option<GuardTrip>,
     /// Parked and dead entries, with their reasons: the work that waits for someone.
     pub attention: Vec<EntrySummary>,
     /// Where the next incremental poll starts (UTC).
@@ -94,8 +100,18 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
     let backlog = store.outbox_view()?.collaborator_backlog;
     let mut outbox = OutboxCounts::default();
     let mut attention = Vec::new();
+    let mut held_removals = 0;
     for entry in &entries {
         outbox.add(&entry.state);
+        if matches!(
+            entry.state,
+            EntryState::Parked {
+                cause: ParkCause::RemovalGuard,
+                ..
+            }
+        ) {
+            held_removals += 1;
+        }
         if entry.state != EntryState::Pending {
             attention.push(EntrySummary::of(entry));
         }
@@ -108,6 +124,12 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         outbox,
         collaborators: store.managed_collaborator_count()?,
         collaborator_backlog: backlog,
+        held_removals,
+        removal_guard: if held_removals > 0 {
+            store.last_guard_trip()?
+        } else {
+            None
+        },
         attention,
         cursor: store.cursor()?.map(|c| c.to_iso_utc()),
         last_sync: store.last_sync()?,
@@ -142,10 +164,16 @@ impl StatusReport {
             "collaborators: {} added by this daemon, {} changes pending (about 10 adds a minute per Frame.io token)",
             self.collaborators, self.collaborator_backlog
         );
-        if let Some(trip) = self.last_sync.as_ref().and_then(|s| s.removal_guard.as_ref()) {
+        if self.held_removals > 0 {
+            let why = self
+                .removal_guard
+                .as_ref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "REMOVAL GUARD: {trip}; none were removed. Check the held entries below, then run `frameio-sync confirm-removals`"
+                "REMOVAL GUARD: {} collaborator removals held{why}. Check them below, then run `frameio-sync confirm-removals`",
+                self.held_removals
             );
         }
         let _ = writeln!(

@@ -505,7 +505,10 @@ impl Validator<'_> {
 
     fn collaborators(&self, raw: RawCollaborators) -> Result<CollaboratorSettings, ConfigError> {
         let role = CollaboratorRole::parse(&raw.role).ok_or_else(|| {
-            let names: Vec<String> = CollaboratorRole::ALL.iter().map(|r| format!("{:?}", r.as_str())).collect();
+            let names: Vec<String> = CollaboratorRole::ALL
+                .iter()
+                .map(|r| format!("{:?}", r.as_str()))
+                .collect();
             self.err(
                 "collaborators.role",
                 format!("{:?} is not one of {}", raw.role, names.join(", ")),

@@ -10,8 +10,8 @@
 //!   `on_deactivate = "remove"` (F5), never from ones it did not add;
 //! - more removals in one plan than the guard allows are all held for an admin (SPEC §4).
 
-use super::model::{collaborator_key, CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
 use super::mirror_plan::Planned;
+use super::model::{collaborator_key, CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -35,6 +35,8 @@ pub struct Managed {
     pub added: Vec<FrameioUserId>,
     /// Found on the project already when we came to add them: never removed by us.
     pub present: Vec<FrameioUserId>,
+    /// The email they were last added or found under (lower-cased).
+    pub email: String,
 }
 
 /// What an outbox entry for a pair asks for.
@@ -142,8 +144,15 @@ pub struct CollaboratorPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Want {
     Nothing(&'static str),
-    Add { frameio_user: Option<FrameioUserId> },
-    Remove { frameio_users: Vec<FrameioUserId> },
+    /// Nothing now, but the user's email changed and the directory does not know the new one:
+    /// worth a refresh, which may find the Frame.io user it belongs to.
+    LookAgain,
+    Add {
+        frameio_user: Option<FrameioUserId>,
+    },
+    Remove {
+        frameio_users: Vec<FrameioUserId>,
+    },
 }
 
 /// Plans the collaborator changes for the pairs of `teams` (project → its team). With
@@ -179,11 +188,28 @@ pub fn plan(
         let want = want(user, *on_team, known.managed.get(&pair), entry, directory, policy);
         let email = user.and_then(|u| u.email.clone()).unwrap_or_default();
         let key = collaborator_key(project, user_id);
-        if matches!(entry, Some(Entry { status: Status::Other, .. })) {
+        if matches!(
+            entry,
+            Some(Entry {
+                status: Status::Other,
+                ..
+            })
+        ) {
             plan.unchanged += 1;
             continue;
         }
+        if want == Want::LookAgain {
+            plan.misses
+                .insert(mirror.target.account.clone(), mirror.target.credential());
+        }
         match want {
+            Want::LookAgain => match entry {
+                None => plan.unchanged += 1,
+                Some(_) => plan.cancel.push(Cancel {
+                    key,
+                    reason: format!("no longer wanted: Workfront user {user_id} is a collaborator already"),
+                }),
+            },
             Want::Nothing(why) => match entry {
                 None => plan.unchanged += 1,
                 Some(_) => plan.cancel.push(Cancel {
@@ -192,8 +218,10 @@ pub fn plan(
                 }),
             },
             Want::Add { frameio_user } => {
-                let same = entry.is_some_and(|e| e.op == Op::Add {
-                    frameio_user: frameio_user.clone(),
+                let same = entry.is_some_and(|e| {
+                    e.op == Op::Add {
+                        frameio_user: frameio_user.clone(),
+                    }
                 });
                 if frameio_user.is_none() {
                     plan.misses
@@ -215,7 +243,9 @@ pub fn plan(
                 if frameio_user.is_some() {
                     plan.enqueue.push(Planned {
                         effect,
-                        reason: format!("{email} is flagged for Frame.io and on the team of Workfront project {project}"),
+                        reason: format!(
+                            "{email} is flagged for Frame.io and on the team of Workfront project {project}"
+                        ),
                     });
                 } else {
                     let reason = format!(
@@ -239,7 +269,9 @@ pub fn plan(
                         target: mirror.target.clone(),
                         frameio_users,
                     },
-                    reason: format!("Workfront user {user_id} ({email}) is deactivated and on_deactivate is \"remove\""),
+                    reason: format!(
+                        "Workfront user {user_id} ({email}) is deactivated and on_deactivate is \"remove\""
+                    ),
                 });
             }
         }
@@ -286,9 +318,7 @@ fn want(
     // An add whose request may have reached Frame.io may have added them: count it as ours.
     let mut ours: Vec<FrameioUserId> = managed.map(|m| m.added.clone()).unwrap_or_default();
     if let Some(Entry {
-        op: Op::Add {
-            frameio_user: Some(id),
-        },
+        op: Op::Add { frameio_user: Some(id) },
         in_flight: true,
         ..
     }) = entry
@@ -321,8 +351,12 @@ fn want(
         Some(id) => Want::Add {
             frameio_user: Some(id.clone()),
         },
-        // Added earlier under another email that the directory no longer lists: still there.
-        None if !known_ids.is_empty() => Want::Nothing("is a collaborator already"),
+        // On the mirror already under an earlier email; a new email nobody in the directory has
+        // yet is worth looking up again (the Frame.io user may follow), without parking anything.
+        None if !known_ids.is_empty() => match managed {
+            Some(m) if m.email != email.to_lowercase() => Want::LookAgain,
+            _ => Want::Nothing("is a collaborator already"),
+        },
         None => Want::Add { frameio_user: None },
     }
 }

@@ -169,8 +169,12 @@ impl Effect {
             Effect::CreateMirror { wf_project, .. } => format!("create_mirror:{wf_project}"),
             // One key for both directions: a later plan replaces an add by a removal (or the
             // reverse) instead of queueing both.
-            Effect::AddCollaborator { wf_project, wf_user, .. }
-            | Effect::RemoveCollaborator { wf_project, wf_user, .. } => collaborator_key(wf_project, wf_user),
+            Effect::AddCollaborator {
+                wf_project, wf_user, ..
+            }
+            | Effect::RemoveCollaborator {
+                wf_project, wf_user, ..
+            } => collaborator_key(wf_project, wf_user),
         }
     }
 

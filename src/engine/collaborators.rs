@@ -6,7 +6,9 @@ use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, M
 use crate::core::model::{CollaboratorRole, Credential, Target};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::store::records::{COLLABORATOR_V, DIRECTORY_V};
-use crate::store::{Arrival, CollaboratorRecord, DirectoryRecord, OutboxEntry, OutboxView, ParkCause, Recording, StoreError};
+use crate::store::{
+    Arrival, CollaboratorRecord, DirectoryRecord, OutboxEntry, OutboxView, ParkCause, Recording, StoreError,
+};
 use crate::timestamp::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -175,7 +177,9 @@ impl Engine {
                 self.work_ready.notify_one();
             }
             Ok(_) => {}
-            Err(err) => tracing::warn!(%wf_project, error = %err, "could not plan the new mirror's collaborators; the next poll will"),
+            Err(err) => {
+                tracing::warn!(%wf_project, error = %err, "could not plan the new mirror's collaborators; the next poll will")
+            }
         }
     }
 

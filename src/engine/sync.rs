@@ -5,9 +5,9 @@ use crate::core::mirror_plan::{plan, Known, Scope};
 use crate::core::model::WorkfrontUser;
 use crate::store::records::SYNC_V;
 use crate::store::{Recording, StoreError, SyncRecord};
-use std::collections::BTreeMap;
 use crate::timestamp::Timestamp;
 use anyhow::Context;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 impl Engine {
@@ -125,6 +125,7 @@ impl Engine {
         let collaborators = self.plan_collaborators(&teams, true, &view).await?;
         *self.teams.write().expect("teams lock") = teams;
         if let Some(trip) = &collaborators.guard {
+            self.store.record_guard_trip(trip)?;
             tracing::error!(
                 removals = trip.removals,
                 managed = trip.managed,
@@ -149,7 +150,8 @@ impl Engine {
         record.parked = recorded.parked;
         record.unchanged = plan.unchanged + collaborators.unchanged;
         record.gone = plan.gone.len();
-        record.collaborator_changes = collaborators.enqueue.len() + collaborators.park.len() + collaborators.cancel.len();
+        record.collaborator_changes =
+            collaborators.enqueue.len() + collaborators.park.len() + collaborators.cancel.len();
         record.removal_guard = collaborators.guard.clone();
         record.rerouted_total = plan.rerouted.len();
         record.rerouted = plan

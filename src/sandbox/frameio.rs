@@ -468,7 +468,8 @@ async fn set_project_user(
     let role = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v["data"]["role"].as_str().map(str::to_owned));
-    let Some(role) = role.filter(|r| ["full_access", "editor", "edit_only", "commenter", "viewer"].contains(&r.as_str()))
+    let Some(role) =
+        role.filter(|r| ["full_access", "editor", "edit_only", "commenter", "viewer"].contains(&r.as_str()))
     else {
         return errors(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -487,7 +488,11 @@ async fn set_project_user(
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such user in the account");
     }
     state.counts.frameio_user_patches += 1;
-    state.project_users.entry(project).or_default().insert(user.clone(), role.clone());
+    state
+        .project_users
+        .entry(project)
+        .or_default()
+        .insert(user.clone(), role.clone());
     (out, Json(json!({ "data": { "role": role, "user": { "id": user } } }))).into_response()
 }
 

@@ -317,8 +317,20 @@ impl Sandbox {
         users.push(row);
     }
 
-    /// Sets a Workfront project's team. Like Workfront, this does not touch the project's
-    /// `lastUpdateDate`, so only a client that reads teams whole notices.
+    /// Changes Workfront users in one step, as one admin action would, stamping them as updated
+    /// now. `change` gets each user's row (`isActive`, `emailAddr`, the flag field, …).
+    pub fn update_workfront_users(&self, ids: &[&str], change: impl Fn(&mut serde_json::Value)) {
+        let now = Timestamp::now().to_workfront_rest();
+        let users = &mut self.shared.lock().world.workfront.users;
+        for row in users.iter_mut().filter(|u| ids.iter().any(|id| u["ID"] == *id)) {
+            change(row);
+            row["lastUpdateDate"] = now.clone().into();
+        }
+    }
+
+    /// Sets a Workfront project's team. This leaves the project's `lastUpdateDate` alone (Adobe
+    /// does not document that a team change moves it), so only a client that reads teams whole
+    /// is sure to notice.
     pub fn set_team(&self, project: &str, users: &[&str]) {
         let mut state = self.shared.lock();
         let row = state

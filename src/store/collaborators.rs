@@ -90,6 +90,7 @@ impl Store {
                     Managed {
                         added: r.added,
                         present: r.present,
+                        email: r.email.to_lowercase(),
                     },
                 )
             })

@@ -79,6 +79,7 @@ impl std::fmt::Debug for Store {
 
 const META_CURSOR: &[u8] = b"cursor";
 const META_LAST_SYNC: &[u8] = b"last_sync";
+const META_REMOVAL_GUARD: &[u8] = b"removal_guard";
 
 impl Store {
     /// Opens (creating if needed, mode 0700) the store in `dir`. sled admits one process per dir:
@@ -188,6 +189,19 @@ impl Store {
         self.meta
             .get(META_LAST_SYNC)?
             .map(|v| decode("meta", "last_sync", &v))
+            .transpose()
+    }
+
+    /// Remembers the mass-removal guard's last trip, for `status` while its removals are held.
+    pub fn record_guard_trip(&self, trip: &crate::core::collaborator_plan::GuardTrip) -> Result<(), StoreError> {
+        self.meta.insert(META_REMOVAL_GUARD, encode(trip))?;
+        Ok(())
+    }
+
+    pub fn last_guard_trip(&self) -> Result<Option<crate::core::collaborator_plan::GuardTrip>, StoreError> {
+        self.meta
+            .get(META_REMOVAL_GUARD)?
+            .map(|v| decode("meta", "removal_guard", &v))
             .transpose()
     }
 

@@ -150,7 +150,9 @@ impl Store {
                     view.collaborators
                         .insert((wf_project.clone(), wf_user.clone()), collaborator_entry(&e, op));
                 }
-                Effect::RemoveCollaborator { wf_project, wf_user, .. } => {
+                Effect::RemoveCollaborator {
+                    wf_project, wf_user, ..
+                } => {
                     view.collaborator_backlog += usize::from(e.state == EntryState::Pending);
                     view.collaborators.insert(
                         (wf_project.clone(), wf_user.clone()),
@@ -201,7 +203,11 @@ impl Store {
             .enqueue
             .iter()
             .map(|p| (&p.effect, p.reason.as_str(), None))
-            .chain(plan.park.iter().map(|(p, hold)| (&p.effect, p.reason.as_str(), Some(*hold))))
+            .chain(
+                plan.park
+                    .iter()
+                    .map(|(p, hold)| (&p.effect, p.reason.as_str(), Some(*hold))),
+            )
             .map(|(e, r, hold)| Ok((e, r, hold, OutboxId(self.db.generate_id()?))))
             .collect::<Result<_, StoreError>>()?;
         let trees = (
@@ -212,103 +218,105 @@ impl Store {
             &self.collaborators,
         );
         let result = trees.transaction(|(outbox, keys, mirrors, meta, collaborators)| {
-                let mut recorded = RecordedPlan::default();
-                for cancel in &plan.cancel {
-                    let Some(existing) = keys.remove(cancel.key.as_bytes())? else {
-                        continue;
-                    };
-                    let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&cancel.key)))?;
-                    outbox.remove(&id.to_key())?;
-                    recorded.cancelled += 1;
-                }
-                for (effect, reason, hold, fresh_id) in &items {
-                    // A plan made from a snapshot the worker has since overtaken must not redo what
-                    // the worker recorded meanwhile.
-                    let done = match effect {
-                        Effect::CreateMirror { wf_project, .. } => mirrors.get(wf_project.as_str())?.is_some(),
-                        Effect::AddCollaborator {
-                            wf_project,
-                            wf_user,
-                            frameio_user: Some(frameio_user),
-                            ..
-                        } => {
-                            let key = format!("{wf_project}/{wf_user}");
-                            match collaborators.get(key.as_bytes())? {
-                                Some(raw) => {
-                                    let r: CollaboratorRecord = decode("collaborators", &key, &raw).map_err(abort)?;
-                                    r.added.contains(frameio_user) || r.present.contains(frameio_user)
-                                }
-                                None => false,
+            let mut recorded = RecordedPlan::default();
+            for cancel in &plan.cancel {
+                let Some(existing) = keys.remove(cancel.key.as_bytes())? else {
+                    continue;
+                };
+                let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&cancel.key)))?;
+                outbox.remove(&id.to_key())?;
+                recorded.cancelled += 1;
+            }
+            for (effect, reason, hold, fresh_id) in &items {
+                // A plan made from a snapshot the worker has since overtaken must not redo what
+                // the worker recorded meanwhile.
+                let done = match effect {
+                    Effect::CreateMirror { wf_project, .. } => mirrors.get(wf_project.as_str())?.is_some(),
+                    Effect::AddCollaborator {
+                        wf_project,
+                        wf_user,
+                        frameio_user: Some(frameio_user),
+                        ..
+                    } => {
+                        let key = format!("{wf_project}/{wf_user}");
+                        match collaborators.get(key.as_bytes())? {
+                            Some(raw) => {
+                                let r: CollaboratorRecord = decode("collaborators", &key, &raw).map_err(abort)?;
+                                r.added.contains(frameio_user) || r.present.contains(frameio_user)
                             }
+                            None => false,
                         }
-                        Effect::RemoveCollaborator { wf_project, wf_user, .. } => {
-                            collaborators.get(format!("{wf_project}/{wf_user}").as_bytes())?.is_none()
-                        }
-                        Effect::AddCollaborator { .. } => false,
-                    };
-                    if done {
-                        continue;
                     }
-                    let key = effect.key();
-                    let id = match keys.get(key.as_bytes())? {
-                        Some(existing) => {
-                            let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&key)))?;
-                            if let Some(raw) = outbox.get(id.to_key())? {
-                                let old: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                                let replaceable = match old.state {
-                                    EntryState::Parked { .. } => true,
-                                    EntryState::Pending => {
-                                        !matches!(effect, Effect::CreateMirror { .. }) && old.effect != **effect
-                                    }
-                                    EntryState::Dead { .. } => false,
-                                };
-                                if !replaceable {
-                                    continue;
+                    Effect::RemoveCollaborator {
+                        wf_project, wf_user, ..
+                    } => collaborators
+                        .get(format!("{wf_project}/{wf_user}").as_bytes())?
+                        .is_none(),
+                    Effect::AddCollaborator { .. } => false,
+                };
+                if done {
+                    continue;
+                }
+                let key = effect.key();
+                let id = match keys.get(key.as_bytes())? {
+                    Some(existing) => {
+                        let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&key)))?;
+                        if let Some(raw) = outbox.get(id.to_key())? {
+                            let old: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                            let replaceable = match old.state {
+                                EntryState::Parked { .. } => true,
+                                EntryState::Pending => {
+                                    !matches!(effect, Effect::CreateMirror { .. }) && old.effect != **effect
                                 }
+                                EntryState::Dead { .. } => false,
+                            };
+                            if !replaceable {
+                                continue;
                             }
-                            id
                         }
-                        None => *fresh_id,
-                    };
-                    let state = match hold {
-                        Some(hold) => EntryState::Parked {
-                            reason: (*reason).to_owned(),
-                            cause: ParkCause::from(*hold),
-                        },
-                        None => EntryState::Pending,
-                    };
-                    let entry = OutboxEntry {
-                        v: OUTBOX_V,
-                        id,
-                        key: key.clone(),
-                        effect: (*effect).clone(),
+                        id
+                    }
+                    None => *fresh_id,
+                };
+                let state = match hold {
+                    Some(hold) => EntryState::Parked {
                         reason: (*reason).to_owned(),
-                        state,
-                        attempts: 0,
-                        next_attempt_at: now,
-                        created_at: now,
-                        last_error: None,
-                        in_flight: None,
-                    };
-                    outbox.insert(&id.to_key(), encode(&entry))?;
-                    keys.insert(key.as_bytes(), &id.to_key())?;
-                    if hold.is_some() {
-                        recorded.parked += 1;
-                    } else {
-                        recorded.enqueued += 1;
-                    }
+                        cause: ParkCause::from(*hold),
+                    },
+                    None => EntryState::Pending,
+                };
+                let entry = OutboxEntry {
+                    v: OUTBOX_V,
+                    id,
+                    key: key.clone(),
+                    effect: (*effect).clone(),
+                    reason: (*reason).to_owned(),
+                    state,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    created_at: now,
+                    last_error: None,
+                    in_flight: None,
+                };
+                outbox.insert(&id.to_key(), encode(&entry))?;
+                keys.insert(key.as_bytes(), &id.to_key())?;
+                if hold.is_some() {
+                    recorded.parked += 1;
+                } else {
+                    recorded.enqueued += 1;
                 }
-                if let Some(cursor) = plan.cursor {
-                    let current: Option<Timestamp> = match meta.get(META_CURSOR)? {
-                        Some(v) => Some(decode("meta", "cursor", &v).map_err(abort)?),
-                        None => None,
-                    };
-                    if current.is_none_or(|c| cursor > c) {
-                        meta.insert(META_CURSOR, encode(&cursor))?;
-                    }
+            }
+            if let Some(cursor) = plan.cursor {
+                let current: Option<Timestamp> = match meta.get(META_CURSOR)? {
+                    Some(v) => Some(decode("meta", "cursor", &v).map_err(abort)?),
+                    None => None,
+                };
+                if current.is_none_or(|c| cursor > c) {
+                    meta.insert(META_CURSOR, encode(&cursor))?;
                 }
-                Ok(recorded)
-            });
+            }
+            Ok(recorded)
+        });
         result.map_err(tx_error)
     }
 

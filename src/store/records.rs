@@ -1,17 +1,17 @@
 //! What the store persists. Every record carries `v`, its format version: a change to a record's
 //! shape bumps it and teaches `decode` to read the old one.
 
+use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
-use crate::core::collaborator_plan::GuardTrip;
 use crate::core::model::{CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
 use crate::ids::{
     FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,
     WorkfrontProjectId, WorkfrontUserId,
 };
-use std::collections::BTreeMap;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const MIRROR_V: u32 = 1;
 pub const OUTBOX_V: u32 = 1;

@@ -62,7 +62,13 @@ fn a_plan_is_recorded_once_with_its_cursor_and_survives_reopening() {
     {
         let store = Store::open(dir.path()).unwrap();
         let p = plan(&projects(3), Scope::Full, &known(&store), &routing).unwrap();
-        assert_eq!(store.record_plan(&Recording::of(&p).with_cursor(Some(Timestamp(1002))), Timestamp(1)).unwrap().enqueued, 3);
+        assert_eq!(
+            store
+                .record_plan(&Recording::of(&p).with_cursor(Some(Timestamp(1002))), Timestamp(1))
+                .unwrap()
+                .enqueued,
+            3
+        );
         // Recording the same plan again (a second sync before the worker ran) adds nothing.
         assert_eq!(store.record_plan(&Recording::of(&p), Timestamp(2)).unwrap().enqueued, 0);
         store.flush_blocking().unwrap();
@@ -103,7 +109,13 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
     // A plan made from a stale snapshot (before the mirror existed) does not enqueue it again.
     let stale = plan(&projects(1), Scope::Full, &Known::default(), &routing).unwrap();
     assert_eq!(stale.enqueue.len(), 1);
-    assert_eq!(store.record_plan(&Recording::of(&stale), Timestamp(2)).unwrap().enqueued, 0);
+    assert_eq!(
+        store
+            .record_plan(&Recording::of(&stale), Timestamp(2))
+            .unwrap()
+            .enqueued,
+        0
+    );
 }
 
 #[test]
@@ -140,7 +152,10 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let parked = plan(&projects(1), Scope::Full, &known(&store), &Routing::default()).unwrap();
-    assert_eq!(store.record_plan(&Recording::of(&parked), Timestamp(1)).unwrap().parked, 1);
+    assert_eq!(
+        store.record_plan(&Recording::of(&parked), Timestamp(1)).unwrap().parked,
+        1
+    );
     assert_eq!(store.outbox_counts().unwrap().parked, 1);
     let id = store.outbox_entries().unwrap()[0].id;
 
@@ -154,7 +169,13 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
         },
     )
     .unwrap();
-    assert_eq!(store.record_plan(&Recording::of(&routed), Timestamp(2)).unwrap().enqueued, 1);
+    assert_eq!(
+        store
+            .record_plan(&Recording::of(&routed), Timestamp(2))
+            .unwrap()
+            .enqueued,
+        1
+    );
     let entries = store.outbox_entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].id, &entries[0].state), (id, &EntryState::Pending));

@@ -2,9 +2,11 @@
 
 mod check_access;
 mod cli;
+mod collaborators;
 mod connections;
 mod crash;
 mod frameio_client;
+mod frameio_project_users;
 mod helpers;
 mod ims;
 mod mirror_e2e;

@@ -40,7 +40,10 @@ async fn project_search_pages_with_first_limit_and_id_sort_and_reads_both_date_s
             .and(query_param("$$FIRST", first))
             .and(query_param("$$LIMIT", "2"))
             .and(query_param("ID_Sort", "asc"))
-            .and(query_param("fields", "ID,name,groupID,status,lastUpdateDate,projectUsers:userID"))
+            .and(query_param(
+                "fields",
+                "ID,name,groupID,status,lastUpdateDate,projectUsers:userID",
+            ))
             .and(query_param_is_missing("lastUpdateDate"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": rows })))
             .expect(1)

@@ -83,7 +83,10 @@ fn outcome(plan: &CollaboratorPlan) -> Outcome {
     }
     if let Some((planned, hold)) = plan.park.first() {
         assert_eq!(*hold, Hold::NoFrameioUser);
-        assert!(matches!(planned.effect, Effect::AddCollaborator { frameio_user: None, .. }));
+        assert!(matches!(
+            planned.effect,
+            Effect::AddCollaborator { frameio_user: None, .. }
+        ));
         return Outcome::ParkNoUser;
     }
     match plan.enqueue.first().map(|p| &p.effect) {
@@ -135,16 +138,19 @@ fn every_combination_of_flag_active_team_recorded_and_directory() {
                 for recorded in [Recorded::No, Recorded::AddedByUs, Recorded::FoundThere] {
                     for listed in [false, true] {
                         for remove in [false, true] {
-                            let mut known = world(&[user("alice", flag, active)], if listed { &["alice"] } else { &[] });
+                            let mut known =
+                                world(&[user("alice", flag, active)], if listed { &["alice"] } else { &[] });
                             let managed = match recorded {
                                 Recorded::No => None,
                                 Recorded::AddedByUs => Some(Managed {
                                     added: vec![fu("fio-alice")],
                                     present: vec![],
+                                    email: "alice@example.test".into(),
                                 }),
                                 Recorded::FoundThere => Some(Managed {
                                     added: vec![],
                                     present: vec![fu("fio-alice")],
+                                    email: "alice@example.test".into(),
                                 }),
                             };
                             if let Some(m) = managed {
@@ -242,11 +248,13 @@ fn a_held_removal_is_cancelled_when_the_user_is_reactivated() {
         Managed {
             added: vec![fu("fio-alice")],
             present: vec![],
+            email: "alice@example.test".into(),
         },
     );
-    known
-        .entries
-        .insert((p("P1"), u("alice")), entry(Op::Remove, Status::Held(Hold::RemovalGuard)));
+    known.entries.insert(
+        (p("P1"), u("alice")),
+        entry(Op::Remove, Status::Held(Hold::RemovalGuard)),
+    );
     assert_eq!(outcome(&one_pair(&known)), Outcome::Cancel);
 }
 
@@ -280,7 +288,9 @@ fn an_add_that_may_have_happened_is_undone_on_deactivation() {
     let plan = plan(&teams(&[("P1", &["alice"])]), true, &known, &policy);
     let (held, hold) = &plan.park[0];
     assert_eq!(*hold, Hold::RemovalGuard);
-    assert!(matches!(&held.effect, Effect::RemoveCollaborator { frameio_users, .. } if frameio_users == &[fu("fio-alice")]));
+    assert!(
+        matches!(&held.effect, Effect::RemoveCollaborator { frameio_users, .. } if frameio_users == &[fu("fio-alice")])
+    );
 }
 
 #[test]
@@ -293,10 +303,14 @@ fn a_changed_email_is_followed_to_its_frameio_user() {
         Managed {
             added: vec![fu("fio-old")],
             present: vec![],
+            email: "alice@example.test".into(),
         },
     );
-    // The new address has no Frame.io user yet: the old one stays, nothing is parked.
-    assert_eq!(outcome(&one_pair(&known)), Outcome::Nothing);
+    // The new address has no Frame.io user yet: the old one stays, nothing is parked, but the
+    // directory is worth a refresh.
+    let plan = one_pair(&known);
+    assert_eq!(outcome(&plan), Outcome::Nothing);
+    assert!(plan.misses.contains_key(&account()));
     known
         .directories
         .get_mut(&account())
@@ -334,6 +348,7 @@ fn deactivations(n: usize, others: usize) -> (BTreeMap<WorkfrontProjectId, Vec<W
             Managed {
                 added: vec![fu(&format!("fio-{}", user.id))],
                 present: vec![],
+                email: format!("{}@example.test", user.id),
             },
         );
     }
@@ -388,9 +403,10 @@ fn removals_already_queued_or_held_are_not_counted_again() {
     };
     let (teams, mut known) = deactivations(3, 0);
     for i in 0..3 {
-        known
-            .entries
-            .insert((p("P1"), u(&format!("u{i}"))), entry(Op::Remove, Status::Held(Hold::RemovalGuard)));
+        known.entries.insert(
+            (p("P1"), u(&format!("u{i}"))),
+            entry(Op::Remove, Status::Held(Hold::RemovalGuard)),
+        );
     }
     let plan = plan(&teams, true, &known, &policy);
     assert_eq!((plan.unchanged, plan.guard), (3, None));
@@ -404,6 +420,7 @@ fn a_partial_plan_looks_only_at_its_projects() {
         Managed {
             added: vec![fu("fio-alice")],
             present: vec![],
+            email: "alice@example.test".into(),
         },
     );
     let policy = Policy {

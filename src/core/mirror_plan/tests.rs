@@ -1,7 +1,7 @@
 use super::*;
-use crate::timestamp::Timestamp;
 use crate::core::model::Target;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
+use crate::timestamp::Timestamp;
 
 fn project(id: &str, updated: i64) -> WorkfrontProject {
     WorkfrontProject {

@@ -10,7 +10,7 @@ mod duration;
 pub use duration::parse_duration;
 
 use crate::core::collaborator_plan::Policy;
-use crate::core::model::CollaboratorRole;
+use crate::core::model::{CollaboratorRole, RoleChoice};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
 use crate::ims::ImsCredentials;
 use crate::secret::Secret;
@@ -504,16 +504,19 @@ impl Validator<'_> {
     }
 
     fn collaborators(&self, raw: RawCollaborators) -> Result<CollaboratorSettings, ConfigError> {
-        let role = CollaboratorRole::parse(&raw.role).ok_or_else(|| {
-            let names: Vec<String> = CollaboratorRole::ALL
-                .iter()
-                .map(|r| format!("{:?}", r.as_str()))
-                .collect();
-            self.err(
-                "collaborators.role",
-                format!("{:?} is not one of {}", raw.role, names.join(", ")),
-            )
-        })?;
+        let role = match raw.role.as_str() {
+            "from_access" => RoleChoice::FromAccess,
+            name => RoleChoice::Fixed(CollaboratorRole::parse(name).ok_or_else(|| {
+                let names: Vec<String> = CollaboratorRole::ALL
+                    .iter()
+                    .map(|r| format!("{:?}", r.as_str()))
+                    .collect();
+                self.err(
+                    "collaborators.role",
+                    format!("{:?} is not one of {} or \"from_access\"", raw.role, names.join(", ")),
+                )
+            })?),
+        };
         let remove_on_deactivate = match raw.on_deactivate.as_str() {
             "remove" => true,
             "keep" => false,

@@ -206,3 +206,53 @@ fn http_section_is_validated() {
         "not an address",
     );
 }
+
+#[test]
+fn the_collaborators_section_has_defaults_and_names_bad_values() {
+    let fx = Fixture::new();
+    let s = fx.parse(GOOD).unwrap();
+    assert_eq!(s.collaborators.policy, Policy::default());
+    assert_eq!(s.collaborators.directory_refresh, Duration::from_secs(600));
+
+    let text = format!(
+        "{GOOD}\n[collaborators]\nrole = \"from_access\"\non_deactivate = \"keep\"\nmax_removals = 5\nmax_removal_percent = 50\ndirectory_refresh = \"1m\"\n"
+    );
+    let s = fx.parse(&text).unwrap();
+    assert_eq!(
+        s.collaborators.policy,
+        Policy {
+            role: RoleChoice::FromAccess,
+            remove_on_deactivate: false,
+            max_removals: 5,
+            max_removal_percent: 50,
+        }
+    );
+    let commenter = fx
+        .parse(&format!("{GOOD}\n[collaborators]\nrole = \"commenter\"\n"))
+        .unwrap();
+    assert_eq!(
+        commenter.collaborators.policy.role,
+        RoleChoice::Fixed(CollaboratorRole::Commenter)
+    );
+
+    check_error(
+        &format!("{GOOD}\n[collaborators]\nrole = \"owner\"\n"),
+        "collaborators.role",
+        "\"owner\" is not one of",
+    );
+    check_error(
+        &format!("{GOOD}\n[collaborators]\non_deactivate = \"delete\"\n"),
+        "collaborators.on_deactivate",
+        "\"delete\"",
+    );
+    check_error(
+        &format!("{GOOD}\n[collaborators]\nmax_removal_percent = 101\n"),
+        "collaborators.max_removal_percent",
+        "between 0 and 100",
+    );
+    check_error(
+        &format!("{GOOD}\n[collaborators]\nremove = true\n"),
+        "[collaborators] line 16",
+        "unknown field `remove`",
+    );
+}

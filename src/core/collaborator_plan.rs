@@ -11,7 +11,7 @@
 //! - more removals in one plan than the guard allows are all held for an admin (SPEC §4).
 
 use super::mirror_plan::Planned;
-use super::model::{collaborator_key, CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
+use super::model::{collaborator_key, CollaboratorRole, Credential, Effect, Hold, RoleChoice, Target, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -67,7 +67,7 @@ pub struct Entry {
 /// How collaborators are managed (`[collaborators]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
-    pub role: CollaboratorRole,
+    pub role: RoleChoice,
     pub remove_on_deactivate: bool,
     /// The guard trips when one plan would remove more than this many…
     pub max_removals: usize,
@@ -78,7 +78,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self {
-            role: CollaboratorRole::Editor,
+            role: RoleChoice::Fixed(CollaboratorRole::Editor),
             remove_on_deactivate: true,
             max_removals: 25,
             max_removal_percent: 10,

@@ -100,7 +100,7 @@ pub enum Effect {
         frameio_project: FrameioProjectId,
         target: Target,
         frameio_user: Option<FrameioUserId>,
-        role: CollaboratorRole,
+        role: RoleChoice,
     },
     /// F5: take a deactivated Workfront user off a mirror, as every Frame.io user this daemon
     /// added for them there.
@@ -147,6 +147,25 @@ impl CollaboratorRole {
 
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// Which role a collaborator gets: always the same one, or the one Workfront's access rules give
+/// the user on the project (Manage or Contribute → editor, View → commenter), decided when the add
+/// is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleChoice {
+    Fixed(CollaboratorRole),
+    FromAccess,
+}
+
+impl RoleChoice {
+    pub fn describe(self) -> &'static str {
+        match self {
+            RoleChoice::Fixed(role) => role.as_str(),
+            RoleChoice::FromAccess => "the role its access rules give",
+        }
     }
 }
 
@@ -205,7 +224,7 @@ impl Effect {
                 ..
             } => format!(
                 "add {email} as {} to the mirror {frameio_project} of Workfront project {wf_project} (account {})",
-                role.as_str(),
+                role.describe(),
                 target.account
             ),
             Effect::RemoveCollaborator {

@@ -2,14 +2,17 @@
 //! it needs (fetched on a miss, at most once per interval), and carrying out adds and removals.
 
 use super::Engine;
+use crate::core::access::collaborator_role;
 use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, Mirror};
-use crate::core::model::{CollaboratorRole, Credential, Target};
+use crate::core::model::{CollaboratorRole, Credential, RoleChoice, Target};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
+use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::records::{COLLABORATOR_V, DIRECTORY_V};
 use crate::store::{
     Arrival, CollaboratorRecord, DirectoryRecord, OutboxEntry, OutboxView, ParkCause, Recording, StoreError,
 };
 use crate::timestamp::Timestamp;
+use crate::workfront::access::AccessFetchError;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -196,7 +199,7 @@ impl Engine {
         frameio_project: &FrameioProjectId,
         target: &Target,
         frameio_user: Option<&FrameioUserId>,
-        role: CollaboratorRole,
+        role: RoleChoice,
     ) -> Result<(), StoreError> {
         let pair = (wf_project.clone(), wf_user.clone());
         let Some(frameio_user) = frameio_user else {
@@ -214,7 +217,7 @@ impl Engine {
         let Some(client) = self.client_or_park(entry, &credential).await? else {
             return Ok(());
         };
-        let base = CollaboratorRecord {
+        let base = |role: CollaboratorRole| CollaboratorRecord {
             v: COLLABORATOR_V,
             wf_project: wf_project.clone(),
             wf_user: wf_user.clone(),
@@ -236,8 +239,13 @@ impl Engine {
                     } else {
                         Arrival::Present
                     };
+                    let their_role = member
+                        .role
+                        .as_deref()
+                        .and_then(CollaboratorRole::parse)
+                        .unwrap_or(CollaboratorRole::Editor);
                     self.store
-                        .complete_with_collaborator(entry.id, &base, frameio_user, arrival)?;
+                        .complete_with_collaborator(entry.id, &base(their_role), frameio_user, arrival)?;
                     self.store.flush().await?;
                     tracing::info!(
                         outbox_id = %entry.id, %wf_project, %wf_user, %frameio_project, %frameio_user,
@@ -248,6 +256,13 @@ impl Engine {
                 }
             }
         }
+        let role = match role {
+            RoleChoice::Fixed(role) => role,
+            RoleChoice::FromAccess => match self.role_from_access(entry, wf_user, wf_project, email).await? {
+                Some(role) => role,
+                None => return Ok(()),
+            },
+        };
         self.store.mark_in_flight(entry.id, Timestamp::now())?;
         self.store.flush().await?;
         match client
@@ -256,7 +271,7 @@ impl Engine {
         {
             Ok(()) => {
                 self.store
-                    .complete_with_collaborator(entry.id, &base, frameio_user, Arrival::Added)?;
+                    .complete_with_collaborator(entry.id, &base(role), frameio_user, Arrival::Added)?;
                 self.store.flush().await?;
                 tracing::info!(
                     outbox_id = %entry.id, %wf_project, %wf_user, %frameio_project, %frameio_user,
@@ -267,6 +282,54 @@ impl Engine {
             Err(err) => {
                 let outcome_known = !err.may_have_acted();
                 self.failed(entry, &credential, &err, outcome_known).await
+            }
+        }
+    }
+
+    /// The role Workfront's access rules give the user on the project (`role = "from_access"`).
+    /// `None` when the entry was parked or rescheduled instead: the rules do not let the user
+    /// even view the project (parked with the rules' explanation), or Workfront could not answer.
+    async fn role_from_access(
+        &self,
+        entry: &OutboxEntry,
+        wf_user: &WorkfrontUserId,
+        wf_project: &WorkfrontProjectId,
+        email: &str,
+    ) -> Result<Option<CollaboratorRole>, StoreError> {
+        let fetched = async {
+            let subject = self.access.subject(wf_user, &self.flag_field).await?;
+            let project = self.access.project(wf_project).await?;
+            Ok::<_, AccessFetchError>((subject, project))
+        }
+        .await;
+        match fetched {
+            Ok((subject, project)) => match collaborator_role(&subject, &project) {
+                Ok(role) => Ok(Some(role)),
+                Err(decision) => {
+                    let reason = format!(
+                        "Workfront's access rules do not let {email} view project {wf_project}, so they are not added ({}); change their access in Workfront, then `frameio-sync outbox retry {}`",
+                        decision.explanation, entry.id
+                    );
+                    tracing::warn!(outbox_id = %entry.id, %wf_user, %wf_project, rule = ?decision.rule, %reason, "parked");
+                    self.store.park(entry.id, &reason, ParkCause::Permanent)?;
+                    self.store.flush().await?;
+                    Ok(None)
+                }
+            },
+            Err(AccessFetchError::Workfront(err)) if err.class() == ErrorClass::Transient => {
+                let wait = outbox_delay(entry.attempts + 1, ErrorClass::Transient, None);
+                tracing::warn!(outbox_id = %entry.id, error = %err, "could not read the access rules; trying again");
+                self.store
+                    .reschedule(entry.id, &err.to_string(), Timestamp::now().saturating_add(wait), true)?;
+                self.store.flush().await?;
+                Ok(None)
+            }
+            Err(err) => {
+                let reason = format!("cannot decide the role from Workfront's access rules: {err}");
+                tracing::error!(outbox_id = %entry.id, %wf_user, %wf_project, %reason, "parked");
+                self.store.park(entry.id, &reason, ParkCause::Permanent)?;
+                self.store.flush().await?;
+                Ok(None)
             }
         }
     }

@@ -25,6 +25,7 @@ use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
 use crate::store::{ConnectionCredential, ConnectionRecord, Store, StoreError};
 use crate::timestamp::Timestamp;
+use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
 use reqwest::Url;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -60,6 +61,10 @@ pub struct Engine {
     teams: RwLock<BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>>,
     /// Frame.io account directories (also in the store).
     directories: Mutex<HashMap<FrameioAccountId, collaborators::DirectoryState>>,
+    /// Reads (and briefly caches) what the access rules need, for `role = "from_access"`.
+    access: AccessFetcher,
+    /// The custom field that flags Frame.io users.
+    flag_field: String,
 }
 
 impl Engine {
@@ -109,14 +114,18 @@ impl Engine {
             .into_iter()
             .map(|d| (d.account.clone(), collaborators::DirectoryState::from_record(d)))
             .collect();
+        // One Workfront client (one cap on requests in flight), shared with the access fetcher.
+        let workfront = WorkfrontClient::new(&settings.workfront);
         Ok(Self {
             policy: settings.collaborators.policy,
             directory_refresh: settings.collaborators.directory_refresh,
             users: RwLock::new(users),
             teams: RwLock::default(),
             directories: Mutex::new(directories),
+            access: AccessFetcher::new(workfront.clone(), access::DEFAULT_TTL),
+            flag_field: settings.workfront.frameio_user_field.clone(),
             store,
-            workfront: WorkfrontClient::new(&settings.workfront),
+            workfront,
             frameio_base: settings.frameio.base_url.clone(),
             routes: RwLock::new(routes),
             poll_overlap: settings.workfront.poll_overlap,

@@ -317,6 +317,33 @@ impl Sandbox {
         users.push(row);
     }
 
+    /// Adds a Workfront access level by name (a built-in name is read as that built-in level).
+    pub fn add_access_level(&self, id: &str, name: &str) {
+        self.shared
+            .lock()
+            .world
+            .workfront
+            .access_levels
+            .push(serde_json::json!({
+                "ID": id, "name": name, "isAdmin": false, "licenseType": "F", "accessLevelPermissions": []
+            }));
+    }
+
+    /// Shares a Workfront project with a user (`coreAction` `VIEW`, `LIMITED_EDIT` or `EDIT`).
+    pub fn share_project(&self, project: &str, user: &str, core_action: &str) {
+        let mut state = self.shared.lock();
+        let row = state
+            .world
+            .workfront
+            .projects
+            .iter_mut()
+            .find(|p| p.id == project)
+            .expect("the sandbox has the project");
+        row.access_rules.push(serde_json::json!({
+            "accessorID": user, "accessorObjCode": "USER", "coreAction": core_action
+        }));
+    }
+
     /// Changes Workfront users in one step, as one admin action would, stamping them as updated
     /// now. `change` gets each user's row (`isActive`, `emailAddr`, the flag field, …).
     pub fn update_workfront_users(&self, ids: &[&str], change: impl Fn(&mut serde_json::Value)) {

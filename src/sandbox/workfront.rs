@@ -152,7 +152,8 @@ async fn search(
     (StatusCode::OK, Json(json!({ "data": page }))).into_response()
 }
 
-/// `GET /<obj>/<id>`: one group (what `connect-group` looks up); other objects are not served.
+/// `GET /<obj>/<id>`: one group (what `connect-group` looks up), user, access level or project
+/// (what the access rules read); `fields` is ignored and the whole row returned.
 async fn get_one(
     State(shared): State<Shared>,
     Path((_version, obj, id)): Path<(String, String, String)>,
@@ -167,14 +168,16 @@ async fn get_one(
             "You are not currently logged in",
         );
     }
+    let wf = &state.world.workfront;
     let found = match obj.to_ascii_lowercase().as_str() {
-        "group" => state
-            .world
-            .workfront
-            .groups
+        "group" => wf.groups.iter().find(|g| g["ID"] == id.as_str()).cloned(),
+        "user" => wf.users.iter().find(|u| u["ID"] == id.as_str()).cloned(),
+        "acslvl" => wf.access_levels.iter().find(|l| l["ID"] == id.as_str()).cloned(),
+        "proj" | "project" => wf
+            .projects
             .iter()
-            .find(|g| g["ID"] == id.as_str())
-            .cloned(),
+            .find(|p| p.id == id)
+            .map(|p| serde_json::to_value(p).expect("rows serialize")),
         _ => None,
     };
     match found {

@@ -20,6 +20,9 @@ pub struct WorkfrontWorld {
     pub projects: Vec<ProjectRow>,
     #[serde(default)]
     pub users: Vec<serde_json::Value>,
+    /// Access levels (`ACSLVL` rows), for the access rules.
+    #[serde(default)]
+    pub access_levels: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +39,9 @@ pub struct ProjectRow {
     /// The team, as `projectUsers:userID` returns it.
     #[serde(rename = "projectUsers", default, skip_serializing_if = "Vec::is_empty")]
     pub project_users: Vec<ProjectUserRow>,
+    /// The project's shares (`accessRules:*`), for the access rules.
+    #[serde(rename = "accessRules", default, skip_serializing_if = "Vec::is_empty")]
+    pub access_rules: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +60,7 @@ impl ProjectRow {
             status: Some("CUR".into()),
             last_update_date: "2026-11-01T10:00:00:000+0000".into(),
             project_users: Vec::new(),
+            access_rules: Vec::new(),
         }
     }
 }
@@ -128,6 +135,7 @@ impl World {
                 status: Some("CUR".into()),
                 last_update_date: "2026-01-05T09:00:00:000+0000".into(),
                 project_users: Vec::new(),
+                access_rules: Vec::new(),
             })
             .collect();
         world

@@ -4,6 +4,7 @@
 use crate::cli::cli;
 use crate::helpers::{wait_until, TestApp};
 use frameio_sync::core::mirror_plan::Scope;
+use frameio_sync::core::model::RoleChoice;
 use frameio_sync::ids::WorkfrontProjectId;
 use frameio_sync::sandbox::{Limits, World};
 use frameio_sync::status;
@@ -293,4 +294,44 @@ async fn collaborator_adds_are_paced_without_a_single_429_and_the_backlog_shows_
     for project in &p {
         assert_eq!(names(&app, project).len(), 10);
     }
+}
+
+#[tokio::test]
+async fn with_roles_from_access_contribute_makes_an_editor_view_a_commenter_and_no_access_no_add() {
+    let mut app = prepare(1, Limits::unlimited()).await;
+    app.settings.collaborators.policy.role = RoleChoice::FromAccess;
+    let p = project_ids(&app);
+    app.sandbox.add_access_level("lvl-standard", "Standard");
+    app.sandbox.add_access_level("lvl-light", "Light");
+    for (user, level) in [
+        ("alice", "lvl-standard"),
+        ("bob", "lvl-standard"),
+        ("carol", "lvl-light"),
+        ("dan", "lvl-standard"),
+    ] {
+        person(&app, user, true, true, true);
+        app.sandbox
+            .update_workfront_users(&[user], |u| u["accessLevelID"] = level.into());
+    }
+    app.sandbox.share_project(&p[0], "alice", "LIMITED_EDIT"); // Contribute
+    app.sandbox.share_project(&p[0], "bob", "VIEW");
+    app.sandbox.share_project(&p[0], "carol", "EDIT"); // Manage, but Light only views projects
+    app.sandbox.set_team(&p[0], &["alice", "bob", "carol", "dan"]);
+    app.start();
+    wait_for_names(&app, &p[0], &["alice", "bob", "carol"]).await;
+    let roles = collaborators(&app, &p[0]);
+    assert_eq!(
+        (roles["alice"].as_str(), roles["bob"].as_str(), roles["carol"].as_str()),
+        ("editor", "commenter", "commenter")
+    );
+    // Dan has no share at all: parked with the access rules' explanation, not added.
+    let store = app.store().clone();
+    wait_until("dan parked", WAIT, || {
+        store.outbox_entries().unwrap().iter().any(|e| {
+            matches!(&e.state, EntryState::Parked { reason, .. }
+                if reason.contains("dan@example.test") && reason.contains("do not let"))
+        })
+    })
+    .await;
+    assert!(!names(&app, &p[0]).contains(&"dan".to_owned()));
 }

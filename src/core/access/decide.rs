@@ -4,6 +4,7 @@
 
 use super::levels::{LevelSetting, ObjectType};
 use super::sharing::{grants, Grant, Permission, SecuredObject, Subject};
+use crate::core::model::CollaboratorRole;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,4 +241,20 @@ pub fn may_submit_asset(subject: &Subject, project: &SecuredObject) -> Decision 
         );
     }
     can(subject, Action::AddDocument, project)
+}
+
+/// The Frame.io role a collaborator gets from Workfront's access rules (`role = "from_access"`):
+/// Manage or Contribute on the project → editor, View → commenter. A user who may not even view
+/// the project gets no role; the decision that says why is returned instead.
+pub fn collaborator_role(subject: &Subject, project: &SecuredObject) -> Result<CollaboratorRole, Decision> {
+    if can(subject, Action::Contribute, project).allowed {
+        // Manage implies Contribute: both map to editor.
+        return Ok(CollaboratorRole::Editor);
+    }
+    let view = can(subject, Action::View, project);
+    if view.allowed {
+        Ok(CollaboratorRole::Commenter)
+    } else {
+        Err(view)
+    }
 }

@@ -7,7 +7,7 @@ pub mod decide;
 pub mod levels;
 pub mod sharing;
 
-pub use decide::{can, may_submit_asset, Action, Decision, Rule};
+pub use decide::{can, collaborator_role, may_submit_asset, Action, Decision, Rule};
 pub use levels::{AccessLevel, BuiltinLevel, LevelSetting, License, ObjectType};
 pub use sharing::{Accessor, Permission, SecuredObject, Share, Subject};
 

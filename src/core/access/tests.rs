@@ -362,3 +362,26 @@ fn the_gate_refuses_forbidden_add_documents_inactive_and_unflagged_users() {
     admin.frameio_flag = false;
     assert_eq!(may_submit_asset(&admin, &project(vec![])).rule, Rule::NotFlagged);
 }
+
+#[test]
+fn collaborator_roles_follow_the_permission_the_rules_give() {
+    use super::decide::collaborator_role;
+    use crate::core::model::CollaboratorRole::{Commenter, Editor};
+    // (level, share on the project, expected role or the rule that denied viewing)
+    let cases = [
+        (BuiltinLevel::Standard, Some(Permission::Manage), Ok(Editor)),
+        (BuiltinLevel::Standard, Some(Permission::Contribute), Ok(Editor)),
+        (BuiltinLevel::Standard, Some(Permission::View), Ok(Commenter)),
+        (BuiltinLevel::Standard, None, Err(Rule::Permission)),
+        // Light may only view projects: lowest wins, a Manage share still makes a commenter.
+        (BuiltinLevel::Light, Some(Permission::Manage), Ok(Commenter)),
+        (BuiltinLevel::Contributor, Some(Permission::Contribute), Ok(Commenter)),
+        (BuiltinLevel::SystemAdministrator, None, Ok(Editor)),
+    ];
+    for (level, permission, expected) in cases {
+        let tony = subject("tony", AccessLevel::builtin(level));
+        let shares = permission.map(user).unwrap_or_default();
+        let got = collaborator_role(&tony, &project(shares)).map_err(|d| d.rule);
+        assert_eq!(got, expected, "{level:?} with {permission:?}");
+    }
+}

@@ -102,7 +102,6 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let first_sync = store.last_sync()?.map_or(0, |s| s.seq);
     let counts = sandbox.counts();
     println!(
         "\nall {expected} projects mirrored in {:.1}s: {} creates, {} refused with 429.",
@@ -110,6 +109,43 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         counts.frameio_creates,
         counts.frameio_rate_limited,
     );
+
+    // Collaborators (F3): flagged, active team members with a Frame.io user are added as each
+    // mirror appears; wait until nothing is pending.
+    let mut shown = usize::MAX;
+    loop {
+        let added = store.managed_collaborator_count()?;
+        let pending = store.outbox_counts()?.pending;
+        if added != shown {
+            println!(
+                "  [{:>5.1}s] {added:>3} collaborators added, {pending} changes pending",
+                started.elapsed().as_secs_f64()
+            );
+            shown = added;
+        }
+        if pending == 0 {
+            break;
+        }
+        if started.elapsed() > DEMO_TIMEOUT || daemon.is_finished() {
+            shutdown.cancel();
+            anyhow::bail!("the demo's collaborators did not converge: {pending} changes still pending");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let counts = sandbox.counts();
+    println!(
+        "collaborators done in {:.1}s: {} project-user PATCHes, {} refused with 429 in all.",
+        started.elapsed().as_secs_f64(),
+        counts.frameio_user_patches,
+        counts.frameio_rate_limited,
+    );
+    for entry in store.outbox_entries()? {
+        if let crate::store::EntryState::Parked { reason, .. } = &entry.state {
+            println!("  parked #{}: {}", entry.id, reason);
+        }
+    }
+    let first_sync = store.last_sync()?.map_or(0, |s| s.seq);
+    println!();
     println!("now a full resync with nothing to change (what SIGHUP asks for):");
 
     let before = sandbox.counts();
@@ -122,11 +158,12 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     };
     let after = sandbox.counts();
     println!(
-        "  {:.2} ms, {} Workfront calls, {} Frame.io calls, {} projects seen, {} effects enqueued",
+        "  {:.2} ms, {} Workfront calls, {} Frame.io calls, {} projects and {} users seen, {} effects enqueued",
         record.duration_us as f64 / 1000.0,
         after.workfront_requests - before.workfront_requests,
         after.frameio_requests - before.frameio_requests,
         record.projects_seen,
+        record.users_seen,
         record.enqueued,
     );
 

@@ -384,7 +384,15 @@ async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let (resync_tx, resync_rx) = mpsc::channel(1);
     spawn_signal_handlers(shutdown.clone(), resync_tx).context("cannot install signal handlers")?;
-    crate::daemon::run(settings, store, resync_rx, shutdown).await?;
+    let http = match &settings.http {
+        Some(http) => Some(
+            tokio::net::TcpListener::bind(http.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (http.listen)", http.listen))?,
+        ),
+        None => None,
+    };
+    crate::daemon::run(settings, store, http, resync_rx, shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
 

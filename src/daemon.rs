@@ -14,11 +14,14 @@ use crate::config::Settings;
 use crate::control;
 use crate::core::mirror_plan::Scope;
 use crate::engine::{Engine, WorkOutcome};
+use crate::http::intake::Intake;
+use crate::http::HttpContext;
 use crate::store::Store;
 use crate::systemd::{self, Heartbeat, BEAT};
 use crate::timestamp::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -27,18 +30,47 @@ use tokio_util::task::TaskTracker;
 /// The longest the worker sleeps without looking at the outbox again.
 const WORKER_IDLE_MAX: Duration = Duration::from_secs(30);
 
+/// Events applied per batch, and the longest the events loop sleeps without looking.
+const EVENTS_BATCH: usize = 500;
+const EVENTS_IDLE_MAX: Duration = Duration::from_secs(30);
+
 /// How often `STATUS=` is refreshed when no watchdog asks for more.
 const STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Runs until `shutdown` is cancelled. A message on `resync` asks for a full resync now (SIGHUP).
+/// `http` is the bound `[http]` listener, if any (the caller binds it, so tests can use port 0).
 pub async fn run(
     settings: Settings,
     store: Store,
+    http: Option<TcpListener>,
     resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let engine = Arc::new(Engine::new(&settings, store.clone())?);
     let tracker = TaskTracker::new();
+    let sync_beat = Heartbeat::new();
+    let worker_beat = Heartbeat::new();
+    let events_beat = Heartbeat::new();
+    // Events are received (and recorded) from the start, even while the start-up checks wait for
+    // Workfront or Frame.io: Workfront's deliveries must be answered within 5 s.
+    if let Some(listener) = http {
+        let (intake, committer) = Intake::start(store.clone(), engine.events_ready.clone());
+        let context = Arc::new(HttpContext {
+            engine: engine.clone(),
+            intake,
+            webhook_token: settings.http.as_ref().and_then(|h| h.workfront_webhook_token.clone()),
+            flag_field: settings.workfront.frameio_user_field.clone(),
+            loops: vec![
+                ("sync", sync_beat.clone()),
+                ("worker", worker_beat.clone()),
+                ("events", events_beat.clone()),
+            ],
+        });
+        tracker.spawn(crate::http::serve(listener, context, shutdown.clone()));
+        tracker.spawn(async move {
+            let _ = committer.await;
+        });
+    }
     let control = control::Server::bind(store.dir(), store.clone(), engine.clone())?;
     tracker.spawn(control.serve(shutdown.clone()));
 
@@ -54,10 +86,9 @@ pub async fn run(
         return Err(err);
     }
 
-    let sync_beat = Heartbeat::new();
-    let worker_beat = Heartbeat::new();
     sync_beat.beat();
     worker_beat.beat();
+    events_beat.beat();
     tracker.spawn(sync_loop(
         engine.clone(),
         settings.workfront.poll_interval,
@@ -66,7 +97,12 @@ pub async fn run(
         shutdown.clone(),
     ));
     tracker.spawn(worker_loop(engine.clone(), worker_beat.clone(), shutdown.clone()));
-    tracker.spawn(watchdog_loop(store.clone(), [sync_beat, worker_beat], shutdown.clone()));
+    tracker.spawn(events_loop(engine.clone(), events_beat.clone(), shutdown.clone()));
+    tracker.spawn(watchdog_loop(
+        store.clone(),
+        [sync_beat, worker_beat, events_beat],
+        shutdown.clone(),
+    ));
     tracker.close();
     if !shutdown.is_cancelled() {
         systemd::ready();
@@ -182,8 +218,51 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
     }
 }
 
-/// Pings systemd's watchdog at half its timeout while both loops beat, and refreshes `STATUS=`.
-async fn watchdog_loop(store: Store, heartbeats: [Heartbeat; 2], shutdown: CancellationToken) {
+/// Applies recorded Workfront events as they arrive (woken by the intake), in batches. A batch
+/// that fails (Workfront unreachable for a project's team) stays in the inbox and is tried again.
+/// Once an hour, dedupe keys older than Workfront's 48 h of retries (with a margin) are pruned.
+async fn events_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: CancellationToken) {
+    let mut pruned_at: Option<Instant> = None;
+    while !shutdown.is_cancelled() {
+        heartbeat.beat();
+        let outcome = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            outcome = engine.apply_events_once(EVENTS_BATCH) => outcome,
+        };
+        let wait = match outcome {
+            Ok(applied) if applied.taken > 0 => continue,
+            Ok(_) => EVENTS_IDLE_MAX,
+            Err(err) => {
+                tracing::error!(
+                    error = format!("{err:#}"),
+                    "could not apply Workfront events; trying again"
+                );
+                Duration::from_secs(5)
+            }
+        };
+        if pruned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(3600)) {
+            let before = Timestamp::now().saturating_sub(Duration::from_secs(72 * 3600));
+            match engine.store.prune_seen_events(before) {
+                Ok(n) if n > 0 => tracing::info!(pruned = n, "forgot event dedupe keys older than 72 h"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "could not prune event dedupe keys"),
+            }
+            pruned_at = Some(Instant::now());
+        }
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            heartbeat.beat();
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = engine.events_ready.notified() => break,
+                _ = tokio::time::sleep_until(deadline.min(Instant::now() + BEAT)) => {}
+            }
+        }
+    }
+}
+
+/// Pings systemd's watchdog at half its timeout while every loop beats, and refreshes `STATUS=`.
+async fn watchdog_loop(store: Store, heartbeats: [Heartbeat; 3], shutdown: CancellationToken) {
     let timeout = systemd::watchdog_timeout();
     // Without a watchdog this ticker still runs, rarely, and its ticks do nothing.
     let mut pings = tokio::time::interval(timeout.map_or(Duration::from_secs(3600), |t| t / 2));
@@ -193,7 +272,7 @@ async fn watchdog_loop(store: Store, heartbeats: [Heartbeat; 2], shutdown: Cance
             _ = shutdown.cancelled() => return,
             _ = pings.tick() => {
                 let Some(timeout) = timeout else { continue };
-                if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1]], timeout) {
+                if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1], &heartbeats[2]], timeout) {
                     systemd::watchdog();
                 } else {
                     tracing::error!("a loop has not made progress within the watchdog timeout; no longer pinging systemd");

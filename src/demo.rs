@@ -76,7 +76,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.state.dir)?;
     let shutdown = CancellationToken::new();
     let (resync, resync_rx) = mpsc::channel(1);
-    let daemon = tokio::spawn(daemon::run(settings, store.clone(), resync_rx, shutdown.clone()));
+    let daemon = tokio::spawn(daemon::run(settings, store.clone(), None, resync_rx, shutdown.clone()));
 
     let started = Instant::now();
     let mut shown = usize::MAX;

@@ -10,6 +10,8 @@
 //! - [`store`]: sled — mirrors, outbox, cursor — with transactions and flush discipline.
 //! - [`engine`]: the two repeatable steps (sync, work) over the above.
 //! - [`daemon`]: the loops around the steps, the control socket, shutdown.
+//! - [`http`]: the HTTP listener — Workfront events (recorded durably before they are
+//!   acknowledged), `/healthz`, `/metrics` ([`metrics`]).
 //! - [`cli`], [`config`], [`status`], [`control`], [`connect`]: the operator's interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
@@ -24,8 +26,10 @@ pub mod daemon;
 pub mod demo;
 pub mod engine;
 pub mod frameio;
+pub mod http;
 pub mod ids;
 pub mod ims;
+pub mod metrics;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;

@@ -8,7 +8,7 @@ use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A Workfront project, as far as mirroring cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkfrontProject {
     pub id: WorkfrontProjectId,
     pub name: String,
@@ -16,6 +16,7 @@ pub struct WorkfrontProject {
     pub status: Option<String>,
     pub last_update: Option<Timestamp>,
     /// The project's team (`projectUsers`), for collaborators (F3).
+    #[serde(default)]
     pub team: Vec<WorkfrontUserId>,
 }
 
@@ -250,4 +251,60 @@ impl Effect {
 /// The outbox key of a (project, user) pair's collaborator change.
 pub fn collaborator_key(wf_project: &WorkfrontProjectId, wf_user: &WorkfrontUserId) -> String {
     format!("collaborator:{wf_project}:{wf_user}")
+}
+
+/// What a Workfront event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventOp {
+    Create,
+    Update,
+    Delete,
+}
+
+/// The object a Workfront event is about, with its new state where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "obj", rename_all = "snake_case")]
+pub enum EventObject {
+    /// A project; `None` after a delete. Event payloads carry no team: it is read when applied.
+    Project {
+        id: WorkfrontProjectId,
+        project: Option<WorkfrontProject>,
+    },
+    User {
+        id: WorkfrontUserId,
+        user: Option<WorkfrontUser>,
+    },
+}
+
+/// A Workfront event subscription delivery, as the daemon keeps it until it is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkfrontEvent {
+    pub subscription_id: String,
+    pub op: EventOp,
+    /// `eventTime` (milliseconds): Workfront delivers at least once and in no promised order,
+    /// so this, not arrival, orders events of one object.
+    pub event_time: Timestamp,
+    pub object: EventObject,
+}
+
+impl WorkfrontEvent {
+    /// `PROJ:<id>` or `USER:<id>`: the object, for ordering.
+    pub fn object_key(&self) -> String {
+        match &self.object {
+            EventObject::Project { id, .. } => format!("PROJ:{id}"),
+            EventObject::User { id, .. } => format!("USER:{id}"),
+        }
+    }
+
+    /// Deliveries of the same event share this key (subscription, object, event time).
+    pub fn dedupe_key(&self) -> String {
+        format!(
+            "{}:{}:{}:{:?}",
+            self.subscription_id,
+            self.object_key(),
+            self.event_time.millis(),
+            self.op
+        )
+    }
 }

@@ -9,9 +9,11 @@
 //! effect at once. The loops around the steps (timers, signals, shutdown) are in [`crate::daemon`].
 
 mod collaborators;
+mod events;
 mod sync;
 mod worker;
 
+pub use events::Applied;
 pub use worker::WorkOutcome;
 
 use crate::config::{FrameioCredential, Settings};
@@ -21,6 +23,7 @@ use crate::core::routing::Routing;
 use crate::frameio::{FrameioAuth, FrameioClient};
 use crate::ids::{FrameioAccountId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::ims::{ImsCredentials, ImsTokenSource};
+use crate::metrics::Metrics;
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
 use crate::store::{ConnectionCredential, ConnectionRecord, Store, StoreError};
@@ -65,6 +68,10 @@ pub struct Engine {
     access: AccessFetcher,
     /// The custom field that flags Frame.io users.
     flag_field: String,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Woken when events were recorded in the inbox.
+    pub events_ready: Arc<Notify>,
 }
 
 impl Engine {
@@ -124,6 +131,8 @@ impl Engine {
             directories: Mutex::new(directories),
             access: AccessFetcher::new(workfront.clone(), access::DEFAULT_TTL),
             flag_field: settings.workfront.frameio_user_field.clone(),
+            metrics: Arc::default(),
+            events_ready: Arc::new(Notify::new()),
             store,
             workfront,
             frameio_base: settings.frameio.base_url.clone(),
@@ -139,6 +148,25 @@ impl Engine {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
         self.routes.write().expect("routes lock")
+    }
+
+    /// Workfront requests and failures so far.
+    pub fn workfront_calls(&self) -> (u64, BTreeMap<String, u64>) {
+        (self.workfront.calls(), self.workfront.errors())
+    }
+
+    /// Frame.io requests and failures so far, over every credential's client.
+    pub fn frameio_calls(&self) -> (u64, BTreeMap<String, u64>) {
+        let routes = self.read();
+        let mut errors = BTreeMap::new();
+        let mut calls = 0;
+        for client in routes.clients.values() {
+            calls += client.calls();
+            for (status, n) in client.errors() {
+                *errors.entry(status).or_default() += n;
+            }
+        }
+        (calls, errors)
     }
 
     /// A copy of the routing table.

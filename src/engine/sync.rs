@@ -41,6 +41,7 @@ impl Engine {
         };
         let outcome = self.sync_inner(scope, &mut record).await;
         record.duration_us = clock.elapsed().as_micros() as u64;
+        self.metrics.sync_done(record.duration_us, outcome.is_err());
         record.workfront_calls = self.workfront.calls() - calls_before;
         if let Err(err) = &outcome {
             record.error = Some(format!("{err:#}"));
@@ -124,20 +125,7 @@ impl Engine {
         let teams: BTreeMap<_, _> = projects.into_iter().map(|p| (p.id, p.team)).collect();
         let collaborators = self.plan_collaborators(&teams, true, &view).await?;
         *self.teams.write().expect("teams lock") = teams;
-        if let Some(trip) = &collaborators.guard {
-            self.store.record_guard_trip(trip)?;
-            tracing::error!(
-                removals = trip.removals,
-                managed = trip.managed,
-                "mass-removal guard: {trip}; none removed. Run `frameio-sync confirm-removals` to carry them out"
-            );
-        }
-        for (parked, _) in &collaborators.park {
-            tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
-        }
-        for cancel in &collaborators.cancel {
-            tracing::info!(key = %cancel.key, reason = %cancel.reason, "cancelled");
-        }
+        self.report_collaborator_plan(&collaborators)?;
 
         let recording = Recording::of(&plan)
             .with_collaborators(&collaborators)
@@ -178,7 +166,7 @@ impl Engine {
 
     /// Stores the users read and keeps them in memory: a full read replaces the set, a poll's
     /// changed users are merged in.
-    fn remember_users(&self, users: &[WorkfrontUser], full: bool) -> Result<(), StoreError> {
+    pub(super) fn remember_users(&self, users: &[WorkfrontUser], full: bool) -> Result<(), StoreError> {
         self.store.merge_users(users, full)?;
         let mut known = self.users.write().expect("users lock");
         if full {

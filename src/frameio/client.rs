@@ -33,6 +33,8 @@ pub struct FrameioClient {
     auth: FrameioAuth,
     limiter: RateLimiter,
     calls: Arc<AtomicU64>,
+    /// Failed requests by HTTP status (`none`: no answer), for `/metrics`.
+    errors: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for FrameioClient {
@@ -64,7 +66,18 @@ impl FrameioClient {
             auth,
             limiter: RateLimiter::default(),
             calls: Arc::new(AtomicU64::new(0)),
+            errors: Arc::default(),
         }
+    }
+
+    /// Failed requests so far, by HTTP status (`none`: no answer).
+    pub fn errors(&self) -> std::collections::BTreeMap<String, u64> {
+        self.errors.lock().expect("errors lock").clone()
+    }
+
+    fn count_error(&self, status: Option<StatusCode>) {
+        let key = status.map_or_else(|| "none".to_owned(), |s| s.as_u16().to_string());
+        *self.errors.lock().expect("errors lock").entry(key).or_default() += 1;
     }
 
     /// HTTP requests sent so far (for sync reports and benchmarks).
@@ -363,11 +376,14 @@ impl FrameioClient {
             if let Some(body) = &body {
                 request = request.header("content-type", "application/json").body(body.clone());
             }
-            let response = request.send().await.map_err(|e| FrameioError::Transient {
-                endpoint: endpoint.clone(),
-                status: None,
-                sent: !(e.is_connect() || e.is_builder()),
-                detail: describe(&e),
+            let response = request.send().await.map_err(|e| {
+                self.count_error(None);
+                FrameioError::Transient {
+                    endpoint: endpoint.clone(),
+                    status: None,
+                    sent: !(e.is_connect() || e.is_builder()),
+                    detail: describe(&e),
+                }
             })?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED && !retried_with_fresh_token {
@@ -377,7 +393,11 @@ impl FrameioClient {
                     continue;
                 }
             }
-            return self.finish(endpoint, status, response, bucket).await;
+            let outcome = self.finish(endpoint, status, response, bucket).await;
+            if outcome.is_err() {
+                self.count_error(Some(status));
+            }
+            return outcome;
         }
     }
 

@@ -8,7 +8,8 @@
 //! - `users`: Workfront user id → [`UserRecord`] (every user, as last read);
 //! - `collaborators`: `<project id>/<user id>` → [`CollaboratorRecord`] (what we added, F3–F5);
 //! - `directory`: Frame.io account id → [`DirectoryRecord`] (its users by email);
-//! - `connections`: Workfront group id → [`ConnectionRecord`] (F2). Each connection's token is a
+//! - `connections`: Workfront group id → [`ConnectionRecord`] (F2);
+//! - `inbox`, `inbox_seen`, `event_marks`: Workfront events, see [`inbox`]. Each connection's token is a
 //!   file of its own, `tokens/<group id>`, mode 0600 in the 0700 state dir; the record holds only
 //!   its fingerprint.
 //!
@@ -20,6 +21,7 @@
 
 mod collaborators;
 mod connections;
+pub mod inbox;
 mod outbox;
 pub mod records;
 
@@ -69,6 +71,11 @@ pub struct Store {
     users: sled::Tree,
     collaborators: sled::Tree,
     directory: sled::Tree,
+    inbox: sled::Tree,
+    inbox_seen: sled::Tree,
+    event_marks: sled::Tree,
+    /// Flushes so far (for the intake benchmark's fsyncs per event).
+    flushes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -108,6 +115,10 @@ impl Store {
             users: db.open_tree("users")?,
             collaborators: db.open_tree("collaborators")?,
             directory: db.open_tree("directory")?,
+            inbox: db.open_tree("inbox")?,
+            inbox_seen: db.open_tree("inbox_seen")?,
+            event_marks: db.open_tree("event_marks")?,
+            flushes: Default::default(),
             db,
         })
     }
@@ -131,8 +142,14 @@ impl Store {
         &self.dir
     }
 
+    /// Flushes so far by this handle and its clones.
+    pub fn flush_count(&self) -> u64 {
+        self.flushes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Makes every write so far durable.
     pub async fn flush(&self) -> Result<(), StoreError> {
+        self.flushes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush())
             .await

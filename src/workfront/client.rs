@@ -41,6 +41,8 @@ pub struct WorkfrontClient {
     page_size: usize,
     user_field: String,
     calls: Arc<AtomicU64>,
+    /// Failed requests by HTTP status (`none`: no answer), for `/metrics`.
+    errors: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for WorkfrontClient {
@@ -77,7 +79,18 @@ impl WorkfrontClient {
             page_size: settings.page_size,
             user_field: settings.frameio_user_field.clone(),
             calls: Arc::new(AtomicU64::new(0)),
+            errors: Arc::default(),
         }
+    }
+
+    /// Failed requests so far, by HTTP status (`none`: no answer).
+    pub fn errors(&self) -> std::collections::BTreeMap<String, u64> {
+        self.errors.lock().expect("errors lock").clone()
+    }
+
+    fn count_error(&self, status: Option<StatusCode>) {
+        let key = status.map_or_else(|| "none".to_owned(), |s| s.as_u16().to_string());
+        *self.errors.lock().expect("errors lock").entry(key).or_default() += 1;
     }
 
     /// HTTP requests sent so far (for sync reports and benchmarks).
@@ -113,6 +126,17 @@ impl WorkfrontClient {
     pub async fn search_projects(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
         let rows: Vec<ProjectRow> = self.search_all("proj", PROJECT_FIELDS.to_owned(), since).await?;
         Ok(rows.into_iter().filter_map(project_from_row).collect())
+    }
+
+    /// One project's team (event payloads carry none).
+    pub async fn project_team(&self, id: &WorkfrontProjectId) -> Result<Vec<WorkfrontUserId>, WorkfrontError> {
+        let row: ProjectRow = self.get_object("proj", id.as_str(), "ID,projectUsers:userID").await?;
+        Ok(row
+            .project_users
+            .into_iter()
+            .filter_map(|m| m.user_id)
+            .filter_map(|u| WorkfrontUserId::new(u).ok())
+            .collect())
     }
 
     /// Every group with its parent (the routing tree of F2).
@@ -200,10 +224,13 @@ impl WorkfrontClient {
                     bearer = Some((ims, token));
                 }
             }
-            let response = request.send().await.map_err(|e| WorkfrontError::Transient {
-                endpoint: endpoint.to_owned(),
-                status: None,
-                message: without_url(e),
+            let response = request.send().await.map_err(|e| {
+                self.count_error(None);
+                WorkfrontError::Transient {
+                    endpoint: endpoint.to_owned(),
+                    status: None,
+                    message: without_url(e),
+                }
             })?;
             let status = response.status();
             // An IMS token Workfront no longer accepts is dropped and the request tried once more.
@@ -221,7 +248,11 @@ impl WorkfrontClient {
             })?;
             break (status, body);
         };
-        decode(endpoint, status, &body)
+        let decoded = decode(endpoint, status, &body);
+        if decoded.is_err() {
+            self.count_error(Some(status));
+        }
+        decoded
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod access;
 mod client;
 mod error;
+pub mod events;
 mod wire;
 
 pub use client::WorkfrontClient;

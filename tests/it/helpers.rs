@@ -90,6 +90,8 @@ pub struct TestApp {
     pub settings: Settings,
     store: Option<Store>,
     pub resync: mpsc::Sender<()>,
+    /// Where the HTTP listener is, when `settings.http` was set at start (bound on port 0).
+    pub http_addr: Option<std::net::SocketAddr>,
     shutdown: CancellationToken,
     daemon: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -117,9 +119,24 @@ impl TestApp {
             settings,
             store: None,
             resync: mpsc::channel(1).0,
+            http_addr: None,
             shutdown: CancellationToken::new(),
             daemon: None,
         }
+    }
+
+    /// Turns the HTTP listener on with `token` as the Workfront webhook token (before `start`).
+    pub fn enable_http(&mut self, token: &str) {
+        self.settings.http = Some(frameio_sync::config::HttpSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            workfront_webhook_token: Some(frameio_sync::secret::Secret::new(token)),
+            frameio_action_secret: None,
+        });
+    }
+
+    /// `http://127.0.0.1:<port>` of the running listener.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr.expect("the HTTP listener is on"))
     }
 
     /// Starts the daemon (opening the store if needed).
@@ -130,9 +147,16 @@ impl TestApp {
         let (resync, resync_rx) = mpsc::channel(1);
         self.resync = resync;
         self.shutdown = CancellationToken::new();
+        let http = self.settings.http.as_ref().map(|_| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.set_nonblocking(true).unwrap();
+            self.http_addr = Some(listener.local_addr().unwrap());
+            tokio::net::TcpListener::from_std(listener).unwrap()
+        });
         self.daemon = Some(tokio::spawn(daemon::run(
             self.settings.clone(),
             self.store().clone(),
+            http,
             resync_rx,
             self.shutdown.clone(),
         )));

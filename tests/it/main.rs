@@ -11,4 +11,5 @@ mod helpers;
 mod ims;
 mod mirror_e2e;
 mod systemd;
+mod webhooks;
 mod workfront_client;

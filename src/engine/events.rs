@@ -1,0 +1,177 @@
+//! Applying Workfront events from the inbox: the same plans as polling, for the objects the events
+//! name, so a change takes effect in seconds instead of at the next poll.
+
+use super::Engine;
+use crate::core::collaborator_plan::CollaboratorPlan;
+use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::core::model::{EventObject, WorkfrontProject, WorkfrontUser};
+use crate::store::inbox::InboxRecord;
+use crate::store::{Recording, StoreError};
+use crate::timestamp::Timestamp;
+use crate::workfront::WorkfrontError;
+use anyhow::Context;
+use std::collections::{BTreeMap, HashMap};
+
+/// What [`Engine::apply_events_once`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Events taken from the inbox (applied, or recognised as stale).
+    pub taken: usize,
+    /// Older than what was already known for their object: ignored.
+    pub stale: usize,
+    pub enqueued: usize,
+}
+
+impl Engine {
+    /// Applies up to `limit` events, oldest received first. Within the batch only each object's
+    /// newest event counts, and an event not newer than the last one applied to its object (or
+    /// than the user as last polled) is ignored, so redelivered and out-of-order events never
+    /// roll anything back. The events leave the inbox only after their effects are recorded and
+    /// flushed; if anything fails they stay, and are applied again (idempotently) next time.
+    pub async fn apply_events_once(&self, limit: usize) -> anyhow::Result<Applied> {
+        let batch = self.store.inbox_batch(limit)?;
+        let mut applied = Applied {
+            taken: batch.len(),
+            ..Applied::default()
+        };
+        if batch.is_empty() {
+            return Ok(applied);
+        }
+        let mut newest: HashMap<String, &InboxRecord> = HashMap::new();
+        for record in &batch {
+            let key = record.event.object_key();
+            let known = self.store.event_mark(&key)?;
+            if known.is_some_and(|mark| record.event.event_time <= mark) {
+                applied.stale += 1;
+                continue;
+            }
+            match newest.get(&key) {
+                Some(kept) if kept.event.event_time >= record.event.event_time => applied.stale += 1,
+                Some(_) => {
+                    applied.stale += 1;
+                    newest.insert(key, record);
+                }
+                None => {
+                    newest.insert(key, record);
+                }
+            }
+        }
+        let mut users: Vec<WorkfrontUser> = Vec::new();
+        let mut projects: Vec<WorkfrontProject> = Vec::new();
+        for record in newest.values() {
+            match &record.event.object {
+                EventObject::User { user: Some(user), .. } => {
+                    let polled_newer = self
+                        .users
+                        .read()
+                        .expect("users lock")
+                        .get(&user.id)
+                        .and_then(|known| known.last_update)
+                        .zip(user.last_update)
+                        .is_some_and(|(known, event)| known > event);
+                    if polled_newer {
+                        applied.stale += 1;
+                    } else {
+                        users.push(user.clone());
+                    }
+                }
+                EventObject::User { id, user: None } => {
+                    tracing::info!(wf_user = %id, "user deleted in Workfront; their collaborators are left as they are");
+                }
+                EventObject::Project {
+                    project: Some(project), ..
+                } => projects.push(project.clone()),
+                EventObject::Project { id, project: None } => {
+                    tracing::warn!(wf_project = %id, mirrored = self.store.mirror(id)?.is_some(), "project deleted in Workfront; its Frame.io mirror is left alone");
+                }
+            }
+        }
+        // Event payloads carry no team; read each project's (one call per project event).
+        let mut live = Vec::with_capacity(projects.len());
+        for mut project in projects {
+            match self.workfront.project_team(&project.id).await {
+                Ok(team) => {
+                    project.team = team;
+                    live.push(project);
+                }
+                Err(WorkfrontError::NotFound { .. }) => {
+                    tracing::info!(wf_project = %project.id, "project from an event no longer exists; skipped");
+                }
+                Err(err) => return Err(anyhow::Error::new(err).context("failed to read an event's project team")),
+            }
+        }
+        let projects = live;
+        if !users.is_empty() {
+            self.remember_users(&users, false)?;
+        }
+
+        let view = self.store.outbox_view()?;
+        let mirror_plan = if projects.is_empty() {
+            Default::default()
+        } else {
+            let known = Known {
+                mirrored: self.store.mirrored_targets()?,
+                outbox: view.mirrors.clone(),
+            };
+            plan(&projects, Scope::Incremental, &known, &self.routing())?
+        };
+        let changed_teams: BTreeMap<_, _> = projects.iter().map(|p| (p.id.clone(), p.team.clone())).collect();
+        {
+            let mut teams = self.teams.write().expect("teams lock");
+            teams.extend(changed_teams.clone());
+        }
+        // A user change can touch any of their projects: plan every cached team. A project
+        // change touches only its own pairs.
+        let collaborators = if !users.is_empty() {
+            let teams = self.teams.read().expect("teams lock").clone();
+            self.plan_collaborators(&teams, true, &view).await?
+        } else if !changed_teams.is_empty() {
+            self.plan_collaborators(&changed_teams, false, &view).await?
+        } else {
+            CollaboratorPlan::default()
+        };
+        self.report_collaborator_plan(&collaborators)?;
+        let recorded = self
+            .store
+            .record_plan(
+                &Recording::of(&mirror_plan).with_collaborators(&collaborators),
+                Timestamp::now(),
+            )
+            .context("failed to record the events' effects")?;
+        self.store.flush().await?;
+        self.store.finish_events(&batch)?;
+        self.store.flush().await?;
+        applied.enqueued = recorded.enqueued;
+        if recorded.enqueued > 0 {
+            self.work_ready.notify_one();
+        }
+        tracing::info!(
+            events = applied.taken,
+            stale = applied.stale,
+            users = users.len(),
+            projects = projects.len(),
+            enqueued = recorded.enqueued,
+            "applied Workfront events"
+        );
+        Ok(applied)
+    }
+
+    /// Logs what a collaborator plan holds back, and remembers a guard trip for `status`.
+    pub(super) fn report_collaborator_plan(&self, plan: &CollaboratorPlan) -> Result<(), StoreError> {
+        if let Some(trip) = &plan.guard {
+            self.store.record_guard_trip(trip)?;
+            tracing::error!(
+                removals = trip.removals,
+                managed = trip.managed,
+                "mass-removal guard: {trip}; none removed. Run `frameio-sync confirm-removals` to carry them out"
+            );
+        }
+        for (parked, _) in &plan.park {
+            tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
+        }
+        for cancel in &plan.cancel {
+            tracing::info!(key = %cancel.key, reason = %cancel.reason, "cancelled");
+        }
+        Ok(())
+    }
+}

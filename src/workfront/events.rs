@@ -1,0 +1,260 @@
+//! Workfront event subscription deliveries: the payload's JSON, read into a
+//! [`WorkfrontEvent`]. Anything unexpected is an [`EventError`] that says what, never a panic:
+//! the body comes from the network.
+
+use crate::core::model::{EventObject, EventOp, WorkfrontEvent, WorkfrontProject, WorkfrontUser};
+use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
+use crate::timestamp::Timestamp;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("the body is not a Workfront event: {0}")]
+    Malformed(String),
+    #[error("unsupported objCode {0:?} (this endpoint takes PROJ and USER events)")]
+    UnknownObjCode(String),
+    #[error("unsupported eventType {0:?} (expected CREATE, UPDATE or DELETE)")]
+    UnknownEventType(String),
+    #[error("the event has no usable {0}")]
+    Missing(&'static str),
+}
+
+/// `{eventType, subscriptionId, eventTime{epochSecond,nano}, eventVersion, subscriptionVersion,
+/// newState, oldState}`.
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(rename = "eventType")]
+    event_type: String,
+    #[serde(rename = "subscriptionId")]
+    subscription_id: Option<String>,
+    #[serde(rename = "eventTime")]
+    event_time: Option<EventTime>,
+    #[serde(rename = "newState", default)]
+    new_state: Option<Map<String, Value>>,
+    #[serde(rename = "oldState", default)]
+    old_state: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+struct EventTime {
+    #[serde(rename = "epochSecond")]
+    epoch_second: i64,
+    #[serde(default)]
+    nano: i64,
+}
+
+/// Reads one delivery. `flag_field` is the custom field that flags Frame.io users; events carry
+/// custom fields in `parameterValues`.
+pub fn parse_event(body: &[u8], flag_field: &str) -> Result<WorkfrontEvent, EventError> {
+    let payload: Payload = serde_json::from_slice(body).map_err(|e| EventError::Malformed(e.to_string()))?;
+    let op = match payload.event_type.to_ascii_uppercase().as_str() {
+        "CREATE" => EventOp::Create,
+        "UPDATE" => EventOp::Update,
+        "DELETE" => EventOp::Delete,
+        _ => return Err(EventError::UnknownEventType(payload.event_type)),
+    };
+    let time = payload.event_time.ok_or(EventError::Missing("eventTime"))?;
+    let millis = time
+        .epoch_second
+        .checked_mul(1000)
+        .and_then(|ms| ms.checked_add(time.nano.clamp(0, 999_999_999) / 1_000_000))
+        .filter(|ms| *ms >= 0)
+        .ok_or(EventError::Missing("eventTime"))?;
+    let subscription_id = payload
+        .subscription_id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(EventError::Missing("subscriptionId"))?;
+    // A delete has only the old state; CREATE's old state is `{}`.
+    let new_state = payload.new_state.filter(|m| !m.is_empty());
+    let state = match op {
+        EventOp::Delete => payload.old_state.filter(|m| !m.is_empty()).or(new_state.clone()),
+        _ => new_state.clone(),
+    }
+    .ok_or(EventError::Missing(if op == EventOp::Delete {
+        "oldState"
+    } else {
+        "newState"
+    }))?;
+    let obj_code = state
+        .get("objCode")
+        .and_then(Value::as_str)
+        .ok_or(EventError::Missing("objCode"))?
+        .to_ascii_uppercase();
+    let id = state
+        .get("ID")
+        .and_then(Value::as_str)
+        .ok_or(EventError::Missing("ID"))?
+        .to_owned();
+    let object = match obj_code.as_str() {
+        "PROJ" => {
+            let id = WorkfrontProjectId::new(id).map_err(|_| EventError::Missing("ID"))?;
+            let project = match op {
+                EventOp::Delete => None,
+                _ => Some(project_from_state(&id, &state)),
+            };
+            EventObject::Project { id, project }
+        }
+        "USER" => {
+            let id = WorkfrontUserId::new(id).map_err(|_| EventError::Missing("ID"))?;
+            let user = match op {
+                EventOp::Delete => None,
+                _ => Some(user_from_state(&id, &state, flag_field)),
+            };
+            EventObject::User { id, user }
+        }
+        _ => return Err(EventError::UnknownObjCode(obj_code)),
+    };
+    Ok(WorkfrontEvent {
+        subscription_id,
+        op,
+        event_time: Timestamp(millis),
+        object,
+    })
+}
+
+fn text(state: &Map<String, Value>, key: &str) -> Option<String> {
+    state.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn project_from_state(id: &WorkfrontProjectId, state: &Map<String, Value>) -> WorkfrontProject {
+    WorkfrontProject {
+        id: id.clone(),
+        name: text(state, "name").unwrap_or_else(|| id.to_string()),
+        group_id: text(state, "groupID").and_then(|g| WorkfrontGroupId::new(g).ok()),
+        status: text(state, "status"),
+        last_update: text(state, "lastUpdateDate").and_then(|d| Timestamp::parse(&d).ok()),
+        team: Vec::new(),
+    }
+}
+
+fn user_from_state(id: &WorkfrontUserId, state: &Map<String, Value>, flag_field: &str) -> WorkfrontUser {
+    // Custom fields arrive in `parameterValues`; a top-level key is read too.
+    let flag = state
+        .get("parameterValues")
+        .and_then(|p| p.get(flag_field))
+        .or_else(|| state.get(flag_field))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    WorkfrontUser {
+        id: id.clone(),
+        name: text(state, "name").unwrap_or_default(),
+        email: text(state, "emailAddr"),
+        is_active: state.get("isActive").and_then(Value::as_bool).unwrap_or(true),
+        frameio_flag: flag.eq_ignore_ascii_case("yes"),
+        last_update: text(state, "lastUpdateDate").and_then(|d| Timestamp::parse(&d).ok()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const FLAG: &str = "DE:Add to projects in Frame.io";
+
+    fn body(v: Value) -> Vec<u8> {
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn a_project_create_is_read_with_its_time_and_fields() {
+        let e = parse_event(
+            &body(json!({
+                "eventType": "CREATE", "subscriptionId": "s1",
+                "eventTime": { "epochSecond": 1_700_000_000, "nano": 123_456_789 },
+                "eventVersion": "v2", "subscriptionVersion": "v2",
+                "newState": { "objCode": "PROJ", "ID": "p1", "name": "Launch", "groupID": "g1",
+                              "lastUpdateDate": "2017-10-06T13:48:07.776-0600" },
+                "oldState": {}
+            })),
+            FLAG,
+        )
+        .unwrap();
+        assert_eq!(e.op, EventOp::Create);
+        assert_eq!(e.event_time, Timestamp(1_700_000_000_123));
+        let EventObject::Project { project: Some(p), .. } = &e.object else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (p.name.as_str(), p.group_id.as_ref().unwrap().as_str()),
+            ("Launch", "g1")
+        );
+        assert_eq!(e.dedupe_key(), "s1:PROJ:p1:1700000000123:Create");
+    }
+
+    #[test]
+    fn a_user_update_reads_the_flag_from_parameter_values() {
+        let e = parse_event(
+            &body(json!({
+                "eventType": "UPDATE", "subscriptionId": "s2",
+                "eventTime": { "epochSecond": 5, "nano": 0 },
+                "newState": { "objCode": "USER", "ID": "u1", "emailAddr": "a@x", "isActive": false,
+                              "parameterValues": { FLAG: "Yes" } },
+                "oldState": { "objCode": "USER", "ID": "u1" }
+            })),
+            FLAG,
+        )
+        .unwrap();
+        let EventObject::User { user: Some(u), .. } = &e.object else {
+            panic!("{e:?}")
+        };
+        assert!(u.frameio_flag && !u.is_active);
+    }
+
+    #[test]
+    fn a_delete_takes_its_object_from_the_old_state() {
+        let e = parse_event(
+            &body(json!({
+                "eventType": "DELETE", "subscriptionId": "s1",
+                "eventTime": { "epochSecond": 5 },
+                "newState": {}, "oldState": { "objCode": "PROJ", "ID": "p1" }
+            })),
+            FLAG,
+        )
+        .unwrap();
+        assert_eq!(
+            e.object,
+            EventObject::Project {
+                id: WorkfrontProjectId::new("p1").unwrap(),
+                project: None
+            }
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error_that_names_the_problem() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"not json", "not a Workfront event"),
+            (b"[]", "not a Workfront event"),
+            (
+                br#"{"eventType":"SHARE","subscriptionId":"s","eventTime":{"epochSecond":1},"newState":{"objCode":"PROJ","ID":"p"}}"#,
+                "eventType \"SHARE\"",
+            ),
+            (
+                br#"{"eventType":"CREATE","subscriptionId":"s","eventTime":{"epochSecond":1},"newState":{"objCode":"TASK","ID":"t"}}"#,
+                "objCode \"TASK\"",
+            ),
+            (
+                br#"{"eventType":"CREATE","subscriptionId":"s","newState":{"objCode":"PROJ","ID":"p"}}"#,
+                "eventTime",
+            ),
+            (
+                br#"{"eventType":"CREATE","subscriptionId":"s","eventTime":{"epochSecond":1},"newState":{"objCode":"PROJ"}}"#,
+                "ID",
+            ),
+            (
+                br#"{"eventType":"CREATE","subscriptionId":"s","eventTime":{"epochSecond":-9223372036854775807},"newState":{"objCode":"PROJ","ID":"p"}}"#,
+                "eventTime",
+            ),
+        ];
+        for (input, expected) in cases {
+            let err = parse_event(input, FLAG).unwrap_err();
+            assert!(
+                err.to_string().contains(expected),
+                "{err} for {}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+}

@@ -93,6 +93,23 @@ pub enum Command {
     },
     /// Carry out the collaborator removals the mass-removal guard held (see `status`).
     ConfirmRemovals,
+    /// Create the Workfront event subscriptions (PROJ and USER; create, update, delete) that
+    /// deliver to this daemon; matching ones are kept.
+    Subscribe {
+        /// The daemon's public base URL (`/workfront/events` is appended).
+        #[arg(long)]
+        url: String,
+    },
+    /// Delete the PROJ and USER event subscriptions that deliver to this URL.
+    Unsubscribe {
+        #[arg(long)]
+        url: String,
+    },
+    /// List the tenant's event subscriptions.
+    Subscriptions {
+        #[arg(long)]
+        json: bool,
+    },
     /// May this user send a Frame.io asset to this project for review (F6)? Exit 0 allowed,
     /// 1 denied, 2 error.
     CheckAccess {
@@ -221,6 +238,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (0, _) => println!("no removals are held"),
                 (n, true) => println!("released {n} held removals; the daemon is carrying them out"),
                 (n, false) => println!("released {n} held removals; the daemon carries them out when it runs"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Subscribe { url } => {
+            quiet();
+            let wanted = crate::subscribe::subscribe(&load(&cli.config)?, &url).await?;
+            for w in &wanted {
+                let what = if w.created { "created" } else { "kept" };
+                println!("{:<4} {:<6} {what:<7} {}", w.obj_code, w.event_type, w.id);
+            }
+            let created = wanted.iter().filter(|w| w.created).count();
+            println!(
+                "{created} created, {} already there, delivering to {}",
+                wanted.len() - created,
+                crate::subscribe::delivery_url(&url)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unsubscribe { url } => {
+            quiet();
+            let deleted = crate::subscribe::unsubscribe(&load(&cli.config)?, &url).await?;
+            for s in &deleted {
+                println!("deleted {} {} {}", s.obj_code, s.event_type, s.id);
+            }
+            println!("{} subscriptions deleted", deleted.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Subscriptions { json } => {
+            quiet();
+            let list = crate::subscribe::list(&load(&cli.config)?).await?;
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                if list.is_empty() {
+                    println!("no event subscriptions");
+                }
+                for s in list {
+                    println!("{:<4} {:<6} {} → {}", s.obj_code, s.event_type, s.id, s.url);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

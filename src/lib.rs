@@ -12,7 +12,8 @@
 //! - [`daemon`]: the loops around the steps, the control socket, shutdown.
 //! - [`http`]: the HTTP listener — Workfront events (recorded durably before they are
 //!   acknowledged), `/healthz`, `/metrics` ([`metrics`]).
-//! - [`cli`], [`config`], [`status`], [`control`], [`connect`]: the operator's interface.
+//! - [`cli`], [`config`], [`status`], [`control`], [`connect`], [`subscribe`]: the operator's
+//!   interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
@@ -35,6 +36,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod subscribe;
 pub mod systemd;
 pub mod telemetry;
 pub mod timestamp;

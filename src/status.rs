@@ -27,6 +27,12 @@ pub struct StatusReport {
     pub held_removals: usize,
     #[serde(default)]
     pub removal_guard: Option<GuardTrip>,
+    /// Projects deleted in Workfront (reported by events) whose mirrors were left alone.
+    #[serde(default)]
+    pub deleted_in_workfront: Vec<crate::store::inbox::Deletion>,
+    /// Events recorded and not yet applied.
+    #[serde(default)]
+    pub inbox: usize,
     /// Parked and dead entries, with their reasons: the work that waits for someone.
     pub attention: Vec<EntrySummary>,
     /// Where the next incremental poll starts (UTC).
@@ -125,6 +131,8 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         collaborators: store.managed_collaborator_count()?,
         collaborator_backlog: backlog,
         held_removals,
+        deleted_in_workfront: store.deletions()?,
+        inbox: store.inbox_len(),
         removal_guard: if held_removals > 0 {
             store.last_guard_trip()?
         } else {
@@ -222,6 +230,20 @@ impl StatusReport {
                     "  {}: mirrored in account {} workspace {}, now routes to {now}",
                     r.wf_project, r.mirrored_in.account, r.mirrored_in.workspace
                 );
+            }
+        }
+        if self.inbox > 0 {
+            let _ = writeln!(out, "\n{} Workfront events recorded, not yet applied", self.inbox);
+        }
+        let mirrored: Vec<_> = self.deleted_in_workfront.iter().filter(|d| d.mirrored).collect();
+        if !mirrored.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} mirrored projects were deleted in Workfront; their Frame.io mirrors are left alone:",
+                mirrored.len()
+            );
+            for d in mirrored.iter().rev().take(10) {
+                let _ = writeln!(out, "  {} (deleted {})", d.wf_project, d.at);
             }
         }
         if !self.attention.is_empty() {

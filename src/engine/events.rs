@@ -5,7 +5,7 @@ use super::Engine;
 use crate::core::collaborator_plan::CollaboratorPlan;
 use crate::core::mirror_plan::{plan, Known, Scope};
 use crate::core::model::{EventObject, WorkfrontProject, WorkfrontUser};
-use crate::store::inbox::InboxRecord;
+use crate::store::inbox::{Deletion, InboxRecord};
 use crate::store::{Recording, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontError;
@@ -82,7 +82,13 @@ impl Engine {
                     project: Some(project), ..
                 } => projects.push(project.clone()),
                 EventObject::Project { id, project: None } => {
-                    tracing::warn!(wf_project = %id, mirrored = self.store.mirror(id)?.is_some(), "project deleted in Workfront; its Frame.io mirror is left alone");
+                    let mirrored = self.store.mirror(id)?.is_some();
+                    tracing::warn!(wf_project = %id, mirrored, "project deleted in Workfront; its Frame.io mirror is left alone");
+                    self.store.record_deletion(Deletion {
+                        wf_project: id.clone(),
+                        at: record.event.event_time,
+                        mirrored,
+                    })?;
                 }
             }
         }

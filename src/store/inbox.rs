@@ -110,3 +110,37 @@ impl Store {
         Ok(n)
     }
 }
+
+/// Most project deletions `status` remembers.
+pub const DELETIONS_KEPT: usize = 100;
+const META_DELETED: &[u8] = b"deleted_projects";
+
+/// A project deleted in Workfront whose mirror (if any) was left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deletion {
+    pub wf_project: crate::ids::WorkfrontProjectId,
+    pub at: Timestamp,
+    pub mirrored: bool,
+}
+
+impl Store {
+    /// Records a project deletion reported by an event (the newest [`DELETIONS_KEPT`] are kept).
+    pub fn record_deletion(&self, deletion: Deletion) -> Result<(), StoreError> {
+        let mut list = self.deletions()?;
+        list.retain(|d| d.wf_project != deletion.wf_project);
+        list.push(deletion);
+        if list.len() > DELETIONS_KEPT {
+            list.drain(..list.len() - DELETIONS_KEPT);
+        }
+        self.meta.insert(META_DELETED, encode(&list))?;
+        Ok(())
+    }
+
+    /// Projects deleted in Workfront, oldest first.
+    pub fn deletions(&self) -> Result<Vec<Deletion>, StoreError> {
+        Ok(match self.meta.get(META_DELETED)? {
+            Some(raw) => decode("meta", "deleted_projects", &raw)?,
+            None => Vec::new(),
+        })
+    }
+}

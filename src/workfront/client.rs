@@ -10,7 +10,7 @@ use crate::ims::{ImsError, ImsTokenSource};
 use crate::retry::retry_read;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
-use reqwest::{StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,6 +36,8 @@ pub struct WorkfrontClient {
     http: reqwest::Client,
     /// `https://host/attask/api/v21.0/`.
     api_base: Url,
+    /// `https://host/attask/eventsubscription/api/v1/subscriptions`.
+    pub(super) subscriptions_url: Url,
     auth: Auth,
     in_flight: Arc<Semaphore>,
     page_size: usize,
@@ -60,6 +62,8 @@ impl WorkfrontClient {
         // Keep any path prefix the admin configured (a proxy), then add the pinned API version.
         let prefix = api_base.path().trim_end_matches('/').to_owned();
         api_base.set_path(&format!("{prefix}/attask/api/{}/", settings.api_version));
+        let mut subscriptions_url = settings.base_url.clone();
+        subscriptions_url.set_path(&format!("{prefix}/attask/eventsubscription/api/v1/subscriptions"));
         Self {
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -68,6 +72,7 @@ impl WorkfrontClient {
                 .build()
                 .expect("a reqwest client with static settings builds"),
             api_base,
+            subscriptions_url,
             auth: match &settings.auth {
                 WorkfrontAuth::ApiKey(key) => Auth::ApiKey(key.clone()),
                 WorkfrontAuth::ServerToServer { credentials, org_id } => Auth::ServerToServer {
@@ -88,7 +93,7 @@ impl WorkfrontClient {
         self.errors.lock().expect("errors lock").clone()
     }
 
-    fn count_error(&self, status: Option<StatusCode>) {
+    pub(super) fn count_error(&self, status: Option<StatusCode>) {
         let key = status.map_or_else(|| "none".to_owned(), |s| s.as_u16().to_string());
         *self.errors.lock().expect("errors lock").entry(key).or_default() += 1;
     }
@@ -199,11 +204,33 @@ impl WorkfrontClient {
             endpoint: endpoint.to_owned(),
             message: e.to_string(),
         })?;
+        let (status, body) = self.exchange(Method::GET, url, query, None, endpoint).await?;
+        let decoded = decode(endpoint, status, &body);
+        if decoded.is_err() {
+            self.count_error(Some(status));
+        }
+        decoded
+    }
+
+    /// Sends one request with the client's authentication, within the in-flight cap, and returns
+    /// the status and body whatever they are. An IMS token Workfront no longer accepts (401) is
+    /// dropped and the request tried once more with a fresh one.
+    pub(super) async fn exchange(
+        &self,
+        method: Method,
+        url: Url,
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+        endpoint: &str,
+    ) -> Result<(StatusCode, Vec<u8>), WorkfrontError> {
         let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
         let mut retried_with_fresh_token = false;
-        let (status, body) = loop {
+        loop {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let mut request = self.http.get(url.clone()).query(query);
+            let mut request = self.http.request(method.clone(), url.clone()).query(query);
+            if let Some(body) = &body {
+                request = request.header("content-type", "application/json").body(body.clone());
+            }
             let mut bearer = None;
             match &self.auth {
                 Auth::ApiKey(key) => request = request.header("apiKey", key.expose()),
@@ -233,7 +260,6 @@ impl WorkfrontClient {
                 }
             })?;
             let status = response.status();
-            // An IMS token Workfront no longer accepts is dropped and the request tried once more.
             if status == StatusCode::UNAUTHORIZED && !retried_with_fresh_token {
                 if let Some((ims, token)) = bearer {
                     ims.invalidate(&token).await;
@@ -246,13 +272,8 @@ impl WorkfrontClient {
                 status: Some(status.as_u16()),
                 message: without_url(e),
             })?;
-            break (status, body);
-        };
-        let decoded = decode(endpoint, status, &body);
-        if decoded.is_err() {
-            self.count_error(Some(status));
+            return Ok((status, body.to_vec()));
         }
-        decoded
     }
 }
 

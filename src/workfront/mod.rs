@@ -7,7 +7,9 @@ pub mod access;
 mod client;
 mod error;
 pub mod events;
+mod subscriptions;
 mod wire;
 
 pub use client::WorkfrontClient;
 pub use error::WorkfrontError;
+pub use subscriptions::Subscription;

@@ -139,6 +139,27 @@ async fn an_event_for_a_new_project_mirrors_it_without_a_poll() {
     assert_eq!(mirror.name, "Arrived by event");
     assert_eq!(app.store().last_sync().unwrap().unwrap().seq, syncs, "no poll ran");
     assert_eq!(app.store().inbox_len(), 0, "applied and removed");
+
+    // Deleting it in Workfront leaves the mirror, and `status` says so.
+    app.sandbox.delete_workfront_project(id);
+    let delete = json!({
+        "eventType": "DELETE", "subscriptionId": "sub-proj", "eventTime": { "epochSecond": 20 },
+        "newState": {}, "oldState": { "objCode": "PROJ", "ID": id, "name": "Arrived by event" }
+    });
+    assert_eq!(post_json(&app.http_url(), &delete).await.0, 200);
+    let store = app.store().clone();
+    wait_until("the deletion recorded", WAIT, || !store.deletions().unwrap().is_empty()).await;
+    assert_eq!(app.store().mirror_count(), 2);
+    assert_eq!(
+        app.sandbox.frameio_projects().len(),
+        2,
+        "never delete a Frame.io project"
+    );
+    let report = frameio_sync::status::gather(app.store(), true).unwrap().render_text();
+    assert!(
+        report.contains("deleted in Workfront") && report.contains(id),
+        "{report}"
+    );
 }
 
 #[tokio::test]
@@ -197,4 +218,43 @@ async fn an_acknowledged_event_survives_an_immediate_kill_9() {
         assert!(kept, "round {round}: the acknowledged event is in the inbox or applied");
         drop(store);
     }
+}
+
+#[tokio::test]
+async fn a_flag_flip_by_event_adds_the_collaborator_without_a_poll() {
+    let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    app.settings.workfront.poll_interval = Duration::from_secs(3600);
+    app.enable_http(TOKEN);
+    let project = app.sandbox.world().workfront.projects[0].id.clone();
+    let account = app.sandbox.world().default_target().0.to_owned();
+    app.sandbox
+        .upsert_workfront_user("bob", "bob@example.test", false, true);
+    app.sandbox
+        .add_frameio_account_user(&account, "fio-bob", "bob@example.test");
+    app.sandbox.set_team(&project, &["bob"]);
+    app.start();
+    app.wait_for_mirrors(1).await;
+    let store = app.store().clone();
+    wait_until("the first sync", WAIT, || store.last_sync().unwrap().is_some()).await;
+    let syncs = app.store().last_sync().unwrap().unwrap().seq;
+
+    let flipped = json!({
+        "eventType": "UPDATE", "subscriptionId": "sub-user",
+        "eventTime": { "epochSecond": 4_000_000_000i64, "nano": 0 },
+        "newState": { "objCode": "USER", "ID": "bob", "name": "bob", "emailAddr": "bob@example.test",
+                      "isActive": true, "parameterValues": { FLAG: "Yes" } },
+        "oldState": { "objCode": "USER", "ID": "bob" }
+    });
+    assert_eq!(post_json(&app.http_url(), &flipped).await.0, 200);
+    wait_until("bob added", WAIT, || store.managed_collaborator_count().unwrap() == 1).await;
+    let mirror = app
+        .store()
+        .mirror(&WorkfrontProjectId::new(&project).unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(app
+        .sandbox
+        .frameio_project_users(mirror.frameio_project.as_str())
+        .contains_key("fio-bob"));
+    assert_eq!(app.store().last_sync().unwrap().unwrap().seq, syncs, "no poll ran");
 }

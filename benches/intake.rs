@@ -47,6 +47,7 @@ async fn main() {
         engine,
         intake,
         webhook_token: Some(Secret::new(TOKEN)),
+        action_secret: None,
         flag_field: settings.workfront.frameio_user_field.clone(),
         loops: Vec::new(),
     });

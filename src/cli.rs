@@ -110,6 +110,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create the Frame.io custom action "Send to Workfront for review" (F6) in the default
+    /// workspace and every connected workspace; existing ones are kept.
+    RegisterAction {
+        /// The daemon's public base URL (`/frameio/actions` is appended).
+        #[arg(long)]
+        url: String,
+    },
     /// May this user send a Frame.io asset to this project for review (F6)? Exit 0 allowed,
     /// 1 denied, 2 error.
     CheckAccess {
@@ -265,6 +272,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{} subscriptions deleted", deleted.len());
             Ok(ExitCode::SUCCESS)
         }
+        Command::RegisterAction { url } => {
+            quiet();
+            let done = crate::register_action::register(&load(&cli.config)?, &url).await?;
+            for r in &done {
+                println!(
+                    "{:<8} action {} in account {} workspace {} ({})",
+                    r.outcome, r.action_id, r.account, r.workspace, r.via
+                );
+            }
+            println!(
+                "\"{}\" delivers to {}",
+                crate::register_action::ACTION_NAME,
+                crate::register_action::action_url(&url)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Subscriptions { json } => {
             quiet();
             let list = crate::subscribe::list(&load(&cli.config)?).await?;
@@ -416,7 +439,7 @@ fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
 /// Asks the running daemon, or, when none answers, opens the store and answers directly. A store
 /// that is locked while no daemon answers belongs to a daemon that is starting (or another CLI
 /// command): ask again for a few seconds before giving up.
-async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
+pub(crate) async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
     let dir = &settings.state.dir;
     let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
     loop {

@@ -39,6 +39,8 @@ pub enum Request {
         id: u64,
     },
     Connections,
+    /// The connection records themselves (no secrets: those stay in their files).
+    ConnectionRecords,
     /// Store a validated connection (and apply it, in a running daemon).
     Connect {
         record: Box<ConnectionRecord>,
@@ -111,6 +113,7 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
             let list: Vec<ConnectionSummary> = store.connections()?.iter().map(ConnectionSummary::of).collect();
             serde_json::to_value(list)?
         }
+        Request::ConnectionRecords => serde_json::to_value(store.connections()?)?,
         Request::Connect { record, token } => {
             let token = token.into_secret();
             store

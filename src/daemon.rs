@@ -59,6 +59,7 @@ pub async fn run(
             engine: engine.clone(),
             intake,
             webhook_token: settings.http.as_ref().and_then(|h| h.workfront_webhook_token.clone()),
+            action_secret: settings.http.as_ref().and_then(|h| h.frameio_action_secret.clone()),
             flag_field: settings.workfront.frameio_user_field.clone(),
             loops: vec![
                 ("sync", sync_beat.clone()),

@@ -31,6 +31,7 @@ pub mod http;
 pub mod ids;
 pub mod ims;
 pub mod metrics;
+pub mod register_action;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;

@@ -113,6 +113,26 @@ pub enum Effect {
         target: Target,
         frameio_users: Vec<FrameioUserId>,
     },
+    /// F6: a document on the Workfront project that links to a Frame.io file a user sent for
+    /// review. `interaction` (Frame.io's id for the click) is its `extRefID`, so it is found
+    /// again rather than created twice.
+    AddDocument {
+        interaction: String,
+        wf_project: WorkfrontProjectId,
+        wf_user: WorkfrontUserId,
+        user_name: String,
+        asset_name: String,
+        asset_url: String,
+    },
+    /// F6: a note on the project saying who sent what; its text carries the interaction.
+    AddNote {
+        interaction: String,
+        wf_project: WorkfrontProjectId,
+        wf_user: WorkfrontUserId,
+        user_name: String,
+        asset_name: String,
+        text: String,
+    },
 }
 
 /// A project role in Frame.io v4, as the project-user PATCH takes it.
@@ -195,6 +215,8 @@ impl Effect {
             | Effect::RemoveCollaborator {
                 wf_project, wf_user, ..
             } => collaborator_key(wf_project, wf_user),
+            Effect::AddDocument { interaction, .. } => format!("document:{interaction}"),
+            Effect::AddNote { interaction, .. } => format!("note:{interaction}"),
         }
     }
 
@@ -234,6 +256,22 @@ impl Effect {
                 frameio_project,
                 ..
             } => format!("remove {email} from the mirror {frameio_project} of Workfront project {wf_project}"),
+            Effect::AddDocument {
+                wf_project,
+                user_name,
+                asset_name,
+                ..
+            } => format!(
+                "add document {asset_name:?}, sent for review by {user_name}, to Workfront project {wf_project}"
+            ),
+            Effect::AddNote {
+                wf_project,
+                user_name,
+                asset_name,
+                ..
+            } => {
+                format!("add a note that {user_name} sent {asset_name:?} for review to Workfront project {wf_project}")
+            }
         }
     }
 
@@ -244,6 +282,8 @@ impl Effect {
             Effect::AddCollaborator { target, .. } | Effect::RemoveCollaborator { target, .. } => {
                 Some(target.credential())
             }
+            // Workfront writes: no Frame.io credential.
+            Effect::AddDocument { .. } | Effect::AddNote { .. } => None,
         }
     }
 }

@@ -116,7 +116,20 @@ impl Engine {
 
     /// Pages through an account's users and stores them by email. `Ok(false)` when it could not
     /// (logged; the parked adds wait for the next interval).
-    async fn refresh_directory(&self, account: &FrameioAccountId, credential: &Credential) -> Result<bool, StoreError> {
+    /// Whether an account's directory may be read again now (at most once per interval).
+    pub(super) fn directory_due(&self, account: &FrameioAccountId) -> bool {
+        self.directories
+            .lock()
+            .expect("directories lock")
+            .get(account)
+            .is_none_or(|d| d.due(self.directory_refresh, Timestamp::now()))
+    }
+
+    pub(super) async fn refresh_directory(
+        &self,
+        account: &FrameioAccountId,
+        credential: &Credential,
+    ) -> Result<bool, StoreError> {
         self.directories
             .lock()
             .expect("directories lock")

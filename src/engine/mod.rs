@@ -10,10 +10,12 @@
 
 mod collaborators;
 mod events;
+mod submissions;
 mod sync;
 mod worker;
 
 pub use events::Applied;
+pub use submissions::Submission;
 pub use worker::WorkOutcome;
 
 use crate::config::{FrameioCredential, Settings};
@@ -283,7 +285,7 @@ impl Engine {
 }
 
 /// How the default account's requests authenticate.
-fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
+pub fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
     match credential {
         FrameioCredential::DeveloperToken(token) => FrameioAuth::DeveloperToken(token.clone()),
         FrameioCredential::ServerToServer(ims) => {

@@ -70,6 +70,23 @@ impl Engine {
                 self.remove_collaborator(&entry, &wf_project, &wf_user, &frameio_project, &target, &frameio_users)
                     .await?
             }
+            Effect::AddDocument {
+                interaction,
+                wf_project,
+                asset_name,
+                asset_url,
+                user_name,
+                ..
+            } => {
+                self.add_document(&entry, &interaction, &wf_project, &asset_name, &asset_url, &user_name)
+                    .await?
+            }
+            Effect::AddNote {
+                interaction,
+                wf_project,
+                text,
+                ..
+            } => self.add_note(&entry, &interaction, &wf_project, &text).await?,
         }
         Ok(WorkOutcome::Worked)
     }
@@ -83,6 +100,7 @@ impl Engine {
             Effect::CreateMirror { .. } => client.create_ready_in(),
             Effect::AddCollaborator { .. } => client.collaborator_add_ready_in(),
             Effect::RemoveCollaborator { .. } => client.collaborator_remove_ready_in(),
+            Effect::AddDocument { .. } | Effect::AddNote { .. } => return None,
         };
         (!wait.is_zero()).then(|| now.saturating_add(wait))
     }

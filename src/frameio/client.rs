@@ -3,7 +3,10 @@
 use super::error::FrameioError;
 use super::rate_limit::{Observed, RateLimiter};
 use super::wire::{self, Data, ErrorBody, Page};
-use super::{FrameioAccount, FrameioAuth, FrameioMember, FrameioProfile, FrameioProject, FrameioWorkspace};
+use super::{
+    FrameioAccount, FrameioAction, FrameioAuth, FrameioFile, FrameioMember, FrameioProfile, FrameioProject,
+    FrameioWorkspace,
+};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsError;
 use crate::secret::Secret;
@@ -21,6 +24,7 @@ const BUCKET_CREATE_PROJECT: &str = "projects.create";
 const BUCKET_CREATE_WORKSPACE: &str = "workspaces.create";
 const BUCKET_PROJECT_USER_UPDATE: &str = "projects.users.update";
 const BUCKET_PROJECT_USER_DELETE: &str = "projects.users.delete";
+const BUCKET_ACTIONS: &str = "actions.write";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
@@ -180,6 +184,116 @@ impl FrameioClient {
             Err(FrameioError::Rejected { status: 404, .. }) => Ok(false),
             Err(err) => Err(err),
         }
+    }
+
+    /// The custom actions of a workspace.
+    pub async fn actions(
+        &self,
+        account: &FrameioAccountId,
+        workspace: &FrameioWorkspaceId,
+    ) -> Result<Vec<FrameioAction>, FrameioError> {
+        let rows: Vec<wire::ActionWire> = self
+            .list(&[
+                "accounts",
+                account.as_str(),
+                "workspaces",
+                workspace.as_str(),
+                "actions",
+            ])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|a| FrameioAction {
+                id: a.id,
+                name: a.name.unwrap_or_default(),
+                url: a.url.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Creates a custom action; returns it and its signing secret (shown only now).
+    pub async fn create_action(
+        &self,
+        account: &FrameioAccountId,
+        workspace: &FrameioWorkspaceId,
+        name: &str,
+        description: &str,
+        event: &str,
+        url: &str,
+    ) -> Result<(FrameioAction, Secret), FrameioError> {
+        let body = serde_json::to_vec(&wire::CreateAction {
+            data: wire::CreateActionData {
+                name,
+                description,
+                event,
+                url,
+            },
+        })
+        .expect("an action body serializes");
+        let a: Data<wire::ActionWire> = self
+            .send(
+                Method::POST,
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "workspaces",
+                    workspace.as_str(),
+                    "actions",
+                ],
+                &[],
+                Some(body),
+                BUCKET_ACTIONS,
+            )
+            .await?;
+        let secret = a
+            .data
+            .secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| decode_error("actions", "the created action has no secret"))?;
+        Ok((
+            FrameioAction {
+                id: a.data.id,
+                name: a.data.name.unwrap_or_default(),
+                url: a.data.url.unwrap_or_default(),
+            },
+            Secret::new(secret),
+        ))
+    }
+
+    /// Deletes a custom action (one already gone counts as deleted).
+    pub async fn delete_action(&self, account: &FrameioAccountId, id: &str) -> Result<(), FrameioError> {
+        let outcome: Result<serde_json::Value, FrameioError> = self
+            .send(
+                Method::DELETE,
+                &["accounts", account.as_str(), "actions", id],
+                &[],
+                None,
+                BUCKET_ACTIONS,
+            )
+            .await;
+        match outcome {
+            Ok(_) | Err(FrameioError::Rejected { status: 404, .. }) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// One file: its name and the link people open it with.
+    pub async fn file(&self, account: &FrameioAccountId, id: &str) -> Result<FrameioFile, FrameioError> {
+        let f: Data<wire::FileWire> = self
+            .send(
+                Method::GET,
+                &["accounts", account.as_str(), "files", id],
+                &[],
+                None,
+                BUCKET_READ,
+            )
+            .await?;
+        Ok(FrameioFile {
+            id: f.data.id,
+            name: f.data.name,
+            view_url: f.data.view_url,
+        })
     }
 
     /// Creates a workspace in `account` (used when connecting a group).

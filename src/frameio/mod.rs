@@ -3,6 +3,7 @@
 //! A [`FrameioClient`] holds one credential and its own [`rate_limit::RateLimiter`], because
 //! Frame.io's limits are per user. It returns the plain values below, never wire types.
 
+pub mod actions;
 mod client;
 mod error;
 pub mod rate_limit;
@@ -62,4 +63,20 @@ pub struct FrameioMember {
     /// The account role (`admin`/`member`) or project role (`editor`, …).
     pub role: Option<String>,
     pub active: bool,
+}
+
+/// A custom action in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameioAction {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+}
+
+/// A file (an asset), as a submission names and links it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameioFile {
+    pub id: String,
+    pub name: String,
+    pub view_url: Option<String>,
 }

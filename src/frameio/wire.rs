@@ -124,3 +124,36 @@ impl ErrorBody {
         (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
+
+/// A custom action (`…/workspaces/{w}/actions`); `secret` comes only in the create answer.
+#[derive(Deserialize)]
+pub(super) struct ActionWire {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct CreateAction<'a> {
+    pub data: CreateActionData<'a>,
+}
+
+#[derive(Serialize)]
+pub(super) struct CreateActionData<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub event: &'a str,
+    pub url: &'a str,
+}
+
+#[derive(Deserialize)]
+pub(super) struct FileWire {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub view_url: Option<String>,
+}

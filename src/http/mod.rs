@@ -1,9 +1,11 @@
-//! The HTTP listener (`[http]`): Workfront event deliveries, liveness and Prometheus metrics.
+//! The HTTP listener (`[http]`): Workfront event deliveries, the Frame.io custom action (F6),
+//! liveness and Prometheus metrics.
 //!
 //! The listener is passed in (tests bind port 0). Requests never touch the engine's loops: an
 //! event is parsed, handed to the [`intake`] committer, which records and flushes it with the
 //! other events of its batch, and answered once it is durable.
 
+mod actions;
 mod events;
 pub mod intake;
 pub mod metrics;
@@ -31,6 +33,9 @@ pub struct HttpContext {
     pub intake: intake::Intake,
     /// The token Workfront's subscriptions send; `None`: events are refused with 503.
     pub webhook_token: Option<Secret>,
+    /// `http.frameio_action_secret_file`: a custom action's secret given by hand (actions made by
+    /// `register-action` have theirs in the state dir).
+    pub action_secret: Option<Secret>,
     pub flag_field: String,
     /// The daemon's loops, for `/healthz`.
     pub loops: Vec<(&'static str, Heartbeat)>,
@@ -39,6 +44,7 @@ pub struct HttpContext {
 pub fn router(context: Arc<HttpContext>) -> Router {
     Router::new()
         .route("/workfront/events", post(events::receive))
+        .route("/frameio/actions", post(actions::receive))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
         .with_state(context)

@@ -5,7 +5,7 @@ use crate::timestamp::Timestamp;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -24,6 +24,12 @@ pub(super) fn router(shared: Shared) -> Router {
         )
         .route("/v4/accounts/{account}/projects/{project}", get(show_project))
         .route("/v4/accounts/{account}/users", get(account_users))
+        .route(
+            "/v4/accounts/{account}/workspaces/{workspace}/actions",
+            get(list_actions).post(create_action),
+        )
+        .route("/v4/accounts/{account}/actions/{action}", delete(delete_action))
+        .route("/v4/accounts/{account}/files/{file}", get(show_file))
         .route("/v4/accounts/{account}/projects/{project}/users", get(project_users))
         .route(
             "/v4/accounts/{account}/projects/{project}/users/{user}",
@@ -519,4 +525,125 @@ async fn remove_project_user(
         return errors(StatusCode::NOT_FOUND, "Not Found", "the user is not on the project");
     }
     (StatusCode::NO_CONTENT, out).into_response()
+}
+
+async fn list_actions(
+    State(shared): State<Shared>,
+    Path((account, workspace)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
+    }
+    let items = shared
+        .lock()
+        .actions
+        .iter()
+        .filter(|a| a.account_id == account && a.workspace_id == workspace)
+        .map(|a| json!({ "id": a.id, "name": a.name, "url": a.url, "event": "workfront.review" }))
+        .collect();
+    page(
+        out,
+        items,
+        &q,
+        &format!("/v4/accounts/{account}/workspaces/{workspace}/actions"),
+    )
+}
+
+/// `POST …/actions` with `{"data":{"name","description","event","url"}}`; the secret is in this
+/// answer only.
+async fn create_action(
+    State(shared): State<Shared>,
+    Path((account, workspace)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "create") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
+    }
+    let data = serde_json::from_slice::<Value>(&body).ok().map(|v| v["data"].clone());
+    let field = |k: &str| data.as_ref().and_then(|d| d[k].as_str()).map(str::to_owned);
+    let (Some(name), Some(url), Some(_event)) = (field("name"), field("url"), field("event")) else {
+        return errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Entity",
+            "data.name, data.event and data.url are required",
+        );
+    };
+    let mut state = shared.lock();
+    let n = state.actions.len() + 1;
+    let action = super::SandboxAction {
+        id: format!("ac000000-0000-4000-8000-{n:012x}"),
+        account_id: account,
+        workspace_id: workspace,
+        name,
+        url,
+        secret: format!("sandbox-action-secret-{n}"),
+    };
+    state.actions.push(action.clone());
+    (
+        StatusCode::CREATED,
+        out,
+        Json(json!({ "data": { "id": action.id, "name": action.name, "url": action.url, "secret": action.secret } })),
+    )
+        .into_response()
+}
+
+async fn delete_action(
+    State(shared): State<Shared>,
+    Path((account, action)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "create") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let mut state = shared.lock();
+    let before = state.actions.len();
+    state
+        .actions
+        .retain(|a| !(a.id == action && a.account_id == account && caller.reaches(&account)));
+    if state.actions.len() == before {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such action");
+    }
+    (StatusCode::NO_CONTENT, out).into_response()
+}
+
+async fn show_file(
+    State(shared): State<Shared>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    let found = state.files.get(&file).filter(|(project, _)| {
+        caller.reaches(&account)
+            && state
+                .projects
+                .iter()
+                .any(|p| &p.id == project && p.account_id == account)
+    });
+    match found {
+        Some((project, name)) => (
+            out,
+            Json(json!({ "data": {
+                "id": file, "name": name, "project_id": project, "type": "file",
+                "view_url": format!("https://next.frame.io/project/{project}/view/{file}")
+            } })),
+        )
+            .into_response(),
+        None => errors(StatusCode::NOT_FOUND, "Not Found", "no such file"),
+    }
 }

@@ -70,7 +70,7 @@ pub struct Faults {
     pub frameio_unavailable: u32,
     /// The next N creates make the project, then answer 502: the caller cannot know it worked.
     pub ambiguous_creates: u32,
-    /// The next N Workfront requests fail with 500.
+    /// The next N Workfront requests (searches and writes) fail with 500.
     pub workfront_errors: u32,
 }
 
@@ -82,6 +82,17 @@ pub struct SandboxProject {
     pub account_id: String,
     pub workspace_id: String,
     pub created_at: Timestamp,
+}
+
+/// A custom action in the sandbox's Frame.io.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxAction {
+    pub id: String,
+    pub account_id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub url: String,
+    pub secret: String,
 }
 
 /// Requests the sandbox answered, by system.
@@ -108,6 +119,16 @@ struct State {
     next_project: u64,
     /// Frame.io project id → user id → role.
     project_users: HashMap<String, BTreeMap<String, String>>,
+    /// Frame.io custom actions, with their secrets.
+    actions: Vec<SandboxAction>,
+    /// Frame.io files: id → (project id, name).
+    files: HashMap<String, (String, String)>,
+    /// Workfront documents and notes created through the API.
+    documents: Vec<serde_json::Value>,
+    notes: Vec<serde_json::Value>,
+    next_handle: u64,
+    /// Workfront refuses every new document (422), as it would a project that takes none.
+    refuse_documents: bool,
     /// Leaky buckets per token and endpoint class: Frame.io limits each user separately.
     buckets: HashMap<(String, &'static str), Bucket>,
     next_workspace: u64,
@@ -151,6 +172,12 @@ impl Sandbox {
                 projects: Vec::new(),
                 next_project: 1,
                 project_users: HashMap::new(),
+                actions: Vec::new(),
+                files: HashMap::new(),
+                documents: Vec::new(),
+                notes: Vec::new(),
+                next_handle: 0,
+                refuse_documents: false,
                 buckets: HashMap::new(),
                 next_workspace: 1,
                 faults: Faults::default(),
@@ -299,6 +326,34 @@ impl Sandbox {
             .entry(project.to_owned())
             .or_default()
             .insert(user.to_owned(), role.to_owned());
+    }
+
+    /// Adds a file to a Frame.io project (what a user would upload).
+    pub fn add_frameio_file(&self, project: &str, id: &str, name: &str) {
+        self.shared
+            .lock()
+            .files
+            .insert(id.to_owned(), (project.to_owned(), name.to_owned()));
+    }
+
+    /// The custom actions in the sandbox's Frame.io, with their secrets.
+    pub fn frameio_actions(&self) -> Vec<SandboxAction> {
+        self.shared.lock().actions.clone()
+    }
+
+    /// Documents created in the sandbox's Workfront.
+    pub fn workfront_documents(&self) -> Vec<serde_json::Value> {
+        self.shared.lock().documents.clone()
+    }
+
+    /// Makes the sandbox's Workfront refuse (422) or accept new documents.
+    pub fn set_refuse_documents(&self, refuse: bool) {
+        self.shared.lock().refuse_documents = refuse;
+    }
+
+    /// Notes created in the sandbox's Workfront.
+    pub fn workfront_notes(&self) -> Vec<serde_json::Value> {
+        self.shared.lock().notes.clone()
     }
 
     /// Adds or replaces a Workfront user, stamped as updated now.

@@ -5,7 +5,7 @@ use crate::timestamp::Timestamp;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -15,6 +15,7 @@ pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .route("/attask/api/{version}/{search}/search", get(search))
         .route("/attask/api/{version}/{obj}/{id}", get(get_one))
+        .route("/attask/api/{version}/{obj}", post(create))
         .with_state(shared)
 }
 
@@ -139,6 +140,28 @@ async fn search(
             .filter(|u| updated_since(u["lastUpdateDate"].as_str().unwrap_or("")))
             .map(|u| (u["ID"].as_str().unwrap_or("").to_owned(), u.clone()))
             .collect(),
+        // Documents and notes: filtered by the fields a submission looks them up by.
+        "docu" | "note" => {
+            let list = if obj.eq_ignore_ascii_case("docu") {
+                &state.documents
+            } else {
+                &state.notes
+            };
+            list.iter()
+                .filter(|row| {
+                    ["projectID", "objID", "extRefID"].iter().all(|field| {
+                        query
+                            .get(*field)
+                            .is_none_or(|wanted| row[*field].as_str() == Some(wanted.as_str()))
+                    }) && query.get("noteText").is_none_or(|part| {
+                        row["noteText"]
+                            .as_str()
+                            .is_some_and(|text| text.contains(part.as_str()))
+                    })
+                })
+                .map(|row| (row["ID"].as_str().unwrap_or("").to_owned(), row.clone()))
+                .collect()
+        }
         other => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -186,6 +209,99 @@ async fn get_one(
             StatusCode::NOT_FOUND,
             "com.attask.common.NotFoundException",
             &format!("{obj} {id} not found"),
+        ),
+    }
+}
+
+/// `POST /upload` (multipart), `POST /document?updates=…` and `POST /note?updates=…`.
+async fn create(
+    State(shared): State<Shared>,
+    Path((_version, obj)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    state.counts.workfront_requests += 1;
+    if headers.get("apiKey").and_then(|v| v.to_str().ok()) != Some(state.world.workfront.api_key.as_str()) {
+        return error(
+            StatusCode::OK,
+            "com.attask.common.AuthenticationException",
+            "You are not currently logged in",
+        );
+    }
+    if state.faults.workfront_errors > 0 {
+        state.faults.workfront_errors -= 1;
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "java.lang.RuntimeException",
+            "sandbox: injected failure",
+        );
+    }
+    let updates = query
+        .get("updates")
+        .and_then(|u| serde_json::from_str::<Value>(u).ok())
+        .filter(Value::is_object);
+    let bad_updates = || {
+        error(
+            StatusCode::BAD_REQUEST,
+            "java.lang.IllegalArgumentException",
+            "updates must be a JSON object",
+        )
+    };
+    match obj.to_ascii_lowercase().as_str() {
+        "upload" => {
+            let multipart = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("multipart/form-data; boundary="));
+            if !multipart || body.is_empty() {
+                return error(StatusCode::BAD_REQUEST, "sandbox.Upload", "expected a multipart file");
+            }
+            state.next_handle += 1;
+            let handle = format!("handle-{}", state.next_handle);
+            (StatusCode::OK, Json(json!({ "data": { "handle": handle } }))).into_response()
+        }
+        "document" | "docu" => {
+            let Some(updates) = updates else {
+                return bad_updates();
+            };
+            if state.refuse_documents {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "com.attask.common.ValidationException",
+                    "sandbox: documents are refused on this project",
+                );
+            }
+            let has = |k: &str| updates[k].as_str().is_some_and(|v| !v.is_empty());
+            if !(has("name") && has("handle") && has("objID")) || updates["docObjCode"] != "PROJ" {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "com.attask.common.ValidationException",
+                    "a document needs name, handle, docObjCode PROJ and objID",
+                );
+            }
+            let id = format!("d0c{:029x}", state.documents.len() + 1);
+            let mut row = updates.clone();
+            row["ID"] = id.clone().into();
+            row["projectID"] = updates["objID"].clone();
+            state.documents.push(row.clone());
+            (StatusCode::OK, Json(json!({ "data": row }))).into_response()
+        }
+        "note" => {
+            let Some(updates) = updates else {
+                return bad_updates();
+            };
+            let id = format!("n07{:029x}", state.notes.len() + 1);
+            let mut row = updates;
+            row["ID"] = id.into();
+            state.notes.push(row.clone());
+            (StatusCode::OK, Json(json!({ "data": row }))).into_response()
+        }
+        other => error(
+            StatusCode::BAD_REQUEST,
+            "com.attask.common.InvalidParameterException",
+            &format!("sandbox does not create {other}"),
         ),
     }
 }

@@ -6,8 +6,6 @@ use crate::core::model::Credential;
 use crate::ids::WorkfrontGroupId;
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 impl Store {
@@ -35,27 +33,7 @@ impl Store {
     /// or half-written token.
     pub fn save_connection(&self, record: &ConnectionRecord, token: &Secret) -> Result<(), StoreError> {
         let path = self.token_path(&record.group);
-        let token_error = |e: std::io::Error| StoreError::Token {
-            path: path.clone(),
-            message: e.to_string(),
-        };
-        let dir = path.parent().expect("a token path has a folder");
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(token_error)?;
-        let partial = path.with_extension("partial");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&partial)
-            .map_err(token_error)?;
-        file.write_all(token.expose().as_bytes()).map_err(token_error)?;
-        file.sync_all().map_err(token_error)?;
-        std::fs::rename(&partial, &path).map_err(token_error)?;
+        super::secret_files::write_secret_file(&path, token)?;
         self.connections.insert(record.group.as_str(), encode(record))?;
         self.flush_blocking()
     }

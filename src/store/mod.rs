@@ -24,6 +24,7 @@ mod connections;
 pub mod inbox;
 mod outbox;
 pub mod records;
+pub mod secret_files;
 
 pub use collaborators::Arrival;
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
@@ -178,6 +179,11 @@ impl Store {
                 decode("mirrors", &String::from_utf8_lossy(&k), &v)
             })
             .collect()
+    }
+
+    /// The mirror record of a Frame.io project, if it is one of our mirrors.
+    pub fn mirror_of_frameio_project(&self, project: &FrameioProjectId) -> Result<Option<MirrorRecord>, StoreError> {
+        Ok(self.mirrors()?.into_iter().find(|m| &m.frameio_project == project))
     }
 
     pub fn mirror_count(&self) -> usize {

@@ -159,6 +159,8 @@ impl Store {
                         collaborator_entry(&e, collaborator_plan::Op::Remove),
                     );
                 }
+                // Submissions (F6) are not planned; nothing plans against them.
+                Effect::AddDocument { .. } | Effect::AddNote { .. } => {}
             }
         }
         Ok(view)
@@ -252,7 +254,7 @@ impl Store {
                     } => collaborators
                         .get(format!("{wf_project}/{wf_user}").as_bytes())?
                         .is_none(),
-                    Effect::AddCollaborator { .. } => false,
+                    Effect::AddCollaborator { .. } | Effect::AddDocument { .. } | Effect::AddNote { .. } => false,
                 };
                 if done {
                     continue;

@@ -212,6 +212,43 @@ impl WorkfrontClient {
         decoded
     }
 
+    /// A write (`POST /<endpoint>`) whose answer is in the usual envelope. Not retried: the caller
+    /// decides, since a create whose answer was lost may have happened.
+    pub(super) async fn post<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        query: &[(&str, String)],
+        body: Option<(Vec<u8>, String)>,
+    ) -> Result<T, WorkfrontError> {
+        let url = self.api_base.join(endpoint).map_err(|e| WorkfrontError::Decode {
+            endpoint: endpoint.to_owned(),
+            message: e.to_string(),
+        })?;
+        let (status, answer) = self.exchange(Method::POST, url, query, body, endpoint).await?;
+        let decoded = decode(endpoint, status, &answer);
+        if decoded.is_err() {
+            self.count_error(Some(status));
+        }
+        decoded
+    }
+
+    /// A search by the given filters (retried like reads), one page of up to `$$LIMIT` rows.
+    pub(super) async fn search_where<T: DeserializeOwned>(
+        &self,
+        obj: &str,
+        filters: &[(&str, String)],
+        fields: &str,
+    ) -> Result<Vec<T>, WorkfrontError> {
+        let endpoint = format!("{obj}/search");
+        let mut query = vec![
+            ("fields", fields.to_owned()),
+            ("$$LIMIT", self.page_size.to_string()),
+            ("ID_Sort", "asc".to_owned()),
+        ];
+        query.extend(filters.iter().cloned());
+        retry_read(&endpoint, || self.get(&endpoint, &query)).await
+    }
+
     /// Sends one request with the client's authentication, within the in-flight cap, and returns
     /// the status and body whatever they are. An IMS token Workfront no longer accepts (401) is
     /// dropped and the request tried once more with a fresh one.
@@ -220,7 +257,7 @@ impl WorkfrontClient {
         method: Method,
         url: Url,
         query: &[(&str, String)],
-        body: Option<Vec<u8>>,
+        body: Option<(Vec<u8>, String)>,
         endpoint: &str,
     ) -> Result<(StatusCode, Vec<u8>), WorkfrontError> {
         let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
@@ -228,8 +265,10 @@ impl WorkfrontClient {
         loop {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let mut request = self.http.request(method.clone(), url.clone()).query(query);
-            if let Some(body) = &body {
-                request = request.header("content-type", "application/json").body(body.clone());
+            if let Some((bytes, content_type)) = &body {
+                request = request
+                    .header("content-type", content_type.as_str())
+                    .body(bytes.clone());
             }
             let mut bearer = None;
             match &self.auth {

@@ -5,6 +5,7 @@
 
 pub mod access;
 mod client;
+mod documents;
 mod error;
 pub mod events;
 mod subscriptions;

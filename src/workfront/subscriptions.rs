@@ -93,7 +93,13 @@ impl WorkfrontClient {
         })
         .expect("a subscription body serializes");
         let (status, answer) = self
-            .exchange(Method::POST, self.subscriptions_url.clone(), &[], Some(body), ENDPOINT)
+            .exchange(
+                Method::POST,
+                self.subscriptions_url.clone(),
+                &[],
+                Some((body, "application/json".to_owned())),
+                ENDPOINT,
+            )
             .await?;
         let value: Value = self.expect_success(status, &answer)?;
         Ok(value.get("id").and_then(Value::as_str).unwrap_or_default().to_owned())

@@ -1,0 +1,245 @@
+//! F6: a Frame.io user sends an asset to Workfront for review. The request side resolves who and
+//! where and asks the access rules; the worker side writes the document and the note, each found
+//! again before it is created (a lost answer never makes a second one).
+
+use super::Engine;
+use crate::core::access::may_submit_asset;
+use crate::core::mirror_plan::Planned;
+use crate::core::model::{Credential, Effect};
+use crate::frameio::actions::ActionInvocation;
+use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId};
+use crate::retry::{outbox_delay, Classify, ErrorClass};
+use crate::store::{OutboxEntry, ParkCause, Recording, StoreError};
+use crate::timestamp::Timestamp;
+use crate::workfront::WorkfrontError;
+
+/// What the user is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// Recorded (or recorded before: a redelivery); the Workfront project's name.
+    Sent { project_name: String },
+    /// Not sent, and why, in words.
+    Refused { reason: String },
+}
+
+impl Engine {
+    /// Resolves the invocation (mirror → Workfront project, Frame.io user → email → Workfront
+    /// user), asks the F6 gate, and when it allows, records the document and the note in one
+    /// transaction and flushes. Errors are transient problems (Workfront or Frame.io not
+    /// answering): nothing was recorded, and the user may try again.
+    pub async fn submit_asset(&self, action: &ActionInvocation) -> anyhow::Result<Submission> {
+        let refuse = |reason: String| Ok(Submission::Refused { reason });
+        let Some(mirror) = self.store.mirror_of_frameio_project(&action.project)? else {
+            return refuse("This Frame.io project is not the mirror of a Workfront project, so there is no Workfront project to send it to.".into());
+        };
+        let Some(email) = self
+            .email_of(&action.account, &action.user, &mirror.target.credential())
+            .await?
+        else {
+            return refuse(format!(
+                "Your Frame.io user is not in account {}'s user list, so your Workfront user cannot be found.",
+                action.account
+            ));
+        };
+        let wf_user = self
+            .users
+            .read()
+            .expect("users lock")
+            .values()
+            .find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(&email))
+            })
+            .cloned();
+        let Some(wf_user) = wf_user else {
+            return refuse(format!("There is no Workfront user with the email address {email}."));
+        };
+        let subject = self.access.subject(&wf_user.id, &self.flag_field).await?;
+        let project = self.access.project(&mirror.wf_project).await?;
+        let decision = may_submit_asset(&subject, &project);
+        if !decision.allowed {
+            tracing::info!(
+                wf_user = %wf_user.id, wf_project = %mirror.wf_project, rule = ?decision.rule,
+                interaction = %action.interaction_id, "asset submission refused by the access rules"
+            );
+            return refuse(format!("Not sent: {}", decision.explanation));
+        }
+        let client = self
+            .client(&mirror.target.credential())
+            .ok_or_else(|| anyhow::anyhow!("no Frame.io credential reaches account {}", mirror.target.account))?;
+        let file = client.file(&action.account, &action.resource_id).await?;
+        let asset_url = file
+            .view_url
+            .clone()
+            .unwrap_or_else(|| format!("https://next.frame.io/project/{}/view/{}", action.project, file.id));
+        let user_name = if wf_user.name.is_empty() {
+            email.clone()
+        } else {
+            wf_user.name.clone()
+        };
+        let document = Planned {
+            effect: Effect::AddDocument {
+                interaction: action.interaction_id.clone(),
+                wf_project: mirror.wf_project.clone(),
+                wf_user: wf_user.id.clone(),
+                user_name: user_name.clone(),
+                asset_name: file.name.clone(),
+                asset_url: asset_url.clone(),
+            },
+            reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
+        };
+        let note = Planned {
+            effect: Effect::AddNote {
+                interaction: action.interaction_id.clone(),
+                wf_project: mirror.wf_project.clone(),
+                wf_user: wf_user.id.clone(),
+                user_name: user_name.clone(),
+                asset_name: file.name.clone(),
+                text: format!(
+                    "{user_name} sent \"{}\" from Frame.io for review: {asset_url} (ref {})",
+                    file.name, action.interaction_id
+                ),
+            },
+            reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
+        };
+        let recording = Recording {
+            enqueue: vec![&document, &note],
+            ..Recording::default()
+        };
+        let recorded = self.store.record_plan(&recording, Timestamp::now())?;
+        self.store.flush().await?;
+        if recorded.enqueued > 0 {
+            self.work_ready.notify_one();
+        }
+        tracing::info!(
+            wf_user = %wf_user.id, wf_project = %mirror.wf_project, asset = %file.name,
+            interaction = %action.interaction_id, new = recorded.enqueued > 0, "asset submission accepted"
+        );
+        Ok(Submission::Sent {
+            project_name: mirror.name,
+        })
+    }
+
+    /// The email of a Frame.io user, from the account's directory (read again if it does not know
+    /// them and may be refreshed).
+    async fn email_of(
+        &self,
+        account: &FrameioAccountId,
+        user: &FrameioUserId,
+        credential: &Credential,
+    ) -> Result<Option<String>, StoreError> {
+        let lookup = || {
+            self.directories
+                .lock()
+                .expect("directories lock")
+                .get(account)
+                .and_then(|d| d.by_email.iter().find(|(_, id)| *id == user).map(|(e, _)| e.clone()))
+        };
+        if let Some(email) = lookup() {
+            return Ok(Some(email));
+        }
+        if self.directory_due(account) {
+            self.refresh_directory(account, credential).await?;
+        }
+        Ok(lookup())
+    }
+
+    /// Writes the document (an uploaded `.url` file that opens the Frame.io asset), unless the
+    /// look-up finds the one an earlier attempt made.
+    pub(super) async fn add_document(
+        &self,
+        entry: &OutboxEntry,
+        interaction: &str,
+        wf_project: &WorkfrontProjectId,
+        asset_name: &str,
+        asset_url: &str,
+        user_name: &str,
+    ) -> Result<(), StoreError> {
+        match self.workfront.find_document(wf_project, interaction).await {
+            Ok(Some(id)) => {
+                tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, "the document exists already");
+                self.store.complete(entry.id)?;
+                return self.store.flush().await;
+            }
+            Ok(None) => {}
+            Err(err) => return self.workfront_failed(entry, &err).await,
+        }
+        self.store.mark_in_flight(entry.id, Timestamp::now())?;
+        self.store.flush().await?;
+        let file_name = format!("{}.url", asset_name.replace(['/', '\\'], "_"));
+        let content = format!("[InternetShortcut]\r\nURL={asset_url}\r\n");
+        let created = async {
+            let handle = self.workfront.upload(&file_name, content.as_bytes()).await?;
+            self.workfront
+                .create_document(
+                    wf_project,
+                    asset_name,
+                    &handle,
+                    &file_name,
+                    interaction,
+                    &format!("Sent from Frame.io for review by {user_name}: {asset_url}"),
+                )
+                .await
+        }
+        .await;
+        match created {
+            Ok(id) => {
+                self.store.complete(entry.id)?;
+                self.store.flush().await?;
+                tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, asset = %asset_name, "document added");
+                Ok(())
+            }
+            Err(err) => self.workfront_failed(entry, &err).await,
+        }
+    }
+
+    /// Writes the note, unless the look-up finds it.
+    pub(super) async fn add_note(
+        &self,
+        entry: &OutboxEntry,
+        interaction: &str,
+        wf_project: &WorkfrontProjectId,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let marker = format!("(ref {interaction})");
+        match self.workfront.find_note(wf_project, &marker).await {
+            Ok(Some(_)) => {
+                self.store.complete(entry.id)?;
+                return self.store.flush().await;
+            }
+            Ok(None) => {}
+            Err(err) => return self.workfront_failed(entry, &err).await,
+        }
+        self.store.mark_in_flight(entry.id, Timestamp::now())?;
+        self.store.flush().await?;
+        match self.workfront.create_note(wf_project, text).await {
+            Ok(id) => {
+                self.store.complete(entry.id)?;
+                self.store.flush().await?;
+                tracing::info!(outbox_id = %entry.id, %wf_project, note = %id, "note added");
+                Ok(())
+            }
+            Err(err) => self.workfront_failed(entry, &err).await,
+        }
+    }
+
+    /// A failed Workfront write: transient failures (and refusals of the key, which an admin
+    /// fixes) are retried on the policy's schedule; anything else is parked with its reason. The
+    /// in-flight mark stays: the next attempt looks before it writes.
+    async fn workfront_failed(&self, entry: &OutboxEntry, err: &WorkfrontError) -> Result<(), StoreError> {
+        match err.class() {
+            class @ (ErrorClass::Transient | ErrorClass::Auth) => {
+                let wait = outbox_delay(entry.attempts + 1, class, None);
+                tracing::warn!(outbox_id = %entry.id, error = %err, retry_in_ms = wait.as_millis() as u64, "Workfront write failed");
+                self.store
+                    .reschedule(entry.id, &err.to_string(), Timestamp::now().saturating_add(wait), false)?;
+            }
+            ErrorClass::Permanent => {
+                tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "parked: Workfront refused the write");
+                self.store.park(entry.id, &err.to_string(), ParkCause::Permanent)?;
+            }
+        }
+        self.store.flush().await
+    }
+}

@@ -1,0 +1,121 @@
+//! `register-action`: the Frame.io custom action "Send to Workfront for review" (F6), created in
+//! the default workspace and in every connected group's workspace, pointing at the daemon's
+//! public URL. Frame.io shows an action's signing secret only when it is created, so each is
+//! stored at once (`<state dir>/actions/<action id>`, 0600) for the daemon to check signatures.
+
+use crate::config::Settings;
+use crate::control::Request;
+use crate::engine::connection_auth;
+use crate::frameio::{FrameioAuth, FrameioClient};
+use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
+use crate::secret::Secret;
+use crate::store::secret_files::{action_secret, save_action_secret};
+use crate::store::ConnectionRecord;
+use anyhow::Context;
+use reqwest::Url;
+
+pub const ACTION_NAME: &str = "Send to Workfront for review";
+const ACTION_DESCRIPTION: &str =
+    "Sends this asset to the mirrored Workfront project as a document for formal review and approval.";
+const ACTION_EVENT: &str = "workfront.review";
+
+/// The delivery URL for a public base URL: `/frameio/actions` is appended unless it is there.
+pub fn action_url(public: &str) -> anyhow::Result<String> {
+    let url = Url::parse(public.trim()).with_context(|| format!("--url {public:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        anyhow::bail!("--url {public:?} must be an http(s) URL with a host");
+    }
+    let text = url.as_str().trim_end_matches('/');
+    Ok(if text.ends_with("/frameio/actions") {
+        text.to_owned()
+    } else {
+        format!("{text}/frameio/actions")
+    })
+}
+
+/// What happened in one workspace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Registered {
+    /// `default`, or `group <id>`.
+    pub via: String,
+    pub account: String,
+    pub workspace: String,
+    pub action_id: String,
+    /// `created`, `kept`, or `replaced` (it existed, but its secret was not stored here).
+    pub outcome: &'static str,
+}
+
+/// Creates or keeps the action in every workspace the daemon mirrors into.
+pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<Registered>> {
+    let url = action_url(public)?;
+    let state_dir = &settings.state.dir;
+    let mut targets: Vec<(String, FrameioAccountId, FrameioWorkspaceId, FrameioAuth)> = Vec::new();
+    if let Some(default) = &settings.frameio.default {
+        targets.push((
+            "default".into(),
+            default.account_id.clone(),
+            default.workspace_id.clone(),
+            crate::engine::default_auth(&default.credential),
+        ));
+    }
+    let records: Vec<ConnectionRecord> =
+        serde_json::from_value(crate::cli::ask(settings, Request::ConnectionRecords).await?)?;
+    for record in records {
+        let path = state_dir.join("tokens").join(record.group.as_str());
+        let secret = Secret::read_file(&path)
+            .with_context(|| format!("cannot read the token of group {}'s connection", record.group))?;
+        let auth = connection_auth(&record, secret).map_err(anyhow::Error::msg)?;
+        targets.push((
+            format!("group {}", record.group),
+            record.account,
+            record.workspace,
+            auth,
+        ));
+    }
+    if targets.is_empty() {
+        anyhow::bail!("no Frame.io workspace to register in: configure [frameio.default] or connect a group");
+    }
+    let mut done = Vec::new();
+    for (via, account, workspace, auth) in targets {
+        let client = FrameioClient::with_auth(&settings.frameio.base_url, auth);
+        let existing = client
+            .actions(&account, &workspace)
+            .await
+            .with_context(|| format!("cannot list the actions of workspace {workspace} ({via})"))?;
+        let ours = existing.iter().find(|a| a.name == ACTION_NAME && a.url == url);
+        let (action_id, outcome) = match ours {
+            Some(a) if action_secret(state_dir, &a.id).is_some() => (a.id.clone(), "kept"),
+            found => {
+                if let Some(stale) = found {
+                    // Its secret is not here (made elsewhere, or the state dir is new): without it no
+                    // delivery can be verified, so it is replaced.
+                    client
+                        .delete_action(&account, &stale.id)
+                        .await
+                        .with_context(|| format!("cannot delete action {} ({via})", stale.id))?;
+                }
+                let (action, secret) = client
+                    .create_action(
+                        &account,
+                        &workspace,
+                        ACTION_NAME,
+                        ACTION_DESCRIPTION,
+                        ACTION_EVENT,
+                        &url,
+                    )
+                    .await
+                    .with_context(|| format!("cannot create the action in workspace {workspace} ({via})"))?;
+                save_action_secret(state_dir, &action.id, &secret)?;
+                (action.id, if found.is_some() { "replaced" } else { "created" })
+            }
+        };
+        done.push(Registered {
+            via,
+            account: account.to_string(),
+            workspace: workspace.to_string(),
+            action_id,
+            outcome,
+        });
+    }
+    Ok(done)
+}

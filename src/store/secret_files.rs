@@ -1,0 +1,82 @@
+//! Secrets kept as files in the state dir (mode 0600 in 0700 folders), written whole and renamed
+//! into place so a reader never sees half of one: connection tokens (`tokens/<group>`) and custom
+//! action secrets (`actions/<action id>`). Plain functions over the state dir's path, because the
+//! CLI writes action secrets while a running daemon holds the sled store.
+
+use super::StoreError;
+use crate::secret::Secret;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// Writes `secret` to `path` (0600), creating its folder (0700), durably.
+pub fn write_secret_file(path: &Path, secret: &Secret) -> Result<(), StoreError> {
+    let error = |e: std::io::Error| StoreError::Token {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let dir = path.parent().expect("a secret file has a folder");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(error)?;
+    let partial = path.with_extension("partial");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .map_err(error)?;
+    file.write_all(secret.expose().as_bytes()).map_err(error)?;
+    file.sync_all().map_err(error)?;
+    std::fs::rename(&partial, path).map_err(error)
+}
+
+/// Where an action's secret lives. `None` for an id that is not plainly an id: the id comes from
+/// a request body before its signature is checked, so it must never name another path.
+pub fn action_secret_path(state_dir: &Path, action_id: &str) -> Option<PathBuf> {
+    let plain = !action_id.is_empty()
+        && action_id.len() <= 128
+        && action_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    plain.then(|| state_dir.join("actions").join(action_id))
+}
+
+pub fn save_action_secret(state_dir: &Path, action_id: &str, secret: &Secret) -> Result<(), StoreError> {
+    let path = action_secret_path(state_dir, action_id).ok_or_else(|| StoreError::Token {
+        path: state_dir.join("actions"),
+        message: format!("{action_id:?} is not a usable action id"),
+    })?;
+    write_secret_file(&path, secret)
+}
+
+/// The stored secret of an action, if there is one.
+pub fn action_secret(state_dir: &Path, action_id: &str) -> Option<Secret> {
+    let path = action_secret_path(state_dir, action_id)?;
+    Secret::read_file(&path).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_secrets_round_trip_and_odd_ids_name_no_path() {
+        let dir = tempfile::tempdir().unwrap();
+        save_action_secret(dir.path(), "a1-b2", &Secret::new("s3cret")).unwrap();
+        assert_eq!(action_secret(dir.path(), "a1-b2").unwrap().expose(), "s3cret");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("actions/a1-b2"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        for odd in ["", "../tokens/g1", "a/b", "a.b", &"x".repeat(129)] {
+            assert!(action_secret_path(dir.path(), odd).is_none(), "{odd}");
+        }
+        assert!(action_secret(dir.path(), "missing").is_none());
+    }
+}

@@ -1,0 +1,114 @@
+//! Workfront writes for asset submissions (F6): a document on a project that links to a Frame.io
+//! file, and a note saying who sent what. Each create has a look-up that finds it again, so a
+//! create whose answer was lost is never repeated blindly: documents carry the Frame.io
+//! interaction in `extRefID`, notes carry it in their text.
+
+use super::client::WorkfrontClient;
+use super::error::WorkfrontError;
+use crate::ids::WorkfrontProjectId;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+struct IdRow {
+    #[serde(rename = "ID")]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Handle {
+    handle: String,
+}
+
+/// The multipart boundary for uploads (never in the uploaded text: it is a link and a name).
+const BOUNDARY: &str = "frameio-sync-upload-7f3c9a1e";
+
+impl WorkfrontClient {
+    /// The document on `project` made for `ext_ref`, if any.
+    pub async fn find_document(
+        &self,
+        project: &WorkfrontProjectId,
+        ext_ref: &str,
+    ) -> Result<Option<String>, WorkfrontError> {
+        let rows: Vec<IdRow> = self
+            .search_where(
+                "docu",
+                &[("projectID", project.to_string()), ("extRefID", ext_ref.to_owned())],
+                "ID",
+            )
+            .await?;
+        Ok(rows.into_iter().next().map(|r| r.id))
+    }
+
+    /// Uploads a small file (`POST /upload`, multipart); returns its handle.
+    pub async fn upload(&self, file_name: &str, content: &[u8]) -> Result<String, WorkfrontError> {
+        let safe_name: String = file_name
+            .chars()
+            .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+            .collect();
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"uploadedFile\"; filename=\"{safe_name}\"\r\nContent-Type: text/plain\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let handle: Handle = self
+            .post(
+                "upload",
+                &[],
+                Some((body, format!("multipart/form-data; boundary={BOUNDARY}"))),
+            )
+            .await?;
+        Ok(handle.handle)
+    }
+
+    /// Creates a document on `project` from an uploaded `handle`; returns its ID.
+    pub async fn create_document(
+        &self,
+        project: &WorkfrontProjectId,
+        name: &str,
+        handle: &str,
+        file_name: &str,
+        ext_ref: &str,
+        description: &str,
+    ) -> Result<String, WorkfrontError> {
+        let updates = json!({
+            "name": name,
+            "handle": handle,
+            "docObjCode": "PROJ",
+            "objID": project.as_str(),
+            "extRefID": ext_ref,
+            "description": description,
+            "currentVersion": { "version": "v1", "fileName": file_name },
+        });
+        let row: IdRow = self.post("document", &[("updates", updates.to_string())], None).await?;
+        Ok(row.id)
+    }
+
+    /// The note on `project` whose text contains `marker`, if any.
+    pub async fn find_note(
+        &self,
+        project: &WorkfrontProjectId,
+        marker: &str,
+    ) -> Result<Option<String>, WorkfrontError> {
+        let rows: Vec<IdRow> = self
+            .search_where(
+                "note",
+                &[
+                    ("objID", project.to_string()),
+                    ("noteText", marker.to_owned()),
+                    ("noteText_Mod", "contains".to_owned()),
+                ],
+                "ID",
+            )
+            .await?;
+        Ok(rows.into_iter().next().map(|r| r.id))
+    }
+
+    /// Adds a note (an update) to `project`; returns its ID.
+    pub async fn create_note(&self, project: &WorkfrontProjectId, text: &str) -> Result<String, WorkfrontError> {
+        let updates = json!({ "noteObjCode": "PROJ", "objID": project.as_str(), "noteText": text });
+        let row: IdRow = self.post("note", &[("updates", updates.to_string())], None).await?;
+        Ok(row.id)
+    }
+}

@@ -1,0 +1,263 @@
+//! F6 end to end on the sandbox: `register-action`, then signed deliveries of the custom action —
+//! allowed (exactly one Workfront document and note), replayed (still one), denied (none, with
+//! the access rules' reason) — and every signature refusal.
+
+use crate::cli::cli;
+use crate::helpers::{wait_until, TestApp};
+use frameio_sync::frameio::actions::sign;
+use frameio_sync::ids::WorkfrontProjectId;
+use frameio_sync::sandbox::{Limits, World};
+use frameio_sync::secret::Secret;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Setup {
+    app: TestApp,
+    wf_project: String,
+    mirror: String,
+    account: String,
+    workspace: String,
+}
+
+async fn setup() -> Setup {
+    let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    app.enable_http("unused-webhook-token");
+    let wf_project = app.sandbox.world().workfront.projects[0].id.clone();
+    let (account, workspace) = {
+        let world = app.sandbox.world();
+        let (a, w) = world.default_target();
+        (a.to_owned(), w.to_owned())
+    };
+    app.sandbox.add_access_level("lvl-standard", "Standard");
+    for user in ["alice", "bob"] {
+        app.sandbox
+            .upsert_workfront_user(user, &format!("{user}@example.test"), true, true);
+        app.sandbox
+            .update_workfront_users(&[user], |u| u["accessLevelID"] = "lvl-standard".into());
+        app.sandbox
+            .add_frameio_account_user(&account, &format!("fio-{user}"), &format!("{user}@example.test"));
+    }
+    app.sandbox.share_project(&wf_project, "alice", "LIMITED_EDIT"); // Contribute
+    app.sandbox.share_project(&wf_project, "bob", "VIEW");
+    app.start();
+    app.wait_for_mirrors(1).await;
+    let mirror = app
+        .store()
+        .mirror(&WorkfrontProjectId::new(&wf_project).unwrap())
+        .unwrap()
+        .unwrap()
+        .frameio_project
+        .to_string();
+    app.sandbox.add_frameio_file(&mirror, "file-1", "Hero cut v3.mov");
+    Setup {
+        app,
+        wf_project,
+        mirror,
+        account,
+        workspace,
+    }
+}
+
+async fn register(app: &TestApp) -> String {
+    let config = app.config_path.clone();
+    let out =
+        tokio::task::spawn_blocking(move || cli(&config, &["register-action", "--url", "https://sync.example.test"]))
+            .await
+            .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn body(s: &Setup, action_id: &str, interaction: &str, user: &str) -> String {
+    json!({
+        "account_id": s.account, "action_id": action_id, "interaction_id": interaction,
+        "project": { "id": s.mirror }, "resource": { "id": "file-1", "type": "file" },
+        "type": "workfront.review", "user": { "id": user }, "workspace": { "id": s.workspace }
+    })
+    .to_string()
+}
+
+/// Delivers `body` as Frame.io would, signed with `secret` at `age` seconds ago.
+async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
+    let ts = (frameio_sync::timestamp::Timestamp::now().millis() / 1000 - age).to_string();
+    let signature = sign(&Secret::new(secret), &ts, body.as_bytes());
+    let response = reqwest::Client::new()
+        .post(format!("{}/frameio/actions", s.app.http_url()))
+        .header("content-type", "application/json")
+        .header("x-frameio-request-timestamp", ts)
+        .header("x-frameio-signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn drained(app: &TestApp) {
+    let store = app.store().clone();
+    wait_until("the outbox to drain", WAIT, || {
+        store.outbox_counts().unwrap().pending == 0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowed_submission_makes_one_document_even_when_replayed_and_a_denied_one_none() {
+    let s = setup().await;
+    let out = register(&s.app).await;
+    assert!(out.contains("created"), "{out}");
+    let actions = s.app.sandbox.frameio_actions();
+    assert_eq!(actions.len(), 1);
+    let action = actions[0].clone();
+    assert_eq!(action.url, "https://sync.example.test/frameio/actions");
+    assert_eq!(
+        (action.account_id.as_str(), action.workspace_id.as_str()),
+        (s.account.as_str(), s.workspace.as_str())
+    );
+    // Running it again keeps the action (its secret is stored).
+    let again = register(&s.app).await;
+    assert!(again.contains("kept"), "{again}");
+    assert_eq!(s.app.sandbox.frameio_actions().len(), 1);
+
+    // Alice has Contribute on the project and Standard's Edit on documents: sent.
+    let alice = body(&s, &action.id, "interaction-1", "fio-alice");
+    let (status, answer) = deliver(&s, &alice, &action.secret, 0).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["title"], "Sent to Workfront", "{answer}");
+    assert!(
+        answer["description"]
+            .as_str()
+            .unwrap()
+            .contains("Generated project 00000"),
+        "{answer}"
+    );
+    let sandbox = &s.app.sandbox;
+    wait_until("one document and one note", WAIT, || {
+        sandbox.workfront_documents().len() == 1 && sandbox.workfront_notes().len() == 1
+    })
+    .await;
+    let doc = &sandbox.workfront_documents()[0];
+    assert_eq!(doc["name"], "Hero cut v3.mov");
+    assert_eq!(
+        (doc["docObjCode"].as_str(), doc["objID"].as_str()),
+        (Some("PROJ"), Some(s.wf_project.as_str()))
+    );
+    assert_eq!(doc["extRefID"], "interaction-1");
+    let note = sandbox.workfront_notes()[0]["noteText"].as_str().unwrap().to_owned();
+    assert!(note.contains("alice") && note.contains("Hero cut v3.mov"), "{note}");
+
+    // The same interaction delivered again: answered the same, still one document.
+    let (status, answer) = deliver(&s, &alice, &action.secret, 2).await;
+    assert_eq!((status, answer["title"].as_str()), (200, Some("Sent to Workfront")));
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_documents().len(), 1);
+    assert_eq!(sandbox.workfront_notes().len(), 1);
+
+    // Bob may only view the project: refused, with the rule in words, and nothing recorded.
+    let bob = body(&s, &action.id, "interaction-2", "fio-bob");
+    let (status, answer) = deliver(&s, &bob, &action.secret, 0).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["title"], "Not sent to Workfront");
+    let reason = answer["description"].as_str().unwrap();
+    assert!(reason.contains("denied") && reason.contains("Contribute"), "{reason}");
+    drained(&s.app).await;
+    assert_eq!(
+        sandbox.workfront_documents().len(),
+        1,
+        "nothing for a denied submission"
+    );
+
+    // A project that is not one of our mirrors is refused plainly.
+    let mut stray: Value = serde_json::from_str(&alice).unwrap();
+    stray["project"]["id"] = "b0000000-0000-4000-8000-0000000fffff".into();
+    stray["interaction_id"] = "interaction-3".into();
+    let (status, answer) = deliver(&s, &stray.to_string(), &action.secret, 0).await;
+    assert_eq!(status, 200);
+    assert!(
+        answer["description"].as_str().unwrap().contains("not the mirror"),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_stale_future_and_oversize_deliveries_are_refused_and_record_nothing() {
+    let s = setup().await;
+    register(&s.app).await;
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    let alice = body(&s, &action.id, "interaction-9", "fio-alice");
+    assert_eq!(deliver(&s, &alice, "not-the-secret", 0).await.0, 401, "wrong secret");
+    assert_eq!(
+        deliver(&s, &alice, &action.secret, 301).await.0,
+        401,
+        "older than 5 minutes"
+    );
+    assert_eq!(
+        deliver(&s, &alice, &action.secret, -120).await.0,
+        401,
+        "from the future"
+    );
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}/frameio/actions", s.app.http_url()))
+        .body(alice.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    assert!(unsigned.text().await.unwrap().contains("missing header"));
+    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(1024 * 1024));
+    assert_eq!(deliver(&s, &huge, &action.secret, 0).await.0, 413);
+    drained(&s.app).await;
+    assert!(s.app.sandbox.workfront_documents().is_empty());
+    assert_eq!(s.app.store().outbox_entries().unwrap().len(), 0, "nothing recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workfront_failures_are_retried_and_a_refusal_is_parked_with_the_asset_and_user() {
+    let s = setup().await;
+    register(&s.app).await;
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    // Workfront fails the next writes (and look-ups) with 500: retried until they pass.
+    s.app.sandbox.set_faults(frameio_sync::sandbox::Faults {
+        workfront_errors: 3,
+        ..Default::default()
+    });
+    let (status, _) = deliver(
+        &s,
+        &body(&s, &action.id, "interaction-5", "fio-alice"),
+        &action.secret,
+        0,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sandbox = &s.app.sandbox;
+    wait_until("the document despite failures", WAIT, || {
+        sandbox.workfront_documents().len() == 1 && sandbox.workfront_notes().len() == 1
+    })
+    .await;
+
+    // Workfront refuses the next document for good: parked, and `status` names asset and user.
+    sandbox.set_refuse_documents(true);
+    let (status, _) = deliver(
+        &s,
+        &body(&s, &action.id, "interaction-6", "fio-alice"),
+        &action.secret,
+        0,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let store = s.app.store().clone();
+    wait_until("the refused document parked", WAIT, || {
+        store.outbox_counts().unwrap().parked == 1
+    })
+    .await;
+    let report = frameio_sync::status::gather(s.app.store(), true).unwrap().render_text();
+    assert!(
+        report.contains("Hero cut v3.mov") && report.contains("alice"),
+        "{report}"
+    );
+    assert_eq!(sandbox.workfront_documents().len(), 1);
+}

@@ -14,6 +14,7 @@ use super::mirror_plan::Planned;
 use super::model::{collaborator_key, CollaboratorRole, Credential, Effect, Hold, RoleChoice, Target, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// A (project, user) pair: the unit collaborator changes are planned and recorded in.
 pub type Pair = (WorkfrontProjectId, WorkfrontUserId);
@@ -89,7 +90,8 @@ impl Default for Policy {
 /// What the plan is made against.
 #[derive(Debug, Default)]
 pub struct Known {
-    pub users: HashMap<WorkfrontUserId, WorkfrontUser>,
+    /// Shared with the engine, which keeps every user: a tenant's users are not copied per plan.
+    pub users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
     pub mirrors: HashMap<WorkfrontProjectId, Mirror>,
     /// Directories fetched so far; an account without one resolves no email.
     pub directories: HashMap<FrameioAccountId, Directory>,
@@ -165,19 +167,30 @@ pub fn plan(
     policy: &Policy,
 ) -> CollaboratorPlan {
     let mut plan = CollaboratorPlan::default();
-    let mut pairs: BTreeMap<Pair, bool> = BTreeMap::new();
-    for (project, team) in teams {
-        for user in team {
-            pairs.insert((project.clone(), user.clone()), true);
-        }
-    }
-    for pair in known.managed.keys().chain(known.entries.keys()) {
-        if complete || teams.contains_key(&pair.0) {
-            pairs.entry(pair.clone()).or_insert(false);
-        }
-    }
+    // Every pair on a team, then recorded or queued pairs that are not (a user who left the team),
+    // by reference: a tenant's teams hold hundreds of thousands of pairs, and copying them all
+    // into one map would double the plan's memory.
+    let on_team = |project: &WorkfrontProjectId, user: &WorkfrontUserId| {
+        teams.get(project).is_some_and(|team| team.contains(user))
+    };
+    let mut off_team: Vec<&Pair> = known
+        .managed
+        .keys()
+        .chain(known.entries.keys())
+        .filter(|(p, u)| (complete || teams.contains_key(p)) && !on_team(p, u))
+        .collect();
+    off_team.sort();
+    off_team.dedup();
+    let team_pairs = teams.iter().flat_map(|(project, team)| {
+        team.iter()
+            .enumerate()
+            // A user listed twice on one team is one pair.
+            .filter(|(i, user)| !team[..*i].contains(user))
+            .map(move |(_, user)| (project, user, true))
+    });
+    let pairs = team_pairs.chain(off_team.into_iter().map(|(p, u)| (p, u, false)));
     let mut removals = Vec::new();
-    for ((project, user_id), on_team) in &pairs {
+    for (project, user_id, on_team) in pairs {
         let Some(mirror) = known.mirrors.get(project) else {
             continue;
         };
@@ -185,7 +198,7 @@ pub fn plan(
         let entry = known.entries.get(&pair);
         let user = known.users.get(user_id);
         let directory = known.directories.get(&mirror.target.account);
-        let want = want(user, *on_team, known.managed.get(&pair), entry, directory, policy);
+        let want = want(user, on_team, known.managed.get(&pair), entry, directory, policy);
         let email = user.and_then(|u| u.email.clone()).unwrap_or_default();
         let key = collaborator_key(project, user_id);
         if matches!(

@@ -14,6 +14,7 @@ use crate::store::{
 use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -93,7 +94,7 @@ impl Engine {
 
     fn collaborator_known(&self, view: &OutboxView) -> Result<Known, StoreError> {
         Ok(Known {
-            users: self.users.read().expect("users lock").clone(),
+            users: Arc::clone(&self.users.read().expect("users lock")),
             mirrors: self
                 .store
                 .mirrors()?

@@ -11,6 +11,7 @@ use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontError;
 use anyhow::Context;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// What [`Engine::apply_events_once`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,8 +108,9 @@ impl Engine {
             }
         }
         let projects = live;
+        let changed_users = users.len();
         if !users.is_empty() {
-            self.remember_users(&users, false)?;
+            self.remember_users(users, false)?;
         }
 
         let view = self.store.outbox_view()?;
@@ -124,12 +126,12 @@ impl Engine {
         let changed_teams: BTreeMap<_, _> = projects.iter().map(|p| (p.id.clone(), p.team.clone())).collect();
         {
             let mut teams = self.teams.write().expect("teams lock");
-            teams.extend(changed_teams.clone());
+            Arc::make_mut(&mut teams).extend(changed_teams.clone());
         }
         // A user change can touch any of their projects: plan every cached team. A project
         // change touches only its own pairs.
-        let collaborators = if !users.is_empty() {
-            let teams = self.teams.read().expect("teams lock").clone();
+        let collaborators = if changed_users > 0 {
+            let teams = Arc::clone(&self.teams.read().expect("teams lock"));
             self.plan_collaborators(&teams, true, &view).await?
         } else if !changed_teams.is_empty() {
             self.plan_collaborators(&changed_teams, false, &view).await?
@@ -154,7 +156,7 @@ impl Engine {
         tracing::info!(
             events = applied.taken,
             stale = applied.stale,
-            users = users.len(),
+            users = changed_users,
             projects = projects.len(),
             enqueued = recorded.enqueued,
             "applied Workfront events"

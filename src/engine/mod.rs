@@ -38,6 +38,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Each project's team, as last read.
+pub(crate) type Teams = BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>;
+
 /// What routes work to Frame.io, replaced whole or in part while the daemon runs.
 #[derive(Default)]
 struct Routes {
@@ -61,9 +64,9 @@ pub struct Engine {
     policy: Policy,
     directory_refresh: Duration,
     /// Every Workfront user as last read (also in the store, for restarts).
-    users: RwLock<HashMap<WorkfrontUserId, WorkfrontUser>>,
+    users: RwLock<Arc<HashMap<WorkfrontUserId, WorkfrontUser>>>,
     /// The last poll's project teams, so a new mirror gets its collaborators at once.
-    teams: RwLock<BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>>,
+    teams: RwLock<Arc<Teams>>,
     /// Frame.io account directories (also in the store).
     directories: Mutex<HashMap<FrameioAccountId, collaborators::DirectoryState>>,
     /// Reads (and briefly caches) what the access rules need, for `role = "from_access"`.
@@ -128,7 +131,7 @@ impl Engine {
         Ok(Self {
             policy: settings.collaborators.policy,
             directory_refresh: settings.collaborators.directory_refresh,
-            users: RwLock::new(users),
+            users: RwLock::new(Arc::new(users)),
             teams: RwLock::default(),
             directories: Mutex::new(directories),
             access: AccessFetcher::new(workfront.clone(), access::DEFAULT_TTL),

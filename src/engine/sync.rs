@@ -1,13 +1,14 @@
 //! One sync: Workfront → plan → outbox.
 
 use super::Engine;
+use super::Teams;
 use crate::core::mirror_plan::{plan, Known, Scope};
 use crate::core::model::WorkfrontUser;
 use crate::store::records::SYNC_V;
 use crate::store::{Recording, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 impl Engine {
@@ -95,7 +96,7 @@ impl Engine {
             .filter_map(|u| u.last_update)
             .max()
             .or((scope == Scope::Full).then_some(record.started_at));
-        self.remember_users(&users, scope == Scope::Full)?;
+        self.remember_users(users, scope == Scope::Full)?;
 
         let view = self.store.outbox_view()?;
         let known = Known {
@@ -122,9 +123,10 @@ impl Engine {
             tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
         }
 
-        let teams: BTreeMap<_, _> = projects.into_iter().map(|p| (p.id, p.team)).collect();
+        // The new teams replace the cached ones before planning, so only one copy is alive.
+        let teams: Arc<Teams> = Arc::new(projects.into_iter().map(|p| (p.id, p.team)).collect());
+        *self.teams.write().expect("teams lock") = Arc::clone(&teams);
         let collaborators = self.plan_collaborators(&teams, true, &view).await?;
-        *self.teams.write().expect("teams lock") = teams;
         self.report_collaborator_plan(&collaborators)?;
 
         let recording = Recording::of(&plan)
@@ -166,14 +168,16 @@ impl Engine {
 
     /// Stores the users read and keeps them in memory: a full read replaces the set, a poll's
     /// changed users are merged in.
-    pub(super) fn remember_users(&self, users: &[WorkfrontUser], full: bool) -> Result<(), StoreError> {
-        self.store.merge_users(users, full)?;
+    pub(super) fn remember_users(&self, users: Vec<WorkfrontUser>, full: bool) -> Result<(), StoreError> {
+        self.store.merge_users(&users, full)?;
         let mut known = self.users.write().expect("users lock");
+        // A plan still holding the old map keeps it; this one is changed (or built) alone.
+        let map = Arc::make_mut(&mut known);
         if full {
-            known.clear();
+            map.clear();
         }
         for user in users {
-            known.insert(user.id.clone(), user.clone());
+            map.insert(user.id.clone(), user);
         }
         Ok(())
     }

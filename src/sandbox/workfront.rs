@@ -116,30 +116,29 @@ async fn search(
         }
     };
     let updated_since = |date: &str| since.is_none_or(|s| Timestamp::parse(date).is_ok_and(|d| d >= s));
-    let mut rows: Vec<(String, Value)> = match obj.to_ascii_lowercase().as_str() {
-        "proj" | "project" => state
-            .world
-            .workfront
-            .projects
-            .iter()
-            .filter(|p| updated_since(&p.last_update_date))
-            .map(|p| (p.id.clone(), serde_json::to_value(p).expect("rows serialize")))
-            .collect(),
-        "group" => state
-            .world
-            .workfront
-            .groups
-            .iter()
-            .map(|g| (g["ID"].as_str().unwrap_or("").to_owned(), g.clone()))
-            .collect(),
-        "user" => state
-            .world
-            .workfront
-            .users
-            .iter()
-            .filter(|u| updated_since(u["lastUpdateDate"].as_str().unwrap_or("")))
-            .map(|u| (u["ID"].as_str().unwrap_or("").to_owned(), u.clone()))
-            .collect(),
+    // Only the requested page is turned into JSON: a tenant-sized world is paged through many
+    // times, and serializing every row for every page would make the sandbox, not the daemon,
+    // the slow part of a benchmark.
+    let wf = &state.world.workfront;
+    let no_id = |v: &Value| v["ID"].as_str().unwrap_or("").to_owned();
+    let page: Vec<Value> = match obj.to_ascii_lowercase().as_str() {
+        "proj" | "project" => page_of(
+            &wf.projects,
+            |p| updated_since(&p.last_update_date),
+            |p| p.id.clone(),
+            |p| serde_json::to_value(p).expect("rows serialize"),
+            first,
+            limit,
+        ),
+        "group" => page_of(&wf.groups, |_| true, no_id, Value::clone, first, limit),
+        "user" => page_of(
+            &wf.users,
+            |u| updated_since(u["lastUpdateDate"].as_str().unwrap_or("")),
+            no_id,
+            Value::clone,
+            first,
+            limit,
+        ),
         // Documents and notes: filtered by the fields a submission looks them up by.
         "docu" | "note" => {
             let list = if obj.eq_ignore_ascii_case("docu") {
@@ -147,20 +146,18 @@ async fn search(
             } else {
                 &state.notes
             };
-            list.iter()
-                .filter(|row| {
-                    ["projectID", "objID", "extRefID"].iter().all(|field| {
-                        query
-                            .get(*field)
-                            .is_none_or(|wanted| row[*field].as_str() == Some(wanted.as_str()))
-                    }) && query.get("noteText").is_none_or(|part| {
-                        row["noteText"]
-                            .as_str()
-                            .is_some_and(|text| text.contains(part.as_str()))
-                    })
+            let matches = |row: &Value| {
+                ["projectID", "objID", "extRefID"].iter().all(|field| {
+                    query
+                        .get(*field)
+                        .is_none_or(|wanted| row[*field].as_str() == Some(wanted.as_str()))
+                }) && query.get("noteText").is_none_or(|part| {
+                    row["noteText"]
+                        .as_str()
+                        .is_some_and(|text| text.contains(part.as_str()))
                 })
-                .map(|row| (row["ID"].as_str().unwrap_or("").to_owned(), row.clone()))
-                .collect()
+            };
+            page_of(list, matches, no_id, Value::clone, first, limit)
         }
         other => {
             return error(
@@ -170,8 +167,6 @@ async fn search(
             )
         }
     };
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let page: Vec<Value> = rows.into_iter().skip(first).take(limit).map(|(_, row)| row).collect();
     (StatusCode::OK, Json(json!({ "data": page }))).into_response()
 }
 
@@ -304,4 +299,18 @@ async fn create(
             &format!("sandbox does not create {other}"),
         ),
     }
+}
+
+/// The rows `keep` selects, sorted by ID, from `first`, at most `limit`, as JSON.
+fn page_of<T>(
+    items: &[T],
+    keep: impl Fn(&T) -> bool,
+    id: impl Fn(&T) -> String,
+    json: impl Fn(&T) -> Value,
+    first: usize,
+    limit: usize,
+) -> Vec<Value> {
+    let mut kept: Vec<(String, &T)> = items.iter().filter(|t| keep(t)).map(|t| (id(t), t)).collect();
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    kept.into_iter().skip(first).take(limit).map(|(_, t)| json(t)).collect()
 }

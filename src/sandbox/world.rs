@@ -141,6 +141,54 @@ impl World {
         world
     }
 
+    /// A tenant-sized world for benchmarks: `projects` projects spread over `groups` groups (none
+    /// connected, so all route to the default account), `users` users of whom every `flag_every`th
+    /// is flagged for Frame.io, `members` team members per project, and every user in the default
+    /// account's Frame.io directory.
+    pub fn scaled(projects: usize, users: usize, flag_every: usize, members: usize, groups: usize) -> Self {
+        let mut world = Self::demo();
+        let group_id = |g: usize| format!("{:032x}", 0x6a00_0000_0000u64 + g as u64);
+        world.workfront.groups = (0..groups)
+            .map(|g| serde_json::json!({ "ID": group_id(g), "name": format!("Group {g}"), "parentID": null }))
+            .collect();
+        let user_id = |u: usize| format!("{:032x}", 0x4e00_0000_0000u64 + u as u64);
+        world.workfront.users = (0..users)
+            .map(|u| {
+                serde_json::json!({
+                    "ID": user_id(u), "name": format!("User {u}"), "emailAddr": format!("user{u}@scale.example"),
+                    "isActive": true,
+                    "DE:Add to projects in Frame.io": if u % flag_every == 0 { "Yes" } else { "No" },
+                    "lastUpdateDate": "2026-01-05T09:00:00:000+0000",
+                })
+            })
+            .collect();
+        world.workfront.projects = (0..projects)
+            .map(|p| ProjectRow {
+                id: format!("{:032x}", 0x5d00_0000_0000u64 + p as u64),
+                name: format!("Project {p:06}"),
+                group_id: Some(group_id(p % groups.max(1))),
+                status: Some("CUR".into()),
+                last_update_date: "2026-01-05T09:00:00:000+0000".into(),
+                // A deterministic spread: member k of project p is user (p * 7 + k * 13) mod users.
+                project_users: (0..members)
+                    .map(|k| ProjectUserRow {
+                        user_id: user_id((p * 7 + k * 13) % users.max(1)),
+                    })
+                    .collect(),
+                access_rules: Vec::new(),
+            })
+            .collect();
+        let account = &mut world.frameio.accounts[0];
+        account.users = (0..users)
+            .map(|u| FrameioUser {
+                id: format!("f1000000-0000-4000-8000-{u:012x}"),
+                email: format!("user{u}@scale.example"),
+                name: format!("User {u}"),
+            })
+            .collect();
+        world
+    }
+
     /// The default account and workspace a config should point at.
     pub fn default_target(&self) -> (&str, &str) {
         let account = &self.frameio.accounts[0];

@@ -86,6 +86,8 @@ impl std::fmt::Debug for Store {
 }
 
 const META_CURSOR: &[u8] = b"cursor";
+/// sled's page cache.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 const META_LAST_SYNC: &[u8] = b"last_sync";
 const META_REMOVAL_GUARD: &[u8] = b"removal_guard";
 
@@ -97,15 +99,23 @@ impl Store {
             dir: dir.to_owned(),
             source: e.into(),
         })?;
-        let db = sled::Config::new().path(dir.join("db")).open().map_err(|e| match &e {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
-                StoreError::Locked { dir: dir.to_owned() }
-            }
-            _ => StoreError::Open {
-                dir: dir.to_owned(),
-                source: e,
-            },
-        })?;
+        // sled's page cache defaults to 1 GiB; the daemon's working set is far smaller, and an
+        // admin's 3 a.m. `top` should show a small process.
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match &e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked { dir: dir.to_owned() }
+                }
+                _ => StoreError::Open {
+                    dir: dir.to_owned(),
+                    source: e,
+                },
+            })?;
         Ok(Self {
             dir: dir.to_owned(),
             mirrors: db.open_tree("mirrors")?,

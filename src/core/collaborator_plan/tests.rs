@@ -46,7 +46,7 @@ fn world(users: &[WorkfrontUser], listed: &[&str]) -> Known {
         );
     }
     for user in users {
-        known.users.insert(user.id.clone(), user.clone());
+        Arc::make_mut(&mut known.users).insert(user.id.clone(), user.clone());
     }
     known.directories.insert(
         account(),

@@ -1,0 +1,413 @@
+//! Tenant-scale figures, printed (not asserted): `cargo bench --bench scale -- [MODE] [SIZES…]`.
+//!
+//! - `resync` (default sizes 1000 10000 50000): a world of N projects, 2N users (every tenth
+//!   flagged), 20 team members per project and 50 groups, already mirrored with its collaborators;
+//!   a `frameio-sync run` child process does its start-up full sync and then a SIGHUP resync. Prints
+//!   the resync's wall time, Workfront calls against the minimum (one page per 2,000 rows per object
+//!   type), Frame.io writes, and the child's peak RSS, per size: the growth table.
+//! - `startup` (default 100000): time from spawning `run` to `READY=1` with N mirrors in the store.
+//! - `pacing`: 60 mirror creates and 60 collaborator PATCHes against Frame.io's limits (10 per
+//!   window, the window shortened to 1 s): achieved against allowed rate, and 429s.
+//! - `latency`: Workfront event → Frame.io create, on an unthrottled sandbox, 50 times.
+//!
+//! The sandbox runs in this process; the daemon under test runs as a child (resync, startup) so its
+//! memory is its own.
+
+use frameio_sync::config::{self, Settings};
+use frameio_sync::core::mirror_plan::Scope;
+use frameio_sync::core::model::{CollaboratorRole, Effect};
+use frameio_sync::demo::write_sandbox_config;
+use frameio_sync::engine::Engine;
+use frameio_sync::ids::FrameioProjectId;
+use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync::store::records::{COLLABORATOR_V, MIRROR_V};
+use frameio_sync::store::{Arrival, CollaboratorRecord, MirrorOrigin, MirrorRecord, Store};
+use frameio_sync::timestamp::Timestamp;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_frameio-sync");
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let mode = args.first().cloned().unwrap_or_else(|| "all".into());
+    let sizes: Vec<usize> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
+    if mode == "resync" || mode == "all" {
+        let sizes = if sizes.is_empty() {
+            vec![1_000, 10_000, 50_000]
+        } else {
+            sizes.clone()
+        };
+        println!("no-change full resync (SIGHUP), child daemon, 2 cores shared with the sandbox:");
+        println!(
+            "{:>9} {:>9} {:>11} {:>10} {:>15} {:>15} {:>14}",
+            "projects", "users", "memberships", "resync ms", "Workfront calls", "minimum calls", "peak RSS MiB"
+        );
+        for n in sizes {
+            resync_at(n).await;
+        }
+    }
+    if mode == "startup" || mode == "all" {
+        startup_with(*sizes.first().filter(|_| mode == "startup").unwrap_or(&100_000)).await;
+    }
+    if mode == "pacing" || mode == "all" {
+        pacing().await;
+    }
+    if mode == "latency" || mode == "all" {
+        latency().await;
+    }
+}
+
+struct Tenant {
+    sandbox: Sandbox,
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    settings: Settings,
+}
+
+async fn tenant(world: World, limits: Limits) -> Tenant {
+    let sandbox = Sandbox::start(world, limits).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let settings = config::load(&config).unwrap();
+    Tenant {
+        sandbox,
+        _dir: dir,
+        config,
+        settings,
+    }
+}
+
+/// Brings the store to "everything mirrored, every collaborator added" without Frame.io writes:
+/// the real engine plans (a full sync), and each planned create or add is recorded as done.
+async fn seed(t: &Tenant) {
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let engine = Engine::new(&t.settings, store.clone()).unwrap();
+    for round in 0..2 {
+        engine.sync_once(Scope::Full).await.unwrap();
+        for (i, entry) in store.outbox_entries().unwrap().into_iter().enumerate() {
+            match &entry.effect {
+                Effect::CreateMirror {
+                    wf_project,
+                    name,
+                    target: Some(target),
+                } => {
+                    let record = MirrorRecord {
+                        v: MIRROR_V,
+                        wf_project: wf_project.clone(),
+                        frameio_project: FrameioProjectId::new(format!("b1000000-0000-4000-8000-{i:06}{round:06}"))
+                            .unwrap(),
+                        target: target.clone(),
+                        name: name.clone(),
+                        origin: MirrorOrigin::Created,
+                        recorded_at: Timestamp::now(),
+                    };
+                    store.complete_with_mirror(entry.id, &record).unwrap();
+                }
+                Effect::AddCollaborator {
+                    wf_project,
+                    wf_user,
+                    email,
+                    frameio_project,
+                    target,
+                    frameio_user: Some(user),
+                    ..
+                } => {
+                    let base = CollaboratorRecord {
+                        v: COLLABORATOR_V,
+                        wf_project: wf_project.clone(),
+                        wf_user: wf_user.clone(),
+                        frameio_project: frameio_project.clone(),
+                        target: target.clone(),
+                        email: email.clone(),
+                        role: CollaboratorRole::Editor,
+                        added: Vec::new(),
+                        present: Vec::new(),
+                        recorded_at: Timestamp::now(),
+                    };
+                    store
+                        .complete_with_collaborator(entry.id, &base, user, Arrival::Added)
+                        .unwrap();
+                }
+                other => panic!("unexpected effect while seeding: {other:?}"),
+            }
+        }
+    }
+    store.flush().await.unwrap();
+}
+
+fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
+    // `CHILD_WRAP="valgrind --tool=massif --massif-out-file=/tmp/massif.out"` profiles the child.
+    let wrap = std::env::var("CHILD_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(BIN);
+            c
+        }
+        None => Command::new(BIN),
+    };
+    command
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", std::env::var("CHILD_LOG").unwrap_or_else(|_| "warn".into()))
+        .env_remove("FRAMEIO_SYNC_CONFIG")
+        .envs(
+            std::env::var("CHILD_MALLOC")
+                .ok()
+                .map(|v| ("MALLOC_ARENA_MAX".to_owned(), v)),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.spawn().unwrap()
+}
+
+fn status(config: &Path) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+async fn wait_for_sync(config: &Path, after_seq: u64) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let s = status(config);
+        if s["last_sync"]["seq"].as_u64().is_some_and(|seq| seq > after_seq) {
+            return s["last_sync"].clone();
+        }
+        assert!(Instant::now() < deadline, "no sync recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn signal(child: &Child, name: &str) {
+    Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+}
+
+async fn resync_at(n: usize) {
+    let users = 2 * n;
+    let t = tenant(World::scaled(n, users, 10, 20, 50), Limits::unlimited()).await;
+    let seeding = Instant::now();
+    seed(&t).await;
+    eprintln!("  (seeded {n} projects in {:.1} s)", seeding.elapsed().as_secs_f64());
+    // The seeding recorded syncs of its own; the child's first is the one after them.
+    let seeded = Store::open(&t.settings.state.dir)
+        .unwrap()
+        .last_sync()
+        .unwrap()
+        .map_or(0, |s| s.seq);
+    let mut child = spawn(&t.config, &[]);
+    let first = wait_for_sync(&t.config, seeded).await;
+    assert!(first["error"].is_null(), "{first}");
+    eprintln!(
+        "  (after the start-up sync: peak RSS {:.1} MiB)",
+        peak_rss_mib(child.id())
+    );
+    let before = t.sandbox.counts();
+    signal(&child, "HUP");
+    let resync = wait_for_sync(&t.config, first["seq"].as_u64().unwrap()).await;
+    let after = t.sandbox.counts();
+    let writes = (after.frameio_creates + after.frameio_user_patches + after.frameio_user_deletes)
+        - (before.frameio_creates + before.frameio_user_patches + before.frameio_user_deletes);
+    let minimum = n.div_ceil(2000) + users.div_ceil(2000) + 1;
+    println!(
+        "{:>9} {:>9} {:>11} {:>10.0} {:>15} {:>15} {:>14.1}{}",
+        n,
+        users,
+        n * 20,
+        resync["duration_us"].as_f64().unwrap() / 1000.0,
+        resync["workfront_calls"],
+        minimum,
+        peak_rss_mib(child.id()),
+        if writes == 0 && resync["enqueued"] == 0 {
+            String::new()
+        } else {
+            format!("  ({writes} Frame.io writes, {} enqueued!)", resync["enqueued"])
+        }
+    );
+    signal(&child, "TERM");
+    child.wait().unwrap();
+}
+
+async fn startup_with(n: usize) {
+    let t = tenant(World::scaled(n, 1, 1, 0, 1), Limits::unlimited()).await;
+    let seeding = Instant::now();
+    seed(&t).await;
+    let seeded = seeding.elapsed();
+    let socket_path = t.settings.state.dir.with_file_name("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let started = Instant::now();
+    let mut child = spawn(&t.config, &[("NOTIFY_SOCKET", socket_path.to_str().unwrap())]);
+    let mut buf = [0u8; 4096];
+    let ready = loop {
+        let n = socket.recv(&mut buf).expect("READY=1 within 120 s");
+        if String::from_utf8_lossy(&buf[..n]).lines().any(|l| l == "READY=1") {
+            break started.elapsed();
+        }
+    };
+    println!(
+        "\nstartup: {n} mirrors in the store (seeded in {:.1} s): READY=1 after {:.0} ms",
+        seeded.as_secs_f64(),
+        ready.as_secs_f64() * 1000.0
+    );
+    signal(&child, "TERM");
+    child.wait().unwrap();
+}
+
+async fn pacing() {
+    const N: usize = 60;
+    let limits = Limits::fast();
+    println!(
+        "\nbackfill pacing, {N} of each, Frame.io allowing {} per {:?} per token:",
+        limits.create_per_window, limits.window
+    );
+    // 60 projects without teams: 60 creates. Then 6 projects with 10 flagged members each: 6
+    // creates and 60 PATCHes, so the adds are not held back by the creates.
+    let creates = paced(World::scaled(N, 1, 2, 0, 1), N, |c| c.frameio_creates).await;
+    report("project creates", &creates, limits);
+    let patches = paced(World::scaled(6, 10, 1, 10, 1), N, |c| c.frameio_user_patches).await;
+    report("collaborator PATCHes", &patches, limits);
+}
+
+struct Paced {
+    times: Vec<Instant>,
+    rate_limited: u64,
+    requests: u64,
+}
+
+/// Runs a daemon in-process until `count` reaches `n`, noting when each one happened.
+async fn paced(world: World, n: usize, count: fn(&frameio_sync::sandbox::Counts) -> u64) -> Paced {
+    let t = tenant(world, Limits::fast()).await;
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(frameio_sync::daemon::run(
+        t.settings.clone(),
+        store.clone(),
+        None,
+        resync_rx,
+        shutdown.clone(),
+    ));
+    let mut times = Vec::new();
+    while times.len() < n {
+        let now = count(&t.sandbox.counts()) as usize;
+        while times.len() < now.min(n) {
+            times.push(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let counts = t.sandbox.counts();
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    Paced {
+        times,
+        rate_limited: counts.frameio_rate_limited,
+        requests: counts.frameio_requests,
+    }
+}
+
+fn report(what: &str, p: &Paced, limits: Limits) {
+    // The bucket starts full: the first `limit` may go at once, the rest at the refill rate.
+    let burst = limits.create_per_window as usize;
+    let rate = limits.create_per_window as f64 / limits.window.as_secs_f64();
+    let n = p.times.len();
+    let steady = p.times[n - 1].duration_since(p.times[burst - 1]).as_secs_f64();
+    let achieved = (n - burst) as f64 / steady;
+    println!(
+        "  {what:<21} {achieved:.2}/s after the first {burst}, allowed {rate:.2}/s: {:.1}% of allowed; 429s: {} of {} Frame.io requests ({:.2}%)",
+        100.0 * achieved / rate,
+        p.rate_limited,
+        p.requests,
+        100.0 * p.rate_limited as f64 / p.requests as f64
+    );
+}
+
+async fn latency() {
+    const EVENTS: usize = 50;
+    let mut t = tenant(World::generated(0), Limits::unlimited()).await;
+    t.settings.http = Some(frameio_sync::config::HttpSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        workfront_webhook_token: Some(frameio_sync::secret::Secret::new("bench-token")),
+        frameio_action_secret: None,
+    });
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/workfront/events", listener.local_addr().unwrap());
+    let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(frameio_sync::daemon::run(
+        t.settings.clone(),
+        store.clone(),
+        Some(listener),
+        resync_rx,
+        shutdown.clone(),
+    ));
+    while store.last_sync().unwrap().is_none() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let client = reqwest::Client::new();
+    let mut creates = t.sandbox.subscribe_creates();
+    let mut latencies = Vec::new();
+    for i in 0..EVENTS {
+        let id = format!("{:032x}", 0x7e00_0000_0000u64 + i as u64);
+        let name = format!("Event project {i}");
+        t.sandbox.upsert_workfront_project(&id, &name);
+        let event = serde_json::json!({
+            "eventType": "CREATE", "subscriptionId": "bench", "eventTime": { "epochSecond": 1_800_000_000 + i as i64 },
+            "newState": { "objCode": "PROJ", "ID": id, "name": name }, "oldState": {}
+        });
+        let sent = Instant::now();
+        let status = client
+            .post(&url)
+            .header("authorization", "Bearer bench-token")
+            .body(event.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        loop {
+            let created = creates.recv().await.unwrap();
+            if created.name == name {
+                break;
+            }
+        }
+        latencies.push(sent.elapsed());
+    }
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "\nevent → Frame.io create ({EVENTS} events, unthrottled sandbox): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(latencies[EVENTS / 2]),
+        ms(latencies[EVENTS * 99 / 100]),
+        ms(*latencies.last().unwrap())
+    );
+}

@@ -12,7 +12,6 @@ use crate::secret::Secret;
 use crate::store::secret_files::{action_secret, save_action_secret};
 use crate::store::ConnectionRecord;
 use anyhow::Context;
-use reqwest::Url;
 
 pub const ACTION_NAME: &str = "Send to Workfront for review";
 const ACTION_DESCRIPTION: &str =
@@ -21,16 +20,7 @@ const ACTION_EVENT: &str = "workfront.review";
 
 /// The delivery URL for a public base URL: `/frameio/actions` is appended unless it is there.
 pub fn action_url(public: &str) -> anyhow::Result<String> {
-    let url = Url::parse(public.trim()).with_context(|| format!("--url {public:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        anyhow::bail!("--url {public:?} must be an http(s) URL with a host");
-    }
-    let text = url.as_str().trim_end_matches('/');
-    Ok(if text.ends_with("/frameio/actions") {
-        text.to_owned()
-    } else {
-        format!("{text}/frameio/actions")
-    })
+    crate::subscribe::endpoint_url(public, "/frameio/actions")
 }
 
 /// What happened in one workspace.

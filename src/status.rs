@@ -2,6 +2,7 @@
 //! and the last sync. Secrets are never part of it.
 
 use crate::core::collaborator_plan::GuardTrip;
+use crate::core::model::Effect;
 use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, ParkCause, Store, StoreError, SyncRecord};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -103,7 +104,16 @@ impl EntrySummary {
 /// Reads the report from the store.
 pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, StoreError> {
     let entries = store.outbox_entries()?;
-    let backlog = store.outbox_view()?.collaborator_backlog;
+    let backlog = entries
+        .iter()
+        .filter(|e| e.state == EntryState::Pending)
+        .filter(|e| {
+            matches!(
+                e.effect,
+                Effect::AddCollaborator { .. } | Effect::RemoveCollaborator { .. }
+            )
+        })
+        .count();
     let mut outbox = OutboxCounts::default();
     let mut attention = Vec::new();
     let mut held_removals = 0;

@@ -12,15 +12,20 @@ pub const EVENT_TYPES: [&str; 3] = ["CREATE", "UPDATE", "DELETE"];
 
 /// The delivery URL for a public base URL: `/workfront/events` is appended unless it is there.
 pub fn delivery_url(public: &str) -> anyhow::Result<String> {
+    endpoint_url(public, "/workfront/events")
+}
+
+/// `public` (the daemon's public base URL, from `--url`) with `path` appended unless it ends so.
+pub fn endpoint_url(public: &str, path: &str) -> anyhow::Result<String> {
     let url = Url::parse(public.trim()).with_context(|| format!("--url {public:?} is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         anyhow::bail!("--url {public:?} must be an http(s) URL with a host");
     }
     let text = url.as_str().trim_end_matches('/');
-    Ok(if text.ends_with("/workfront/events") {
+    Ok(if text.ends_with(path) {
         text.to_owned()
     } else {
-        format!("{text}/workfront/events")
+        format!("{text}{path}")
     })
 }
 

@@ -11,6 +11,7 @@ use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::{OutboxEntry, ParkCause, Recording, StoreError};
 use crate::timestamp::Timestamp;
+use crate::workfront::access::AccessFetchError;
 use crate::workfront::WorkfrontError;
 
 /// What the user is told.
@@ -55,8 +56,18 @@ impl Engine {
         let Some(wf_user) = wf_user else {
             return refuse(format!("There is no Workfront user with the email address {email}."));
         };
-        let subject = self.access.subject(&wf_user.id, &self.flag_field).await?;
-        let project = self.access.project(&mirror.wf_project).await?;
+        // Workfront not answering is worth a retry; anything else it says is the answer.
+        let fetched = async {
+            let subject = self.access.subject(&wf_user.id, &self.flag_field).await?;
+            let project = self.access.project(&mirror.wf_project).await?;
+            Ok::<_, AccessFetchError>((subject, project))
+        }
+        .await;
+        let (subject, project) = match fetched {
+            Ok(both) => both,
+            Err(AccessFetchError::Workfront(err)) if err.class() == ErrorClass::Transient => return Err(err.into()),
+            Err(err) => return refuse(format!("Not sent: {err}.")),
+        };
         let decision = may_submit_asset(&subject, &project);
         if !decision.allowed {
             tracing::info!(

@@ -163,22 +163,21 @@ impl FrameioClient {
         project: &FrameioProjectId,
         user: &FrameioUserId,
     ) -> Result<bool, FrameioError> {
-        let outcome: Result<serde_json::Value, FrameioError> = self
-            .send(
-                Method::DELETE,
-                &[
-                    "accounts",
-                    account.as_str(),
-                    "projects",
-                    project.as_str(),
-                    "users",
-                    user.as_str(),
-                ],
-                &[],
-                None,
-                BUCKET_PROJECT_USER_DELETE,
-            )
-            .await;
+        let segments = [
+            "accounts",
+            account.as_str(),
+            "projects",
+            project.as_str(),
+            "users",
+            user.as_str(),
+        ];
+        self.delete(&segments, BUCKET_PROJECT_USER_DELETE).await
+    }
+
+    /// A DELETE whose 404 means "already gone": `Ok(true)` when it removed something.
+    async fn delete(&self, segments: &[&str], bucket: &'static str) -> Result<bool, FrameioError> {
+        let outcome: Result<serde_json::Value, FrameioError> =
+            self.send(Method::DELETE, segments, &[], None, bucket).await;
         match outcome {
             Ok(_) => Ok(true),
             Err(FrameioError::Rejected { status: 404, .. }) => Ok(false),
@@ -263,19 +262,9 @@ impl FrameioClient {
 
     /// Deletes a custom action (one already gone counts as deleted).
     pub async fn delete_action(&self, account: &FrameioAccountId, id: &str) -> Result<(), FrameioError> {
-        let outcome: Result<serde_json::Value, FrameioError> = self
-            .send(
-                Method::DELETE,
-                &["accounts", account.as_str(), "actions", id],
-                &[],
-                None,
-                BUCKET_ACTIONS,
-            )
-            .await;
-        match outcome {
-            Ok(_) | Err(FrameioError::Rejected { status: 404, .. }) => Ok(()),
-            Err(err) => Err(err),
-        }
+        self.delete(&["accounts", account.as_str(), "actions", id], BUCKET_ACTIONS)
+            .await
+            .map(|_| ())
     }
 
     /// One file: its name and the link people open it with.

@@ -19,6 +19,30 @@ pub(super) fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
+/// Workfront answers some authentication failures with HTTP 200 and an error body.
+fn unauthenticated(state: &super::State, headers: &HeaderMap) -> Option<Response> {
+    let presented = headers.get("apiKey").and_then(|v| v.to_str().ok());
+    (presented != Some(state.world.workfront.api_key.as_str())).then(|| {
+        error(
+            StatusCode::OK,
+            "com.attask.common.AuthenticationException",
+            "You are not currently logged in",
+        )
+    })
+}
+
+/// Uses up one injected failure, if any is left.
+fn injected_failure(state: &mut super::State) -> Option<Response> {
+    (state.faults.workfront_errors > 0).then(|| {
+        state.faults.workfront_errors -= 1;
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "java.lang.RuntimeException",
+            "sandbox: injected failure",
+        )
+    })
+}
+
 fn error(status: StatusCode, class: &str, message: &str) -> Response {
     (status, Json(json!({ "error": { "class": class, "message": message } }))).into_response()
 }
@@ -48,13 +72,8 @@ async fn search(
             "Too many concurrent API requests for the given customer",
         );
     }
-    if state.faults.workfront_errors > 0 {
-        state.faults.workfront_errors -= 1;
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "java.lang.RuntimeException",
-            "sandbox: injected failure",
-        );
+    if let Some(failure) = injected_failure(&mut state) {
+        return failure;
     }
     if !version.starts_with('v') {
         return error(
@@ -63,13 +82,8 @@ async fn search(
             "unknown API version",
         );
     }
-    if headers.get("apiKey").and_then(|v| v.to_str().ok()) != Some(state.world.workfront.api_key.as_str()) {
-        // Workfront answers some authentication failures with HTTP 200 and an error body.
-        return error(
-            StatusCode::OK,
-            "com.attask.common.AuthenticationException",
-            "You are not currently logged in",
-        );
+    if let Some(refusal) = unauthenticated(&state, &headers) {
+        return refusal;
     }
     let limit: usize = match query.get("$$LIMIT").map(|l| l.parse()) {
         None => 100,
@@ -179,12 +193,8 @@ async fn get_one(
 ) -> Response {
     let mut state = shared.lock();
     state.counts.workfront_requests += 1;
-    if headers.get("apiKey").and_then(|v| v.to_str().ok()) != Some(state.world.workfront.api_key.as_str()) {
-        return error(
-            StatusCode::OK,
-            "com.attask.common.AuthenticationException",
-            "You are not currently logged in",
-        );
+    if let Some(refusal) = unauthenticated(&state, &headers) {
+        return refusal;
     }
     let wf = &state.world.workfront;
     let found = match obj.to_ascii_lowercase().as_str() {
@@ -218,20 +228,11 @@ async fn create(
 ) -> Response {
     let mut state = shared.lock();
     state.counts.workfront_requests += 1;
-    if headers.get("apiKey").and_then(|v| v.to_str().ok()) != Some(state.world.workfront.api_key.as_str()) {
-        return error(
-            StatusCode::OK,
-            "com.attask.common.AuthenticationException",
-            "You are not currently logged in",
-        );
+    if let Some(refusal) = unauthenticated(&state, &headers) {
+        return refusal;
     }
-    if state.faults.workfront_errors > 0 {
-        state.faults.workfront_errors -= 1;
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "java.lang.RuntimeException",
-            "sandbox: injected failure",
-        );
+    if let Some(failure) = injected_failure(&mut state) {
+        return failure;
     }
     let updates = query
         .get("updates")

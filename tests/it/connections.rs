@@ -457,3 +457,41 @@ async fn one_connections_throttling_never_slows_another() {
     assert_eq!(app.sandbox.frameio_projects().len(), 35);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_action_creates_the_action_in_the_default_and_every_connected_workspace() {
+    let mut app = TestApp::prepare(three_account_world(), Limits::unlimited()).await;
+    app.sandbox
+        .add_account("acc-b", "Marketing Co", "ws-b-existing", "Existing");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c-existing", "Post");
+    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
+    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
+    connect_marketing_and_post(&app).await;
+    app.start();
+    app.wait_for_mirrors(6).await;
+    let register = args(&["register-action", "--url", "https://sync.example.test"]);
+    let (code, stdout, stderr) = run_cli_async(app.config_path.clone(), register.clone()).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.matches("created").count(), 3, "{stdout}");
+    let mut accounts: Vec<String> = app
+        .sandbox
+        .frameio_actions()
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
+    accounts.sort();
+    let default_account = World::demo().default_target().0.to_owned();
+    let mut expected = vec!["acc-b".to_owned(), "acc-c".to_owned(), default_account];
+    expected.sort();
+    assert_eq!(accounts, expected, "one action per account the daemon mirrors into");
+    // Each secret is stored for the daemon, never printed.
+    for action in app.sandbox.frameio_actions() {
+        let stored = app.settings.state.dir.join("actions").join(&action.id);
+        assert_eq!(std::fs::read_to_string(stored).unwrap(), action.secret);
+        assert!(!stdout.contains(&action.secret));
+    }
+    let (code, stdout, _) = run_cli_async(app.config_path.clone(), register).await;
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout.matches("kept").count(), 3, "{stdout}");
+    assert_eq!(app.sandbox.frameio_actions().len(), 3);
+}

@@ -110,6 +110,8 @@ impl Store {
         let result = (&self.outbox, &self.outbox_keys, &self.collaborators).transaction(
             |(outbox, keys, collaborators)| -> TxResult<()> {
                 remove_entry(outbox, keys, id)?;
+                // The request was carried out, so the record is written even if a plan cancelled
+                // the entry meanwhile: the user is on the mirror, and we put them there.
                 let mut record = match collaborators.get(key.as_bytes())? {
                     Some(raw) => decode::<CollaboratorRecord>("collaborators", &key, &raw).map_err(abort)?,
                     None => base.clone(),
@@ -200,17 +202,20 @@ impl Store {
     }
 }
 
-/// Removes an outbox entry and its key inside a transaction; a missing entry is an error (the
-/// caller holds it).
+/// Removes an outbox entry and its key inside a transaction. An entry already gone was cancelled
+/// by a plan while its request was under way; the outcome is recorded all the same.
 fn remove_entry(
     outbox: &sled::transaction::TransactionalTree,
     keys: &sled::transaction::TransactionalTree,
     id: OutboxId,
 ) -> TxResult<()> {
     let Some(raw) = outbox.remove(&id.to_key())? else {
-        return Err(abort(StoreError::NoSuchEntry(id)));
+        return Ok(());
     };
     let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-    keys.remove(entry.key.as_bytes())?;
+    // Only this entry's key: a newer entry for the same pair keeps its own.
+    if keys.get(entry.key.as_bytes())?.as_deref() == Some(&id.to_key()[..]) {
+        keys.remove(entry.key.as_bytes())?;
+    }
     Ok(())
 }

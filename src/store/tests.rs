@@ -218,3 +218,35 @@ fn sync_records_are_numbered() {
     assert_eq!(store.record_sync(record).unwrap().seq, 2);
     assert_eq!(store.last_sync().unwrap().unwrap().seq, 2);
 }
+
+#[test]
+fn an_add_carried_out_after_its_entry_was_cancelled_is_still_recorded_as_ours() {
+    use crate::core::model::CollaboratorRole;
+    use crate::ids::{FrameioUserId, WorkfrontUserId};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let base = CollaboratorRecord {
+        v: records::COLLABORATOR_V,
+        wf_project: WorkfrontProjectId::new("p1").unwrap(),
+        wf_user: WorkfrontUserId::new("u1").unwrap(),
+        frameio_project: FrameioProjectId::new("fp1").unwrap(),
+        target: target(),
+        email: "a@x".into(),
+        role: CollaboratorRole::Editor,
+        added: vec![],
+        present: vec![],
+        recorded_at: Timestamp(1),
+    };
+    let user = FrameioUserId::new("fu1").unwrap();
+    // Entry 42 no longer exists (a plan cancelled it while the PATCH was under way).
+    store
+        .complete_with_collaborator(OutboxId(42), &base, &user, Arrival::Added)
+        .unwrap();
+    let pair = (base.wf_project.clone(), base.wf_user.clone());
+    assert_eq!(
+        store.collaborator(&pair).unwrap().unwrap().added,
+        std::slice::from_ref(&user)
+    );
+    store.complete_removal(OutboxId(43), &pair, &[user]).unwrap();
+    assert!(store.collaborator(&pair).unwrap().is_none());
+}

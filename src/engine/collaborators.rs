@@ -9,7 +9,8 @@ use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontPro
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::records::{COLLABORATOR_V, DIRECTORY_V};
 use crate::store::{
-    Arrival, CollaboratorRecord, DirectoryRecord, OutboxEntry, OutboxView, ParkCause, Recording, StoreError,
+    Arrival, CollaboratorRecord, DirectoryRecord, MirrorRecord, OutboxEntry, OutboxView, ParkCause, Recording,
+    StoreError,
 };
 use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
@@ -56,8 +57,9 @@ impl Engine {
         teams: &BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>,
         complete: bool,
         view: &OutboxView,
+        mirrors: &[MirrorRecord],
     ) -> Result<CollaboratorPlan, StoreError> {
-        let mut known = self.collaborator_known(view)?;
+        let mut known = self.collaborator_known(view, mirrors)?;
         let plan = collaborator_plan::plan(teams, complete, &known, &self.policy);
         let now = Timestamp::now();
         let due: Vec<(FrameioAccountId, Credential)> = {
@@ -92,19 +94,19 @@ impl Engine {
             .collect()
     }
 
-    fn collaborator_known(&self, view: &OutboxView) -> Result<Known, StoreError> {
+    /// What the plan is made against. `mirrors` are the recorded mirrors, which the caller has
+    /// read already for its own plan (a tenant's mirrors are decoded once per sync).
+    fn collaborator_known(&self, view: &OutboxView, mirrors: &[MirrorRecord]) -> Result<Known, StoreError> {
         Ok(Known {
             users: Arc::clone(&self.users.read().expect("users lock")),
-            mirrors: self
-                .store
-                .mirrors()?
-                .into_iter()
+            mirrors: mirrors
+                .iter()
                 .map(|m| {
                     (
-                        m.wf_project,
+                        m.wf_project.clone(),
                         Mirror {
-                            frameio_project: m.frameio_project,
-                            target: m.target,
+                            frameio_project: m.frameio_project.clone(),
+                            target: m.target.clone(),
                         },
                     )
                 })
@@ -180,7 +182,8 @@ impl Engine {
         let teams = BTreeMap::from([(wf_project.clone(), team)]);
         let outcome = async {
             let view = self.store.outbox_view()?;
-            let plan = self.plan_collaborators(&teams, false, &view).await?;
+            let mirrors = self.store.mirrors()?;
+            let plan = self.plan_collaborators(&teams, false, &view, &mirrors).await?;
             let recorded = self
                 .store
                 .record_plan(&Recording::default().with_collaborators(&plan), Timestamp::now())?;

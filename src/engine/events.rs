@@ -114,11 +114,12 @@ impl Engine {
         }
 
         let view = self.store.outbox_view()?;
+        let mirrors = self.store.mirrors()?;
         let mirror_plan = if projects.is_empty() {
             Default::default()
         } else {
             let known = Known {
-                mirrored: self.store.mirrored_targets()?,
+                mirrored: super::sync::targets(&mirrors),
                 outbox: view.mirrors.clone(),
             };
             plan(&projects, Scope::Incremental, &known, &self.routing())?
@@ -132,9 +133,9 @@ impl Engine {
         // change touches only its own pairs.
         let collaborators = if changed_users > 0 {
             let teams = Arc::clone(&self.teams.read().expect("teams lock"));
-            self.plan_collaborators(&teams, true, &view).await?
+            self.plan_collaborators(&teams, true, &view, &mirrors).await?
         } else if !changed_teams.is_empty() {
-            self.plan_collaborators(&changed_teams, false, &view).await?
+            self.plan_collaborators(&changed_teams, false, &view, &mirrors).await?
         } else {
             CollaboratorPlan::default()
         };

@@ -99,8 +99,9 @@ impl Engine {
         self.remember_users(users, scope == Scope::Full)?;
 
         let view = self.store.outbox_view()?;
+        let mirrors = self.store.mirrors()?;
         let known = Known {
-            mirrored: self.store.mirrored_targets()?,
+            mirrored: targets(&mirrors),
             outbox: view.mirrors.clone(),
         };
         let plan = plan(&projects, scope, &known, &self.routing())?;
@@ -126,7 +127,7 @@ impl Engine {
         // The new teams replace the cached ones before planning, so only one copy is alive.
         let teams: Arc<Teams> = Arc::new(projects.into_iter().map(|p| (p.id, p.team)).collect());
         *self.teams.write().expect("teams lock") = Arc::clone(&teams);
-        let collaborators = self.plan_collaborators(&teams, true, &view).await?;
+        let collaborators = self.plan_collaborators(&teams, true, &view, &mirrors).await?;
         self.report_collaborator_plan(&collaborators)?;
 
         let recording = Recording::of(&plan)
@@ -181,4 +182,14 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Each mirrored project and where its mirror is, as the mirror plan needs it.
+pub(super) fn targets(
+    mirrors: &[crate::store::MirrorRecord],
+) -> std::collections::HashMap<crate::ids::WorkfrontProjectId, crate::core::model::Target> {
+    mirrors
+        .iter()
+        .map(|m| (m.wf_project.clone(), m.target.clone()))
+        .collect()
 }

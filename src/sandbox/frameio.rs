@@ -215,6 +215,25 @@ async fn workspaces(
     page(out, items, &q, &format!("/v4/accounts/{account}/workspaces"))
 }
 
+/// [`admit`], then a 404 unless the caller reaches `account` and the workspace is in it.
+fn admit_to_workspace(
+    shared: &Shared,
+    headers: &HeaderMap,
+    class: &'static str,
+    account: &str,
+    workspace: &str,
+) -> Result<HeaderMap, Box<Response>> {
+    let (out, caller) = admit(shared, headers, class)?;
+    if !caller.reaches(account) || !workspace_exists(shared, account, workspace) {
+        return Err(Box::new(errors(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "no such workspace",
+        )));
+    }
+    Ok(out)
+}
+
 fn workspace_exists(shared: &Shared, account: &str, workspace: &str) -> bool {
     shared
         .lock()
@@ -231,13 +250,10 @@ async fn list_projects(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (out, caller) = match admit(&shared, &headers, "read") {
-        Ok(admitted) => admitted,
+    let out = match admit_to_workspace(&shared, &headers, "read", &account, &workspace) {
+        Ok(out) => out,
         Err(refusal) => return *refusal,
     };
-    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
-        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
-    }
     let items = shared
         .lock()
         .projects
@@ -259,13 +275,10 @@ async fn create_project(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let (out, caller) = match admit(&shared, &headers, "create") {
-        Ok(admitted) => admitted,
+    let out = match admit_to_workspace(&shared, &headers, "create", &account, &workspace) {
+        Ok(out) => out,
         Err(refusal) => return *refusal,
     };
-    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
-        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
-    }
     let name = match data_name(&body) {
         Ok(name) => name,
         Err(refusal) => return *refusal,
@@ -533,13 +546,10 @@ async fn list_actions(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (out, caller) = match admit(&shared, &headers, "read") {
-        Ok(admitted) => admitted,
+    let out = match admit_to_workspace(&shared, &headers, "read", &account, &workspace) {
+        Ok(out) => out,
         Err(refusal) => return *refusal,
     };
-    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
-        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
-    }
     let items = shared
         .lock()
         .actions
@@ -563,13 +573,10 @@ async fn create_action(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let (out, caller) = match admit(&shared, &headers, "create") {
-        Ok(admitted) => admitted,
+    let out = match admit_to_workspace(&shared, &headers, "create", &account, &workspace) {
+        Ok(out) => out,
         Err(refusal) => return *refusal,
     };
-    if !caller.reaches(&account) || !workspace_exists(&shared, &account, &workspace) {
-        return errors(StatusCode::NOT_FOUND, "Not Found", "no such workspace");
-    }
     let data = serde_json::from_slice::<Value>(&body).ok().map(|v| v["data"].clone());
     let field = |k: &str| data.as_ref().and_then(|d| d[k].as_str()).map(str::to_owned);
     let (Some(name), Some(url), Some(_event)) = (field("name"), field("url"), field("event")) else {

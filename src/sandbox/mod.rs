@@ -387,13 +387,7 @@ impl Sandbox {
     /// Shares a Workfront project with a user (`coreAction` `VIEW`, `LIMITED_EDIT` or `EDIT`).
     pub fn share_project(&self, project: &str, user: &str, core_action: &str) {
         let mut state = self.shared.lock();
-        let row = state
-            .world
-            .workfront
-            .projects
-            .iter_mut()
-            .find(|p| p.id == project)
-            .expect("the sandbox has the project");
+        let row = state.workfront_project(project);
         row.access_rules.push(serde_json::json!({
             "accessorID": user, "accessorObjCode": "USER", "coreAction": core_action
         }));
@@ -415,13 +409,7 @@ impl Sandbox {
     /// is sure to notice.
     pub fn set_team(&self, project: &str, users: &[&str]) {
         let mut state = self.shared.lock();
-        let row = state
-            .world
-            .workfront
-            .projects
-            .iter_mut()
-            .find(|p| p.id == project)
-            .expect("the sandbox has the project");
+        let row = state.workfront_project(project);
         row.project_users = users
             .iter()
             .map(|u| world::ProjectUserRow { user_id: u.to_string() })
@@ -453,6 +441,16 @@ impl Sandbox {
 }
 
 impl State {
+    /// A Workfront project of the world, which a test helper names (a missing one is a test bug).
+    fn workfront_project(&mut self, id: &str) -> &mut ProjectRow {
+        self.world
+            .workfront
+            .projects
+            .iter_mut()
+            .find(|p| p.id == id)
+            .expect("the sandbox has the project")
+    }
+
     fn new_project(&mut self, name: &str, account: &str, workspace: &str, created_at: Timestamp) -> SandboxProject {
         let project = SandboxProject {
             id: format!("b0000000-0000-4000-8000-{:012x}", self.next_project),

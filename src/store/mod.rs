@@ -37,7 +37,7 @@ use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -198,11 +198,6 @@ impl Store {
 
     pub fn mirror_count(&self) -> usize {
         self.mirrors.len()
-    }
-
-    /// Each mirrored Workfront project and where its mirror is.
-    pub fn mirrored_targets(&self) -> Result<HashMap<WorkfrontProjectId, crate::core::model::Target>, StoreError> {
-        Ok(self.mirrors()?.into_iter().map(|m| (m.wf_project, m.target)).collect())
     }
 
     /// The Frame.io projects that already mirror some Workfront project.

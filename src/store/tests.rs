@@ -27,7 +27,12 @@ fn projects(n: usize) -> Vec<WorkfrontProject> {
 
 fn known(store: &Store) -> Known {
     Known {
-        mirrored: store.mirrored_targets().unwrap(),
+        mirrored: store
+            .mirrors()
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.wf_project, m.target))
+            .collect(),
         outbox: store.outbox_key_states().unwrap(),
     }
 }

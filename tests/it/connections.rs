@@ -256,6 +256,17 @@ fn three_account_world() -> World {
     world
 }
 
+/// The three-account world, with accounts B and C and the tokens that reach them; no daemon yet.
+async fn three_account_app() -> TestApp {
+    let app = TestApp::prepare(three_account_world(), Limits::unlimited()).await;
+    app.sandbox
+        .add_account("acc-b", "Marketing Co", "ws-b-existing", "Existing");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c-existing", "Post");
+    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
+    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
+    app
+}
+
 /// Connects Marketing (token B) and Post (token C) with `connect-group`; returns what it printed.
 async fn connect_marketing_and_post(app: &TestApp) -> Vec<String> {
     let mut printed = Vec::new();
@@ -286,12 +297,7 @@ fn accounts_by_project(app: &TestApp) -> HashMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projects_of_two_connected_groups_and_the_default_land_in_three_accounts_once_each() {
-    let mut app = TestApp::prepare(three_account_world(), Limits::unlimited()).await;
-    app.sandbox
-        .add_account("acc-b", "Marketing Co", "ws-b-existing", "Existing");
-    app.sandbox.add_account("acc-c", "Post House", "ws-c-existing", "Post");
-    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
-    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
+    let mut app = three_account_app().await;
     for stdout in connect_marketing_and_post(&app).await {
         assert!(stdout.contains("the daemon is not running"), "{stdout}");
     }
@@ -460,12 +466,7 @@ async fn one_connections_throttling_never_slows_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_action_creates_the_action_in_the_default_and_every_connected_workspace() {
-    let mut app = TestApp::prepare(three_account_world(), Limits::unlimited()).await;
-    app.sandbox
-        .add_account("acc-b", "Marketing Co", "ws-b-existing", "Existing");
-    app.sandbox.add_account("acc-c", "Post House", "ws-c-existing", "Post");
-    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
-    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
+    let mut app = three_account_app().await;
     connect_marketing_and_post(&app).await;
     app.start();
     app.wait_for_mirrors(6).await;

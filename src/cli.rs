@@ -420,10 +420,7 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
             println!("the outbox is empty");
         }
         for e in entries {
-            println!(
-                "#{} {} (attempts {}): {} — {}",
-                e.id, e.state, e.attempts, e.effect, e.reason
-            );
+            print!("{}", e.render_text());
         }
     } else {
         let e: EntrySummary = serde_json::from_value(value)?;

@@ -15,6 +15,7 @@
 //! - [`cli`], [`config`], [`status`], [`control`], [`connect`], [`subscribe`]: the operator's
 //!   interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
+//! - [`exchange`]: a refused request and its answer, kept with a dead letter.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
 
@@ -26,6 +27,7 @@ pub mod core;
 pub mod daemon;
 pub mod demo;
 pub mod engine;
+pub mod exchange;
 pub mod frameio;
 pub mod http;
 pub mod ids;

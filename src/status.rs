@@ -3,6 +3,8 @@
 
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::model::Effect;
+use crate::exchange::Exchange;
+use crate::timestamp::Timestamp;
 use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, ParkCause, Store, StoreError, SyncRecord};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -79,6 +81,12 @@ pub struct EntrySummary {
     pub effect: String,
     pub reason: String,
     pub attempts: u32,
+    /// When a dead letter died.
+    #[serde(default)]
+    pub dead_at: Option<Timestamp>,
+    /// A dead letter's refused request and the answer.
+    #[serde(default)]
+    pub exchange: Option<Exchange>,
 }
 
 impl EntrySummary {
@@ -91,13 +99,38 @@ impl EntrySummary {
             EntryState::Parked { reason, .. } => ("parked", reason.clone()),
             EntryState::Dead { reason, .. } => ("dead", reason.clone()),
         };
+        let (dead_at, exchange) = match &entry.state {
+            EntryState::Dead { at, exchange, .. } => (Some(*at), exchange.clone()),
+            _ => (None, None),
+        };
         Self {
             id: entry.id.0,
             state: state.to_owned(),
             effect: entry.effect.describe(),
             reason,
             attempts: entry.attempts,
+            dead_at,
+            exchange,
         }
+    }
+
+    /// One entry for `outbox list`: a line, and for a dead letter when it died, what was sent
+    /// and what came back, indented.
+    pub fn render_text(&self) -> String {
+        let mut out = format!(
+            "#{} {} (attempts {}): {} — {}\n",
+            self.id, self.state, self.attempts, self.effect, self.reason
+        );
+        if let Some(at) = self.dead_at {
+            out.push_str(&format!("    at {at}\n"));
+        }
+        if let Some(exchange) = &self.exchange {
+            let indent = |text: &str| text.replace('\n', "\n      ");
+            out.push_str(&format!("    request: {}\n", indent(&exchange.request)));
+            let status = exchange.status.map(|s| format!("HTTP {s} ")).unwrap_or_default();
+            out.push_str(&format!("    response: {status}{}\n", indent(&exchange.response)));
+        }
+        out
     }
 }
 

@@ -9,7 +9,7 @@ use crate::core::model::{Credential, Effect};
 use crate::frameio::actions::ActionInvocation;
 use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
-use crate::store::{OutboxEntry, ParkCause, Recording, StoreError};
+use crate::store::{OutboxEntry, Recording, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
 use crate::workfront::WorkfrontError;
@@ -247,8 +247,9 @@ impl Engine {
                     .reschedule(entry.id, &err.to_string(), Timestamp::now().saturating_add(wait), false)?;
             }
             ErrorClass::Permanent => {
-                tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "parked: Workfront refused the write");
-                self.store.park(entry.id, &err.to_string(), ParkCause::Permanent)?;
+                tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "dead letter: Workfront refused the write");
+                self.store
+                    .bury(entry.id, &err.to_string(), Timestamp::now(), err.exchange())?;
             }
         }
         self.store.flush().await

@@ -231,7 +231,7 @@ impl Engine {
     /// Records a failed attempt. Transient failures are retried on the policy's schedule (never
     /// given up); a refused connection token parks the entry (and marks the connection broken)
     /// until `connect-group` stores a new one; a refused default token is retried at least a
-    /// minute apart; other refusals are parked with the error as their reason.
+    /// minute apart; other refusals become dead letters, kept with the request and the answer.
     pub(super) async fn failed(
         &self,
         entry: &OutboxEntry,
@@ -264,8 +264,8 @@ impl Engine {
                     .reschedule(entry.id, &err.to_string(), now.saturating_add(wait), outcome_known)?;
             }
             (ErrorClass::Permanent, _) => {
-                tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "parked: permanent failure");
-                self.store.park(entry.id, &err.to_string(), ParkCause::Permanent)?;
+                tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "dead letter: Frame.io refused the request");
+                self.store.bury(entry.id, &err.to_string(), now, err.exchange())?;
             }
         }
         self.store.flush().await

@@ -1,5 +1,6 @@
 //! The Frame.io v4 client for one credential (a legacy developer token on `/v4/` routes).
 
+use crate::exchange::{self, Exchange};
 use super::error::FrameioError;
 use super::rate_limit::{Observed, RateLimiter};
 use super::wire::{self, Data, ErrorBody, Page};
@@ -496,7 +497,7 @@ impl FrameioClient {
                     continue;
                 }
             }
-            let outcome = self.finish(endpoint, status, response, bucket).await;
+            let outcome = self.finish(endpoint, body.as_deref(), status, response, bucket).await;
             if outcome.is_err() {
                 self.count_error(Some(status));
             }
@@ -507,6 +508,7 @@ impl FrameioClient {
     async fn finish<T: DeserializeOwned>(
         &self,
         endpoint: String,
+        sent: Option<&[u8]>,
         status: StatusCode,
         response: reqwest::Response,
         bucket: &'static str,
@@ -545,13 +547,22 @@ impl FrameioClient {
                 status: code,
                 detail,
             },
-            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => FrameioError::Transient {
-                endpoint,
-                status: Some(code),
-                detail,
-                sent: true,
-            },
+            // A 409 says the request clashed with the resource's state, which a later look and
+            // retry resolve; it is not the request that is wrong.
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT || s == StatusCode::CONFLICT => {
+                FrameioError::Transient {
+                    endpoint,
+                    status: Some(code),
+                    detail,
+                    sent: true,
+                }
+            }
             _ => FrameioError::Rejected {
+                exchange: Box::new(Exchange {
+                    request: exchange::request_line(&endpoint, sent),
+                    status: Some(code),
+                    response: exchange::text_of(&bytes),
+                }),
                 endpoint,
                 status: code,
                 detail,

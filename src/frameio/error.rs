@@ -1,6 +1,7 @@
 //! What can go wrong talking to Frame.io, classified for the retry policy — and, for writes,
 //! whether the request may have taken effect (Frame.io has no idempotency keys).
 
+use crate::exchange::Exchange;
 use crate::retry::{Classify, ErrorClass};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ pub enum FrameioError {
     /// 429: over the endpoint's rate limit. Nothing was done.
     #[error("Frame.io rate-limited {endpoint} (HTTP 429); next try in {}ms", wait.as_millis())]
     RateLimited { endpoint: String, wait: Duration },
-    /// 5xx, 408, a timeout or a broken connection. `sent` is false only when the request provably
+    /// 5xx, 408, 409, a timeout or a broken connection. `sent` is false only when the request provably
     /// never reached the server (the connection could not be opened).
     #[error("Frame.io failed transiently on {endpoint}{}: {detail}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Transient {
@@ -31,6 +32,8 @@ pub enum FrameioError {
         endpoint: String,
         status: u16,
         detail: String,
+        /// What was sent and answered, for the dead letter.
+        exchange: Box<Exchange>,
     },
     /// A success status with a body we cannot read.
     #[error("unexpected answer from Frame.io on {endpoint}: {detail}")]
@@ -42,6 +45,14 @@ impl FrameioError {
     /// that ends this way must not be sent again blindly: look for its result first.
     pub fn may_have_acted(&self) -> bool {
         matches!(self, Self::Transient { sent: true, .. } | Self::Decode { .. })
+    }
+
+    /// The refused request and its answer, for a dead letter; `None` where nothing was refused.
+    pub fn exchange(&self) -> Option<Exchange> {
+        match self {
+            Self::Rejected { exchange, .. } => Some((**exchange).clone()),
+            _ => None,
+        }
     }
 
     /// The HTTP status, where the server answered.

@@ -6,6 +6,7 @@ use super::{decode, encode, Store, StoreError, META_CURSOR};
 use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
 use crate::core::mirror_plan::{KeyState, Plan, Planned};
 use crate::core::model::{Effect, Hold};
+use crate::exchange::Exchange;
 use crate::ids::OutboxId;
 use crate::timestamp::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -388,13 +389,21 @@ impl Store {
         })
     }
 
-    /// Moves an entry to the dead letters with what happened.
-    pub fn bury(&self, id: OutboxId, reason: &str, at: Timestamp) -> Result<(), StoreError> {
+    /// Moves an entry to the dead letters with what happened: the reason, the time, and the
+    /// refused request with its answer where there was one.
+    pub fn bury(
+        &self,
+        id: OutboxId,
+        reason: &str,
+        at: Timestamp,
+        exchange: Option<Exchange>,
+    ) -> Result<(), StoreError> {
         self.update_entry(id, |e| {
             e.attempts += 1;
             e.state = EntryState::Dead {
                 reason: reason.to_owned(),
                 at,
+                exchange: exchange.clone(),
             };
             e.last_error = Some(reason.to_owned());
             e.in_flight = None;

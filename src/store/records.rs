@@ -5,6 +5,7 @@ use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
 use crate::core::model::{CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
+use crate::exchange::Exchange;
 use crate::ids::{
     FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,
     WorkfrontProjectId, WorkfrontUserId,
@@ -73,10 +74,14 @@ pub enum EntryState {
         reason: String,
         cause: ParkCause,
     },
-    /// Failed permanently; kept with what happened until an admin retries or drops it.
+    /// Failed permanently (a dead letter); kept with what happened until an admin retries or
+    /// drops it.
     Dead {
         reason: String,
         at: Timestamp,
+        /// The refused request and the answer, where there was one.
+        #[serde(default)]
+        exchange: Option<Exchange>,
     },
 }
 

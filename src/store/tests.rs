@@ -185,8 +185,24 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].id, &entries[0].state), (id, &EntryState::Pending));
 
-    store.bury(id, "HTTP 422", Timestamp(3)).unwrap();
+    let exchange = crate::exchange::Exchange {
+        request: "POST /v4/accounts/a/workspaces/w/projects\n{\"data\":{\"name\":\"P\"}}".into(),
+        status: Some(422),
+        response: "{\"errors\":[{\"detail\":\"name is invalid\"}]}".into(),
+    };
+    store.bury(id, "HTTP 422", Timestamp(3), Some(exchange.clone())).unwrap();
     assert_eq!(store.outbox_counts().unwrap().dead, 1);
+    // The dead letter keeps the request, the answer and the time, across a reopen.
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.outbox_entry(id).unwrap().unwrap().state,
+        EntryState::Dead {
+            reason: "HTTP 422".into(),
+            at: Timestamp(3),
+            exchange: Some(exchange),
+        }
+    );
     assert_eq!(store.retry_entry(id, Timestamp(4)).unwrap().state, EntryState::Pending);
     store.drop_entry(id).unwrap();
     assert!(store.outbox_key_states().unwrap().is_empty());

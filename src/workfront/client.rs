@@ -1,6 +1,7 @@
 //! The Workfront REST client: searches with paging, the error envelope, and a cap on requests in
 //! flight (Workfront limits concurrent requests per customer, not requests per minute).
 
+use crate::exchange::{self, Exchange};
 use super::error::WorkfrontError;
 use super::wire::{Envelope, GroupRow, ProjectRow, UserRow};
 use crate::config::{WorkfrontAuth, WorkfrontSettings};
@@ -224,12 +225,26 @@ impl WorkfrontClient {
             endpoint: endpoint.to_owned(),
             message: e.to_string(),
         })?;
+        let sent = body.as_ref().map(|(bytes, _)| bytes.clone());
         let (status, answer) = self.exchange(Method::POST, url, query, body, endpoint).await?;
         let decoded = decode(endpoint, status, &answer);
         if decoded.is_err() {
             self.count_error(Some(status));
         }
-        decoded
+        decoded.map_err(|e| {
+            e.with_exchange(|| {
+                let fields: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let line = match fields.is_empty() {
+                    true => format!("POST /{endpoint}"),
+                    false => format!("POST /{endpoint}?{}", fields.join("&")),
+                };
+                Exchange {
+                    request: exchange::request_line(&line, sent.as_deref()),
+                    status: Some(status.as_u16()),
+                    response: exchange::text_of(&answer),
+                }
+            })
+        })
     }
 
     /// A search by the given filters (retried like reads), one page of up to `$$LIMIT` rows.
@@ -364,7 +379,11 @@ pub(super) fn decode<T: DeserializeOwned>(
         return Err(WorkfrontError::TooManyRequests { endpoint, message });
     }
     if status == StatusCode::NOT_FOUND || class.contains("NotFound") {
-        return Err(WorkfrontError::NotFound { endpoint, message });
+        return Err(WorkfrontError::NotFound {
+            endpoint,
+            message,
+            exchange: None,
+        });
     }
     if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
         return Err(WorkfrontError::Transient {
@@ -379,12 +398,14 @@ pub(super) fn decode<T: DeserializeOwned>(
             status: code,
             class,
             message,
+            exchange: None,
         }),
         _ if !status.is_success() => Err(WorkfrontError::Rejected {
             endpoint,
             status: code,
             class,
             message,
+            exchange: None,
         }),
         Ok(Envelope { data: Some(data), .. }) => Ok(data),
         Ok(Envelope { data: None, .. }) => Err(WorkfrontError::Decode {

@@ -1,5 +1,6 @@
 //! What can go wrong talking to Workfront, classified for the retry policy.
 
+use crate::exchange::Exchange;
 use crate::retry::{Classify, ErrorClass};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,10 +29,16 @@ pub enum WorkfrontError {
         status: u16,
         class: String,
         message: String,
+        /// What a write sent and was answered, for the dead letter.
+        exchange: Option<Box<Exchange>>,
     },
     /// 404, or a `NotFoundException`: the object does not exist (or the key may not see it).
     #[error("Workfront has no {endpoint}: {message}")]
-    NotFound { endpoint: String, message: String },
+    NotFound {
+        endpoint: String,
+        message: String,
+        exchange: Option<Box<Exchange>>,
+    },
     /// The answer was not the JSON we expected.
     #[error("unexpected answer from Workfront on {endpoint}: {message}")]
     Decode { endpoint: String, message: String },
@@ -43,6 +50,24 @@ impl Classify for WorkfrontError {
             Self::Auth { .. } => ErrorClass::Auth,
             Self::TooManyRequests { .. } | Self::Transient { .. } => ErrorClass::Transient,
             Self::Rejected { .. } | Self::NotFound { .. } | Self::Decode { .. } => ErrorClass::Permanent,
+        }
+    }
+}
+
+impl WorkfrontError {
+    /// Keeps what a refused write sent and was answered (reads carry none).
+    pub(super) fn with_exchange(mut self, exchange: impl FnOnce() -> Exchange) -> Self {
+        if let Self::Rejected { exchange: slot, .. } | Self::NotFound { exchange: slot, .. } = &mut self {
+            *slot = Some(Box::new(exchange()));
+        }
+        self
+    }
+
+    /// The refused request and its answer, for a dead letter.
+    pub fn exchange(&self) -> Option<Exchange> {
+        match self {
+            Self::Rejected { exchange, .. } | Self::NotFound { exchange, .. } => exchange.as_deref().cloned(),
+            _ => None,
         }
     }
 }

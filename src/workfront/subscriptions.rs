@@ -147,6 +147,7 @@ impl WorkfrontClient {
                     status: code,
                     class: "eventsubscription".into(),
                     message: message(),
+                    exchange: None,
                 },
             });
         }

@@ -162,13 +162,13 @@ fn the_config_path_comes_from_the_environment_when_not_given() {
 #[tokio::test]
 async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     let mut world = World::generated(3);
-    // Frame.io refuses an empty name with 422: a permanent failure that parks.
+    // Frame.io refuses an empty name with 422: a permanent failure, kept as a dead letter.
     world.workfront.projects[0].name = " ".into();
     let mut app = TestApp::spawn(world, Limits::unlimited()).await;
     app.wait_for_mirrors(2).await;
     let store = app.store().clone();
-    wait_until("a parked entry", Duration::from_secs(10), || {
-        store.outbox_counts().unwrap().parked == 1
+    wait_until("a dead letter", Duration::from_secs(10), || {
+        store.outbox_counts().unwrap().dead == 1
     })
     .await;
     drop(store);
@@ -179,7 +179,7 @@ async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     let status = json_of(&cli(&config, &["status", "--json"]));
     assert_eq!(status["daemon_running"], false);
     assert_eq!(status["mirrors"], 2);
-    assert_eq!(status["outbox"]["parked"], 1);
+    assert_eq!(status["outbox"]["dead"], 1);
     assert!(
         status["attention"][0]["reason"].as_str().unwrap().contains("422"),
         "{status}"
@@ -187,10 +187,28 @@ async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     assert!(!status.to_string().contains(crate::helpers::FIO_TOKEN));
 
     let text = String::from_utf8(cli(&config, &["status"]).stdout).unwrap();
-    assert!(text.contains("mirrors:    2") && text.contains("1 parked"), "{text}");
+    assert!(text.contains("mirrors:    2") && text.contains("1 dead"), "{text}");
 
+    // The dead letter keeps what was sent, what came back, and when.
     let list = json_of(&cli(&config, &["outbox", "list", "--json"]));
     let id = list[0]["id"].as_u64().unwrap();
+    assert_eq!(list[0]["state"], "dead");
+    assert!(list[0]["dead_at"].is_u64(), "{list}");
+    let exchange = &list[0]["exchange"];
+    assert_eq!(exchange["status"], 422, "{list}");
+    let request = exchange["request"].as_str().unwrap();
+    assert!(
+        request.starts_with("POST /v4/accounts/") && request.contains(r#""name":" ""#),
+        "{request}"
+    );
+    assert!(exchange["response"].as_str().unwrap().contains("name"), "{list}");
+    let listed = String::from_utf8(cli(&config, &["outbox", "list"]).stdout).unwrap();
+    assert!(
+        listed.contains(&format!("#{id} dead")) && listed.contains("request: POST /v4/accounts/") && listed.contains("response: HTTP 422"),
+        "{listed}"
+    );
+    assert!(!listed.contains(crate::helpers::FIO_TOKEN));
+
     let retried = cli(&config, &["outbox", "retry", &id.to_string()]);
     assert!(String::from_utf8_lossy(&retried.stdout).contains("is now pending"));
     let dropped = cli(&config, &["outbox", "drop", &id.to_string()]);
@@ -198,7 +216,7 @@ async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     let missing = cli(&config, &["outbox", "drop", &id.to_string()]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains(&format!("outbox entry {id} does not exist")));
-    assert_eq!(json_of(&cli(&config, &["status", "--json"]))["outbox"]["parked"], 0);
+    assert_eq!(json_of(&cli(&config, &["status", "--json"]))["outbox"]["dead"], 0);
 }
 
 #[tokio::test]

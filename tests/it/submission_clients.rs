@@ -210,4 +210,12 @@ async fn look_ups_filter_by_project_and_reference_and_a_refused_write_is_permane
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert!(err.to_string().contains("no documents here"), "{err}");
+    let exchange = err.exchange().expect("a refused write keeps its exchange");
+    assert!(
+        exchange.request.starts_with("POST /document?updates=") && exchange.request.contains(r#""extRefID":"i-3""#),
+        "{exchange:?}"
+    );
+    assert_eq!(exchange.status, Some(422));
+    assert!(exchange.response.contains("no documents here"));
+    assert!(!format!("{exchange:?}").contains(WF_KEY), "{exchange:?}");
 }

@@ -8,6 +8,7 @@ use frameio_sync::frameio::actions::sign;
 use frameio_sync::ids::WorkfrontProjectId;
 use frameio_sync::sandbox::{Limits, World};
 use frameio_sync::secret::Secret;
+use frameio_sync::store::EntryState;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -216,7 +217,7 @@ async fn unsigned_stale_future_and_oversize_deliveries_are_refused_and_record_no
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn workfront_failures_are_retried_and_a_refusal_is_parked_with_the_asset_and_user() {
+async fn workfront_failures_are_retried_and_a_refusal_is_a_dead_letter_with_the_asset_and_user() {
     let s = setup().await;
     register(&s.app).await;
     let action = s.app.sandbox.frameio_actions()[0].clone();
@@ -239,7 +240,8 @@ async fn workfront_failures_are_retried_and_a_refusal_is_parked_with_the_asset_a
     })
     .await;
 
-    // Workfront refuses the next document for good: parked, and `status` names asset and user.
+    // Workfront refuses the next document for good: a dead letter that keeps the request and the
+    // answer, and `status` names asset and user.
     sandbox.set_refuse_documents(true);
     let (status, _) = deliver(
         &s,
@@ -250,10 +252,17 @@ async fn workfront_failures_are_retried_and_a_refusal_is_parked_with_the_asset_a
     .await;
     assert_eq!(status, 200);
     let store = s.app.store().clone();
-    wait_until("the refused document parked", WAIT, || {
-        store.outbox_counts().unwrap().parked == 1
+    wait_until("the refused document buried", WAIT, || {
+        store.outbox_counts().unwrap().dead == 1
     })
     .await;
+    let dead = store.outbox_entries().unwrap().into_iter().find(|e| e.state != EntryState::Pending).unwrap();
+    let EntryState::Dead { exchange: Some(exchange), .. } = &dead.state else {
+        panic!("not a dead letter with its exchange: {dead:?}");
+    };
+    assert!(exchange.request.starts_with("POST /document"), "{exchange:?}");
+    assert!(exchange.status.is_some_and(|s| s >= 400), "{exchange:?}");
+    assert!(!exchange.response.is_empty());
     let report = frameio_sync::status::gather(s.app.store(), true).unwrap().render_text();
     assert!(
         report.contains("Hero cut v3.mov") && report.contains("alice"),

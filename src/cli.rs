@@ -5,6 +5,7 @@ use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
 use crate::connect::{self, ConnectArgs, ConnectCredential};
 use crate::control::{self, Request, WireToken};
 use crate::core::access::may_submit_asset;
+use crate::engine::{DryRun, Engine};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::ims::ImsCredentials;
 use crate::secret::Secret;
@@ -46,6 +47,13 @@ pub enum Command {
     Demo,
     /// Mirrors, outbox counts, parked work and the last sync.
     Status {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print what a full resync would do now (create mirror X in account Y, add alice to P,
+    /// remove bob from Q), doing none of it.
+    Plan {
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -163,6 +171,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => {
             quiet();
             status(&load(&cli.config)?, json).await
+        }
+        Command::Plan { json } => {
+            quiet();
+            let value = ask(&load(&cli.config)?, Request::Plan).await?;
+            if json {
+                println!("{value}");
+            } else {
+                let plan: DryRun = serde_json::from_value(value)?;
+                print!("{}", plan.render_text());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Outbox(command) => {
             quiet();
@@ -444,6 +463,10 @@ pub(crate) async fn ask(settings: &Settings, request: Request) -> anyhow::Result
             return Ok(value);
         }
         match Store::open(dir) {
+            Ok(store) if request == Request::Plan => {
+                let engine = Engine::new(settings, store)?;
+                return Ok(serde_json::to_value(engine.dry_run().await?)?);
+            }
             Ok(store) => {
                 return tokio::task::spawn_blocking(move || control::execute(&store, request, None)).await?;
             }

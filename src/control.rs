@@ -51,6 +51,8 @@ pub enum Request {
     },
     /// Release the removals the mass-removal guard held.
     ConfirmRemovals,
+    /// Plan a full resync and return it, doing none of it (`frameio-sync plan`).
+    Plan,
 }
 
 /// A token crossing the control socket (mode 0600, same host). It must serialize to travel, so
@@ -130,6 +132,9 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
                 "daemon_running": engine.is_some(),
             })
         }
+        // A plan reads Workfront, so it is async: the daemon's socket and the CLI run it
+        // themselves (`cli::ask`), never through here.
+        Request::Plan => anyhow::bail!("a plan is made by the engine, not from the store alone"),
         Request::ConfirmRemovals => {
             let released = store.release_held_removals(Timestamp::now())?;
             store.flush_blocking()?;
@@ -246,7 +251,14 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
         Ok(request) => {
             let wakes_worker = matches!(request, Request::OutboxRetry { .. });
             let in_daemon = engine.clone();
-            let outcome = tokio::task::spawn_blocking(move || execute(&store, request, Some(&in_daemon))).await?;
+            let outcome = match request {
+                // A plan reads Workfront: it runs here, not on a blocking thread.
+                Request::Plan => match engine.dry_run().await {
+                    Ok(plan) => serde_json::to_value(plan).map_err(anyhow::Error::from),
+                    Err(err) => Err(err),
+                },
+                request => tokio::task::spawn_blocking(move || execute(&store, request, Some(&in_daemon))).await?,
+            };
             if wakes_worker {
                 engine.work_ready.notify_one();
             }

@@ -4,8 +4,8 @@
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::model::Effect;
 use crate::exchange::Exchange;
-use crate::timestamp::Timestamp;
 use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, ParkCause, Store, StoreError, SyncRecord};
+use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 

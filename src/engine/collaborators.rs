@@ -4,7 +4,7 @@
 use super::Engine;
 use crate::core::access::collaborator_role;
 use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, Mirror};
-use crate::core::model::{CollaboratorRole, Credential, RoleChoice, Target};
+use crate::core::model::{CollaboratorRole, Credential, RoleChoice, Target, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::records::{COLLABORATOR_V, DIRECTORY_V};
@@ -58,8 +58,9 @@ impl Engine {
         complete: bool,
         view: &OutboxView,
         mirrors: &[MirrorRecord],
+        users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
     ) -> Result<CollaboratorPlan, StoreError> {
-        let mut known = self.collaborator_known(view, mirrors)?;
+        let mut known = self.collaborator_known(view, mirrors, users)?;
         let plan = collaborator_plan::plan(teams, complete, &known, &self.policy);
         let now = Timestamp::now();
         let due: Vec<(FrameioAccountId, Credential)> = {
@@ -96,9 +97,14 @@ impl Engine {
 
     /// What the plan is made against. `mirrors` are the recorded mirrors, which the caller has
     /// read already for its own plan (a tenant's mirrors are decoded once per sync).
-    fn collaborator_known(&self, view: &OutboxView, mirrors: &[MirrorRecord]) -> Result<Known, StoreError> {
+    fn collaborator_known(
+        &self,
+        view: &OutboxView,
+        mirrors: &[MirrorRecord],
+        users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
+    ) -> Result<Known, StoreError> {
         Ok(Known {
-            users: Arc::clone(&self.users.read().expect("users lock")),
+            users,
             mirrors: mirrors
                 .iter()
                 .map(|m| {
@@ -183,7 +189,9 @@ impl Engine {
         let outcome = async {
             let view = self.store.outbox_view()?;
             let mirrors = self.store.mirrors()?;
-            let plan = self.plan_collaborators(&teams, false, &view, &mirrors).await?;
+            let plan = self
+                .plan_collaborators(&teams, false, &view, &mirrors, self.known_users())
+                .await?;
             let recorded = self
                 .store
                 .record_plan(&Recording::default().with_collaborators(&plan), Timestamp::now())?;

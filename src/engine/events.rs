@@ -133,9 +133,11 @@ impl Engine {
         // change touches only its own pairs.
         let collaborators = if changed_users > 0 {
             let teams = Arc::clone(&self.teams.read().expect("teams lock"));
-            self.plan_collaborators(&teams, true, &view, &mirrors).await?
+            self.plan_collaborators(&teams, true, &view, &mirrors, self.known_users())
+                .await?
         } else if !changed_teams.is_empty() {
-            self.plan_collaborators(&changed_teams, false, &view, &mirrors).await?
+            self.plan_collaborators(&changed_teams, false, &view, &mirrors, self.known_users())
+                .await?
         } else {
             CollaboratorPlan::default()
         };

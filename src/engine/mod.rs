@@ -9,11 +9,13 @@
 //! effect at once. The loops around the steps (timers, signals, shutdown) are in [`crate::daemon`].
 
 mod collaborators;
+mod dry_run;
 mod events;
 mod submissions;
 mod sync;
 mod worker;
 
+pub use dry_run::{DryRun, WouldCancel, WouldDo};
 pub use events::Applied;
 pub use submissions::Submission;
 pub use worker::WorkOutcome;

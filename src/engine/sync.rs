@@ -3,11 +3,13 @@
 use super::Engine;
 use super::Teams;
 use crate::core::mirror_plan::{plan, Known, Scope};
-use crate::core::model::WorkfrontUser;
+use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
+use crate::ids::WorkfrontUserId;
 use crate::store::records::SYNC_V;
 use crate::store::{Recording, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -58,37 +60,14 @@ impl Engine {
             _ => (Scope::Full, None),
         };
         record.scope = scope;
-        // Projects are read whole, with their teams: team membership (PRTU) has no change filter
-        // and no events, and reading the projects whole costs no more calls than reading them
-        // and then their teams.
-        let projects = self
-            .workfront
-            .search_projects(None)
-            .await
-            .context("failed to read projects from Workfront")?;
+        let Snapshot {
+            projects,
+            groups,
+            users,
+        } = self.read_workfront(since).await?;
         record.projects_seen = projects.len();
-        // Groups have no event subscriptions and no cheap change filter: every sync reads them all
-        // (a page or two), so routing follows renames, moves and new subgroups.
-        let groups = self
-            .workfront
-            .search_groups()
-            .await
-            .context("failed to read groups from Workfront")?;
-        self.set_groups(&groups);
-        let users = self
-            .workfront
-            .search_users(since)
-            .await
-            .context("failed to read users from Workfront")?;
         record.users_seen = users.len();
-        if scope == Scope::Full && users.is_empty() {
-            let managed = self.store.managed_collaborator_count()?;
-            if managed > 0 {
-                anyhow::bail!(
-                    "Workfront returned no users while {managed} collaborators are managed; this sync is aborted as suspicious"
-                );
-            }
-        }
+        self.set_groups(&groups);
         // The next poll reads users changed since the newest one seen; a full read with no users
         // at all starts from now (the overlap covers clock skew).
         let user_cursor = users
@@ -127,7 +106,9 @@ impl Engine {
         // The new teams replace the cached ones before planning, so only one copy is alive.
         let teams: Arc<Teams> = Arc::new(projects.into_iter().map(|p| (p.id, p.team)).collect());
         *self.teams.write().expect("teams lock") = Arc::clone(&teams);
-        let collaborators = self.plan_collaborators(&teams, true, &view, &mirrors).await?;
+        let collaborators = self
+            .plan_collaborators(&teams, true, &view, &mirrors, self.known_users())
+            .await?;
         self.report_collaborator_plan(&collaborators)?;
 
         let recording = Recording::of(&plan)
@@ -167,6 +148,51 @@ impl Engine {
         Ok(())
     }
 
+    /// Reads what a sync plans against: every project with its team, every group, and the users
+    /// changed since `since` (all of them without). A full read that finds no users while this
+    /// daemon manages collaborators is refused as suspicious (SPEC §4), as the mirror plan
+    /// refuses an empty project list.
+    pub(super) async fn read_workfront(&self, since: Option<Timestamp>) -> anyhow::Result<Snapshot> {
+        // Projects are read whole, with their teams: team membership (PRTU) has no change filter
+        // and no events, and reading the projects whole costs no more calls than reading them
+        // and then their teams.
+        let projects = self
+            .workfront
+            .search_projects(None)
+            .await
+            .context("failed to read projects from Workfront")?;
+        // Groups have no event subscriptions and no cheap change filter: every sync reads them all
+        // (a page or two), so routing follows renames, moves and new subgroups.
+        let groups = self
+            .workfront
+            .search_groups()
+            .await
+            .context("failed to read groups from Workfront")?;
+        let users = self
+            .workfront
+            .search_users(since)
+            .await
+            .context("failed to read users from Workfront")?;
+        if since.is_none() && users.is_empty() {
+            let managed = self.store.managed_collaborator_count()?;
+            if managed > 0 {
+                anyhow::bail!(
+                    "Workfront returned no users while {managed} collaborators are managed; this sync is aborted as suspicious"
+                );
+            }
+        }
+        Ok(Snapshot {
+            projects,
+            groups,
+            users,
+        })
+    }
+
+    /// Every Workfront user as last read (shared, not copied).
+    pub(super) fn known_users(&self) -> Arc<HashMap<WorkfrontUserId, WorkfrontUser>> {
+        Arc::clone(&self.users.read().expect("users lock"))
+    }
+
     /// Stores the users read and keeps them in memory: a full read replaces the set, a poll's
     /// changed users are merged in.
     pub(super) fn remember_users(&self, users: Vec<WorkfrontUser>, full: bool) -> Result<(), StoreError> {
@@ -182,6 +208,13 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// One read of Workfront.
+pub(super) struct Snapshot {
+    pub projects: Vec<WorkfrontProject>,
+    pub groups: Vec<WorkfrontGroup>,
+    pub users: Vec<WorkfrontUser>,
 }
 
 /// Each mirrored project and where its mirror is, as the mirror plan needs it.

@@ -1,6 +1,5 @@
 //! The Frame.io v4 client for one credential (a legacy developer token on `/v4/` routes).
 
-use crate::exchange::{self, Exchange};
 use super::error::FrameioError;
 use super::rate_limit::{Observed, RateLimiter};
 use super::wire::{self, Data, ErrorBody, Page};
@@ -8,6 +7,7 @@ use super::{
     FrameioAccount, FrameioAction, FrameioAuth, FrameioFile, FrameioMember, FrameioProfile, FrameioProject,
     FrameioWorkspace,
 };
+use crate::exchange::{self, Exchange};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsError;
 use crate::secret::Secret;

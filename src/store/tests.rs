@@ -190,7 +190,9 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
         status: Some(422),
         response: "{\"errors\":[{\"detail\":\"name is invalid\"}]}".into(),
     };
-    store.bury(id, "HTTP 422", Timestamp(3), Some(exchange.clone())).unwrap();
+    store
+        .bury(id, "HTTP 422", Timestamp(3), Some(exchange.clone()))
+        .unwrap();
     assert_eq!(store.outbox_counts().unwrap().dead, 1);
     // The dead letter keeps the request, the answer and the time, across a reopen.
     drop(store);

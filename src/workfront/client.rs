@@ -1,11 +1,11 @@
 //! The Workfront REST client: searches with paging, the error envelope, and a cap on requests in
 //! flight (Workfront limits concurrent requests per customer, not requests per minute).
 
-use crate::exchange::{self, Exchange};
 use super::error::WorkfrontError;
 use super::wire::{Envelope, GroupRow, ProjectRow, UserRow};
 use crate::config::{WorkfrontAuth, WorkfrontSettings};
 use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
+use crate::exchange::{self, Exchange};
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::ims::{ImsError, ImsTokenSource};
 use crate::retry::retry_read;
@@ -385,7 +385,8 @@ pub(super) fn decode<T: DeserializeOwned>(
             exchange: None,
         });
     }
-    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+    // A 409 is a clash with the object's state that a later look and retry resolve.
+    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::CONFLICT {
         return Err(WorkfrontError::Transient {
             endpoint,
             status: Some(code),

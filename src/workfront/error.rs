@@ -15,7 +15,7 @@ pub enum WorkfrontError {
     /// 429: "Too many concurrent API requests for the given customer".
     #[error("Workfront limited concurrent requests on {endpoint} (HTTP 429): {message}")]
     TooManyRequests { endpoint: String, message: String },
-    /// 5xx, 408, a timeout or a broken connection.
+    /// 5xx, 408, 409, a timeout or a broken connection.
     #[error("Workfront failed transiently on {endpoint}{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Transient {
         endpoint: String,

@@ -204,7 +204,9 @@ async fn status_and_outbox_commands_work_on_a_stopped_daemons_store() {
     assert!(exchange["response"].as_str().unwrap().contains("name"), "{list}");
     let listed = String::from_utf8(cli(&config, &["outbox", "list"]).stdout).unwrap();
     assert!(
-        listed.contains(&format!("#{id} dead")) && listed.contains("request: POST /v4/accounts/") && listed.contains("response: HTTP 422"),
+        listed.contains(&format!("#{id} dead"))
+            && listed.contains("request: POST /v4/accounts/")
+            && listed.contains("response: HTTP 422"),
         "{listed}"
     );
     assert!(!listed.contains(crate::helpers::FIO_TOKEN));

@@ -15,7 +15,7 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(30);
 
 /// The sandbox's Workfront project ids, in order.
-fn project_ids(app: &TestApp) -> Vec<String> {
+pub(crate) fn project_ids(app: &TestApp) -> Vec<String> {
     app.sandbox
         .world()
         .workfront
@@ -35,7 +35,7 @@ fn email(user: &str) -> String {
 
 /// A Workfront user, and (unless `in_frameio` is false) a Frame.io user `fio-<name>` with the
 /// same email in the default account.
-fn person(app: &TestApp, name: &str, flagged: bool, active: bool, in_frameio: bool) {
+pub(crate) fn person(app: &TestApp, name: &str, flagged: bool, active: bool, in_frameio: bool) {
     app.sandbox.upsert_workfront_user(name, &email(name), flagged, active);
     if in_frameio {
         app.sandbox
@@ -59,11 +59,11 @@ fn collaborators(app: &TestApp, wf_project: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn names(app: &TestApp, wf_project: &str) -> Vec<String> {
+pub(crate) fn names(app: &TestApp, wf_project: &str) -> Vec<String> {
     collaborators(app, wf_project).into_keys().collect()
 }
 
-async fn wait_for_names(app: &TestApp, wf_project: &str, expected: &[&str]) {
+pub(crate) async fn wait_for_names(app: &TestApp, wf_project: &str, expected: &[&str]) {
     wait_until(&format!("{expected:?} on the mirror of {wf_project}"), WAIT, || {
         names(app, wf_project) == expected
     })

@@ -176,7 +176,11 @@ async fn auth_and_validation_errors_are_classified_and_did_not_act() {
     let exchange = err.exchange().expect("a refusal keeps its exchange");
     assert_eq!(
         exchange.request,
-        format!("POST /v4/accounts/{}/workspaces/{}/projects\n{{\"data\":{{\"name\":\"X\"}}}}", ids().0, ids().1)
+        format!(
+            "POST /v4/accounts/{}/workspaces/{}/projects\n{{\"data\":{{\"name\":\"X\"}}}}",
+            ids().0,
+            ids().1
+        )
     );
     assert_eq!(exchange.status, Some(422));
     assert!(exchange.response.contains("name too long"), "{exchange:?}");
@@ -185,10 +189,13 @@ async fn auth_and_validation_errors_are_classified_and_did_not_act() {
 
 #[tokio::test]
 async fn a_409_on_create_is_retried_after_a_look() {
-    let err = create_error(ResponseTemplate::new(409).set_body_json(json!({ "errors": [ { "title": "Conflict" } ] })))
-        .await;
+    let err =
+        create_error(ResponseTemplate::new(409).set_body_json(json!({ "errors": [ { "title": "Conflict" } ] }))).await;
     assert_eq!(err.class(), ErrorClass::Transient);
-    assert!(err.may_have_acted(), "a 409 may mean our earlier create went through: {err:?}");
+    assert!(
+        err.may_have_acted(),
+        "a 409 may mean our earlier create went through: {err:?}"
+    );
     assert!(err.exchange().is_none());
 }
 

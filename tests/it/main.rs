@@ -10,6 +10,7 @@ mod frameio_project_users;
 mod helpers;
 mod ims;
 mod mirror_e2e;
+mod plan;
 mod submission_clients;
 mod submissions;
 mod subscriptions;

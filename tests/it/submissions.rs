@@ -256,8 +256,17 @@ async fn workfront_failures_are_retried_and_a_refusal_is_a_dead_letter_with_the_
         store.outbox_counts().unwrap().dead == 1
     })
     .await;
-    let dead = store.outbox_entries().unwrap().into_iter().find(|e| e.state != EntryState::Pending).unwrap();
-    let EntryState::Dead { exchange: Some(exchange), .. } = &dead.state else {
+    let dead = store
+        .outbox_entries()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.state != EntryState::Pending)
+        .unwrap();
+    let EntryState::Dead {
+        exchange: Some(exchange),
+        ..
+    } = &dead.state
+    else {
         panic!("not a dead letter with its exchange: {dead:?}");
     };
     assert!(exchange.request.starts_with("POST /document"), "{exchange:?}");

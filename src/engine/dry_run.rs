@@ -1,0 +1,184 @@
+//! `frameio-sync plan`: what a full resync would do now, done by nobody. It reads Workfront as a
+//! full sync does and plans against the store, but records nothing: no outbox entry, no cursor,
+//! no users, no sync record. The only thing it may keep is a Frame.io user directory it had to
+//! read (a read, cached as a sync would cache it).
+
+use super::sync::Snapshot;
+use super::Engine;
+use crate::core::collaborator_plan::GuardTrip;
+use crate::core::mirror_plan::{plan, Known, Rerouted, Scope};
+use crate::core::model::{Effect, Hold};
+use crate::ids::WorkfrontProjectId;
+use crate::store::EntryState;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// The effects a full resync would enqueue, and what it would hold or cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRun {
+    pub projects_seen: usize,
+    pub users_seen: usize,
+    /// Effects that would be enqueued, then carried out by the worker.
+    pub enqueue: Vec<WouldDo>,
+    /// Effects that would be parked, with what holds them.
+    pub park: Vec<WouldDo>,
+    /// Queued entries the resync would cancel (keys and why).
+    pub cancel: Vec<WouldCancel>,
+    /// Mirrored projects no longer in Workfront; their mirrors would be left alone.
+    pub gone: Vec<WorkfrontProjectId>,
+    /// Mirrored projects whose group now routes elsewhere; their mirrors would stay.
+    pub rerouted: Vec<Rerouted>,
+    /// Set when the mass-removal guard would hold the removals.
+    pub removal_guard: Option<GuardTrip>,
+    /// Projects and pairs already as they should be.
+    pub unchanged: usize,
+    /// Entries already queued (pending) before this plan; the worker carries them out anyway.
+    pub already_pending: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WouldDo {
+    /// One line: "create mirror of …", "add … to …", "remove … from …".
+    pub describe: String,
+    pub reason: String,
+    /// What would hold a parked effect.
+    pub held: Option<String>,
+    pub effect: Effect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WouldCancel {
+    pub key: String,
+    pub reason: String,
+}
+
+impl Engine {
+    /// Plans a full resync against Workfront as it is now and returns the plan; records nothing.
+    pub async fn dry_run(&self) -> anyhow::Result<DryRun> {
+        let Snapshot {
+            projects,
+            groups,
+            users,
+        } = self.read_workfront(None).await?;
+        let (projects_seen, users_seen) = (projects.len(), users.len());
+        let mut routing = self.routing();
+        routing.set_groups(&groups);
+        let view = self.store.outbox_view()?;
+        let mirrors = self.store.mirrors()?;
+        let known = Known {
+            mirrored: super::sync::targets(&mirrors),
+            outbox: view.mirrors.clone(),
+        };
+        let mirror_plan = plan(&projects, Scope::Full, &known, &routing)?;
+        let teams = projects.into_iter().map(|p| (p.id, p.team)).collect();
+        let users = Arc::new(users.into_iter().map(|u| (u.id.clone(), u)).collect());
+        let collaborators = self.plan_collaborators(&teams, true, &view, &mirrors, users).await?;
+        let already_pending = self
+            .store
+            .outbox_entries()?
+            .iter()
+            .filter(|e| e.state == EntryState::Pending)
+            .count();
+        let would = |effect: &Effect, reason: &str, held: Option<Hold>| WouldDo {
+            describe: effect.describe(),
+            reason: reason.to_owned(),
+            held: held.map(|h| hold_text(h).to_owned()),
+            effect: effect.clone(),
+        };
+        Ok(DryRun {
+            projects_seen,
+            users_seen,
+            enqueue: mirror_plan
+                .enqueue
+                .iter()
+                .chain(&collaborators.enqueue)
+                .map(|p| would(&p.effect, &p.reason, None))
+                .collect(),
+            park: mirror_plan
+                .park
+                .iter()
+                .map(|p| would(&p.effect, &p.reason, Some(Hold::Unroutable)))
+                .chain(
+                    collaborators
+                        .park
+                        .iter()
+                        .map(|(p, hold)| would(&p.effect, &p.reason, Some(*hold))),
+                )
+                .collect(),
+            cancel: collaborators
+                .cancel
+                .iter()
+                .map(|c| WouldCancel {
+                    key: c.key.clone(),
+                    reason: c.reason.clone(),
+                })
+                .collect(),
+            gone: mirror_plan.gone,
+            rerouted: mirror_plan.rerouted,
+            removal_guard: collaborators.guard,
+            unchanged: mirror_plan.unchanged + collaborators.unchanged,
+            already_pending,
+        })
+    }
+}
+
+fn hold_text(hold: Hold) -> &'static str {
+    match hold {
+        Hold::Unroutable => "no Frame.io account for the project's group",
+        Hold::NoFrameioUser => "no Frame.io user with the email",
+        Hold::RemovalGuard => "the mass-removal guard",
+    }
+}
+
+impl DryRun {
+    /// The plan for a terminal: one line per effect, then the totals.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "A full resync now (Workfront: {} projects, {} users) would:",
+            self.projects_seen, self.users_seen
+        );
+        for w in &self.enqueue {
+            let _ = writeln!(out, "  {}", w.describe);
+        }
+        for w in &self.park {
+            let held = w.held.as_deref().unwrap_or("held");
+            let _ = writeln!(out, "  park: {} (held by {held}: {})", w.describe, w.reason);
+        }
+        for c in &self.cancel {
+            let _ = writeln!(out, "  cancel the queued {}: {}", c.key, c.reason);
+        }
+        for g in &self.gone {
+            let _ = writeln!(
+                out,
+                "  leave alone the mirror of {g}: the Workfront project no longer exists"
+            );
+        }
+        for r in &self.rerouted {
+            let _ = writeln!(
+                out,
+                "  leave the mirror of {} in account {}: its group now routes elsewhere",
+                r.wf_project, r.mirrored_in.account
+            );
+        }
+        if let Some(guard) = &self.removal_guard {
+            let _ = writeln!(
+                out,
+                "  REMOVAL GUARD: {} removals of {} managed collaborators exceed the limit; all would be held",
+                guard.removals, guard.managed
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{} to enqueue, {} to park, {} to cancel, {} unchanged; {} already pending. Nothing was done.",
+            self.enqueue.len(),
+            self.park.len(),
+            self.cancel.len(),
+            self.unchanged,
+            self.already_pending
+        );
+        out
+    }
+}

@@ -3,7 +3,7 @@
 //! storing (and applying it to a running daemon) is the control request's job.
 
 use crate::config::Settings;
-use crate::frameio::{FrameioAuth, FrameioClient, FrameioError};
+use crate::frameio::{FrameioAuth, FrameioError};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
 use crate::ims::{ImsCredentials, ImsTokenSource};
 use crate::retry::{Classify, ErrorClass};
@@ -74,7 +74,7 @@ pub async fn prepare(settings: &Settings, args: ConnectArgs) -> anyhow::Result<P
         ErrorClass::Auth => anyhow::Error::new(err).context(refused),
         _ => anyhow::Error::new(err),
     };
-    let frameio = FrameioClient::with_auth(&settings.frameio.base_url, auth);
+    let frameio = crate::engine::frameio_client(&settings.frameio.base_url, settings.frameio.request_timeout, auth);
     let me = frameio.me().await.map_err(token_error)?;
     let accounts = frameio.accounts().await.map_err(token_error)?;
     let account = match (&args.account, accounts.as_slice()) {

@@ -6,7 +6,7 @@
 use crate::config::Settings;
 use crate::control::Request;
 use crate::engine::connection_auth;
-use crate::frameio::{FrameioAuth, FrameioClient};
+use crate::frameio::FrameioAuth;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
 use crate::secret::Secret;
 use crate::store::secret_files::{action_secret, save_action_secret};
@@ -67,7 +67,7 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
     }
     let mut done = Vec::new();
     for (via, account, workspace, auth) in targets {
-        let client = FrameioClient::with_auth(&settings.frameio.base_url, auth);
+        let client = crate::engine::frameio_client(&settings.frameio.base_url, settings.frameio.request_timeout, auth);
         let existing = client
             .actions(&account, &workspace)
             .await

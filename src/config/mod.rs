@@ -96,6 +96,9 @@ pub struct FrameioSettings {
     pub base_url: Url,
     /// F1's default account; `None` when projects are only routed through group connections.
     pub default: Option<DefaultAccount>,
+    /// How long one request may take before it counts as failed (and, for a write, as
+    /// possibly carried out).
+    pub request_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +229,8 @@ struct RawFrameio {
     #[serde(default = "default_frameio_url")]
     base_url: String,
     default: Option<RawFrameioAccount>,
+    #[serde(default = "default_request_timeout")]
+    request_timeout: String,
 }
 
 impl Default for RawFrameio {
@@ -233,8 +238,13 @@ impl Default for RawFrameio {
         Self {
             base_url: default_frameio_url(),
             default: None,
+            request_timeout: default_request_timeout(),
         }
     }
+}
+
+fn default_request_timeout() -> String {
+    "45s".into()
 }
 
 #[derive(Deserialize)]
@@ -500,7 +510,15 @@ impl Validator<'_> {
                 })
             }
         };
-        Ok(FrameioSettings { base_url, default })
+        let request_timeout = self.duration("frameio.request_timeout", &raw.request_timeout)?;
+        if request_timeout < Duration::from_secs(1) {
+            return Err(self.err("frameio.request_timeout", "must be at least \"1s\""));
+        }
+        Ok(FrameioSettings {
+            base_url,
+            default,
+            request_timeout,
+        })
     }
 
     fn collaborators(&self, raw: RawCollaborators) -> Result<CollaboratorSettings, ConfigError> {

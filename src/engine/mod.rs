@@ -56,6 +56,7 @@ pub struct Engine {
     pub store: Store,
     pub workfront: WorkfrontClient,
     frameio_base: Url,
+    frameio_timeout: std::time::Duration,
     routes: RwLock<Routes>,
     /// How far back an incremental poll re-reads (see `workfront.poll_overlap`).
     pub poll_overlap: Duration,
@@ -90,7 +91,11 @@ impl Engine {
         if let Some(default) = &settings.frameio.default {
             routes.clients.insert(
                 Credential::Default,
-                FrameioClient::with_auth(&settings.frameio.base_url, default_auth(&default.credential)),
+                frameio_client(
+                    &settings.frameio.base_url,
+                    settings.frameio.request_timeout,
+                    default_auth(&default.credential),
+                ),
             );
             routes.routing.default = Some(Target {
                 account: default.account_id.clone(),
@@ -111,7 +116,7 @@ impl Engine {
                 Ok(auth) => {
                     routes.clients.insert(
                         Credential::Group(connection.group.clone()),
-                        FrameioClient::with_auth(&settings.frameio.base_url, auth),
+                        frameio_client(&settings.frameio.base_url, settings.frameio.request_timeout, auth),
                     );
                 }
                 Err(err) => {
@@ -143,6 +148,7 @@ impl Engine {
             store,
             workfront,
             frameio_base: settings.frameio.base_url.clone(),
+            frameio_timeout: settings.frameio.request_timeout,
             routes: RwLock::new(routes),
             poll_overlap: settings.workfront.poll_overlap,
             work_ready: Arc::new(Notify::new()),
@@ -214,9 +220,10 @@ impl Engine {
                 .routing
                 .connections
                 .insert(record.group.clone(), connection_target(record));
-            routes
-                .clients
-                .insert(credential.clone(), FrameioClient::with_auth(&self.frameio_base, auth));
+            routes.clients.insert(
+                credential.clone(),
+                frameio_client(&self.frameio_base, self.frameio_timeout, auth),
+            );
             routes.refused.remove(&credential);
         }
         // The caller (the control request) flushes once, after this.
@@ -290,6 +297,11 @@ impl Engine {
 }
 
 /// How the default account's requests authenticate.
+/// A Frame.io client with the configured request timeout.
+pub fn frameio_client(base_url: &Url, timeout: std::time::Duration, auth: FrameioAuth) -> FrameioClient {
+    FrameioClient::with_auth(base_url, auth).with_request_timeout(timeout)
+}
+
 pub fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
     match credential {
         FrameioCredential::DeveloperToken(token) => FrameioAuth::DeveloperToken(token.clone()),

@@ -30,12 +30,16 @@ const BUCKET_ACTIONS: &str = "actions.write";
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
 
+/// The default of `frameio.request_timeout`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(45);
+
 #[derive(Clone)]
 pub struct FrameioClient {
     http: reqwest::Client,
     /// `https://api.frame.io/v4/`.
     api_base: Url,
     auth: FrameioAuth,
+    request_timeout: Duration,
     limiter: RateLimiter,
     calls: Arc<AtomicU64>,
     /// Failed requests by HTTP status (`none`: no answer), for `/metrics`.
@@ -63,16 +67,22 @@ impl FrameioClient {
         Self {
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(45))
                 .user_agent(concat!("frameio-sync/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .expect("a reqwest client with static settings builds"),
             api_base,
             auth,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             limiter: RateLimiter::default(),
             calls: Arc::new(AtomicU64::new(0)),
             errors: Arc::default(),
         }
+    }
+
+    /// The same client with another per-request timeout (`frameio.request_timeout`).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// Failed requests so far, by HTTP status (`none`: no answer).
@@ -471,6 +481,7 @@ impl FrameioClient {
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
+                .timeout(self.request_timeout)
                 .bearer_auth(bearer.expose())
                 .header("accept", "application/json")
                 .query(query);

@@ -35,6 +35,10 @@ pub(super) fn router(shared: Shared) -> Router {
             "/v4/accounts/{account}/projects/{project}/users/{user}",
             patch(set_project_user).delete(remove_project_user),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            super::faults::frameio,
+        ))
         .with_state(shared)
 }
 

@@ -8,10 +8,12 @@
 //! Faults can be injected (failed requests, creates whose answer is lost) to test the daemon's
 //! handling of them. Everything binds to 127.0.0.1 on an ephemeral port.
 
+mod faults;
 mod frameio;
 mod workfront;
 pub mod world;
 
+pub use faults::{FaultCounts, FaultRates};
 pub use world::World;
 
 use crate::timestamp::Timestamp;
@@ -133,6 +135,8 @@ struct State {
     buckets: HashMap<(String, &'static str), Bucket>,
     next_workspace: u64,
     faults: Faults,
+    /// Faults drawn at random, when set.
+    random_faults: Option<faults::RandomFaults>,
     counts: Counts,
     limits: Limits,
 }
@@ -181,6 +185,7 @@ impl Sandbox {
                 buckets: HashMap::new(),
                 next_workspace: 1,
                 faults: Faults::default(),
+                random_faults: None,
                 counts: Counts::default(),
                 limits,
             })),
@@ -424,6 +429,24 @@ impl Sandbox {
             .workfront
             .groups
             .push(serde_json::json!({ "ID": id, "name": name, "parentID": parent }));
+    }
+
+    /// Faults drawn at random from now on (`None` stops them); returns the tally so far.
+    pub fn set_fault_rates(&self, rates: Option<FaultRates>) -> FaultCounts {
+        let mut state = self.shared.lock();
+        let before = state.random_faults.as_ref().map(|f| f.counts).unwrap_or_default();
+        state.random_faults = rates.map(faults::RandomFaults::new);
+        before
+    }
+
+    /// The random faults injected so far.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared
+            .lock()
+            .random_faults
+            .as_ref()
+            .map(|f| f.counts)
+            .unwrap_or_default()
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -16,6 +16,10 @@ pub(super) fn router(shared: Shared) -> Router {
         .route("/attask/api/{version}/{search}/search", get(search))
         .route("/attask/api/{version}/{obj}/{id}", get(get_one))
         .route("/attask/api/{version}/{obj}", post(create))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            super::faults::workfront,
+        ))
         .with_state(shared)
 }
 

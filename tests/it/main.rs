@@ -5,6 +5,7 @@ mod cli;
 mod collaborators;
 mod connections;
 mod crash;
+mod faults;
 mod frameio_client;
 mod frameio_project_users;
 mod helpers;

@@ -1,0 +1,99 @@
+//! Fault injection end to end: with a fifth of all requests failing with 5xx, a tenth answered
+//! 429 without headers, a tenth of Frame.io writes carried out but their answer lost, and some
+//! connections reset or stalled past the client's timeout, the daemon still reaches exactly the
+//! intended Frame.io state: every mirror once, every collaborator once, nothing missing.
+
+use crate::collaborators::person;
+use crate::helpers::{wait_until, TestApp};
+use frameio_sync::ids::WorkfrontProjectId;
+use frameio_sync::sandbox::{FaultRates, Limits, World};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+const PROJECTS: usize = 12;
+const PEOPLE: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
+    let mut app = TestApp::prepare(World::generated(PROJECTS), Limits::unlimited()).await;
+    app.settings.frameio.request_timeout = Duration::from_secs(1);
+    app.settings.collaborators.policy.max_removal_percent = 100;
+    app.settings.collaborators.directory_refresh = Duration::from_millis(200);
+    for name in PEOPLE {
+        person(&app, name, true, true, true);
+    }
+    // Project i's team: two or three of the five, so every mirror gets its own set.
+    let world = app.sandbox.world();
+    let mut intended: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (i, project) in world.workfront.projects.iter().enumerate() {
+        let team: Vec<&str> = (0..2 + i % 2).map(|k| PEOPLE[(i + k) % PEOPLE.len()]).collect();
+        app.sandbox.set_team(&project.id, &team);
+        intended.insert(project.id.clone(), team.iter().map(|n| format!("fio-{n}")).collect());
+    }
+    let rates = FaultRates {
+        server_errors: 0.20,
+        bare_429s: 0.10,
+        resets: 0.03,
+        timeouts: 0.02,
+        ambiguous_writes: 0.10,
+        stall: Duration::from_millis(1500),
+        seed: 0x5eed,
+        rare_faults_first: true,
+    };
+    app.sandbox.set_fault_rates(Some(rates));
+    app.start();
+
+    let store = app.store().clone();
+    let sandbox = &app.sandbox;
+    let actual = || -> BTreeMap<String, BTreeSet<String>> {
+        intended
+            .keys()
+            .filter_map(|wf| {
+                let mirror = store.mirror(&WorkfrontProjectId::new(wf).unwrap()).unwrap()?;
+                let users = sandbox.frameio_project_users(mirror.frameio_project.as_str());
+                Some((wf.clone(), users.into_keys().collect()))
+            })
+            .collect()
+    };
+    wait_until(
+        "the intended Frame.io state under faults",
+        Duration::from_secs(240),
+        || actual() == intended && store.outbox_counts().unwrap().pending == 0,
+    )
+    .await;
+    let injected = app.sandbox.set_fault_rates(None);
+
+    // Nothing duplicated: one Frame.io project per Workfront project, each the recorded mirror.
+    let projects = app.sandbox.frameio_projects();
+    let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &projects {
+        *by_name.entry(p.name.as_str()).or_default() += 1;
+    }
+    assert_eq!(projects.len(), PROJECTS, "duplicates: {by_name:?}");
+    assert!(by_name.values().all(|n| *n == 1), "{by_name:?}");
+    // Nothing missing and nothing parked or dead: the faults were all transient.
+    assert_eq!(actual(), intended);
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.parked, counts.dead), (0, 0, 0), "{counts:?}");
+    assert_eq!(
+        store.collaborators().unwrap().len(),
+        intended.values().map(BTreeSet::len).sum::<usize>()
+    );
+
+    // Every kind of fault was injected (the rarer ones first, to be sure), and a good share of
+    // all requests failed.
+    // The sandbox counts the requests that got past the faults; an ambiguous write is both.
+    let counted = app.sandbox.counts().frameio_requests + app.sandbox.counts().workfront_requests;
+    let total = counted + injected.total() - injected.ambiguous_writes;
+    eprintln!(
+        "faults injected: {injected:?} ({} in {total} requests)",
+        injected.total()
+    );
+    assert!(injected.server_errors > 0 && injected.bare_429s > 0 && injected.ambiguous_writes > 0);
+    assert!(injected.resets > 0 && injected.timeouts > 0, "{injected:?}");
+
+    // A full resync afterwards finds nothing to do.
+    let sync = app.resync_and_wait().await;
+    assert_eq!((sync.enqueued, sync.parked), (0, 0));
+    assert_eq!(app.sandbox.frameio_projects().len(), PROJECTS);
+}

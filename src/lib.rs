@@ -15,6 +15,7 @@
 //! - [`cli`], [`config`], [`status`], [`control`], [`connect`], [`subscribe`]: the operator's
 //!   interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
+//! - [`failpoint`]: named crash windows for the crash-loop test (the `failpoints` feature).
 //! - [`exchange`]: a refused request and its answer, kept with a dead letter.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
@@ -28,6 +29,7 @@ pub mod daemon;
 pub mod demo;
 pub mod engine;
 pub mod exchange;
+pub mod failpoint;
 pub mod frameio;
 pub mod http;
 pub mod ids;

@@ -295,6 +295,7 @@ impl Engine {
             .await
         {
             Ok(()) => {
+                crate::failpoint::hit(crate::failpoint::AFTER_COLLABORATOR_ADD);
                 self.store
                     .complete_with_collaborator(entry.id, &base(role), frameio_user, Arrival::Added)?;
                 self.store.flush().await?;

@@ -204,6 +204,7 @@ impl Engine {
         self.store.flush().await?;
         match client.create_project(&target.account, &target.workspace, name).await {
             Ok(project) => {
+                crate::failpoint::hit(crate::failpoint::AFTER_CREATE);
                 let record = mirror_record(wf_project, name, target, &project, MirrorOrigin::Created);
                 let recorded = self.store.complete_with_mirror(entry.id, &record)?;
                 self.store.flush().await?;

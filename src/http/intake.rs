@@ -69,6 +69,7 @@ async fn commit_loop(store: Store, mut rx: mpsc::Receiver<Submission>, recorded:
         };
         match outcome {
             Ok(fresh) => {
+                crate::failpoint::hit(crate::failpoint::BEFORE_EVENT_ACK);
                 for (submission, fresh) in batch.into_iter().zip(fresh) {
                     let outcome = if fresh { Outcome::Accepted } else { Outcome::Duplicate };
                     let _ = submission.reply.send(Ok(outcome));

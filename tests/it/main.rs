@@ -5,6 +5,9 @@ mod cli;
 mod collaborators;
 mod connections;
 mod crash;
+// Needs failpoints in the binary: `cargo test --features failpoints` (the README's test command).
+#[cfg(feature = "failpoints")]
+mod crash_loop;
 mod faults;
 mod frameio_client;
 mod frameio_project_users;

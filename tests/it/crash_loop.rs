@@ -1,0 +1,239 @@
+//! The crash loop (needs `--features failpoints`): the daemon runs as a child process and is
+//! killed with SIGKILL thirty times while it creates mirrors, adds collaborators and takes
+//! Workfront events. Most kills land in the narrowest windows, which failpoints hold open:
+//! after Frame.io carried out a create or a collaborator add and before the outbox records it,
+//! and after an event is on disk and before its sender is answered. The rest land at random
+//! moments. Each time it is started again; at the end every invariant is checked: each Workfront
+//! project has exactly one mirror, each team member is on it once, nothing is lost, parked or dead.
+
+use crate::cli::{cli, Daemon};
+use crate::helpers::{eventually, wait_until};
+use frameio_sync::demo::write_sandbox_config;
+use frameio_sync::failpoint;
+use frameio_sync::ids::WorkfrontProjectId;
+use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync::store::Store;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+const PROJECTS: usize = 40;
+const KILLS: usize = 30;
+const TOKEN: &str = "wf-webhook-token-crash-loop-0123456789";
+const PEOPLE: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn team_of(i: usize) -> Vec<&'static str> {
+    (0..2 + i % 2).map(|k| PEOPLE[(i + k) % PEOPLE.len()]).collect()
+}
+
+fn project_event(id: &str, name: &str, second: i64) -> String {
+    json!({
+        "eventType": "CREATE", "subscriptionId": "sub-proj",
+        "eventTime": { "epochSecond": second, "nano": 0 },
+        "newState": { "objCode": "PROJ", "ID": id, "name": name, "status": "CUR" },
+        "oldState": {}
+    })
+    .to_string()
+}
+
+/// Delivers an event as Workfront would: `Some(status)` if answered, `None` if the connection
+/// broke or no answer came in time.
+async fn deliver(port: u16, body: String) -> Option<u16> {
+    let answer = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/workfront/events"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .timeout(Duration::from_secs(10))
+        .body(body)
+        .send()
+        .await;
+    answer.ok().map(|r| r.status().as_u16())
+}
+
+async fn wait_for_listener(port: u16) {
+    wait_until("the HTTP listener", Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+}
+
+fn config_with_webhooks(dir: &Path, sandbox: &Sandbox) -> (std::path::PathBuf, u16) {
+    let config = write_sandbox_config(dir, sandbox, "1h").unwrap();
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    std::fs::write(dir.join("webhook-token"), TOKEN).unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[http]\nlisten = \"127.0.0.1:{port}\"\nworkfront_webhook_token_file = \"webhook-token\"\n\
+         \n[collaborators]\nmax_removal_percent = 100\ndirectory_refresh = \"200ms\"\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    (config, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_sigkills_in_the_narrowest_windows_lose_and_duplicate_nothing() {
+    // Four creates a second keeps creates going across many rounds.
+    let limits = Limits {
+        create_per_window: 4,
+        window: Duration::from_secs(1),
+        ..Limits::unlimited()
+    };
+    let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
+    let account = sandbox.world().default_target().0.to_owned();
+    for name in PEOPLE {
+        sandbox.upsert_workfront_user(name, &format!("{name}@example.test"), true, true);
+        sandbox.add_frameio_account_user(&account, &format!("fio-{name}"), &format!("{name}@example.test"));
+    }
+    let mut teams: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (i, project) in sandbox.world().workfront.projects.iter().enumerate() {
+        sandbox.set_team(&project.id, &team_of(i));
+        teams.insert(
+            project.id.clone(),
+            team_of(i).iter().map(|n| format!("fio-{n}")).collect(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (config, port) = config_with_webhooks(dir.path(), &sandbox);
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0xc4a5_410d_0000_0009);
+
+    let mut at_failpoint: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut at_random = 0;
+    // Events whose sender got no answer: Workfront delivers them again.
+    let mut unanswered: Vec<String> = Vec::new();
+    for round in 0..KILLS {
+        let _ = std::fs::remove_file(&mark);
+        let point = match round % 4 {
+            0 => Some(failpoint::AFTER_CREATE),
+            1 => Some(failpoint::AFTER_COLLABORATOR_ADD),
+            2 => Some(failpoint::BEFORE_EVENT_ACK),
+            _ => None,
+        };
+        let spec = point.map(|p| match p {
+            failpoint::BEFORE_EVENT_ACK => p.to_owned(),
+            _ => format!("{p}@{}", 1 + rng.next() % 3),
+        });
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if let Some(spec) = &spec {
+            env.push(("FRAMEIO_SYNC_FAILPOINT", spec.clone()));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(&config, "info", &env);
+        wait_for_listener(port).await;
+
+        // Redeliveries are answered (the failpoint, if armed for intake, may catch the first).
+        let mut still = Vec::new();
+        for body in unanswered.drain(..) {
+            if deliver(port, body.clone()).await != Some(200) {
+                still.push(body);
+            }
+        }
+        unanswered = still;
+        let mut delivery = None;
+        if point == Some(failpoint::BEFORE_EVENT_ACK) {
+            let id = format!("5d0000000000000000000000000e{round:04}");
+            sandbox.upsert_workfront_project(&id, &format!("Event project {round}"));
+            let i = PROJECTS + round;
+            sandbox.set_team(&id, &team_of(i));
+            teams.insert(id.clone(), team_of(i).iter().map(|n| format!("fio-{n}")).collect());
+            let body = project_event(&id, &format!("Event project {round}"), 1_000 + round as i64);
+            delivery = Some((body.clone(), tokio::spawn(deliver(port, body))));
+        }
+
+        let reached = match point {
+            Some(_) => eventually(Duration::from_secs(8), || mark.exists()).await,
+            None => {
+                tokio::time::sleep(Duration::from_millis(20 + rng.next() % 400)).await;
+                false
+            }
+        };
+        daemon.kill(); // SIGKILL
+        match (point, reached) {
+            (Some(p), true) => *at_failpoint.entry(p).or_default() += 1,
+            _ => at_random += 1,
+        }
+        if let Some((body, answer)) = delivery {
+            if answer.await.unwrap() != Some(200) {
+                unanswered.push(body);
+            }
+        }
+    }
+    eprintln!("crash loop: {KILLS} SIGKILLs, {at_failpoint:?} at failpoints, {at_random} at random moments");
+    for point in [
+        failpoint::AFTER_CREATE,
+        failpoint::AFTER_COLLABORATOR_ADD,
+        failpoint::BEFORE_EVENT_ACK,
+    ] {
+        assert!(
+            at_failpoint.get(point).copied().unwrap_or(0) >= 3,
+            "too few kills at {point}: {at_failpoint:?}"
+        );
+    }
+
+    // A last start without failpoints; Workfront delivers what was never answered.
+    let daemon = Daemon::start(&config, "info", &[]);
+    wait_for_listener(port).await;
+    for body in unanswered.drain(..) {
+        assert_eq!(deliver(port, body).await, Some(200));
+    }
+    let expected = teams.len();
+    let converged = eventually(Duration::from_secs(90), || {
+        let out = cli(&config, &["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        status["mirrors"] == expected && status["outbox"]["pending"] == 0
+    })
+    .await;
+    assert!(converged, "no convergence 90 s after {KILLS} kills");
+    daemon.signal("TERM");
+    assert!(daemon.wait().await.success());
+
+    // Every Workfront project has exactly one mirror, and Frame.io holds nothing else.
+    let in_frameio = sandbox.frameio_projects();
+    let names: HashSet<&str> = in_frameio.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(in_frameio.len(), expected, "duplicate or missing Frame.io projects");
+    assert_eq!(names.len(), expected);
+    let store = Store::open(&dir.path().join("state")).unwrap();
+    let mirrors = store.mirrors().unwrap();
+    assert_eq!(mirrors.len(), expected);
+    let mapped: HashSet<&str> = mirrors.iter().map(|m| m.frameio_project.as_str()).collect();
+    let frameio_ids: HashSet<&str> = in_frameio.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(mapped, frameio_ids);
+    // Every team member is on their project's mirror, once, and recorded as ours.
+    for (wf, team) in &teams {
+        let mirror = store.mirror(&WorkfrontProjectId::new(wf).unwrap()).unwrap().unwrap();
+        let on: BTreeSet<String> = sandbox
+            .frameio_project_users(mirror.frameio_project.as_str())
+            .into_keys()
+            .collect();
+        assert_eq!(&on, team, "collaborators of {wf}");
+    }
+    let recorded: usize = store
+        .collaborators()
+        .unwrap()
+        .iter()
+        .map(|r| r.added.len() + r.present.len())
+        .sum();
+    assert_eq!(recorded, teams.values().map(BTreeSet::len).sum::<usize>());
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.parked, counts.dead), (0, 0, 0));
+    eprintln!(
+        "crash loop: {} Frame.io creates for {expected} projects, {} collaborator PATCHes for {recorded} collaborators",
+        sandbox.counts().frameio_creates,
+        sandbox.counts().frameio_user_patches
+    );
+}

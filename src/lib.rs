@@ -15,6 +15,7 @@
 //! - [`cli`], [`config`], [`status`], [`control`], [`connect`], [`subscribe`]: the operator's
 //!   interface.
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
+//! - [`fuzz_checks`]: the properties the fuzz targets and the corpus replay test check.
 //! - [`failpoint`]: named crash windows for the crash-loop test (the `failpoints` feature).
 //! - [`exchange`]: a refused request and its answer, kept with a dead letter.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
@@ -31,6 +32,7 @@ pub mod engine;
 pub mod exchange;
 pub mod failpoint;
 pub mod frameio;
+pub mod fuzz_checks;
 pub mod http;
 pub mod ids;
 pub mod ims;

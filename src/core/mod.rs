@@ -8,3 +8,6 @@ pub mod collaborator_plan;
 pub mod mirror_plan;
 pub mod model;
 pub mod routing;
+
+#[cfg(test)]
+mod proptests;

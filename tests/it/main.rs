@@ -11,6 +11,7 @@ mod crash_loop;
 mod faults;
 mod frameio_client;
 mod frameio_project_users;
+mod fuzz_corpus;
 mod helpers;
 mod ims;
 mod mirror_e2e;

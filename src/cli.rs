@@ -479,6 +479,9 @@ pub(crate) async fn ask(settings: &Settings, request: Request) -> anyhow::Result
 }
 
 async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
+    for warning in &settings.warnings {
+        tracing::warn!(config = %settings.source.display(), "{warning}");
+    }
     let store = Store::open_patiently(&settings.state.dir, LOCK_PATIENCE).await?;
     let shutdown = CancellationToken::new();
     let (resync_tx, resync_rx) = mpsc::channel(1);

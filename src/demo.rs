@@ -22,8 +22,13 @@ const DEMO_TIMEOUT: Duration = Duration::from_secs(120);
 pub fn write_sandbox_config(dir: &Path, sandbox: &Sandbox, poll_interval: &str) -> anyhow::Result<std::path::PathBuf> {
     let world = sandbox.world();
     let (account, workspace) = world.default_target();
-    std::fs::write(dir.join("workfront-api-key"), &world.workfront.api_key)?;
-    std::fs::write(dir.join("frameio-token"), &world.frameio.token)?;
+    use crate::secret::Secret;
+    use crate::store::secret_files::write_secret_file;
+    write_secret_file(
+        &dir.join("workfront-api-key"),
+        &Secret::new(world.workfront.api_key.as_str()),
+    )?;
+    write_secret_file(&dir.join("frameio-token"), &Secret::new(world.frameio.token.as_str()))?;
     let text = format!(
         r#"[workfront]
 base_url = "{wf}"

@@ -61,6 +61,9 @@ pub fn config_text(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let path = std::path::Path::new("/nonexistent/frameio-sync/config.toml");
     if let Err(err) = config::parse(path, text) {
-        assert!(err.to_string().contains("/nonexistent/frameio-sync/config.toml"), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/frameio-sync/config.toml"),
+            "{err}"
+        );
     }
 }

@@ -38,6 +38,9 @@ pub struct Settings {
     /// How `run` writes logs to stderr when not under systemd's journal.
     pub log_format: LogFormat,
     pub collaborators: CollaboratorSettings,
+    /// Things that work but should not be so, for `run` to log: secret files that others than
+    /// their owner may read.
+    pub warnings: Vec<String>,
 }
 
 /// `[collaborators]`: how flagged Workfront users become collaborators on mirrors (F3–F5).
@@ -331,6 +334,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     Validator {
         path,
         base: path.parent().unwrap_or(Path::new(".")),
+        warnings: Default::default(),
     }
     .settings(raw)
 }
@@ -369,6 +373,7 @@ fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
 struct Validator<'a> {
     path: &'a Path,
     base: &'a Path,
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Validator<'_> {
@@ -381,7 +386,7 @@ impl Validator<'_> {
     }
 
     fn settings(&self, raw: RawConfig) -> Result<Settings, ConfigError> {
-        Ok(Settings {
+        let mut settings = Settings {
             source: self.path.to_owned(),
             workfront: self.workfront(raw.workfront)?,
             frameio: self.frameio(raw.frameio)?,
@@ -397,7 +402,10 @@ impl Validator<'_> {
                     return Err(self.err("log_format", format!("{other:?} is not one of \"text\", \"json\"")))
                 }
             },
-        })
+            warnings: Vec::new(),
+        };
+        settings.warnings = self.warnings.take();
+        Ok(settings)
     }
 
     fn workfront(&self, raw: RawWorkfront) -> Result<WorkfrontSettings, ConfigError> {
@@ -634,8 +642,22 @@ impl Validator<'_> {
     }
 
     fn secret(&self, key: &str, file: &Path) -> Result<Secret, ConfigError> {
+        use std::os::unix::fs::PermissionsExt;
         let path = self.resolve(file);
-        Secret::read_file(&path).map_err(|e| self.err(key, format!("{}: {e}", path.display())))
+        let secret = Secret::read_file(&path).map_err(|e| self.err(key, format!("{}: {e}", path.display())))?;
+        // Secrets at rest are for the service user alone; a looser file still works (refusing it
+        // would stop a running service over a chmod), but every start says so.
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                self.warnings.borrow_mut().push(format!(
+                    "{key}: {} can be read by others than its owner (mode {mode:04o}); run `chmod 600 {}` and make the service user its owner",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+        Ok(secret)
     }
 }
 

@@ -256,3 +256,26 @@ fn the_collaborators_section_has_defaults_and_names_bad_values() {
         "unknown field `remove`",
     );
 }
+
+#[test]
+fn secret_files_others_may_read_are_named_in_a_warning_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let key = fx.dir.path().join("wf-key");
+    let token = fx.dir.path().join("fio-token");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let s = fx.parse(GOOD).unwrap();
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    let warning = &s.warnings[0];
+    assert!(
+        warning.starts_with("workfront.api_key_file: ")
+            && warning.contains("mode 0644")
+            && warning.contains(&format!("chmod 600 {}", key.display())),
+        "{warning}"
+    );
+    assert!(!warning.contains("wf-secret-value"));
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(fx.parse(GOOD).unwrap().warnings.is_empty());
+}

@@ -69,7 +69,11 @@ struct World {
 }
 
 fn world() -> impl Strategy<Value = World> {
-    let user = (any::<bool>(), any::<bool>(), proptest::option::weighted(0.9, any::<bool>()))
+    let user = (
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::weighted(0.9, any::<bool>()),
+    )
         .prop_map(|(flagged, active, email)| UserSpec { flagged, active, email });
     let project = (any::<bool>(), proptest::collection::vec(0..USERS, 0..5));
     (
@@ -80,18 +84,25 @@ fn world() -> impl Strategy<Value = World> {
         proptest::collection::vec((0..PROJECTS, 0..USERS, 0u8..3), 0..6),
         any::<bool>(),
     )
-        .prop_map(|(users, projects, listed, managed, entries, remove_on_deactivate)| World {
-            users,
-            projects,
-            listed,
-            managed,
-            entries,
-            remove_on_deactivate,
-        })
+        .prop_map(
+            |(users, projects, listed, managed, entries, remove_on_deactivate)| World {
+                users,
+                projects,
+                listed,
+                managed,
+                entries,
+                remove_on_deactivate,
+            },
+        )
 }
 
 /// The world as the collaborator plan's inputs: teams and what is known.
-fn known(w: &World) -> (BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>, collaborator_plan::Known) {
+fn known(
+    w: &World,
+) -> (
+    BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>,
+    collaborator_plan::Known,
+) {
     let mut known = collaborator_plan::Known::default();
     let users: HashMap<WorkfrontUserId, WorkfrontUser> = w
         .users
@@ -194,9 +205,12 @@ fn apply(plan: &collaborator_plan::CollaboratorPlan, known: &mut collaborator_pl
         known.entries.remove(&keys[&cancel.key]);
     }
     let pair_of = |effect: &Effect| match effect {
-        Effect::AddCollaborator { wf_project, wf_user, .. } | Effect::RemoveCollaborator { wf_project, wf_user, .. } => {
-            (wf_project.clone(), wf_user.clone())
+        Effect::AddCollaborator {
+            wf_project, wf_user, ..
         }
+        | Effect::RemoveCollaborator {
+            wf_project, wf_user, ..
+        } => (wf_project.clone(), wf_user.clone()),
         other => panic!("not a collaborator effect: {other:?}"),
     };
     for planned in &plan.enqueue {
@@ -237,9 +251,7 @@ fn apply(plan: &collaborator_plan::CollaboratorPlan, known: &mut collaborator_pl
     for (pair, op) in pending {
         known.entries.remove(&pair);
         match op {
-            Op::Add {
-                frameio_user: Some(f),
-            } => {
+            Op::Add { frameio_user: Some(f) } => {
                 let address = known.users[&pair.1].email.clone().unwrap_or_default().to_lowercase();
                 let m = known.managed.entry(pair).or_default();
                 if !m.present.contains(&f) && !m.added.contains(&f) {

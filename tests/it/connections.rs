@@ -11,8 +11,8 @@ use std::time::Duration;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TOKEN_B: &str = "fio-u-token-for-marketing-0000000000000000";
-const TOKEN_C: &str = "fio-u-token-for-post-1111111111111111111111";
+pub(crate) const TOKEN_B: &str = "fio-u-token-for-marketing-0000000000000000";
+pub(crate) const TOKEN_C: &str = "fio-u-token-for-post-1111111111111111111111";
 
 fn run_cli(config: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let out = cli(config, args);
@@ -257,7 +257,7 @@ fn three_account_world() -> World {
 }
 
 /// The three-account world, with accounts B and C and the tokens that reach them; no daemon yet.
-async fn three_account_app() -> TestApp {
+pub(crate) async fn three_account_app() -> TestApp {
     let app = TestApp::prepare(three_account_world(), Limits::unlimited()).await;
     app.sandbox
         .add_account("acc-b", "Marketing Co", "ws-b-existing", "Existing");
@@ -268,7 +268,7 @@ async fn three_account_app() -> TestApp {
 }
 
 /// Connects Marketing (token B) and Post (token C) with `connect-group`; returns what it printed.
-async fn connect_marketing_and_post(app: &TestApp) -> Vec<String> {
+pub(crate) async fn connect_marketing_and_post(app: &TestApp) -> Vec<String> {
     let mut printed = Vec::new();
     for (group, token) in [("g-mkt", TOKEN_B), ("g-post", TOKEN_C)] {
         let file = app.dir().join(format!("{group}.token"));

@@ -5,7 +5,10 @@
 use frameio_sync::fuzz_checks;
 use std::path::Path;
 
-fn replay(target: &str, check: fn(&[u8])) -> usize {
+/// A fuzz target's property.
+type Check = fn(&[u8]);
+
+fn replay(target: &str, check: Check) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
@@ -21,7 +24,7 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
 
 #[test]
 fn every_corpus_input_keeps_its_property() {
-    let targets: [(&str, fn(&[u8])); 4] = [
+    let targets: [(&str, Check); 4] = [
         ("workfront_event", fuzz_checks::workfront_event),
         ("frameio_action", fuzz_checks::frameio_action),
         ("workfront_date", fuzz_checks::workfront_date),

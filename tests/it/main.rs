@@ -16,6 +16,7 @@ mod helpers;
 mod ims;
 mod mirror_e2e;
 mod plan;
+mod secrets;
 mod submission_clients;
 mod submissions;
 mod subscriptions;

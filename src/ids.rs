@@ -4,8 +4,9 @@
 //! could change the meaning of a URL path it is put into (`/`, `?`, `#`, `%`, white space, control
 //! characters). Ids read back from our own store are trusted, because only validated ids were written.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a string was refused as an id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,23 +37,45 @@ fn validate(kind: &'static str, value: &str) -> Result<(), IdError> {
     })
 }
 
+/// Ids are shared, not copied: a tenant's teams mention each user id many times (200,000
+/// memberships of 20,000 users), and a clone is a reference count, not an allocation. Equality,
+/// order and hashing are the text's, so an id can be looked up by `&str` (`Borrow<str>`).
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident, $kind:literal) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Validates `value` as an id of this kind.
-            pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
-                let value = value.into();
-                validate($kind, &value)?;
-                Ok(Self(value))
+            pub fn new(value: impl AsRef<str>) -> Result<Self, IdError> {
+                let value = value.as_ref();
+                validate($kind, value)?;
+                Ok(Self(Arc::from(value)))
             }
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        // Ids read back from the store were validated when they were written; see the module doc.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Ok(Self(Arc::from(text.as_ref())))
             }
         }
 

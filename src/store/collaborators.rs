@@ -62,13 +62,15 @@ impl Store {
     }
 
     pub fn collaborators(&self) -> Result<Vec<CollaboratorRecord>, StoreError> {
-        self.collaborators
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode("collaborators", &String::from_utf8_lossy(&k), &v)
-            })
-            .collect()
+        self.collaborator_records().collect()
+    }
+
+    /// The records one at a time, for scans that keep little of each.
+    fn collaborator_records(&self) -> impl Iterator<Item = Result<CollaboratorRecord, StoreError>> + '_ {
+        self.collaborators.iter().map(|kv| {
+            let (k, v) = kv?;
+            decode("collaborators", &String::from_utf8_lossy(&k), &v)
+        })
     }
 
     pub fn collaborator(&self, pair: &Pair) -> Result<Option<CollaboratorRecord>, StoreError> {
@@ -81,20 +83,21 @@ impl Store {
 
     /// What the plan needs of the records.
     pub fn managed_pairs(&self) -> Result<HashMap<Pair, Managed>, StoreError> {
-        Ok(self
-            .collaborators()?
-            .into_iter()
+        // Record by record: a tenant has hundreds of thousands, and the plan needs only these
+        // fields of each.
+        self.collaborator_records()
             .map(|r| {
-                (
+                let r = r?;
+                Ok((
                     (r.wf_project, r.wf_user),
                     Managed {
                         added: r.added,
                         present: r.present,
                         email: r.email.to_lowercase(),
                     },
-                )
+                ))
             })
-            .collect())
+            .collect()
     }
 
     /// Records that `frameio_user` is on the mirror (added by us or found there) and removes the
@@ -155,7 +158,11 @@ impl Store {
 
     /// Collaborators this daemon added (the mass-removal guard's base).
     pub fn managed_collaborator_count(&self) -> Result<usize, StoreError> {
-        Ok(self.collaborators()?.iter().filter(|r| !r.added.is_empty()).count())
+        let mut count = 0;
+        for record in self.collaborator_records() {
+            count += usize::from(!record?.added.is_empty());
+        }
+        Ok(count)
     }
 
     pub fn directories(&self) -> Result<Vec<DirectoryRecord>, StoreError> {

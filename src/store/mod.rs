@@ -87,7 +87,7 @@ impl std::fmt::Debug for Store {
 
 const META_CURSOR: &[u8] = b"cursor";
 /// sled's page cache.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 const META_LAST_SYNC: &[u8] = b"last_sync";
 const META_REMOVAL_GUARD: &[u8] = b"removal_guard";
 

@@ -14,6 +14,7 @@ use crate::timestamp::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -130,8 +131,10 @@ impl WorkfrontClient {
 
     /// Every project (with its team), or those updated at or after `since`.
     pub async fn search_projects(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
-        let rows: Vec<ProjectRow> = self.search_all("proj", PROJECT_FIELDS.to_owned(), since).await?;
-        Ok(rows.into_iter().filter_map(project_from_row).collect())
+        // Each user id is kept once however many teams it is on: teams are most of a sync's memory.
+        let mut ids = HashSet::new();
+        self.search_all("proj", PROJECT_FIELDS.to_owned(), since, |row| project_from_row(row, &mut ids))
+            .await
     }
 
     /// One project's team (event payloads carry none).
@@ -147,8 +150,8 @@ impl WorkfrontClient {
 
     /// Every group with its parent (the routing tree of F2).
     pub async fn search_groups(&self) -> Result<Vec<WorkfrontGroup>, WorkfrontError> {
-        let rows: Vec<GroupRow> = self.search_all("group", GROUP_FIELDS.to_owned(), None).await?;
-        Ok(rows.into_iter().filter_map(group_from_row).collect())
+        self.search_all("group", GROUP_FIELDS.to_owned(), None, group_from_row)
+            .await
     }
 
     /// One group; [`WorkfrontError::NotFound`] when it does not exist.
@@ -163,26 +166,28 @@ impl WorkfrontClient {
     /// Every user, or those updated at or after `since`, with the Frame.io flag field.
     pub async fn search_users(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontUser>, WorkfrontError> {
         let fields = format!("{USER_FIELDS},{}", self.user_field);
-        let rows: Vec<UserRow> = self.search_all("user", fields, since).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| user_from_row(row, &self.user_field))
-            .collect())
+        self.search_all("user", fields, since, |row: UserRow| user_from_row(row, &self.user_field))
+            .await
     }
 
     /// Pages through `/<obj>/search` with `$$FIRST`/`$$LIMIT` and `ID_Sort=asc` (without a sort,
     /// Workfront's pages can repeat or skip rows). A page shorter than the limit is the last.
-    async fn search_all<R: DeserializeOwned>(
+    /// Each page's rows are converted (`convert`; `None` skips a row) before the next is read, so
+    /// only one page of wire rows is ever held: a tenant's projects and their teams, read whole by
+    /// every sync, would otherwise be held twice.
+    async fn search_all<R: DeserializeOwned, T>(
         &self,
         obj: &str,
         fields: String,
         since: Option<Timestamp>,
-    ) -> Result<Vec<R>, WorkfrontError> {
-        let mut rows = Vec::new();
+        mut convert: impl FnMut(R) -> Option<T>,
+    ) -> Result<Vec<T>, WorkfrontError> {
+        let mut out = Vec::new();
+        let mut read = 0;
         loop {
             let mut query = vec![
                 ("fields", fields.clone()),
-                ("$$FIRST", rows.len().to_string()),
+                ("$$FIRST", read.to_string()),
                 ("$$LIMIT", self.page_size.to_string()),
                 ("ID_Sort", "asc".to_owned()),
             ];
@@ -193,9 +198,10 @@ impl WorkfrontClient {
             let endpoint = format!("{obj}/search");
             let page: Vec<R> = retry_read(&endpoint, || self.get(&endpoint, &query)).await?;
             let n = page.len();
-            rows.extend(page);
+            read += n;
+            out.extend(page.into_iter().filter_map(&mut convert));
             if n < self.page_size {
-                return Ok(rows);
+                return Ok(out);
             }
         }
     }
@@ -420,7 +426,9 @@ pub(super) fn decode<T: DeserializeOwned>(
     }
 }
 
-fn project_from_row(row: ProjectRow) -> Option<WorkfrontProject> {
+/// A project row as a value; team members' ids are taken from (or added to) `ids`, so each id is
+/// one allocation however many teams it is on.
+fn project_from_row(row: ProjectRow, ids: &mut HashSet<WorkfrontUserId>) -> Option<WorkfrontProject> {
     let id = match WorkfrontProjectId::new(row.id) {
         Ok(id) => id,
         Err(err) => {
@@ -442,18 +450,28 @@ fn project_from_row(row: ProjectRow) -> Option<WorkfrontProject> {
             None
         }
     });
-    let team = row
+    // Collected into an exact-size vector: collecting in place would keep the wire rows' larger
+    // buffer for every project of the tenant.
+    let mut team = Vec::with_capacity(row.project_users.len());
+    team.extend(row
         .project_users
         .into_iter()
         .filter_map(|m| m.user_id)
-        .filter_map(|u| match WorkfrontUserId::new(u) {
-            Ok(u) => Some(u),
-            Err(err) => {
-                tracing::warn!(project = %id, error = %err, "ignoring a team member with an unusable userID");
-                None
+        .filter_map(|u| {
+            if let Some(known) = ids.get(u.as_str()) {
+                return Some(known.clone());
             }
-        })
-        .collect();
+            match WorkfrontUserId::new(u) {
+                Ok(u) => {
+                    ids.insert(u.clone());
+                    Some(u)
+                }
+                Err(err) => {
+                    tracing::warn!(project = %id, error = %err, "ignoring a team member with an unusable userID");
+                    None
+                }
+            }
+        }));
     Some(WorkfrontProject {
         name: row.name.unwrap_or_else(|| id.to_string()),
         team,

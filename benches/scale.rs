@@ -3,7 +3,7 @@
 //! - `resync` (default sizes 1000 10000 50000): a world of N projects, 2N users (every tenth
 //!   flagged), 20 team members per project and 50 groups, already mirrored with its collaborators;
 //!   a `frameio-sync run` child process does its start-up full sync and then a SIGHUP resync. Prints
-//!   the resync's wall time, Workfront calls against the minimum (one page per 2,000 rows per object
+//!   the resync's wall time, the child's CPU time over it, Workfront calls against the minimum (one page per 2,000 rows per object
 //!   type), Frame.io writes, and the child's peak RSS, per size: the growth table.
 //! - `startup` (default 100000): time from spawning `run` to `READY=1` with N mirrors in the store.
 //! - `pacing`: 60 mirror creates and 60 collaborator PATCHes against Frame.io's limits (10 per
@@ -42,8 +42,15 @@ async fn main() {
         };
         println!("no-change full resync (SIGHUP), child daemon, 2 cores shared with the sandbox:");
         println!(
-            "{:>9} {:>9} {:>11} {:>10} {:>15} {:>15} {:>14}",
-            "projects", "users", "memberships", "resync ms", "Workfront calls", "minimum calls", "peak RSS MiB"
+            "{:>9} {:>9} {:>11} {:>10} {:>9} {:>15} {:>15} {:>14}",
+            "projects",
+            "users",
+            "memberships",
+            "resync ms",
+            "CPU ms",
+            "Workfront calls",
+            "minimum calls",
+            "peak RSS MiB"
         );
         for n in sizes {
             resync_at(n).await;
@@ -138,6 +145,11 @@ async fn seed(t: &Tenant) {
     store.flush().await.unwrap();
 }
 
+/// The child's log (RUST_LOG=info unless CHILD_LOG says otherwise), beside its config.
+fn log_path(config: &Path) -> PathBuf {
+    config.with_file_name("daemon.log")
+}
+
 fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
     // `CHILD_WRAP="valgrind --tool=massif --massif-out-file=/tmp/massif.out"` profiles the child.
     let wrap = std::env::var("CHILD_WRAP").unwrap_or_default();
@@ -154,7 +166,7 @@ fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
         .arg("--config")
         .arg(config)
         .arg("run")
-        .env("RUST_LOG", std::env::var("CHILD_LOG").unwrap_or_else(|_| "warn".into()))
+        .env("RUST_LOG", std::env::var("CHILD_LOG").unwrap_or_else(|_| "info".into()))
         .env_remove("FRAMEIO_SYNC_CONFIG")
         .envs(
             std::env::var("CHILD_MALLOC")
@@ -163,7 +175,7 @@ fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
         )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(log_path(config)).unwrap());
     for (k, v) in env {
         command.env(k, v);
     }
@@ -180,16 +192,41 @@ fn status(config: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_default()
 }
 
-async fn wait_for_sync(config: &Path, after_seq: u64) -> serde_json::Value {
+/// Waits for the child's `syncs`th "sync done" log line, then reads the sync record once. The
+/// log is watched instead of polling `status`, which would read the store while the daemon syncs
+/// and so slow the very thing measured (more, the larger the tenant).
+async fn wait_for_sync(config: &Path, syncs: usize, after_seq: u64) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(600);
+    let log = log_path(config);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.matches("sync done").count() >= syncs {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no sync logged; log:\n{text}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The record is written just after the log line.
     loop {
         let s = status(config);
         if s["last_sync"]["seq"].as_u64().is_some_and(|seq| seq > after_seq) {
             return s["last_sync"].clone();
         }
         assert!(Instant::now() < deadline, "no sync recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The child's CPU time so far (user + system), from /proc: the daemon's own share of a resync,
+/// apart from the sandbox's, which answers from the same cores.
+fn cpu_ms(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and
+    // 13th, in clock ticks (100 a second on Linux).
+    let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) * 10.0
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {
@@ -222,25 +259,28 @@ async fn resync_at(n: usize) {
         .unwrap()
         .map_or(0, |s| s.seq);
     let mut child = spawn(&t.config, &[]);
-    let first = wait_for_sync(&t.config, seeded).await;
+    let first = wait_for_sync(&t.config, 1, seeded).await;
     assert!(first["error"].is_null(), "{first}");
     eprintln!(
         "  (after the start-up sync: peak RSS {:.1} MiB)",
         peak_rss_mib(child.id())
     );
     let before = t.sandbox.counts();
+    let cpu_before = cpu_ms(child.id());
     signal(&child, "HUP");
-    let resync = wait_for_sync(&t.config, first["seq"].as_u64().unwrap()).await;
+    let resync = wait_for_sync(&t.config, 2, first["seq"].as_u64().unwrap()).await;
+    let cpu = cpu_ms(child.id()) - cpu_before;
     let after = t.sandbox.counts();
     let writes = (after.frameio_creates + after.frameio_user_patches + after.frameio_user_deletes)
         - (before.frameio_creates + before.frameio_user_patches + before.frameio_user_deletes);
     let minimum = n.div_ceil(2000) + users.div_ceil(2000) + 1;
     println!(
-        "{:>9} {:>9} {:>11} {:>10.0} {:>15} {:>15} {:>14.1}{}",
+        "{:>9} {:>9} {:>11} {:>10.0} {:>9.0} {:>15} {:>15} {:>14.1}{}",
         n,
         users,
         n * 20,
         resync["duration_us"].as_f64().unwrap() / 1000.0,
+        cpu,
         resync["workfront_calls"],
         minimum,
         peak_rss_mib(child.id()),

@@ -9,7 +9,7 @@ use crate::store::records::SYNC_V;
 use crate::store::{Recording, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -194,16 +194,29 @@ impl Engine {
     }
 
     /// Stores the users read and keeps them in memory: a full read replaces the set, a poll's
-    /// changed users are merged in.
+    /// changed users are merged in. Only what differs from the users held is written, so a
+    /// no-change full sync of a large tenant writes nothing.
     pub(super) fn remember_users(&self, users: Vec<WorkfrontUser>, full: bool) -> Result<(), StoreError> {
-        self.store.merge_users(&users, full)?;
         let mut known = self.users.write().expect("users lock");
-        // A plan still holding the old map keeps it; this one is changed (or built) alone.
-        let map = Arc::make_mut(&mut known);
-        if full {
-            map.clear();
+        let changed: Vec<&WorkfrontUser> = users.iter().filter(|u| known.get(&u.id) != Some(*u)).collect();
+        let gone: Vec<WorkfrontUserId> = match full {
+            true => {
+                let seen: HashSet<&WorkfrontUserId> = users.iter().map(|u| &u.id).collect();
+                known.keys().filter(|id| !seen.contains(id)).cloned().collect()
+            }
+            false => Vec::new(),
+        };
+        self.store.update_users(&changed, &gone)?;
+        if changed.is_empty() && gone.is_empty() {
+            return Ok(());
         }
-        for user in users {
+        let changed: Vec<WorkfrontUser> = changed.into_iter().cloned().collect();
+        // A plan still holding the old map keeps it; this one is changed alone.
+        let map = Arc::make_mut(&mut known);
+        for id in &gone {
+            map.remove(id);
+        }
+        for user in changed {
             map.insert(user.id.clone(), user);
         }
         Ok(())

@@ -9,7 +9,7 @@ use crate::core::model::WorkfrontUser;
 use crate::ids::{FrameioAccountId, FrameioUserId, OutboxId, WorkfrontUserId};
 use crate::timestamp::Timestamp;
 use sled::Transactional;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 fn pair_key(pair: &Pair) -> String {
     format!("{}/{}", pair.0, pair.1)
@@ -25,23 +25,18 @@ pub enum Arrival {
 }
 
 impl Store {
-    /// Records users as read. A full read replaces the set: users missing from it are forgotten
-    /// (their collaborator records stay, and nothing is removed for them).
-    pub fn merge_users(&self, users: &[WorkfrontUser], full: bool) -> Result<(), StoreError> {
+    /// Records what changed among the users: `changed` are written (new or different), `gone`
+    /// (missing from a full read) are forgotten — their collaborator records stay, and nothing is
+    /// removed for them. One batch: a tenant's unchanged users cost nothing here.
+    pub fn update_users(&self, changed: &[&WorkfrontUser], gone: &[WorkfrontUserId]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        if full {
-            let keep: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
-            for key in self.users.iter().keys() {
-                let key = key?;
-                if !keep.contains(String::from_utf8_lossy(&key).as_ref()) {
-                    batch.remove(key);
-                }
-            }
+        for id in gone {
+            batch.remove(id.as_str());
         }
-        for user in users {
+        for user in changed {
             let record = UserRecord {
                 v: USER_V,
-                user: user.clone(),
+                user: (*user).clone(),
             };
             batch.insert(user.id.as_str(), encode(&record));
         }

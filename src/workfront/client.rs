@@ -13,8 +13,8 @@ use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -133,8 +133,10 @@ impl WorkfrontClient {
     pub async fn search_projects(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
         // Each user id is kept once however many teams it is on: teams are most of a sync's memory.
         let mut ids = HashSet::new();
-        self.search_all("proj", PROJECT_FIELDS.to_owned(), since, |row| project_from_row(row, &mut ids))
-            .await
+        self.search_all("proj", PROJECT_FIELDS.to_owned(), since, |row| {
+            project_from_row(row, &mut ids)
+        })
+        .await
     }
 
     /// One project's team (event payloads carry none).
@@ -166,8 +168,10 @@ impl WorkfrontClient {
     /// Every user, or those updated at or after `since`, with the Frame.io flag field.
     pub async fn search_users(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontUser>, WorkfrontError> {
         let fields = format!("{USER_FIELDS},{}", self.user_field);
-        self.search_all("user", fields, since, |row: UserRow| user_from_row(row, &self.user_field))
-            .await
+        self.search_all("user", fields, since, |row: UserRow| {
+            user_from_row(row, &self.user_field)
+        })
+        .await
     }
 
     /// Pages through `/<obj>/search` with `$$FIRST`/`$$LIMIT` and `ID_Sort=asc` (without a sort,
@@ -453,25 +457,21 @@ fn project_from_row(row: ProjectRow, ids: &mut HashSet<WorkfrontUserId>) -> Opti
     // Collected into an exact-size vector: collecting in place would keep the wire rows' larger
     // buffer for every project of the tenant.
     let mut team = Vec::with_capacity(row.project_users.len());
-    team.extend(row
-        .project_users
-        .into_iter()
-        .filter_map(|m| m.user_id)
-        .filter_map(|u| {
-            if let Some(known) = ids.get(u.as_str()) {
-                return Some(known.clone());
+    team.extend(row.project_users.into_iter().filter_map(|m| m.user_id).filter_map(|u| {
+        if let Some(known) = ids.get(u.as_str()) {
+            return Some(known.clone());
+        }
+        match WorkfrontUserId::new(u) {
+            Ok(u) => {
+                ids.insert(u.clone());
+                Some(u)
             }
-            match WorkfrontUserId::new(u) {
-                Ok(u) => {
-                    ids.insert(u.clone());
-                    Some(u)
-                }
-                Err(err) => {
-                    tracing::warn!(project = %id, error = %err, "ignoring a team member with an unusable userID");
-                    None
-                }
+            Err(err) => {
+                tracing::warn!(project = %id, error = %err, "ignoring a team member with an unusable userID");
+                None
             }
-        }));
+        }
+    }));
     Some(WorkfrontProject {
         name: row.name.unwrap_or_else(|| id.to_string()),
         team,

@@ -213,7 +213,12 @@ fn apply(plan: &collaborator_plan::CollaboratorPlan, known: &mut collaborator_pl
         } => (wf_project.clone(), wf_user.clone()),
         other => panic!("not a collaborator effect: {other:?}"),
     };
-    for planned in &plan.enqueue {
+    let recorded = plan
+        .enqueue
+        .iter()
+        .map(|planned| (planned, Status::Pending))
+        .chain(plan.park.iter().map(|(planned, hold)| (planned, Status::Held(*hold))));
+    for (planned, status) in recorded {
         let op = match &planned.effect {
             Effect::AddCollaborator { frameio_user, .. } => Op::Add {
                 frameio_user: frameio_user.clone(),
@@ -222,21 +227,7 @@ fn apply(plan: &collaborator_plan::CollaboratorPlan, known: &mut collaborator_pl
         };
         let entry = Entry {
             op,
-            status: Status::Pending,
-            in_flight: false,
-        };
-        known.entries.insert(pair_of(&planned.effect), entry);
-    }
-    for (planned, hold) in &plan.park {
-        let op = match &planned.effect {
-            Effect::AddCollaborator { frameio_user, .. } => Op::Add {
-                frameio_user: frameio_user.clone(),
-            },
-            _ => Op::Remove,
-        };
-        let entry = Entry {
-            op,
-            status: Status::Held(*hold),
+            status,
             in_flight: false,
         };
         known.entries.insert(pair_of(&planned.effect), entry);

@@ -3,12 +3,13 @@
 //! can be recorded, the narrowest window — then restarted. At the end every Workfront project has
 //! exactly one mirror and Frame.io holds no duplicate.
 
-use crate::cli::{cli, spawn_daemon};
+use crate::cli::{cli, spawn_daemon, Daemon};
 use crate::helpers::eventually;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::sandbox::{Faults, Limits, Sandbox, World};
 use frameio_sync::store::Store;
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::Duration;
 
 const PROJECTS: usize = 50;
@@ -69,38 +70,45 @@ async fn killing_the_daemon_at_random_moments_never_duplicates_or_loses_a_mirror
         "only {kills_after_create} kills landed right after a create"
     );
 
-    let daemon = spawn_daemon(&config);
-    let converged = eventually(Duration::from_secs(60), || {
-        let out = cli(&config, &["status", "--json"]);
+    converge_and_stop(spawn_daemon(&config), &config, PROJECTS, Duration::from_secs(60)).await;
+    drop(assert_one_mirror_each(&sandbox, &dir.path().join("state"), PROJECTS));
+    eprintln!(
+        "crash test: {kills} kills ({kills_after_create} right after a create), {} creates, {} Frame.io requests",
+        sandbox.counts().frameio_creates,
+        sandbox.counts().frameio_requests
+    );
+}
+
+/// Waits until the daemon has `expected` mirrors and nothing pending, then stops it with SIGTERM.
+/// On failure the daemon guard prints the tail of its log.
+pub(crate) async fn converge_and_stop(daemon: Daemon, config: &Path, expected: usize, limit: Duration) {
+    let converged = eventually(limit, || {
+        let out = cli(config, &["status", "--json"]);
         let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        status["mirrors"] == PROJECTS && status["outbox"]["pending"] == 0
+        status["mirrors"] == expected && status["outbox"]["pending"] == 0
     })
     .await;
-    // On failure the daemon guard prints the tail of its log.
-    assert!(converged, "no convergence 60 s after {kills} kills");
+    assert!(converged, "no convergence within {limit:?}");
     daemon.signal("TERM");
     assert!(daemon.wait().await.success());
+}
 
+/// Every Workfront project has exactly one mirror, and Frame.io holds nothing else: `expected`
+/// projects with distinct names, each some Workfront project's recorded mirror. Returns the store
+/// (opened from `state_dir`; the daemon must be stopped) for further checks.
+pub(crate) fn assert_one_mirror_each(sandbox: &Sandbox, state_dir: &Path, expected: usize) -> Store {
     let in_frameio = sandbox.frameio_projects();
     let names: HashSet<&str> = in_frameio.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(
-        in_frameio.len(),
-        PROJECTS,
-        "duplicate or missing Frame.io projects after {kills} kills"
-    );
-    assert_eq!(names.len(), PROJECTS);
-    let store = Store::open(&dir.path().join("state")).unwrap();
+    assert_eq!(in_frameio.len(), expected, "duplicate or missing Frame.io projects");
+    assert_eq!(names.len(), expected);
+    let store = Store::open(state_dir).unwrap();
     let mirrors = store.mirrors().unwrap();
-    assert_eq!(mirrors.len(), PROJECTS);
+    assert_eq!(mirrors.len(), expected);
     let frameio_ids: HashSet<&str> = in_frameio.iter().map(|p| p.id.as_str()).collect();
     let mapped: HashSet<&str> = mirrors.iter().map(|m| m.frameio_project.as_str()).collect();
     assert_eq!(
         mapped, frameio_ids,
         "every Frame.io project is some Workfront project's one mirror"
     );
-    eprintln!(
-        "crash test: {kills} kills ({kills_after_create} right after a create), {} creates, {} Frame.io requests",
-        sandbox.counts().frameio_creates,
-        sandbox.counts().frameio_requests
-    );
+    store
 }

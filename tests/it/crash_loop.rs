@@ -6,15 +6,15 @@
 //! moments. Each time it is started again; at the end every invariant is checked: each Workfront
 //! project has exactly one mirror, each team member is on it once, nothing is lost, parked or dead.
 
-use crate::cli::{cli, Daemon};
+use crate::cli::Daemon;
+use crate::crash::{assert_one_mirror_each, converge_and_stop};
 use crate::helpers::{eventually, wait_until};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::failpoint;
 use frameio_sync::ids::WorkfrontProjectId;
 use frameio_sync::sandbox::{Limits, Sandbox, World};
-use frameio_sync::store::Store;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -192,27 +192,8 @@ async fn thirty_sigkills_in_the_narrowest_windows_lose_and_duplicate_nothing() {
         assert_eq!(deliver(port, body).await, Some(200));
     }
     let expected = teams.len();
-    let converged = eventually(Duration::from_secs(90), || {
-        let out = cli(&config, &["status", "--json"]);
-        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        status["mirrors"] == expected && status["outbox"]["pending"] == 0
-    })
-    .await;
-    assert!(converged, "no convergence 90 s after {KILLS} kills");
-    daemon.signal("TERM");
-    assert!(daemon.wait().await.success());
-
-    // Every Workfront project has exactly one mirror, and Frame.io holds nothing else.
-    let in_frameio = sandbox.frameio_projects();
-    let names: HashSet<&str> = in_frameio.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(in_frameio.len(), expected, "duplicate or missing Frame.io projects");
-    assert_eq!(names.len(), expected);
-    let store = Store::open(&dir.path().join("state")).unwrap();
-    let mirrors = store.mirrors().unwrap();
-    assert_eq!(mirrors.len(), expected);
-    let mapped: HashSet<&str> = mirrors.iter().map(|m| m.frameio_project.as_str()).collect();
-    let frameio_ids: HashSet<&str> = in_frameio.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(mapped, frameio_ids);
+    converge_and_stop(daemon, &config, expected, Duration::from_secs(90)).await;
+    let store = assert_one_mirror_each(&sandbox, &dir.path().join("state"), expected);
     // Every team member is on their project's mirror, once, and recorded as ours.
     for (wf, team) in &teams {
         let mirror = store.mirror(&WorkfrontProjectId::new(wf).unwrap()).unwrap().unwrap();

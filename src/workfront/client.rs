@@ -235,8 +235,7 @@ impl WorkfrontClient {
             endpoint: endpoint.to_owned(),
             message: e.to_string(),
         })?;
-        let sent = body.as_ref().map(|(bytes, _)| bytes.clone());
-        let (status, answer) = self.exchange(Method::POST, url, query, body, endpoint).await?;
+        let (status, answer) = self.exchange(Method::POST, url, query, body.as_ref(), endpoint).await?;
         let decoded = decode(endpoint, status, &answer);
         if decoded.is_err() {
             self.count_error(Some(status));
@@ -249,7 +248,7 @@ impl WorkfrontClient {
                     false => format!("POST /{endpoint}?{}", fields.join("&")),
                 };
                 Exchange {
-                    request: exchange::request_line(&line, sent.as_deref()),
+                    request: exchange::request_line(&line, body.as_ref().map(|(bytes, _)| bytes.as_slice())),
                     status: Some(status.as_u16()),
                     response: exchange::text_of(&answer),
                 }
@@ -282,7 +281,7 @@ impl WorkfrontClient {
         method: Method,
         url: Url,
         query: &[(&str, String)],
-        body: Option<(Vec<u8>, String)>,
+        body: Option<&(Vec<u8>, String)>,
         endpoint: &str,
     ) -> Result<(StatusCode, Vec<u8>), WorkfrontError> {
         let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
@@ -290,7 +289,7 @@ impl WorkfrontClient {
         loop {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let mut request = self.http.request(method.clone(), url.clone()).query(query);
-            if let Some((bytes, content_type)) = &body {
+            if let Some((bytes, content_type)) = body {
                 request = request
                     .header("content-type", content_type.as_str())
                     .body(bytes.clone());

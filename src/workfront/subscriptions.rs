@@ -97,7 +97,7 @@ impl WorkfrontClient {
                 Method::POST,
                 self.subscriptions_url.clone(),
                 &[],
-                Some((body, "application/json".to_owned())),
+                Some(&(body, "application/json".to_owned())),
                 ENDPOINT,
             )
             .await?;

@@ -106,6 +106,11 @@ async fn flagged_active_team_members_with_a_frameio_user_become_editors_and_the_
         })
     })
     .await;
+    // Frame.io has Alice on both mirrors before the worker records the second add: wait for it.
+    wait_until("both of alice's adds recorded", WAIT, || {
+        store.managed_collaborator_count().unwrap() == 2
+    })
+    .await;
     let report = status::gather(app.store(), true).unwrap();
     assert!(report
         .attention
@@ -229,7 +234,12 @@ async fn the_guard_holds_a_mass_removal_until_an_admin_confirms_it() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("released 4 held removals"));
     wait_for_names(&app, &p[0], &[]).await;
     wait_for_names(&app, &p[1], &[]).await;
-    assert_eq!(app.store().collaborators().unwrap().len(), 0);
+    // Frame.io is empty before the worker records the last removal: wait for the records too.
+    let store = app.store().clone();
+    wait_until("no collaborator records left", WAIT, || {
+        store.collaborators().unwrap().is_empty()
+    })
+    .await;
 }
 
 #[tokio::test]

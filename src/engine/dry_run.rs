@@ -9,7 +9,6 @@ use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::{plan, Known, Rerouted, Scope};
 use crate::core::model::{Effect, Hold};
 use crate::ids::WorkfrontProjectId;
-use crate::store::EntryState;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -74,12 +73,7 @@ impl Engine {
         let teams = projects.into_iter().map(|p| (p.id, p.team)).collect();
         let users = Arc::new(users.into_iter().map(|u| (u.id.clone(), u)).collect());
         let collaborators = self.plan_collaborators(&teams, true, &view, &mirrors, users).await?;
-        let already_pending = self
-            .store
-            .outbox_entries()?
-            .iter()
-            .filter(|e| e.state == EntryState::Pending)
-            .count();
+        let already_pending = view.pending;
         let would = |effect: &Effect, reason: &str, held: Option<Hold>| WouldDo {
             describe: effect.describe(),
             reason: reason.to_owned(),

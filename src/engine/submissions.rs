@@ -248,8 +248,12 @@ impl Engine {
             }
             ErrorClass::Permanent => {
                 tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "dead letter: Workfront refused the write");
-                self.store
-                    .bury(entry.id, &err.to_string(), Timestamp::now(), err.exchange())?;
+                self.store.bury(
+                    entry.id,
+                    &super::worker::dead_letter_reason(err, entry.id),
+                    Timestamp::now(),
+                    err.exchange(),
+                )?;
             }
         }
         self.store.flush().await

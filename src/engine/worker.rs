@@ -266,11 +266,19 @@ impl Engine {
             }
             (ErrorClass::Permanent, _) => {
                 tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "dead letter: Frame.io refused the request");
-                self.store.bury(entry.id, &err.to_string(), now, err.exchange())?;
+                self.store
+                    .bury(entry.id, &dead_letter_reason(err, entry.id), now, err.exchange())?;
             }
         }
         self.store.flush().await
     }
+}
+
+/// A dead letter's reason: what was refused, and what the admin can do about it.
+pub(super) fn dead_letter_reason(err: &dyn std::fmt::Display, id: crate::ids::OutboxId) -> String {
+    format!(
+        "{err}; fix the cause, then `frameio-sync outbox retry {id}`, or `frameio-sync outbox drop {id}` to give it up"
+    )
 }
 
 /// Lists the workspace and picks the project a create with an unknown outcome made, if any.

@@ -107,39 +107,55 @@ fn roll(shared: &Shared, frameio_write: bool) -> Option<Fault> {
             return Some(Fault::AmbiguousWrite);
         }
     }
+    // One roll over the faults that prevent acting, laid end to end; an ambiguous write is drawn
+    // apart, among the writes that got past them.
     let x = faults.draw();
-    let mut edge = r.server_errors;
-    let fault = if x < edge {
-        faults.counts.server_errors += 1;
-        let codes = [
-            StatusCode::INTERNAL_SERVER_ERROR,
-            StatusCode::BAD_GATEWAY,
-            StatusCode::SERVICE_UNAVAILABLE,
-        ];
-        Fault::ServerError(codes[(faults.draw() * 3.0) as usize % 3])
-    } else if x < {
-        edge += r.bare_429s;
-        edge
-    } {
-        faults.counts.bare_429s += 1;
-        Fault::Bare429
-    } else if x < {
-        edge += r.resets;
-        edge
-    } {
-        faults.counts.resets += 1;
-        Fault::Reset
-    } else if x < {
-        edge += r.timeouts;
-        edge
-    } {
-        faults.counts.timeouts += 1;
-        Fault::Timeout(r.stall)
-    } else if frameio_write && faults.draw() < r.ambiguous_writes {
-        faults.counts.ambiguous_writes += 1;
-        Fault::AmbiguousWrite
-    } else {
-        return None;
+    #[derive(Clone, Copy)]
+    enum Struck {
+        ServerError,
+        Bare429,
+        Reset,
+        Timeout,
+    }
+    let shares = [
+        (r.server_errors, Struck::ServerError),
+        (r.bare_429s, Struck::Bare429),
+        (r.resets, Struck::Reset),
+        (r.timeouts, Struck::Timeout),
+    ];
+    let mut edge = 0.0;
+    let struck = shares.iter().find(|(share, _)| {
+        edge += share;
+        x < edge
+    });
+    let c = &mut faults.counts;
+    let fault = match struck.map(|(_, kind)| *kind) {
+        Some(Struck::ServerError) => {
+            c.server_errors += 1;
+            let codes = [
+                StatusCode::INTERNAL_SERVER_ERROR,
+                StatusCode::BAD_GATEWAY,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ];
+            Fault::ServerError(codes[(faults.draw() * 3.0) as usize % 3])
+        }
+        Some(Struck::Bare429) => {
+            c.bare_429s += 1;
+            Fault::Bare429
+        }
+        Some(Struck::Reset) => {
+            c.resets += 1;
+            Fault::Reset
+        }
+        Some(Struck::Timeout) => {
+            c.timeouts += 1;
+            Fault::Timeout(r.stall)
+        }
+        None if frameio_write && faults.draw() < r.ambiguous_writes => {
+            faults.counts.ambiguous_writes += 1;
+            Fault::AmbiguousWrite
+        }
+        None => return None,
     };
     Some(fault)
 }

@@ -83,6 +83,8 @@ pub struct OutboxView {
     pub collaborators: HashMap<Pair, collaborator_plan::Entry>,
     /// Pending collaborator changes (the backlog `status` shows).
     pub collaborator_backlog: usize,
+    /// Pending entries of every kind.
+    pub pending: usize,
 }
 
 pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -127,6 +129,7 @@ impl Store {
     pub fn outbox_view(&self) -> Result<OutboxView, StoreError> {
         let mut view = OutboxView::default();
         for e in self.outbox_entries()? {
+            view.pending += usize::from(e.state == EntryState::Pending);
             match &e.effect {
                 Effect::CreateMirror { .. } => {
                     let state = match &e.state {

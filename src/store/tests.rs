@@ -4,6 +4,19 @@ use crate::core::model::{Effect, Target, WorkfrontProject};
 use crate::core::routing::Routing;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, OutboxId};
 
+/// Opens a store just closed: sled's background thread may hold the lock a moment longer.
+fn reopen(dir: &std::path::Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(dir) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 fn target() -> Target {
     Target {
         account: FrameioAccountId::new("acc").unwrap(),
@@ -78,7 +91,7 @@ fn a_plan_is_recorded_once_with_its_cursor_and_survives_reopening() {
         assert_eq!(store.record_plan(&Recording::of(&p), Timestamp(2)).unwrap().enqueued, 0);
         store.flush_blocking().unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = reopen(dir.path());
     assert_eq!(
         store.outbox_counts().unwrap(),
         OutboxCounts {
@@ -196,7 +209,7 @@ fn parked_unroutable_entries_resume_in_place_and_admin_actions_work() {
     assert_eq!(store.outbox_counts().unwrap().dead, 1);
     // The dead letter keeps the request, the answer and the time, across a reopen.
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = reopen(dir.path());
     assert_eq!(
         store.outbox_entry(id).unwrap().unwrap().state,
         EntryState::Dead {

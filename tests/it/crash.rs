@@ -16,10 +16,10 @@ const PROJECTS: usize = 50;
 const KILLS: usize = 12;
 
 /// A small deterministic generator, so a failing run can be repeated.
-struct XorShift(u64);
+pub(crate) struct XorShift(pub u64);
 
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

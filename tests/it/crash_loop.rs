@@ -7,13 +7,13 @@
 //! project has exactly one mirror, each team member is on it once, nothing is lost, parked or dead.
 
 use crate::cli::Daemon;
-use crate::crash::{assert_one_mirror_each, converge_and_stop};
-use crate::helpers::{eventually, wait_until};
+use crate::crash::{assert_one_mirror_each, converge_and_stop, XorShift};
+use crate::helpers::{add_http_listener, eventually, team_of, wait_for_listener, PEOPLE};
+use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::failpoint;
 use frameio_sync::ids::WorkfrontProjectId;
 use frameio_sync::sandbox::{Limits, Sandbox, World};
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
@@ -21,33 +21,6 @@ use std::time::Duration;
 const PROJECTS: usize = 40;
 const KILLS: usize = 30;
 const TOKEN: &str = "wf-webhook-token-crash-loop-0123456789";
-const PEOPLE: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn team_of(i: usize) -> Vec<&'static str> {
-    (0..2 + i % 2).map(|k| PEOPLE[(i + k) % PEOPLE.len()]).collect()
-}
-
-fn project_event(id: &str, name: &str, second: i64) -> String {
-    json!({
-        "eventType": "CREATE", "subscriptionId": "sub-proj",
-        "eventTime": { "epochSecond": second, "nano": 0 },
-        "newState": { "objCode": "PROJ", "ID": id, "name": name, "status": "CUR" },
-        "oldState": {}
-    })
-    .to_string()
-}
-
 /// Delivers an event as Workfront would: `Some(status)` if answered, `None` if the connection
 /// broke or no answer came in time.
 async fn deliver(port: u16, body: String) -> Option<u16> {
@@ -62,26 +35,13 @@ async fn deliver(port: u16, body: String) -> Option<u16> {
     answer.ok().map(|r| r.status().as_u16())
 }
 
-async fn wait_for_listener(port: u16) {
-    wait_until("the HTTP listener", Duration::from_secs(30), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .await;
-}
-
 fn config_with_webhooks(dir: &Path, sandbox: &Sandbox) -> (std::path::PathBuf, u16) {
     let config = write_sandbox_config(dir, sandbox, "1h").unwrap();
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    std::fs::write(dir.join("webhook-token"), TOKEN).unwrap();
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "\n[http]\nlisten = \"127.0.0.1:{port}\"\nworkfront_webhook_token_file = \"webhook-token\"\n\
-         \n[collaborators]\nmax_removal_percent = 100\ndirectory_refresh = \"200ms\"\n"
-    ));
-    std::fs::write(&config, text).unwrap();
+    let port = add_http_listener(
+        &config,
+        TOKEN,
+        "\n[collaborators]\nmax_removal_percent = 100\ndirectory_refresh = \"200ms\"\n",
+    );
     (config, port)
 }
 
@@ -151,7 +111,8 @@ async fn thirty_sigkills_in_the_narrowest_windows_lose_and_duplicate_nothing() {
             let i = PROJECTS + round;
             sandbox.set_team(&id, &team_of(i));
             teams.insert(id.clone(), team_of(i).iter().map(|n| format!("fio-{n}")).collect());
-            let body = project_event(&id, &format!("Event project {round}"), 1_000 + round as i64);
+            let body =
+                project_event("CREATE", &id, &format!("Event project {round}"), 1_000 + round as i64).to_string();
             delivery = Some((body.clone(), tokio::spawn(deliver(port, body))));
         }
 

@@ -4,14 +4,13 @@
 //! intended Frame.io state: every mirror once, every collaborator once, nothing missing.
 
 use crate::collaborators::person;
-use crate::helpers::{wait_until, TestApp};
+use crate::helpers::{team_of, wait_until, TestApp, PEOPLE};
 use frameio_sync::ids::WorkfrontProjectId;
 use frameio_sync::sandbox::{FaultRates, Limits, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const PROJECTS: usize = 12;
-const PEOPLE: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
@@ -26,7 +25,7 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     let world = app.sandbox.world();
     let mut intended: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (i, project) in world.workfront.projects.iter().enumerate() {
-        let team: Vec<&str> = (0..2 + i % 2).map(|k| PEOPLE[(i + k) % PEOPLE.len()]).collect();
+        let team = team_of(i);
         app.sandbox.set_team(&project.id, &team);
         intended.insert(project.id.clone(), team.iter().map(|n| format!("fio-{n}")).collect());
     }

@@ -222,3 +222,40 @@ impl Drop for TestApp {
         self.shutdown.cancel();
     }
 }
+
+/// Turns on the `[http]` listener in a config file for a daemon run as a child process: the
+/// webhook token goes to `webhook-token` beside the config (mode 0600), `extra` lines are added
+/// to the section, and the port (free when probed) is returned.
+pub fn add_http_listener(config: &Path, webhook_token: &str, extra: &str) -> u16 {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    frameio_sync::store::secret_files::write_secret_file(
+        &config.with_file_name("webhook-token"),
+        &frameio_sync::secret::Secret::new(webhook_token),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(config).unwrap();
+    text.push_str(&format!(
+        "\n[http]\nlisten = \"127.0.0.1:{port}\"\nworkfront_webhook_token_file = \"webhook-token\"\n{extra}"
+    ));
+    std::fs::write(config, text).unwrap();
+    port
+}
+
+/// Waits until something accepts connections on the loopback `port`.
+pub async fn wait_for_listener(port: u16) {
+    wait_until("the HTTP listener", Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+}
+
+/// The flagged people of the fault and crash-loop worlds, and project `i`'s team: two or three
+/// of them, so every mirror gets its own set.
+pub const PEOPLE: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+
+pub fn team_of(i: usize) -> Vec<&'static str> {
+    (0..2 + i % 2).map(|k| PEOPLE[(i + k) % PEOPLE.len()]).collect()
+}

@@ -6,7 +6,7 @@
 
 use crate::cli::{cli, Daemon};
 use crate::connections::{connect_marketing_and_post, three_account_app, TOKEN_B, TOKEN_C};
-use crate::helpers::wait_until;
+use crate::helpers::{add_http_listener, wait_until};
 use frameio_sync::config;
 use frameio_sync::control::WireToken;
 use frameio_sync::engine::{default_auth, frameio_client};
@@ -42,19 +42,14 @@ async fn no_secret_reaches_logs_command_output_errors_or_debug_output() {
         ACTION_SECRET.to_owned(),
     ];
     let dir = app.dir().to_owned();
-    write_secret_file(&dir.join("webhook-token"), &Secret::new(WEBHOOK_TOKEN)).unwrap();
     write_secret_file(&dir.join("action-secret"), &Secret::new(ACTION_SECRET)).unwrap();
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let mut text = std::fs::read_to_string(&app.config_path).unwrap();
-    text = format!("log_format = \"json\"\n{text}");
-    text.push_str(&format!(
-        "\n[http]\nlisten = \"127.0.0.1:{port}\"\nworkfront_webhook_token_file = \"webhook-token\"\n\
-         frameio_action_secret_file = \"action-secret\"\n"
-    ));
-    std::fs::write(&app.config_path, &text).unwrap();
+    let text = std::fs::read_to_string(&app.config_path).unwrap();
+    std::fs::write(&app.config_path, format!("log_format = \"json\"\n{text}")).unwrap();
+    let port = add_http_listener(
+        &app.config_path,
+        WEBHOOK_TOKEN,
+        "frameio_action_secret_file = \"action-secret\"\n",
+    );
     let config = app.config_path.clone();
 
     let mut seen = Vec::new();

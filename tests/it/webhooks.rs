@@ -3,7 +3,7 @@
 //! `/healthz` and `/metrics`.
 
 use crate::cli::Daemon;
-use crate::helpers::{wait_until, TestApp};
+use crate::helpers::{add_http_listener, wait_for_listener, wait_until, TestApp};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::ids::{WorkfrontProjectId, WorkfrontUserId};
 use frameio_sync::sandbox::{Limits, Sandbox, World};
@@ -15,7 +15,7 @@ const TOKEN: &str = "wf-webhook-token-0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(30);
 const FLAG: &str = "DE:Add to projects in Frame.io";
 
-fn project_event(kind: &str, id: &str, name: &str, epoch_second: i64) -> Value {
+pub(crate) fn project_event(kind: &str, id: &str, name: &str, epoch_second: i64) -> Value {
     json!({
         "eventType": kind, "subscriptionId": "sub-proj", "eventVersion": "v2", "subscriptionVersion": "v2",
         "eventTime": { "epochSecond": epoch_second, "nano": 0 },
@@ -185,24 +185,12 @@ async fn an_acknowledged_event_survives_an_immediate_kill_9() {
     let sandbox = Sandbox::start(World::generated(0), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    std::fs::write(dir.path().join("webhook-token"), TOKEN).unwrap();
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "\n[http]\nlisten = \"127.0.0.1:{port}\"\nworkfront_webhook_token_file = \"webhook-token\"\n"
-    ));
-    std::fs::write(&config, text).unwrap();
+    let port = add_http_listener(&config, TOKEN, "");
     let url = format!("http://127.0.0.1:{port}");
 
     for round in 0..5 {
         let daemon = Daemon::start(&config, "info", &[]);
-        wait_until("the listener", WAIT, || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-        .await;
+        wait_for_listener(port).await;
         let id = format!("5d00000000000000000000000000d{round:03}");
         let (status, _) = post_json(&url, &project_event("CREATE", &id, "Durable", 100 + round)).await;
         assert_eq!(status, 200);

@@ -17,6 +17,7 @@
 //! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
 //! - [`fuzz_checks`]: the properties the fuzz targets and the corpus replay test check.
 //! - [`failpoint`]: named crash windows for the crash-loop test (the `failpoints` feature).
+//! - [`durable`]: directory fsyncs, so what the daemon creates survives a power cut.
 //! - [`exchange`]: a refused request and its answer, kept with a dead letter.
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
@@ -28,6 +29,7 @@ pub mod control;
 pub mod core;
 pub mod daemon;
 pub mod demo;
+pub mod durable;
 pub mod engine;
 pub mod exchange;
 pub mod failpoint;

@@ -47,22 +47,26 @@ impl Store {
         })
     }
 
-    /// Removes a connection and its token. Mirrors made through it stay (and stay ours).
+    /// Removes a connection and its token. Mirrors made through it stay (and stay ours). A group
+    /// with no connection touches no file.
     pub fn remove_connection(&self, group: &WorkfrontGroupId) -> Result<Option<ConnectionRecord>, StoreError> {
-        let removed = self.connection(group)?;
+        let Some(removed) = self.connection(group)? else {
+            return Ok(None);
+        };
         self.connections.remove(group.as_str())?;
-        match std::fs::remove_file(self.token_path(group)) {
+        let path = self.token_path(group);
+        match std::fs::remove_file(&path).and_then(|()| crate::durable::sync_parent(&path)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(StoreError::Token {
-                    path: self.token_path(group),
+                    path,
                     message: e.to_string(),
                 })
             }
         }
         self.flush_blocking()?;
-        Ok(removed)
+        Ok(Some(removed))
     }
 
     /// Marks a connection broken (Frame.io refuses its token) or, with `None`, working again.

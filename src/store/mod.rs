@@ -14,11 +14,14 @@
 //!   its fingerprint.
 //!
 //! Every change that must stay consistent across trees is one sled transaction, and sled recovers
-//! transactions atomically. Durability is separate: sled writes reach disk on [`Store::flush`]
-//! (and every 500 ms by itself), so callers flush before they acknowledge anything or send a
-//! request that must not be sent twice. Flushing runs on a blocking thread because sled 0.34's
-//! `flush_async` can deadlock (sled #1308).
+//! transactions atomically. Durability is separate: a write is on stable storage only after
+//! [`Store::flush`] returns, so callers flush before they acknowledge anything or send a request
+//! that must not be sent twice. `flush` is sled's flush followed by a real `fdatasync`
+//! ([`barrier`]: sled's own is no barrier against a power cut), shared by every caller waiting at
+//! the same moment (group commit). It runs on a blocking thread because sled 0.34's `flush_async`
+//! can deadlock (sled #1308).
 
+pub mod barrier;
 mod collaborators;
 mod connections;
 pub mod inbox;
@@ -35,10 +38,13 @@ pub use records::{
 
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
+use barrier::Barrier;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +52,18 @@ pub enum StoreError {
     Locked { dir: PathBuf },
     #[error("cannot open the state dir {dir}: {source}")]
     Open { dir: PathBuf, source: sled::Error },
+    #[error(
+        "cannot open the state dir {dir}: sled finds its files corrupt ({source}); the log is {log} and the newest snapshot {snapshot}. \
+         Stop here: move {dir}/db aside (do not delete it, keep it for a bug report) and restore the state dir from a backup"
+    )]
+    Corrupted {
+        dir: PathBuf,
+        log: String,
+        snapshot: String,
+        source: sled::Error,
+    },
+    #[error("cannot make the state dir {dir} durable: {source}")]
+    Durability { dir: PathBuf, source: std::io::Error },
     #[error("state store: {0}")]
     Sled(#[from] sled::Error),
     #[error("state store: unreadable record in {tree} at {key}: {message}")]
@@ -75,8 +93,20 @@ pub struct Store {
     inbox: sled::Tree,
     inbox_seen: sled::Tree,
     event_marks: sled::Tree,
-    /// Flushes so far (for the intake benchmark's fsyncs per event).
-    flushes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    barrier: Arc<Barrier>,
+    group: Arc<GroupFlush>,
+}
+
+/// Callers of [`Store::flush`] at the same moment share one barrier: each takes a ticket, and the
+/// barrier that starts after a ticket was taken covers it.
+#[derive(Default)]
+struct GroupFlush {
+    /// Queues the callers; the one holding it runs a barrier unless one already covered it.
+    gate: tokio::sync::Mutex<()>,
+    /// Tickets handed out.
+    requested: AtomicU64,
+    /// Every ticket up to this one is durable.
+    completed: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,29 +123,29 @@ const META_REMOVAL_GUARD: &[u8] = b"removal_guard";
 
 impl Store {
     /// Opens (creating if needed, mode 0700) the store in `dir`. sled admits one process per dir:
-    /// a second one gets [`StoreError::Locked`].
+    /// a second one gets [`StoreError::Locked`]. A snapshot left incomplete by a cut while sled
+    /// wrote it is set aside first (see [`barrier`]), and what sled created is made durable.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        create_private_dir(dir).map_err(|e| StoreError::Open {
+        let durability = |source| StoreError::Durability {
             dir: dir.to_owned(),
-            source: e.into(),
-        })?;
+            source,
+        };
+        crate::durable::create_dir_all(dir, 0o700).map_err(durability)?;
+        let db_dir = dir.join("db");
+        for moved in barrier::set_aside_interrupted_snapshots(dir, &db_dir).map_err(durability)? {
+            tracing::warn!(
+                moved_to = %moved.display(),
+                "set aside an incomplete sled snapshot (a cut while it was written); sled rebuilds it from its log"
+            );
+        }
         // sled's page cache defaults to 1 GiB; the daemon's working set is far smaller, and an
         // admin's 3 a.m. `top` should show a small process.
         let db = sled::Config::new()
-            .path(dir.join("db"))
+            .path(&db_dir)
             .cache_capacity(CACHE_BYTES)
             .open()
-            .map_err(|e| match &e {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
-                {
-                    StoreError::Locked { dir: dir.to_owned() }
-                }
-                _ => StoreError::Open {
-                    dir: dir.to_owned(),
-                    source: e,
-                },
-            })?;
+            .map_err(|e| open_error(dir, &db_dir, e))?;
+        let barrier = Barrier::after_open(dir, &db_dir).map_err(durability)?;
         Ok(Self {
             dir: dir.to_owned(),
             mirrors: db.open_tree("mirrors")?,
@@ -129,7 +159,8 @@ impl Store {
             inbox: db.open_tree("inbox")?,
             inbox_seen: db.open_tree("inbox_seen")?,
             event_marks: db.open_tree("event_marks")?,
-            flushes: Default::default(),
+            barrier: Arc::new(barrier),
+            group: Arc::default(),
             db,
         })
     }
@@ -153,25 +184,32 @@ impl Store {
         &self.dir
     }
 
-    /// Flushes so far by this handle and its clones.
+    /// Barriers (log fsyncs) so far by this handle and its clones: the benchmarks' "fsyncs".
     pub fn flush_count(&self) -> u64 {
-        self.flushes.load(std::sync::atomic::Ordering::Relaxed)
+        self.barrier.fsyncs()
     }
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable: when it returns, they survive a power cut (as far as the
+    /// drive honours a cache flush). Concurrent callers share one barrier.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.flushes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
+        let ticket = self.group.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let _turn = self.group.gate.lock().await;
+        if self.group.completed.load(Ordering::SeqCst) >= ticket {
+            return Ok(()); // a barrier that started after our ticket covered us
+        }
+        // Every ticket handed out so far was taken after its writes: this barrier covers them all.
+        let covers = self.group.requested.load(Ordering::SeqCst);
+        let (db, barrier) = (self.db.clone(), self.barrier.clone());
+        tokio::task::spawn_blocking(move || sync_now(&db, &barrier))
             .await
             .expect("the flush task does not panic")?;
+        self.group.completed.fetch_max(covers, Ordering::SeqCst);
         Ok(())
     }
 
-    /// The same, for code that is not async (the CLI without a daemon).
+    /// The same, for code that is not async (the CLI without a daemon, the control socket).
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        sync_now(&self.db, &self.barrier)
     }
 
     pub fn mirror(&self, id: &WorkfrontProjectId) -> Result<Option<MirrorRecord>, StoreError> {
@@ -241,9 +279,39 @@ impl Store {
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+/// sled's flush, then the barrier that makes it durable.
+fn sync_now(db: &sled::Db, barrier: &Barrier) -> Result<(), StoreError> {
+    db.flush()?;
+    barrier.sync().map_err(|e| StoreError::Sled(e.into()))
+}
+
+/// What a failed sled open means for the admin: locked by another process, or corrupt files
+/// (named, with what to do), or plain I/O.
+fn open_error(dir: &Path, db_dir: &Path, e: sled::Error) -> StoreError {
+    match &e {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
+            StoreError::Locked { dir: dir.to_owned() }
+        }
+        sled::Error::Corruption { .. } => {
+            let newest_snapshot = std::fs::read_dir(db_dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("snap."))
+                .max();
+            StoreError::Corrupted {
+                dir: dir.to_owned(),
+                log: db_dir.join("db").display().to_string(),
+                snapshot: newest_snapshot.map_or_else(|| "(none)".to_owned(), |n| db_dir.join(n).display().to_string()),
+                source: e,
+            }
+        }
+        _ => StoreError::Open {
+            dir: dir.to_owned(),
+            source: e,
+        },
+    }
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {

@@ -61,6 +61,10 @@ impl Daemon {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the daemon is running").id()
+    }
+
     pub fn signal(&self, name: &str) {
         signal(self.child.as_ref().expect("the daemon is running"), name);
     }

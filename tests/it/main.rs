@@ -12,10 +12,16 @@ mod faults;
 mod frameio_client;
 mod frameio_project_users;
 mod fuzz_corpus;
+mod hardening;
 mod helpers;
 mod ims;
+// Needs FUSE (/dev/fuse, and root or fusermount3): `cargo test --features failpoints,powerloss`.
+#[cfg(feature = "powerloss")]
+mod lazyfs;
 mod mirror_e2e;
 mod plan;
+#[cfg(feature = "powerloss")]
+mod power_loss;
 mod secrets;
 mod submission_clients;
 mod submissions;

@@ -18,6 +18,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,8 @@ pub const SOCKET_NAME: &str = "control.sock";
 
 /// Longest request line accepted; requests are tiny.
 const MAX_REQUEST: u64 = 64 * 1024;
+/// How long a control client may take to send its one line.
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
@@ -164,8 +167,39 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
     state_dir.join(SOCKET_NAME)
 }
 
-/// Asks a running daemon. `Ok(None)` means no daemon listens on this state dir.
+/// How long the CLI waits for the daemon's answer: a plan reads all of Workfront, the rest only
+/// the store.
+pub fn answer_timeout(request: &Request) -> Duration {
+    match request {
+        Request::Plan => Duration::from_secs(600),
+        _ => Duration::from_secs(30),
+    }
+}
+
+/// Asks a running daemon, waiting at most [`answer_timeout`]. `Ok(None)` means no daemon listens
+/// on this state dir.
 pub async fn request(state_dir: &Path, request: &Request) -> anyhow::Result<Option<serde_json::Value>> {
+    request_within(state_dir, request, answer_timeout(request)).await
+}
+
+/// Asks a running daemon, waiting at most `limit` for the whole exchange: a wedged daemon (or a
+/// stopped one whose socket still accepts) gives a clear error instead of a CLI that hangs.
+pub async fn request_within(
+    state_dir: &Path,
+    request: &Request,
+    limit: Duration,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    match tokio::time::timeout(limit, exchange(state_dir, request)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(anyhow::anyhow!(
+            "the daemon did not answer within {} s on {}; is it wedged? (`systemctl status frameio-sync`, its log)",
+            limit.as_secs_f64(),
+            socket_path(state_dir).display()
+        )),
+    }
+}
+
+async fn exchange(state_dir: &Path, request: &Request) -> anyhow::Result<Option<serde_json::Value>> {
     let path = socket_path(state_dir);
     let stream = match UnixStream::connect(&path).await {
         Ok(stream) => stream,
@@ -219,14 +253,23 @@ impl Server {
     }
 
     pub async fn serve(self, shutdown: CancellationToken) {
+        let mut failing = AcceptErrors::default();
         loop {
             let stream = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok((stream, _)) => {
+                        failing.recovered();
+                        stream
+                    }
                     Err(err) => {
-                        tracing::warn!(error = %err, "control socket accept failed");
-                        continue;
+                        // Out of file descriptors, say: retrying at once would spin a core and
+                        // flood the log. Pause, longer while it lasts.
+                        let pause = failing.failed(&err);
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(pause) => continue,
+                        }
                     }
                 },
             };
@@ -242,10 +285,46 @@ impl Server {
     }
 }
 
+/// A burst of accept errors: logged once when it starts and once when it ends, with pauses that
+/// double from 10 ms to 1 s in between.
+#[derive(Debug, Default)]
+pub struct AcceptErrors {
+    in_a_row: u32,
+}
+
+impl AcceptErrors {
+    const FIRST_PAUSE: Duration = Duration::from_millis(10);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+
+    /// Records a failed accept; returns how long to pause before the next.
+    pub fn failed(&mut self, err: &std::io::Error) -> Duration {
+        if self.in_a_row == 0 {
+            tracing::warn!(error = %err, "control socket accept failed; pausing between attempts until it works again");
+        }
+        self.in_a_row = self.in_a_row.saturating_add(1);
+        let doublings = (self.in_a_row - 1).min(7);
+        (Self::FIRST_PAUSE * 2u32.pow(doublings)).min(Self::LONGEST_PAUSE)
+    }
+
+    /// An accept worked: ends a burst.
+    pub fn recovered(&mut self) {
+        if self.in_a_row > 0 {
+            tracing::warn!(failed_accepts = self.in_a_row, "control socket accepts again");
+            self.in_a_row = 0;
+        }
+    }
+}
+
 async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
-    BufReader::new(read.take(MAX_REQUEST)).read_line(&mut line).await?;
+    // A client that connects and sends nothing must not hold a descriptor for ever.
+    tokio::time::timeout(
+        REQUEST_READ_TIMEOUT,
+        BufReader::new(read.take(MAX_REQUEST)).read_line(&mut line),
+    )
+    .await
+    .context("the control client sent no request in time")??;
     let response = match serde_json::from_str::<Request>(&line) {
         Err(err) => Response::Error(format!("malformed control request: {err}")),
         Ok(request) => {
@@ -272,4 +351,19 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
     out.push(b'\n');
     write.write_all(&out).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_pause_longer_while_they_last_and_reset_after_a_success() {
+        let mut errors = AcceptErrors::default();
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let pauses: Vec<u128> = (0..10).map(|_| errors.failed(&emfile).as_millis()).collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+        errors.recovered();
+        assert_eq!(errors.failed(&emfile), Duration::from_millis(10));
+    }
 }

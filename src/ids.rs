@@ -1,8 +1,10 @@
 //! Typed identifiers, so a Workfront project id can never be passed where a Frame.io one is expected.
 //!
-//! Every id is validated once, where it enters the program: it is not empty and holds nothing that
-//! could change the meaning of a URL path it is put into (`/`, `?`, `#`, `%`, white space, control
-//! characters). Ids read back from our own store are trusted, because only validated ids were written.
+//! Every id is validated where it enters the program: it is not empty, not `.` or `..`, and holds
+//! nothing that could change the meaning of a URL path or a file path it is put into (`/`, `\`,
+//! `?`, `#`, `%`, white space, control characters; a URL parser reads `\` as `/`). Deserializing
+//! validates too, so an id from an event, the control socket or an answer is checked however it
+//! arrives; the store's own records pass the same check at no measurable cost.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -22,11 +24,13 @@ fn validate(kind: &'static str, value: &str) -> Result<(), IdError> {
         "it is empty"
     } else if value.len() > 256 {
         "it is longer than 256 characters"
+    } else if value == "." || value == ".." {
+        "it is a relative path (. or ..)"
     } else if value
         .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '%'))
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '%'))
     {
-        "it contains white space or one of / ? # %"
+        "it contains white space, a control character or one of / \\ ? # %"
     } else {
         return Ok(());
     };
@@ -71,11 +75,10 @@ macro_rules! string_id {
             }
         }
 
-        // Ids read back from the store were validated when they were written; see the module doc.
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(Self(Arc::from(text.as_ref())))
+                Self::new(text.as_ref()).map_err(serde::de::Error::custom)
             }
         }
 
@@ -184,10 +187,29 @@ mod tests {
 
     #[test]
     fn refuses_what_would_change_a_url() {
-        for bad in ["", " ", "a/b", "a?b", "a#b", "a%2F", "a b", "a\nb"] {
+        for bad in ["", " ", "a/b", "a?b", "a#b", "a%2F", "a b", "a\nb", "a\0b"] {
             let err = FrameioProjectId::new(bad).unwrap_err();
             assert!(err.to_string().contains("Frame.io project id"), "{err}");
         }
+    }
+
+    #[test]
+    fn refuses_what_would_leave_a_url_segment_or_a_folder() {
+        // A URL parser reads `\` as `/`: `..\..\zz` would have reached `/attask/zz`.
+        for bad in [".", "..", "..\\..\\..\\zz", "a\\b", "../tokens/x"] {
+            assert!(WorkfrontProjectId::new(bad).is_err(), "{bad}");
+            assert!(WorkfrontGroupId::new(bad).is_err(), "{bad}");
+        }
+        assert!(WorkfrontGroupId::new("a.b").is_ok(), "a dot inside an id is harmless");
+    }
+
+    #[test]
+    fn deserializing_validates_so_no_id_skips_the_check() {
+        let bad: Result<WorkfrontGroupId, _> = serde_json::from_str(r#""../../etc""#);
+        let err = bad.unwrap_err().to_string();
+        assert!(err.contains("invalid Workfront group id"), "{err}");
+        let good: WorkfrontGroupId = serde_json::from_str(r#""5d00000000000000000000000000aaaa""#).unwrap();
+        assert_eq!(good.as_str(), "5d00000000000000000000000000aaaa");
     }
 
     #[test]

@@ -128,6 +128,26 @@ fn missing_secret_files_name_key_and_path() {
 }
 
 #[test]
+fn secret_files_that_are_not_one_plain_value_stop_the_start_naming_key_and_path() {
+    let fx = Fixture::new();
+    std::fs::write(fx.dir.path().join("wf-key"), "wf-secret\0value\n").unwrap();
+    let err = fx.parse(GOOD).unwrap_err();
+    assert_eq!(err.key, "workfront.api_key_file");
+    assert!(
+        err.message.contains("wf-key: ") && err.message.contains("control character"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("wf-secret"), "the value stays out: {err}");
+
+    let fx = Fixture::new();
+    std::fs::remove_file(fx.dir.path().join("fio-token")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", fx.dir.path().join("fio-token")).unwrap();
+    let err = fx.parse(GOOD).unwrap_err();
+    assert_eq!(err.key, "frameio.default.token_file");
+    assert!(err.message.contains("not a regular file"), "{err}");
+}
+
+#[test]
 fn server_to_server_credentials_are_read_for_workfront_and_frameio() {
     let fx = Fixture::new();
     let text = GOOD

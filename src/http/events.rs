@@ -39,7 +39,7 @@ pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: He
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return too_large(&context);
     };
-    let event = match parse_event(&bytes, &context.flag_field) {
+    let event = match parse_event(&bytes, &context.flag_field, crate::timestamp::Timestamp::now()) {
         Ok(event) => event,
         Err(err) => {
             metrics.event(EventOutcome::Malformed);

@@ -18,7 +18,24 @@ pub enum EventError {
     UnknownEventType(String),
     #[error("the event has no usable {0}")]
     Missing(&'static str),
+    #[error("the event's {field}: {source}")]
+    BadId {
+        field: &'static str,
+        source: crate::ids::IdError,
+    },
+    #[error("the event's {field} is {chars} characters long; at most {MAX_TEXT} are accepted")]
+    TooLong { field: &'static str, chars: usize },
+    #[error("the event's eventTime {time} is more than {} s ahead of this host's clock ({now}); check the clocks", MAX_CLOCK_SKEW.as_secs())]
+    FromTheFuture { time: String, now: String },
 }
+
+/// The longest text field (a name, an email, a status) an event may carry: Workfront's own limits
+/// are far lower, and everything accepted is stored.
+pub const MAX_TEXT: usize = 4096;
+
+/// How far ahead of our clock an event may be dated. An event from the future would make every
+/// real event about its object look stale until then.
+pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// `{eventType, subscriptionId, eventTime{epochSecond,nano}, eventVersion, subscriptionVersion,
 /// newState, oldState}`.
@@ -44,9 +61,9 @@ struct EventTime {
     nano: i64,
 }
 
-/// Reads one delivery. `flag_field` is the custom field that flags Frame.io users; events carry
-/// custom fields in `parameterValues`.
-pub fn parse_event(body: &[u8], flag_field: &str) -> Result<WorkfrontEvent, EventError> {
+/// Reads one delivery received at `now`. `flag_field` is the custom field that flags Frame.io
+/// users; events carry custom fields in `parameterValues`.
+pub fn parse_event(body: &[u8], flag_field: &str, now: Timestamp) -> Result<WorkfrontEvent, EventError> {
     let payload: Payload = serde_json::from_slice(body).map_err(|e| EventError::Malformed(e.to_string()))?;
     let op = match payload.event_type.to_ascii_uppercase().as_str() {
         "CREATE" => EventOp::Create,
@@ -61,6 +78,12 @@ pub fn parse_event(body: &[u8], flag_field: &str) -> Result<WorkfrontEvent, Even
         .and_then(|ms| ms.checked_add(time.nano.clamp(0, 999_999_999) / 1_000_000))
         .filter(|ms| *ms >= 0)
         .ok_or(EventError::Missing("eventTime"))?;
+    if Timestamp(millis) > now.saturating_add(MAX_CLOCK_SKEW) {
+        return Err(EventError::FromTheFuture {
+            time: Timestamp(millis).to_iso_utc(),
+            now: now.to_iso_utc(),
+        });
+    }
     let subscription_id = payload
         .subscription_id
         .filter(|s| !s.trim().is_empty())
@@ -88,18 +111,18 @@ pub fn parse_event(body: &[u8], flag_field: &str) -> Result<WorkfrontEvent, Even
         .to_owned();
     let object = match obj_code.as_str() {
         "PROJ" => {
-            let id = WorkfrontProjectId::new(id).map_err(|_| EventError::Missing("ID"))?;
+            let id = WorkfrontProjectId::new(id).map_err(|source| EventError::BadId { field: "ID", source })?;
             let project = match op {
                 EventOp::Delete => None,
-                _ => Some(project_from_state(&id, &state)),
+                _ => Some(project_from_state(&id, &state)?),
             };
             EventObject::Project { id, project }
         }
         "USER" => {
-            let id = WorkfrontUserId::new(id).map_err(|_| EventError::Missing("ID"))?;
+            let id = WorkfrontUserId::new(id).map_err(|source| EventError::BadId { field: "ID", source })?;
             let user = match op {
                 EventOp::Delete => None,
-                _ => Some(user_from_state(&id, &state, flag_field)),
+                _ => Some(user_from_state(&id, &state, flag_field)?),
             };
             EventObject::User { id, user }
         }
@@ -113,22 +136,41 @@ pub fn parse_event(body: &[u8], flag_field: &str) -> Result<WorkfrontEvent, Even
     })
 }
 
-fn text(state: &Map<String, Value>, key: &str) -> Option<String> {
-    state.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn project_from_state(id: &WorkfrontProjectId, state: &Map<String, Value>) -> WorkfrontProject {
-    WorkfrontProject {
-        id: id.clone(),
-        name: text(state, "name").unwrap_or_else(|| id.to_string()),
-        group_id: text(state, "groupID").and_then(|g| WorkfrontGroupId::new(g).ok()),
-        status: text(state, "status"),
-        last_update: text(state, "lastUpdateDate").and_then(|d| Timestamp::parse(&d).ok()),
-        team: Vec::new(),
+/// A text field, refused if longer than [`MAX_TEXT`] characters.
+fn text(state: &Map<String, Value>, key: &'static str) -> Result<Option<String>, EventError> {
+    let Some(value) = state.get(key).and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let chars = value.chars().count();
+    if chars > MAX_TEXT {
+        return Err(EventError::TooLong { field: key, chars });
     }
+    Ok(Some(value.to_owned()))
 }
 
-fn user_from_state(id: &WorkfrontUserId, state: &Map<String, Value>, flag_field: &str) -> WorkfrontUser {
+fn project_from_state(id: &WorkfrontProjectId, state: &Map<String, Value>) -> Result<WorkfrontProject, EventError> {
+    let group_id = match text(state, "groupID")? {
+        Some(g) => Some(WorkfrontGroupId::new(g).map_err(|source| EventError::BadId {
+            field: "groupID",
+            source,
+        })?),
+        None => None,
+    };
+    Ok(WorkfrontProject {
+        id: id.clone(),
+        name: text(state, "name")?.unwrap_or_else(|| id.to_string()),
+        group_id,
+        status: text(state, "status")?,
+        last_update: text(state, "lastUpdateDate")?.and_then(|d| Timestamp::parse(&d).ok()),
+        team: Vec::new(),
+    })
+}
+
+fn user_from_state(
+    id: &WorkfrontUserId,
+    state: &Map<String, Value>,
+    flag_field: &str,
+) -> Result<WorkfrontUser, EventError> {
     // Custom fields arrive in `parameterValues`; a top-level key is read too.
     let flag = state
         .get("parameterValues")
@@ -136,14 +178,14 @@ fn user_from_state(id: &WorkfrontUserId, state: &Map<String, Value>, flag_field:
         .or_else(|| state.get(flag_field))
         .and_then(Value::as_str)
         .unwrap_or("");
-    WorkfrontUser {
+    Ok(WorkfrontUser {
         id: id.clone(),
-        name: text(state, "name").unwrap_or_default(),
-        email: text(state, "emailAddr"),
+        name: text(state, "name")?.unwrap_or_default(),
+        email: text(state, "emailAddr")?,
         is_active: state.get("isActive").and_then(Value::as_bool).unwrap_or(true),
         frameio_flag: flag.eq_ignore_ascii_case("yes"),
-        last_update: text(state, "lastUpdateDate").and_then(|d| Timestamp::parse(&d).ok()),
-    }
+        last_update: text(state, "lastUpdateDate")?.and_then(|d| Timestamp::parse(&d).ok()),
+    })
 }
 
 #[cfg(test)]
@@ -152,6 +194,11 @@ mod tests {
     use serde_json::json;
 
     const FLAG: &str = "DE:Add to projects in Frame.io";
+
+    /// The clock the tests parse at: 2027-01-15, after every event time they use.
+    fn now() -> Timestamp {
+        Timestamp(1_800_000_000_000)
+    }
 
     fn body(v: Value) -> Vec<u8> {
         serde_json::to_vec(&v).unwrap()
@@ -169,6 +216,7 @@ mod tests {
                 "oldState": {}
             })),
             FLAG,
+            now(),
         )
         .unwrap();
         assert_eq!(e.op, EventOp::Create);
@@ -194,6 +242,7 @@ mod tests {
                 "oldState": { "objCode": "USER", "ID": "u1" }
             })),
             FLAG,
+            now(),
         )
         .unwrap();
         let EventObject::User { user: Some(u), .. } = &e.object else {
@@ -211,6 +260,7 @@ mod tests {
                 "newState": {}, "oldState": { "objCode": "PROJ", "ID": "p1" }
             })),
             FLAG,
+            now(),
         )
         .unwrap();
         assert_eq!(
@@ -249,12 +299,48 @@ mod tests {
             ),
         ];
         for (input, expected) in cases {
-            let err = parse_event(input, FLAG).unwrap_err();
+            let err = parse_event(input, FLAG, now()).unwrap_err();
             assert!(
                 err.to_string().contains(expected),
                 "{err} for {}",
                 String::from_utf8_lossy(input)
             );
         }
+    }
+
+    fn project(id: &str, name: &str, epoch_second: i64) -> Vec<u8> {
+        body(json!({
+            "eventType": "UPDATE", "subscriptionId": "s",
+            "eventTime": { "epochSecond": epoch_second, "nano": 0 },
+            "newState": { "objCode": "PROJ", "ID": id, "name": name }
+        }))
+    }
+
+    #[test]
+    fn an_event_dated_ahead_of_the_clock_is_refused_and_a_small_skew_is_not() {
+        let now_s = now().millis() / 1000;
+        assert!(parse_event(&project("p1", "A", now_s + 60), FLAG, now()).is_ok());
+        let err = parse_event(&project("p1", "A", 253_402_300_000), FLAG, now()).unwrap_err();
+        assert!(matches!(err, EventError::FromTheFuture { .. }), "{err}");
+        assert!(err.to_string().contains("9999-12-31"), "{err}");
+    }
+
+    #[test]
+    fn ids_that_would_leave_their_url_segment_and_endless_names_are_refused_naming_the_field() {
+        let err = parse_event(&project(r"..\..\..\zz", "A", 1), FLAG, now()).unwrap_err();
+        assert!(
+            err.to_string().contains("the event's ID: invalid Workfront project id"),
+            "{err}"
+        );
+        let err = parse_event(&project("p1", &"n".repeat(500_000), 1), FLAG, now()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the event's name is 500000 characters long; at most 4096 are accepted"
+        );
+        let at_limit = parse_event(&project("p1", &"é".repeat(MAX_TEXT), 1), FLAG, now()).unwrap();
+        let EventObject::Project { project: Some(p), .. } = at_limit.object else {
+            panic!("a project");
+        };
+        assert_eq!(p.name.chars().count(), MAX_TEXT);
     }
 }

@@ -228,7 +228,8 @@ async fn a_flag_flip_by_event_adds_the_collaborator_without_a_poll() {
 
     let flipped = json!({
         "eventType": "UPDATE", "subscriptionId": "sub-user",
-        "eventTime": { "epochSecond": 4_000_000_000i64, "nano": 0 },
+        // Newer than the user as polled (a clock a minute ahead is within the accepted skew).
+        "eventTime": { "epochSecond": frameio_sync::timestamp::Timestamp::now().millis() / 1000 + 60, "nano": 0 },
         "newState": { "objCode": "USER", "ID": "bob", "name": "bob", "emailAddr": "bob@example.test",
                       "isActive": true, "parameterValues": { FLAG: "Yes" } },
         "oldState": { "objCode": "USER", "ID": "bob" }

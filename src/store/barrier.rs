@@ -133,7 +133,26 @@ fn listing(dir: &Path) -> io::Result<BTreeSet<OsString>> {
 /// Before sled opens `db_dir`: moves every `snap.*.generating` file whose checksum proves it
 /// incomplete into `<state_dir>/set-aside/`, and returns where each went. A complete one (a cut
 /// after its fsync but before its rename) is a valid snapshot and stays.
+///
+/// It holds sled's own lock (`flock` on `db/db`, as sled takes it) while it looks: a running
+/// daemon may be writing a snapshot right now, and that one is not garbage. If another process
+/// holds the lock, nothing is touched and the error is `WouldBlock`.
 pub fn set_aside_interrupted_snapshots(state_dir: &Path, db_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let log = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(db_dir.join("db"))
+    {
+        Ok(log) => log,
+        // No log, no database yet: nothing of sled's to repair.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own; released when `log` is closed at the end.
+    if unsafe { libc::flock(log.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
     let mut moved = Vec::new();
     for name in listing(db_dir)? {
         let text = name.to_string_lossy();
@@ -157,6 +176,7 @@ pub fn set_aside_interrupted_snapshots(state_dir: &Path, db_dir: &Path) -> io::R
         sync_dir(db_dir)?;
         moved.push(to);
     }
+    drop(log);
     Ok(moved)
 }
 
@@ -188,6 +208,7 @@ mod tests {
         let state = tempfile::tempdir().unwrap();
         let db = state.path().join("db");
         std::fs::create_dir(&db).unwrap();
+        std::fs::write(db.join("db"), b"").unwrap();
         std::fs::write(db.join("snap.0000000000000010"), snapshot(b"older")).unwrap();
         std::fs::write(db.join("snap.0000000000000020.generating"), b"").unwrap();
         let mut torn = snapshot(b"torn in the middle");
@@ -213,6 +234,19 @@ mod tests {
         std::fs::write(db.join("snap.0000000000000020.generating"), b"x").unwrap();
         let again = set_aside_interrupted_snapshots(state.path(), &db).unwrap();
         assert_eq!(again[0].file_name().unwrap(), "snap.0000000000000020.generating.1");
+    }
+
+    #[test]
+    fn nothing_is_set_aside_while_another_process_holds_the_database() {
+        let state = tempfile::tempdir().unwrap();
+        let db_dir = state.path().join("db");
+        let db = sled::Config::new().path(&db_dir).open().unwrap();
+        // A snapshot a running sled is writing right now is incomplete, and not garbage.
+        std::fs::write(db_dir.join("snap.00000000000000FF.generating"), b"half").unwrap();
+        let err = set_aside_interrupted_snapshots(state.path(), &db_dir).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        assert!(db_dir.join("snap.00000000000000FF.generating").exists());
+        drop(db);
     }
 
     #[test]

@@ -132,7 +132,14 @@ impl Store {
         };
         crate::durable::create_dir_all(dir, 0o700).map_err(durability)?;
         let db_dir = dir.join("db");
-        for moved in barrier::set_aside_interrupted_snapshots(dir, &db_dir).map_err(durability)? {
+        let set_aside = match barrier::set_aside_interrupted_snapshots(dir, &db_dir) {
+            Ok(moved) => moved,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Err(StoreError::Locked { dir: dir.to_owned() })
+            }
+            Err(e) => return Err(durability(e)),
+        };
+        for moved in set_aside {
             tracing::warn!(
                 moved_to = %moved.display(),
                 "set aside an incomplete sled snapshot (a cut while it was written); sled rebuilds it from its log"

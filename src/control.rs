@@ -169,7 +169,7 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
 
 /// How long the CLI waits for the daemon's answer: a plan reads all of Workfront, the rest only
 /// the store.
-pub fn answer_timeout(request: &Request) -> Duration {
+fn answer_timeout(request: &Request) -> Duration {
     match request {
         Request::Plan => Duration::from_secs(600),
         _ => Duration::from_secs(30),
@@ -288,7 +288,7 @@ impl Server {
 /// A burst of accept errors: logged once when it starts and once when it ends, with pauses that
 /// double from 10 ms to 1 s in between.
 #[derive(Debug, Default)]
-pub struct AcceptErrors {
+struct AcceptErrors {
     in_a_row: u32,
 }
 
@@ -297,7 +297,7 @@ impl AcceptErrors {
     const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
     /// Records a failed accept; returns how long to pause before the next.
-    pub fn failed(&mut self, err: &std::io::Error) -> Duration {
+    fn failed(&mut self, err: &std::io::Error) -> Duration {
         if self.in_a_row == 0 {
             tracing::warn!(error = %err, "control socket accept failed; pausing between attempts until it works again");
         }
@@ -307,7 +307,7 @@ impl AcceptErrors {
     }
 
     /// An accept worked: ends a burst.
-    pub fn recovered(&mut self) {
+    fn recovered(&mut self) {
         if self.in_a_row > 0 {
             tracing::warn!(failed_accepts = self.in_a_row, "control socket accepts again");
             self.in_a_row = 0;

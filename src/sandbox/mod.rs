@@ -54,6 +54,15 @@ impl Limits {
         }
     }
 
+    /// Only creates are limited, to `n` a second: a convergence that spans many rounds.
+    pub fn creates_per_second(n: u64) -> Self {
+        Self {
+            create_per_window: n,
+            window: Duration::from_secs(1),
+            ..Self::unlimited()
+        }
+    }
+
     /// Limits that never bind, for tests that are not about pacing.
     pub fn unlimited() -> Self {
         Self {

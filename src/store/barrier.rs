@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Where files proven to be garbage are moved (never deleted), inside the state dir.
-pub const SET_ASIDE_DIR: &str = "set-aside";
+const SET_ASIDE_DIR: &str = "set-aside";
 
 pub(super) struct Barrier {
     db_dir: PathBuf,
@@ -93,6 +93,10 @@ impl Barrier {
         Ok(())
     }
 
+    pub(super) fn db_dir(&self) -> &Path {
+        &self.db_dir
+    }
+
     /// fsyncs of the log so far (the benchmark's "fsyncs per event").
     pub(super) fn fsyncs(&self) -> u64 {
         self.fsyncs.load(Ordering::Relaxed)
@@ -137,12 +141,9 @@ fn listing(dir: &Path) -> io::Result<BTreeSet<OsString>> {
 /// It holds sled's own lock (`flock` on `db/db`, as sled takes it) while it looks: a running
 /// daemon may be writing a snapshot right now, and that one is not garbage. If another process
 /// holds the lock, nothing is touched and the error is `WouldBlock`.
-pub fn set_aside_interrupted_snapshots(state_dir: &Path, db_dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let log = match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(db_dir.join("db"))
-    {
+pub(super) fn set_aside_interrupted_snapshots(state_dir: &Path, db_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    // flock needs no write access.
+    let log = match File::open(db_dir.join("db")) {
         Ok(log) => log,
         // No log, no database yet: nothing of sled's to repair.
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),

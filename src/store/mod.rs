@@ -17,11 +17,11 @@
 //! transactions atomically. Durability is separate: a write is on stable storage only after
 //! [`Store::flush`] returns, so callers flush before they acknowledge anything or send a request
 //! that must not be sent twice. `flush` is sled's flush followed by a real `fdatasync`
-//! ([`barrier`]: sled's own is no barrier against a power cut), shared by every caller waiting at
+//! (`barrier.rs`: sled's own is no barrier against a power cut), shared by every caller waiting at
 //! the same moment (group commit). It runs on a blocking thread because sled 0.34's `flush_async`
 //! can deadlock (sled #1308).
 
-pub mod barrier;
+mod barrier;
 mod collaborators;
 mod connections;
 pub mod inbox;
@@ -62,7 +62,11 @@ pub enum StoreError {
         snapshot: String,
         source: sled::Error,
     },
-    #[error("cannot make the state dir {dir} durable: {source}")]
+    #[error("cannot create the state dir {dir}: {source}; the service user must be able to write its parent folder")]
+    Create { dir: PathBuf, source: std::io::Error },
+    /// Making writes durable failed (an fsync, or the listing or open before one): nothing written since the last one is known to
+    /// be on disk, so nothing depending on it is acknowledged or sent.
+    #[error("cannot make the state in {dir} durable ({source}); check the disk and the kernel log (dmesg)")]
     Durability { dir: PathBuf, source: std::io::Error },
     #[error("state store: {0}")]
     Sled(#[from] sled::Error),
@@ -124,13 +128,16 @@ const META_REMOVAL_GUARD: &[u8] = b"removal_guard";
 impl Store {
     /// Opens (creating if needed, mode 0700) the store in `dir`. sled admits one process per dir:
     /// a second one gets [`StoreError::Locked`]. A snapshot left incomplete by a cut while sled
-    /// wrote it is set aside first (see [`barrier`]), and what sled created is made durable.
+    /// wrote it is set aside first (see `barrier.rs`), and what sled created is made durable.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let durability = |source| StoreError::Durability {
             dir: dir.to_owned(),
             source,
         };
-        crate::durable::create_dir_all(dir, 0o700).map_err(durability)?;
+        crate::durable::create_dir_all(dir, 0o700).map_err(|source| StoreError::Create {
+            dir: dir.to_owned(),
+            source,
+        })?;
         let db_dir = dir.join("db");
         let set_aside = match barrier::set_aside_interrupted_snapshots(dir, &db_dir) {
             Ok(moved) => moved,
@@ -289,7 +296,10 @@ impl Store {
 /// sled's flush, then the barrier that makes it durable.
 fn sync_now(db: &sled::Db, barrier: &Barrier) -> Result<(), StoreError> {
     db.flush()?;
-    barrier.sync().map_err(|e| StoreError::Sled(e.into()))
+    barrier.sync().map_err(|source| StoreError::Durability {
+        dir: barrier.db_dir().to_owned(),
+        source,
+    })
 }
 
 /// What a failed sled open means for the admin: locked by another process, or corrupt files

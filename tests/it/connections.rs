@@ -426,11 +426,7 @@ async fn one_connections_throttling_never_slows_another() {
             "g-post",
         ));
     }
-    let limits = Limits {
-        create_per_window: 5,
-        window: Duration::from_secs(1),
-        ..Limits::unlimited()
-    };
+    let limits = Limits::creates_per_second(5);
     let mut app = TestApp::prepare(world, limits).await;
     app.sandbox.add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
     app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");

@@ -30,11 +30,7 @@ impl XorShift {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_daemon_at_random_moments_never_duplicates_or_loses_a_mirror() {
     // Five creates a second keeps the daemon converging across all the kills.
-    let limits = Limits {
-        create_per_window: 5,
-        window: Duration::from_secs(1),
-        ..Limits::unlimited()
-    };
+    let limits = Limits::creates_per_second(5);
     let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     sandbox.set_faults(Faults {
         ambiguous_creates: 3,

@@ -8,7 +8,7 @@
 
 use crate::cli::Daemon;
 use crate::crash::{assert_one_mirror_each, converge_and_stop, XorShift};
-use crate::helpers::{add_http_listener, eventually, team_of, wait_for_listener, PEOPLE};
+use crate::helpers::{add_http_listener, deliver_event, eventually, team_of, wait_for_listener, PEOPLE};
 use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::failpoint;
@@ -21,18 +21,9 @@ use std::time::Duration;
 const PROJECTS: usize = 40;
 const KILLS: usize = 30;
 const TOKEN: &str = "wf-webhook-token-crash-loop-0123456789";
-/// Delivers an event as Workfront would: `Some(status)` if answered, `None` if the connection
-/// broke or no answer came in time.
+/// Delivers an event as Workfront would (see [`deliver_event`]).
 async fn deliver(port: u16, body: String) -> Option<u16> {
-    let answer = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/workfront/events"))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header("content-type", "application/json")
-        .timeout(Duration::from_secs(10))
-        .body(body)
-        .send()
-        .await;
-    answer.ok().map(|r| r.status().as_u16())
+    deliver_event(port, TOKEN, body).await
 }
 
 fn config_with_webhooks(dir: &Path, sandbox: &Sandbox) -> (std::path::PathBuf, u16) {
@@ -48,11 +39,7 @@ fn config_with_webhooks(dir: &Path, sandbox: &Sandbox) -> (std::path::PathBuf, u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_sigkills_in_the_narrowest_windows_lose_and_duplicate_nothing() {
     // Four creates a second keeps creates going across many rounds.
-    let limits = Limits {
-        create_per_window: 4,
-        window: Duration::from_secs(1),
-        ..Limits::unlimited()
-    };
+    let limits = Limits::creates_per_second(4);
     let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     let account = sandbox.world().default_target().0.to_owned();
     for name in PEOPLE {

@@ -244,6 +244,22 @@ pub fn add_http_listener(config: &Path, webhook_token: &str, extra: &str) -> u16
     port
 }
 
+/// Delivers a Workfront event to the listener on `port` as Workfront would: `Some(status)` if
+/// answered, `None` if the connection broke or no answer came within 10 s. (Used by the crash loop
+/// and the power-loss test, which exist only with their features.)
+#[cfg(any(feature = "failpoints", feature = "powerloss"))]
+pub async fn deliver_event(port: u16, token: &str, body: String) -> Option<u16> {
+    let answer = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/workfront/events"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .timeout(Duration::from_secs(10))
+        .body(body)
+        .send()
+        .await;
+    answer.ok().map(|r| r.status().as_u16())
+}
+
 /// Waits until something accepts connections on the loopback `port`.
 pub async fn wait_for_listener(port: u16) {
     wait_until("the HTTP listener", Duration::from_secs(30), || {

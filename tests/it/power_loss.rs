@@ -9,7 +9,7 @@
 
 use crate::cli::Daemon;
 use crate::crash::{assert_one_mirror_each, converge_and_stop, XorShift};
-use crate::helpers::{add_http_listener, wait_for_listener};
+use crate::helpers::{add_http_listener, deliver_event, wait_for_listener};
 use crate::lazyfs::LazyFs;
 use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
@@ -21,16 +21,9 @@ const CUTS: usize = 15;
 const EVENTS_PER_ROUND: usize = 2;
 const TOKEN: &str = "wf-webhook-token-power-loss-0123456789";
 
+/// Delivers an event as Workfront would (see [`deliver_event`]).
 async fn deliver(port: u16, body: String) -> Option<u16> {
-    let answer = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/workfront/events"))
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header("content-type", "application/json")
-        .timeout(Duration::from_secs(10))
-        .body(body)
-        .send()
-        .await;
-    answer.ok().map(|r| r.status().as_u16())
+    deliver_event(port, TOKEN, body).await
 }
 
 /// A delivery's answer: still awaited, or known.
@@ -60,11 +53,7 @@ async fn power_cuts_lose_no_acknowledged_event_and_duplicate_no_create() {
     let mount = tempfile::tempdir().unwrap();
     let (fs, _session) = LazyFs::mount(mount.path())
         .expect("mounting the power-loss file system needs /dev/fuse, and root or fusermount3");
-    let limits = Limits {
-        create_per_window: 5,
-        window: Duration::from_secs(1),
-        ..Limits::unlimited()
-    };
+    let limits = Limits::creates_per_second(5);
     let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();

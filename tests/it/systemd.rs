@@ -113,11 +113,7 @@ async fn systemd_is_told_ready_status_watchdog_reloading_and_stopping() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_exits_zero_with_the_outbox_intact() {
     const PROJECTS: usize = 40;
-    let limits = Limits {
-        create_per_window: 5,
-        window: Duration::from_secs(1),
-        ..Limits::unlimited()
-    };
+    let limits = Limits::creates_per_second(5);
     let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();

@@ -5,19 +5,12 @@
 //! runs in this process on 127.0.0.1:0 with a temporary state dir, exactly as in the daemon: each
 //! event is parsed, recorded in the sled inbox and flushed (group commit) before its 200.
 
-use frameio_sync::config;
-use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::engine::Engine;
-use frameio_sync::http::intake::Intake;
-use frameio_sync::http::{serve, HttpContext};
-use frameio_sync::sandbox::{Limits, Sandbox, World};
-use frameio_sync::secret::Secret;
-use frameio_sync::store::Store;
+mod support;
+
+use frameio_sync::config::ListenerLimits;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
-
-const TOKEN: &str = "bench-webhook-token";
+use support::TOKEN;
 
 fn event(i: usize) -> String {
     serde_json::json!({
@@ -37,24 +30,15 @@ async fn main() {
     let events = args.first().copied().unwrap_or(20_000);
     let concurrency = args.get(1).copied().unwrap_or(64);
 
-    let sandbox = Sandbox::start(World::generated(0), Limits::unlimited()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = config::load(&write_sandbox_config(dir.path(), &sandbox, "1h").unwrap()).unwrap();
-    let store = Store::open(&settings.state.dir).unwrap();
-    let engine = Arc::new(Engine::new(&settings, store.clone()).unwrap());
-    let (intake, _committer) = Intake::start(store.clone(), engine.events_ready.clone());
-    let context = Arc::new(HttpContext {
-        engine,
-        intake,
-        webhook_token: Some(Secret::new(TOKEN)),
-        action_secret: None,
-        flag_field: settings.workfront.frameio_user_field.clone(),
-        loops: Vec::new(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/workfront/events", listener.local_addr().unwrap());
-    let shutdown = CancellationToken::new();
-    tokio::spawn(serve(listener, context, shutdown.clone()));
+    // Every sender has a connection and a request in flight: none is shed.
+    let listening = support::listen(ListenerLimits {
+        max_connections: concurrency.max(1024),
+        max_requests: concurrency.max(64),
+        ..Default::default()
+    })
+    .await;
+    let store = listening.store.clone();
+    let url = format!("http://{}/workfront/events", listening.address);
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -114,5 +98,4 @@ async fn main() {
         "  fsyncs:         {flushes} ({:.3} per event)",
         flushes as f64 / events as f64
     );
-    shutdown.cancel();
 }

@@ -392,9 +392,8 @@ async fn latency() {
     const EVENTS: usize = 50;
     let mut t = tenant(World::generated(0), Limits::unlimited()).await;
     t.settings.http = Some(frameio_sync::config::HttpSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         workfront_webhook_token: Some(frameio_sync::secret::Secret::new("bench-token")),
-        frameio_action_secret: None,
+        ..frameio_sync::config::HttpSettings::new("127.0.0.1:0".parse().unwrap())
     });
     let store = Store::open(&t.settings.state.dir).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

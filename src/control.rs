@@ -5,6 +5,7 @@
 //! the service user and root can use it); a request is one JSON line, the answer one JSON line.
 //! When no daemon answers, the CLI opens the store and runs the same [`execute`].
 
+use crate::accept::AcceptErrors;
 use crate::core::model::Credential;
 use crate::engine::Engine;
 use crate::ids::OutboxId;
@@ -253,26 +254,8 @@ impl Server {
     }
 
     pub async fn serve(self, shutdown: CancellationToken) {
-        let mut failing = AcceptErrors::default();
-        loop {
-            let stream = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        failing.recovered();
-                        stream
-                    }
-                    Err(err) => {
-                        // Out of file descriptors, say: retrying at once would spin a core and
-                        // flood the log. Pause, longer while it lasts.
-                        let pause = failing.failed(&err);
-                        tokio::select! {
-                            _ = shutdown.cancelled() => break,
-                            _ = tokio::time::sleep(pause) => continue,
-                        }
-                    }
-                },
-            };
+        let mut accepts = AcceptErrors::new("control socket");
+        while let Some((stream, _)) = accepts.next(&shutdown, || self.listener.accept()).await {
             let store = self.store.clone();
             let engine = self.engine.clone();
             tokio::spawn(async move {
@@ -282,36 +265,6 @@ impl Server {
             });
         }
         let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// A burst of accept errors: logged once when it starts and once when it ends, with pauses that
-/// double from 10 ms to 1 s in between.
-#[derive(Debug, Default)]
-struct AcceptErrors {
-    in_a_row: u32,
-}
-
-impl AcceptErrors {
-    const FIRST_PAUSE: Duration = Duration::from_millis(10);
-    const LONGEST_PAUSE: Duration = Duration::from_secs(1);
-
-    /// Records a failed accept; returns how long to pause before the next.
-    fn failed(&mut self, err: &std::io::Error) -> Duration {
-        if self.in_a_row == 0 {
-            tracing::warn!(error = %err, "control socket accept failed; pausing between attempts until it works again");
-        }
-        self.in_a_row = self.in_a_row.saturating_add(1);
-        let doublings = (self.in_a_row - 1).min(7);
-        (Self::FIRST_PAUSE * 2u32.pow(doublings)).min(Self::LONGEST_PAUSE)
-    }
-
-    /// An accept worked: ends a burst.
-    fn recovered(&mut self) {
-        if self.in_a_row > 0 {
-            tracing::warn!(failed_accepts = self.in_a_row, "control socket accepts again");
-            self.in_a_row = 0;
-        }
     }
 }
 
@@ -351,19 +304,4 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
     out.push(b'\n');
     write.write_all(&out).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_errors_pause_longer_while_they_last_and_reset_after_a_success() {
-        let mut errors = AcceptErrors::default();
-        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
-        let pauses: Vec<u128> = (0..10).map(|_| errors.failed(&emfile).as_millis()).collect();
-        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
-        errors.recovered();
-        assert_eq!(errors.failed(&emfile), Duration::from_millis(10));
-    }
 }

@@ -19,6 +19,7 @@ use crate::http::HttpContext;
 use crate::store::Store;
 use crate::systemd::{self, Heartbeat, BEAT};
 use crate::timestamp::Timestamp;
+use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -53,27 +54,44 @@ pub async fn run(
     let events_beat = Heartbeat::new();
     // Events are received (and recorded) from the start, even while the start-up checks wait for
     // Workfront or Frame.io: Workfront's deliveries must be answered within 5 s.
-    if let Some(listener) = http {
+    if let (Some(listener), Some(http)) = (http, &settings.http) {
         let (intake, committer) = Intake::start(store.clone(), engine.events_ready.clone());
         let context = Arc::new(HttpContext {
             engine: engine.clone(),
             intake,
-            webhook_token: settings.http.as_ref().and_then(|h| h.workfront_webhook_token.clone()),
-            action_secret: settings.http.as_ref().and_then(|h| h.frameio_action_secret.clone()),
+            webhook_token: http.workfront_webhook_token.clone(),
+            action_secret: http.frameio_action_secret.clone(),
             flag_field: settings.workfront.frameio_user_field.clone(),
             loops: vec![
                 ("sync", sync_beat.clone()),
                 ("worker", worker_beat.clone()),
                 ("events", events_beat.clone()),
             ],
+            limits: http.limits,
+            metrics_token: http.metrics_token.clone(),
         });
-        tracker.spawn(crate::http::serve(listener, context, shutdown.clone()));
+        check_descriptors(http.limits.max_connections, http.metrics_listen.is_some());
+        match http.metrics_listen {
+            Some(address) => {
+                let metrics = TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} (http.metrics_listen)"))?;
+                tracker.spawn(crate::http::serve_apart(listener, metrics, context, shutdown.clone()));
+            }
+            None => {
+                if http.metrics_token.is_none() && !http.listen.ip().is_loopback() {
+                    tracing::warn!(listen = %http.listen, "/metrics is readable by anyone who reaches http.listen; set http.metrics_listen or http.metrics_token_file");
+                }
+                tracker.spawn(crate::http::serve(listener, context, shutdown.clone()));
+            }
+        }
         tracker.spawn(async move {
             let _ = committer.await;
         });
     }
     let control = control::Server::bind(store.dir(), store.clone(), engine.clone())?;
     tracker.spawn(control.serve(shutdown.clone()));
+    tracker.spawn(storage_watch(store.clone(), shutdown.clone()));
 
     systemd::status("checking Workfront and Frame.io");
     let checked = tokio::select! {
@@ -113,9 +131,40 @@ pub async fn run(
     systemd::stopping();
     tracing::info!("stopping");
     tracker.wait().await;
+    if let Some(reason) = store.storage_failure() {
+        anyhow::bail!(
+            "the state store can no longer write ({reason}); exiting so that systemd restarts the daemon, \
+             which reopens the store once the disk takes writes again. Every event answered 200 and every \
+             recorded effect was on disk before its answer"
+        );
+    }
     store.flush().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the store is made durable when nothing else asked: an idle daemon learns that its disk
+/// failed (sled records an error its background writer met) within this.
+const STORAGE_PROBE: Duration = Duration::from_secs(5);
+
+/// Stops the daemon once the store cannot write (see `store/failure.rs`): sled refuses every later
+/// write until the store is reopened, and only a new process can do that. `/healthz` says so
+/// meanwhile, and the watchdog is no longer pinged.
+async fn storage_watch(store: Store, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = store.storage_failed().cancelled() => break,
+            _ = tokio::time::sleep(STORAGE_PROBE) => {
+                let _ = store.flush().await;
+            }
+        }
+    }
+    tracing::error!(
+        reason = store.storage_failure().unwrap_or_default(),
+        "the state store can no longer write; refusing events and stopping so that systemd restarts the daemon"
+    );
+    shutdown.cancel();
 }
 
 /// A full sync at start and on every resync request, incremental polls in between. A failed sync
@@ -273,7 +322,9 @@ async fn watchdog_loop(store: Store, heartbeats: [Heartbeat; 3], shutdown: Cance
             _ = shutdown.cancelled() => return,
             _ = pings.tick() => {
                 let Some(timeout) = timeout else { continue };
-                if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1], &heartbeats[2]], timeout) {
+                if store.storage_failure().is_some() {
+                    tracing::error!("the state store can no longer write; no longer pinging systemd");
+                } else if systemd::watchdog_due(&[&heartbeats[0], &heartbeats[1], &heartbeats[2]], timeout) {
                     systemd::watchdog();
                 } else {
                     tracing::error!("a loop has not made progress within the watchdog timeout; no longer pinging systemd");
@@ -302,4 +353,35 @@ pub fn summary(store: &Store) -> String {
         "{mirrors} mirrors, outbox {} pending / {} parked / {} dead, {last}",
         outbox.pending, outbox.parked, outbox.dead
     )
+}
+
+/// Descriptors the daemon needs besides its HTTP connections: sled's files, the control socket,
+/// outgoing requests, the journal.
+const DESCRIPTORS_BESIDES_HTTP: u64 = 128;
+
+/// Warns when the process may open fewer files than the listeners' caps allow connections: past
+/// that, accepts fail (and pause) instead of answering 503. The units set `LimitNOFILE=8192`.
+fn check_descriptors(max_connections: usize, metrics_apart: bool) {
+    use crate::http::listener::shedding_at_once;
+    let mut connections = max_connections + shedding_at_once(max_connections);
+    if metrics_apart {
+        let cap = crate::http::METRICS_CONNECTIONS;
+        connections += cap + shedding_at_once(cap);
+    }
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    let needed = connections as u64 + DESCRIPTORS_BESIDES_HTTP;
+    if limit.rlim_cur < needed {
+        tracing::warn!(
+            open_files_limit = limit.rlim_cur,
+            needed,
+            "the open-files limit is below http.max_connections plus what the daemon needs besides; raise LimitNOFILE= or lower http.max_connections"
+        );
+    }
 }

@@ -22,6 +22,7 @@
 //! - [`retry`]: the one retry policy (the only user of the `backoff` crate).
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
 
+pub mod accept;
 pub mod cli;
 pub mod config;
 pub mod connect;
@@ -49,4 +50,5 @@ pub mod subscribe;
 pub mod systemd;
 pub mod telemetry;
 pub mod timestamp;
+pub mod url_segments;
 pub mod workfront;

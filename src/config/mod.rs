@@ -122,6 +122,51 @@ pub struct HttpSettings {
     pub listen: SocketAddr,
     pub workfront_webhook_token: Option<Secret>,
     pub frameio_action_secret: Option<Secret>,
+    pub limits: ListenerLimits,
+    /// `http.metrics_listen`: `/metrics` (and `/healthz`) on an address of their own, and not on
+    /// the public listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `http.metrics_token_file`: `/metrics` asks for `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+}
+
+impl HttpSettings {
+    /// A listener on `listen` with the default limits and nothing else configured.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            workfront_webhook_token: None,
+            frameio_action_secret: None,
+            limits: ListenerLimits::default(),
+            metrics_listen: None,
+            metrics_token: None,
+        }
+    }
+}
+
+/// What one client, or many, may take of the HTTP listener before anyone is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerLimits {
+    /// `http.max_connections`: open connections; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// `http.max_requests_in_flight`: requests being handled at once; more are answered 503.
+    pub max_requests: usize,
+    /// `http.header_timeout`: the longest a request's head may take to arrive, and the longest a
+    /// kept-alive connection may sit idle.
+    pub header_timeout: Duration,
+    /// `http.body_timeout`: the longest a request's body may take to arrive.
+    pub body_timeout: Duration,
+}
+
+impl Default for ListenerLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_requests: 64,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// A configuration that cannot be used, with the key (and file) it is about.
@@ -285,6 +330,12 @@ struct RawHttp {
     listen: String,
     workfront_webhook_token_file: Option<PathBuf>,
     frameio_action_secret_file: Option<PathBuf>,
+    max_connections: Option<usize>,
+    max_requests_in_flight: Option<usize>,
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    metrics_listen: Option<String>,
+    metrics_token_file: Option<PathBuf>,
 }
 
 fn default_api_version() -> String {
@@ -568,13 +619,47 @@ impl Validator<'_> {
     }
 
     fn http(&self, raw: RawHttp) -> Result<HttpSettings, ConfigError> {
-        Ok(HttpSettings {
-            listen: raw.listen.parse().map_err(|_| {
+        let address = |key: &str, text: &str| -> Result<SocketAddr, ConfigError> {
+            text.parse().map_err(|_| {
                 self.err(
-                    "http.listen",
-                    format!("{:?} is not an address; write e.g. \"127.0.0.1:8787\"", raw.listen),
+                    key,
+                    format!("{text:?} is not an address; write e.g. \"127.0.0.1:8787\""),
                 )
-            })?,
+            })
+        };
+        let defaults = ListenerLimits::default();
+        // Descriptors are the limit that matters: systemd's LimitNOFILE= is 8192 in our units.
+        let count = |key: &str, value: Option<usize>, default: usize| -> Result<usize, ConfigError> {
+            match value {
+                None => Ok(default),
+                Some(n) if (1..=4096).contains(&n) => Ok(n),
+                Some(n) => Err(self.err(key, format!("{n} is out of range; write a number from 1 to 4096"))),
+            }
+        };
+        let timeout = |key: &str, value: Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+            let Some(text) = value else { return Ok(default) };
+            let value = self.duration(key, &text)?;
+            if value < Duration::from_millis(100) || value > Duration::from_secs(600) {
+                return Err(self.err(
+                    key,
+                    format!("{text:?} is out of range; write from \"100ms\" to \"10m\""),
+                ));
+            }
+            Ok(value)
+        };
+        let listen = address("http.listen", &raw.listen)?;
+        let metrics_listen = raw
+            .metrics_listen
+            .map(|text| address("http.metrics_listen", &text))
+            .transpose()?;
+        if metrics_listen == Some(listen) {
+            return Err(self.err(
+                "http.metrics_listen",
+                "is the same address as http.listen; give metrics an address of their own, or leave it out",
+            ));
+        }
+        Ok(HttpSettings {
+            listen,
             workfront_webhook_token: raw
                 .workfront_webhook_token_file
                 .map(|f| self.secret("http.workfront_webhook_token_file", &f))
@@ -582,6 +667,21 @@ impl Validator<'_> {
             frameio_action_secret: raw
                 .frameio_action_secret_file
                 .map(|f| self.secret("http.frameio_action_secret_file", &f))
+                .transpose()?,
+            limits: ListenerLimits {
+                max_connections: count("http.max_connections", raw.max_connections, defaults.max_connections)?,
+                max_requests: count(
+                    "http.max_requests_in_flight",
+                    raw.max_requests_in_flight,
+                    defaults.max_requests,
+                )?,
+                header_timeout: timeout("http.header_timeout", raw.header_timeout, defaults.header_timeout)?,
+                body_timeout: timeout("http.body_timeout", raw.body_timeout, defaults.body_timeout)?,
+            },
+            metrics_listen,
+            metrics_token: raw
+                .metrics_token_file
+                .map(|f| self.secret("http.metrics_token_file", &f))
                 .transpose()?,
         })
     }

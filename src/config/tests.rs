@@ -228,6 +228,62 @@ fn http_section_is_validated() {
 }
 
 #[test]
+fn the_listener_limits_have_defaults_and_name_bad_values() {
+    let fx = Fixture::new();
+    let s = fx
+        .parse(&format!("{GOOD}\n[http]\nlisten = \"127.0.0.1:0\"\n"))
+        .unwrap();
+    let http = s.http.unwrap();
+    let limits = http.limits;
+    assert_eq!((limits.max_connections, limits.max_requests), (1024, 64));
+    assert_eq!(
+        (limits.header_timeout, limits.body_timeout),
+        (Duration::from_secs(10), Duration::from_secs(30))
+    );
+    assert_eq!((http.metrics_listen, http.metrics_token.is_none()), (None, true));
+
+    let text = format!(
+        "{GOOD}\n[http]\nlisten = \"127.0.0.1:8787\"\nmax_connections = 20\nmax_requests_in_flight = 5\nheader_timeout = \"2s\"\nbody_timeout = \"5s\"\nmetrics_listen = \"127.0.0.1:9100\"\nmetrics_token_file = \"wf-key\"\n"
+    );
+    let http = fx.parse(&text).unwrap().http.unwrap();
+    assert_eq!(http.limits.max_connections, 20);
+    assert_eq!(http.limits.max_requests, 5);
+    assert_eq!(http.limits.header_timeout, Duration::from_secs(2));
+    assert_eq!(http.limits.body_timeout, Duration::from_secs(5));
+    assert_eq!(http.metrics_listen, Some("127.0.0.1:9100".parse().unwrap()));
+    assert!(http.metrics_token.is_some());
+
+    let section = |line: &str| format!("{GOOD}\n[http]\nlisten = \"127.0.0.1:8787\"\n{line}\n");
+    check_error(&section("max_connections = 0"), "http.max_connections", "out of range");
+    check_error(
+        &section("max_requests_in_flight = 100000"),
+        "http.max_requests_in_flight",
+        "out of range",
+    );
+    check_error(
+        &section("header_timeout = \"1h\""),
+        "http.header_timeout",
+        "out of range",
+    );
+    check_error(&section("body_timeout = \"soon\""), "http.body_timeout", "");
+    check_error(
+        &section("metrics_listen = \"9100\""),
+        "http.metrics_listen",
+        "not an address",
+    );
+    check_error(
+        &section("metrics_listen = \"127.0.0.1:8787\""),
+        "http.metrics_listen",
+        "same address",
+    );
+    check_error(
+        &section("metrics_token_file = \"missing\""),
+        "http.metrics_token_file",
+        "",
+    );
+}
+
+#[test]
 fn the_collaborators_section_has_defaults_and_names_bad_values() {
     let fx = Fixture::new();
     let s = fx.parse(GOOD).unwrap();

@@ -317,6 +317,16 @@ pub enum EventObject {
     },
 }
 
+/// How far ahead of our clock an event may be dated. An event from the future would make every
+/// real event about its object look stale until then.
+pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Whether an event time from Workfront (or one recorded from it) is believable at `now`: not
+/// more than [`MAX_CLOCK_SKEW`] ahead. A later one is refused, and a recorded one is ignored.
+pub fn within_clock_skew(time: Timestamp, now: Timestamp) -> bool {
+    time <= now.saturating_add(MAX_CLOCK_SKEW)
+}
+
 /// A Workfront event subscription delivery, as the daemon keeps it until it is applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkfrontEvent {

@@ -179,7 +179,13 @@ impl Engine {
     /// After a mirror is recorded, plans its collaborators from the last poll's team at once,
     /// rather than at the next poll. Failures are logged: the next poll plans them anyway.
     pub(super) async fn collaborators_after_mirror(&self, wf_project: &WorkfrontProjectId) {
-        let Some(team) = self.teams.read().expect("teams lock").get(wf_project).cloned() else {
+        let team = self
+            .teams
+            .read()
+            .expect("teams lock")
+            .as_ref()
+            .and_then(|teams| teams.get(wf_project).cloned());
+        let Some(team) = team else {
             return;
         };
         if team.is_empty() {

@@ -4,6 +4,7 @@
 use super::Engine;
 use crate::core::collaborator_plan::CollaboratorPlan;
 use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::core::model::within_clock_skew;
 use crate::core::model::{EventObject, WorkfrontProject, WorkfrontUser};
 use crate::store::inbox::{Deletion, InboxRecord};
 use crate::store::{Recording, StoreError};
@@ -21,6 +22,8 @@ pub struct Applied {
     /// Older than what was already known for their object: ignored.
     pub stale: usize,
     pub enqueued: usize,
+    /// Nothing was taken: the teams are not read yet (no sync has finished since the start).
+    pub waiting_for_first_sync: bool,
 }
 
 impl Engine {
@@ -30,6 +33,15 @@ impl Engine {
     /// roll anything back. The events leave the inbox only after their effects are recorded and
     /// flushed; if anything fails they stay, and are applied again (idempotently) next time.
     pub async fn apply_events_once(&self, limit: usize) -> anyhow::Result<Applied> {
+        if self.teams.read().expect("teams lock").is_none() {
+            // Still loading: a user event planned now would see every team empty and cancel or
+            // remove what the teams hold. The events are durable in the inbox; the first sync
+            // wakes this loop when it has read the teams.
+            return Ok(Applied {
+                waiting_for_first_sync: true,
+                ..Applied::default()
+            });
+        }
         let batch = self.store.inbox_batch(limit)?;
         let mut applied = Applied {
             taken: batch.len(),
@@ -39,9 +51,18 @@ impl Engine {
             return Ok(applied);
         }
         let mut newest: HashMap<String, &InboxRecord> = HashMap::new();
+        let now = Timestamp::now();
         for record in &batch {
             let key = record.event.object_key();
-            let known = self.store.event_mark(&key)?;
+            let known = self.store.event_mark(&key)?.filter(|mark| {
+                // A mark from the future was left by an event an older release accepted (it did
+                // not bound eventTime): it would make every real event for the object stale.
+                let believable = within_clock_skew(*mark, now);
+                if !believable {
+                    tracing::warn!(object = %key, mark = %mark, "ignoring an applied-event time ahead of the clock");
+                }
+                believable
+            });
             if known.is_some_and(|mark| record.event.event_time <= mark) {
                 applied.stale += 1;
                 continue;
@@ -125,14 +146,17 @@ impl Engine {
             plan(&projects, Scope::Incremental, &known, &self.routing())?
         };
         let changed_teams: BTreeMap<_, _> = projects.iter().map(|p| (p.id.clone(), p.team.clone())).collect();
-        {
-            let mut teams = self.teams.write().expect("teams lock");
-            Arc::make_mut(&mut teams).extend(changed_teams.clone());
-        }
+        let teams = {
+            let mut guard = self.teams.write().expect("teams lock");
+            let teams = guard
+                .as_mut()
+                .expect("checked above: the teams were loaded, and are never unloaded");
+            Arc::make_mut(teams).extend(changed_teams.clone());
+            Arc::clone(teams)
+        };
         // A user change can touch any of their projects: plan every cached team. A project
         // change touches only its own pairs.
         let collaborators = if changed_users > 0 {
-            let teams = Arc::clone(&self.teams.read().expect("teams lock"));
             self.plan_collaborators(&teams, true, &view, &mirrors, self.known_users())
                 .await?
         } else if !changed_teams.is_empty() {
@@ -150,7 +174,7 @@ impl Engine {
             )
             .context("failed to record the events' effects")?;
         self.store.flush().await?;
-        self.store.finish_events(&batch)?;
+        self.store.finish_events(&batch, now)?;
         self.store.flush().await?;
         applied.enqueued = recorded.enqueued;
         if recorded.enqueued > 0 {

@@ -68,8 +68,10 @@ pub struct Engine {
     directory_refresh: Duration,
     /// Every Workfront user as last read (also in the store, for restarts).
     users: RwLock<Arc<HashMap<WorkfrontUserId, WorkfrontUser>>>,
-    /// The last poll's project teams, so a new mirror gets its collaborators at once.
-    teams: RwLock<Arc<Teams>>,
+    /// The last poll's project teams, so a new mirror gets its collaborators at once. `None`
+    /// until the first sync read them: no plan may take "not read yet" for "nobody on the team"
+    /// (events wait for it, see `events.rs`).
+    teams: RwLock<Option<Arc<Teams>>>,
     /// Frame.io account directories (also in the store).
     directories: Mutex<HashMap<FrameioAccountId, collaborators::DirectoryState>>,
     /// Reads (and briefly caches) what the access rules need, for `role = "from_access"`.

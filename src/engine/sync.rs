@@ -105,7 +105,16 @@ impl Engine {
 
         // The new teams replace the cached ones before planning, so only one copy is alive.
         let teams: Arc<Teams> = Arc::new(projects.into_iter().map(|p| (p.id, p.team)).collect());
-        *self.teams.write().expect("teams lock") = Arc::clone(&teams);
+        let first = self
+            .teams
+            .write()
+            .expect("teams lock")
+            .replace(Arc::clone(&teams))
+            .is_none();
+        if first {
+            // Events recorded meanwhile waited for these teams.
+            self.events_ready.notify_one();
+        }
         let collaborators = self
             .plan_collaborators(&teams, true, &view, &mirrors, self.known_users())
             .await?;

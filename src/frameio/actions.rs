@@ -29,6 +29,50 @@ pub enum SignatureError {
     Mismatch,
 }
 
+/// A delivery's signature headers, checked for presence and freshness: all that can be known
+/// before the body is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedEnvelope {
+    timestamp: String,
+    mac: Vec<u8>,
+}
+
+impl SignedEnvelope {
+    /// `now` is the current epoch second.
+    pub fn from_headers(timestamp: Option<&str>, signature: Option<&str>, now: i64) -> Result<Self, SignatureError> {
+        let timestamp = timestamp.ok_or(SignatureError::MissingHeader("X-Frameio-Request-Timestamp"))?;
+        let signature = signature.ok_or(SignatureError::MissingHeader("X-Frameio-Signature"))?;
+        let seconds: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+        let age = now.saturating_sub(seconds);
+        if age > MAX_AGE_SECS {
+            return Err(SignatureError::Stale(age));
+        }
+        if -age > MAX_SKEW_SECS {
+            return Err(SignatureError::Future(-age));
+        }
+        let mac = signature
+            .trim()
+            .strip_prefix("v0=")
+            .and_then(decode_hex)
+            .ok_or(SignatureError::Mismatch)?;
+        Ok(Self {
+            timestamp: timestamp.trim().to_owned(),
+            mac,
+        })
+    }
+
+    /// Whether the signature is `secret`'s over `body`, compared in constant time.
+    pub fn verify(&self, secret: &Secret, body: &[u8]) -> Result<(), SignatureError> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes a key of any length");
+        mac.update(b"v0:");
+        mac.update(self.timestamp.as_bytes());
+        mac.update(b":");
+        mac.update(body);
+        mac.verify_slice(&self.mac).map_err(|_| SignatureError::Mismatch)
+    }
+}
+
 /// Checks a delivery's signature in constant time. `now` is the current epoch second.
 pub fn verify_signature(
     secret: &Secret,
@@ -37,28 +81,7 @@ pub fn verify_signature(
     body: &[u8],
     now: i64,
 ) -> Result<(), SignatureError> {
-    let timestamp = timestamp.ok_or(SignatureError::MissingHeader("X-Frameio-Request-Timestamp"))?;
-    let signature = signature.ok_or(SignatureError::MissingHeader("X-Frameio-Signature"))?;
-    let seconds: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
-    let age = now.saturating_sub(seconds);
-    if age > MAX_AGE_SECS {
-        return Err(SignatureError::Stale(age));
-    }
-    if -age > MAX_SKEW_SECS {
-        return Err(SignatureError::Future(-age));
-    }
-    let presented = signature
-        .trim()
-        .strip_prefix("v0=")
-        .and_then(decode_hex)
-        .ok_or(SignatureError::Mismatch)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(b"v0:");
-    mac.update(timestamp.trim().as_bytes());
-    mac.update(b":");
-    mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&presented).map_err(|_| SignatureError::Mismatch)
+    SignedEnvelope::from_headers(timestamp, signature, now)?.verify(secret, body)
 }
 
 /// The signature Frame.io would send (for tests and the sandbox).

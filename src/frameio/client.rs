@@ -463,11 +463,7 @@ impl FrameioClient {
         bucket: &'static str,
     ) -> Result<T, FrameioError> {
         let endpoint = format!("{method} /v4/{}", segments.join("/"));
-        let mut url = self.api_base.clone();
-        url.path_segments_mut()
-            .expect("an http(s) base URL has path segments")
-            .pop_if_empty()
-            .extend(segments);
+        let url = crate::url_segments::under(&self.api_base, segments);
         // An IMS access token can be revoked or expire early: on a 401, drop it and try once more
         // with a fresh one. A developer token gets no second try; a 401 is final for it.
         let mut retried_with_fresh_token = false;

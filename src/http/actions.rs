@@ -2,13 +2,13 @@
 //! Bounded, signature-checked before anything in the body is trusted, then resolved and gated;
 //! the user sees the answer's title and description.
 
-use super::{HttpContext, MAX_BODY};
+use super::{body, HttpContext, MAX_ACTION_BODY};
 use crate::engine::Submission;
-use crate::frameio::actions::{answer, parse_action, unverified_action_id, verify_signature, SignatureError};
+use crate::frameio::actions::{answer, parse_action, unverified_action_id, SignatureError, SignedEnvelope};
 use crate::store::secret_files::action_secret;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::Arc;
@@ -18,17 +18,26 @@ use std::time::Duration;
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY as u64) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB\n").into_response();
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB\n").into_response();
+    // The headers are checked before the body is read: a request without a fresh signature costs
+    // no more than its head.
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let now = crate::timestamp::Timestamp::now().millis() / 1000;
+    let envelope =
+        match SignedEnvelope::from_headers(text("x-frameio-request-timestamp"), text("x-frameio-signature"), now) {
+            Ok(envelope) => envelope,
+            Err(err) => {
+                tracing::warn!(error = %err, "refused a Frame.io action: bad signature headers");
+                return (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response();
+            }
+        };
+    let bytes = match body::read(&headers, body, MAX_ACTION_BODY, context.limits.body_timeout).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            tracing::warn!(?err, "refused a Frame.io action: its body");
+            return err.into_response();
+        }
     };
-    if let Err(err) = check_signature(&context, &headers, &bytes) {
+    if let Err(err) = check_signature(&context, &envelope, &bytes) {
         tracing::warn!(error = %err, "refused a Frame.io action: bad signature");
         return (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response();
     }
@@ -63,24 +72,12 @@ pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: He
 
 /// The signature must match the secret of the action named in the body (stored by
 /// `register-action`) or the configured `http.frameio_action_secret_file`.
-fn check_signature(context: &HttpContext, headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let timestamp = text("x-frameio-request-timestamp");
-    let signature = text("x-frameio-signature");
-    let now = crate::timestamp::Timestamp::now().millis() / 1000;
+fn check_signature(context: &HttpContext, envelope: &SignedEnvelope, body: &[u8]) -> Result<(), SignatureError> {
     let stored = unverified_action_id(body).and_then(|id| action_secret(context.engine.store.dir(), &id));
-    let candidates: Vec<_> = stored.into_iter().chain(context.action_secret.clone()).collect();
-    if candidates.is_empty() {
-        // Still report a missing header first: it is the likelier mistake.
-        verify_signature(&crate::secret::Secret::new(""), timestamp, signature, body, now)?;
-        return Err(SignatureError::Mismatch);
+    let mut candidates = stored.iter().chain(context.action_secret.iter());
+    if candidates.any(|secret| envelope.verify(secret, body).is_ok()) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
     }
-    let mut last = SignatureError::Mismatch;
-    for secret in &candidates {
-        match verify_signature(secret, timestamp, signature, body, now) {
-            Ok(()) => return Ok(()),
-            Err(err) => last = err,
-        }
-    }
-    Err(last)
 }

@@ -1,15 +1,14 @@
 //! `POST /workfront/events`: authenticate, bound, parse, record durably, answer.
 
+use super::body::{self, BodyError};
 use super::intake::Outcome;
-use super::{HttpContext, MAX_BODY};
+use super::{authorized, HttpContext, MAX_BODY};
 use crate::metrics::EventOutcome;
-use crate::secret::Secret;
 use crate::workfront::events::parse_event;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
@@ -27,17 +26,17 @@ pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: He
         tracing::warn!("refused a Workfront event: missing or wrong authorization token");
         return (StatusCode::UNAUTHORIZED, "unauthorized\n").into_response();
     }
-    // Refuse an announced oversize body without reading it; a body that turns out longer is
-    // cut off at the limit.
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY as u64) {
-        return too_large(&context);
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return too_large(&context);
+    let bytes = match body::read(&headers, body, MAX_BODY, context.limits.body_timeout).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let outcome = match err {
+                BodyError::TooLarge(_) => EventOutcome::TooLarge,
+                BodyError::TooSlow(_) | BodyError::Broken => EventOutcome::Malformed,
+            };
+            metrics.event(outcome);
+            tracing::warn!(?err, "refused a Workfront event: its body");
+            return err.into_response();
+        }
     };
     let event = match parse_event(&bytes, &context.flag_field, crate::timestamp::Timestamp::now()) {
         Ok(event) => event,
@@ -64,23 +63,4 @@ pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: He
             (StatusCode::SERVICE_UNAVAILABLE, format!("not recorded: {err}\n")).into_response()
         }
     }
-}
-
-fn too_large(context: &HttpContext) -> Response {
-    context.engine.metrics.event(EventOutcome::TooLarge);
-    tracing::warn!(limit = MAX_BODY, "refused a Workfront event: body too large");
-    (StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB\n").into_response()
-}
-
-/// `Authorization: Bearer <token>` or `Authorization: <token>` (Adobe does not document which
-/// one Workfront sends). Compared in constant time: both sides are hashed to 32 bytes first, so
-/// neither their length nor where they differ shows in the timing.
-fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let presented = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-    let a = Sha256::digest(presented.as_bytes());
-    let b = Sha256::digest(token.expose().as_bytes());
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -1,29 +1,47 @@
 //! `GET /healthz` and `GET /metrics` (Prometheus text format 0.0.4).
 
-use super::{HttpContext, LIVENESS};
+use super::{authorized, HttpContext, LIVENESS};
 use crate::metrics::EventOutcome;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 use std::sync::Arc;
 
-/// 200 while every loop beats, 503 naming the one that stopped.
+/// 200 while every loop beats and the store can write; 503 naming what is wrong.
 pub(super) async fn healthz(State(context): State<Arc<HttpContext>>) -> Response {
-    let stale: Vec<String> = context
-        .loops
-        .iter()
-        .filter(|(_, beat)| beat.age() >= LIVENESS)
-        .map(|(name, beat)| format!("{name} loop silent for {}s", beat.age().as_secs()))
-        .collect();
-    if stale.is_empty() {
-        (StatusCode::OK, "ok\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("{}\n", stale.join("; "))).into_response()
+    let ages: Vec<_> = context.loops.iter().map(|(name, beat)| (*name, beat.age())).collect();
+    match unhealthy(&ages, context.engine.store.storage_failure()) {
+        None => (StatusCode::OK, "ok\n").into_response(),
+        Some(problems) => (StatusCode::SERVICE_UNAVAILABLE, format!("{problems}\n")).into_response(),
     }
 }
 
-pub(super) async fn metrics(State(context): State<Arc<HttpContext>>) -> Response {
+/// What `/healthz` reports, from each loop's time since its last beat and the store's failure.
+fn unhealthy(loops: &[(&str, std::time::Duration)], storage_failure: Option<&str>) -> Option<String> {
+    let mut problems: Vec<String> = loops
+        .iter()
+        .filter(|(_, age)| *age >= LIVENESS)
+        .map(|(name, age)| format!("{name} loop silent for {}s", age.as_secs()))
+        .collect();
+    if let Some(reason) = storage_failure {
+        problems.push(format!("the state store can no longer write: {reason}"));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Prometheus text; with `http.metrics_token_file`, only for `Authorization: Bearer <token>`.
+pub(super) async fn metrics(State(context): State<Arc<HttpContext>>, headers: HeaderMap) -> Response {
+    if let Some(token) = &context.metrics_token {
+        if !authorized(&headers, token) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "unauthorized: /metrics asks for the token in http.metrics_token_file\n",
+            )
+                .into_response();
+        }
+    }
     let engine = &context.engine;
     let mut out = String::new();
     let events = engine.metrics.events();
@@ -139,4 +157,23 @@ pub(super) async fn metrics(State(context): State<Arc<HttpContext>>) -> Response
 fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn health_names_each_silent_loop_and_a_store_that_cannot_write() {
+        let fresh = [("sync", Duration::from_secs(1)), ("worker", Duration::ZERO)];
+        assert_eq!(unhealthy(&fresh, None), None);
+        let silent = [("sync", LIVENESS), ("worker", Duration::ZERO)];
+        assert_eq!(unhealthy(&silent, None).unwrap(), "sync loop silent for 300s");
+        let full = unhealthy(&fresh, Some("No space left on device (os error 28)")).unwrap();
+        assert!(
+            full.contains("the state store can no longer write: No space left"),
+            "{full}"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 use super::outbox::{abort, tx_error, TxResult};
 use super::{decode, encode, Store, StoreError};
+use crate::core::model::within_clock_skew;
 use crate::core::model::WorkfrontEvent;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -65,7 +66,9 @@ impl Store {
     }
 
     /// Removes applied events and records each object's newest applied event time, atomically.
-    pub fn finish_events(&self, done: &[InboxRecord]) -> Result<(), StoreError> {
+    /// A recorded mark ahead of `now` by more than the clock skew (left by an older release, which
+    /// accepted any eventTime) does not count: the applied event's time replaces it.
+    pub fn finish_events(&self, done: &[InboxRecord], now: Timestamp) -> Result<(), StoreError> {
         let result = (&self.inbox, &self.event_marks).transaction(|(inbox, marks)| -> TxResult<()> {
             for record in done {
                 inbox.remove(&record.seq.to_be_bytes())?;
@@ -73,7 +76,7 @@ impl Store {
                 let newer = match marks.get(key.as_bytes())? {
                     Some(raw) => {
                         let mark: Timestamp = decode("event_marks", &key, &raw).map_err(abort)?;
-                        record.event.event_time > mark
+                        record.event.event_time > mark || !within_clock_skew(mark, now)
                     }
                     None => true,
                 };

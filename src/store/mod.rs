@@ -24,6 +24,7 @@
 mod barrier;
 mod collaborators;
 mod connections;
+mod failure;
 pub mod inbox;
 mod outbox;
 pub mod records;
@@ -99,6 +100,7 @@ pub struct Store {
     event_marks: sled::Tree,
     barrier: Arc<Barrier>,
     group: Arc<GroupFlush>,
+    failure: failure::StorageFailure,
 }
 
 /// Callers of [`Store::flush`] at the same moment share one barrier: each takes a ticket, and the
@@ -175,6 +177,7 @@ impl Store {
             event_marks: db.open_tree("event_marks")?,
             barrier: Arc::new(barrier),
             group: Arc::default(),
+            failure: Default::default(),
             db,
         })
     }
@@ -214,16 +217,35 @@ impl Store {
         // Every ticket handed out so far was taken after its writes: this barrier covers them all.
         let covers = self.group.requested.load(Ordering::SeqCst);
         let (db, barrier) = (self.db.clone(), self.barrier.clone());
-        tokio::task::spawn_blocking(move || sync_now(&db, &barrier))
+        let synced = tokio::task::spawn_blocking(move || sync_now(&db, &barrier))
             .await
-            .expect("the flush task does not panic")?;
+            .expect("the flush task does not panic");
+        self.noting_failure(synced)?;
         self.group.completed.fetch_max(covers, Ordering::SeqCst);
         Ok(())
     }
 
     /// The same, for code that is not async (the CLI without a daemon, the control socket).
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        sync_now(&self.db, &self.barrier)
+        self.noting_failure(sync_now(&self.db, &self.barrier))
+    }
+
+    /// Why the store can no longer write, once a barrier failed (see `failure.rs`): nothing more
+    /// can be made durable by this process.
+    pub fn storage_failure(&self) -> Option<&str> {
+        self.failure.reason()
+    }
+
+    /// Cancelled when [`Store::storage_failure`] becomes known.
+    pub fn storage_failed(&self) -> &tokio_util::sync::CancellationToken {
+        self.failure.signal()
+    }
+
+    fn noting_failure(&self, synced: Result<(), StoreError>) -> Result<(), StoreError> {
+        if let Err(err) = &synced {
+            self.failure.record(err.to_string());
+        }
+        synced
     }
 
     pub fn mirror(&self, id: &WorkfrontProjectId) -> Result<Option<MirrorRecord>, StoreError> {
@@ -295,7 +317,14 @@ impl Store {
 
 /// sled's flush, then the barrier that makes it durable.
 fn sync_now(db: &sled::Db, barrier: &Barrier) -> Result<(), StoreError> {
-    db.flush()?;
+    db.flush().map_err(|e| match e {
+        // A full disk, say: the admin needs the dir and what to check, not "IO error".
+        sled::Error::Io(source) => StoreError::Durability {
+            dir: barrier.db_dir().to_owned(),
+            source,
+        },
+        other => StoreError::Sled(other),
+    })?;
     barrier.sync().map_err(|source| StoreError::Durability {
         dir: barrier.db_dir().to_owned(),
         source,

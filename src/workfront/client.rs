@@ -113,7 +113,10 @@ impl WorkfrontClient {
             ("$$LIMIT", "1".to_owned()),
             ("ID_Sort", "asc".to_owned()),
         ];
-        retry_read("proj/search", || self.get::<serde_json::Value>("proj/search", &query)).await?;
+        retry_read("proj/search", || {
+            self.get::<serde_json::Value>(&["proj", "search"], &query)
+        })
+        .await?;
         Ok(())
     }
 
@@ -126,7 +129,8 @@ impl WorkfrontClient {
     ) -> Result<T, WorkfrontError> {
         let endpoint = format!("{obj}/{id}");
         let query = [("fields", fields.to_owned())];
-        retry_read(&endpoint, || self.get(&endpoint, &query)).await
+        let segments = [obj, id];
+        retry_read(&endpoint, || self.get(&segments, &query)).await
     }
 
     /// Every project (with its team), or those updated at or after `since`.
@@ -200,7 +204,8 @@ impl WorkfrontClient {
                 query.push(("lastUpdateDate_Mod", "gte".to_owned()));
             }
             let endpoint = format!("{obj}/search");
-            let page: Vec<R> = retry_read(&endpoint, || self.get(&endpoint, &query)).await?;
+            let segments = [obj, "search"];
+            let page: Vec<R> = retry_read(&endpoint, || self.get(&segments, &query)).await?;
             let n = page.len();
             read += n;
             out.extend(page.into_iter().filter_map(&mut convert));
@@ -210,13 +215,16 @@ impl WorkfrontClient {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, endpoint: &str, query: &[(&str, String)]) -> Result<T, WorkfrontError> {
-        let url = self.api_base.join(endpoint).map_err(|e| WorkfrontError::Decode {
-            endpoint: endpoint.to_owned(),
-            message: e.to_string(),
-        })?;
-        let (status, body) = self.exchange(Method::GET, url, query, None, endpoint).await?;
-        let decoded = decode(endpoint, status, &body);
+    /// The URL of `segments` under the API base, each segment encoded (`url_segments.rs`).
+    fn url(&self, segments: &[&str]) -> Url {
+        crate::url_segments::under(&self.api_base, segments)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, segments: &[&str], query: &[(&str, String)]) -> Result<T, WorkfrontError> {
+        let endpoint = segments.join("/");
+        let url = self.url(segments);
+        let (status, body) = self.exchange(Method::GET, url, query, None, &endpoint).await?;
+        let decoded = decode(&endpoint, status, &body);
         if decoded.is_err() {
             self.count_error(Some(status));
         }
@@ -227,16 +235,16 @@ impl WorkfrontClient {
     /// decides, since a create whose answer was lost may have happened.
     pub(super) async fn post<T: DeserializeOwned>(
         &self,
-        endpoint: &str,
+        segments: &[&str],
         query: &[(&str, String)],
         body: Option<(Vec<u8>, String)>,
     ) -> Result<T, WorkfrontError> {
-        let url = self.api_base.join(endpoint).map_err(|e| WorkfrontError::Decode {
-            endpoint: endpoint.to_owned(),
-            message: e.to_string(),
-        })?;
-        let (status, answer) = self.exchange(Method::POST, url, query, body.as_ref(), endpoint).await?;
-        let decoded = decode(endpoint, status, &answer);
+        let endpoint = segments.join("/");
+        let url = self.url(segments);
+        let (status, answer) = self
+            .exchange(Method::POST, url, query, body.as_ref(), &endpoint)
+            .await?;
+        let decoded = decode(&endpoint, status, &answer);
         if decoded.is_err() {
             self.count_error(Some(status));
         }
@@ -270,7 +278,8 @@ impl WorkfrontClient {
             ("ID_Sort", "asc".to_owned()),
         ];
         query.extend(filters.iter().cloned());
-        retry_read(&endpoint, || self.get(&endpoint, &query)).await
+        let segments = [obj, "search"];
+        retry_read(&endpoint, || self.get(&segments, &query)).await
     }
 
     /// Sends one request with the client's authentication, within the in-flight cap, and returns

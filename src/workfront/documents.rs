@@ -54,7 +54,7 @@ impl WorkfrontClient {
         body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
         let handle: Handle = self
             .post(
-                "upload",
+                &["upload"],
                 &[],
                 Some((body, format!("multipart/form-data; boundary={BOUNDARY}"))),
             )
@@ -81,7 +81,9 @@ impl WorkfrontClient {
             "description": description,
             "currentVersion": { "version": "v1", "fileName": file_name },
         });
-        let row: IdRow = self.post("document", &[("updates", updates.to_string())], None).await?;
+        let row: IdRow = self
+            .post(&["document"], &[("updates", updates.to_string())], None)
+            .await?;
         Ok(row.id)
     }
 
@@ -108,7 +110,7 @@ impl WorkfrontClient {
     /// Adds a note (an update) to `project`; returns its ID.
     pub async fn create_note(&self, project: &WorkfrontProjectId, text: &str) -> Result<String, WorkfrontError> {
         let updates = json!({ "noteObjCode": "PROJ", "objID": project.as_str(), "noteText": text });
-        let row: IdRow = self.post("note", &[("updates", updates.to_string())], None).await?;
+        let row: IdRow = self.post(&["note"], &[("updates", updates.to_string())], None).await?;
         Ok(row.id)
     }
 }

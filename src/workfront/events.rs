@@ -2,6 +2,7 @@
 //! [`WorkfrontEvent`]. Anything unexpected is an [`EventError`] that says what, never a panic:
 //! the body comes from the network.
 
+use crate::core::model::{within_clock_skew, MAX_CLOCK_SKEW};
 use crate::core::model::{EventObject, EventOp, WorkfrontEvent, WorkfrontProject, WorkfrontUser};
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::timestamp::Timestamp;
@@ -32,10 +33,6 @@ pub enum EventError {
 /// The longest text field (a name, an email, a status) an event may carry: Workfront's own limits
 /// are far lower, and everything accepted is stored.
 pub const MAX_TEXT: usize = 4096;
-
-/// How far ahead of our clock an event may be dated. An event from the future would make every
-/// real event about its object look stale until then.
-pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// `{eventType, subscriptionId, eventTime{epochSecond,nano}, eventVersion, subscriptionVersion,
 /// newState, oldState}`.
@@ -78,7 +75,7 @@ pub fn parse_event(body: &[u8], flag_field: &str, now: Timestamp) -> Result<Work
         .and_then(|ms| ms.checked_add(time.nano.clamp(0, 999_999_999) / 1_000_000))
         .filter(|ms| *ms >= 0)
         .ok_or(EventError::Missing("eventTime"))?;
-    if Timestamp(millis) > now.saturating_add(MAX_CLOCK_SKEW) {
+    if !within_clock_skew(Timestamp(millis), now) {
         return Err(EventError::FromTheFuture {
             time: Timestamp(millis).to_iso_utc(),
             now: now.to_iso_utc(),

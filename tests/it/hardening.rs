@@ -108,3 +108,116 @@ async fn out_of_file_descriptors_the_control_socket_pauses_instead_of_spinning()
         "the control socket answers again"
     );
 }
+
+/// An event recorded while the daemon is still loading waits for the first sync: planned against
+/// teams not read yet, a user's event would see every team empty and cancel or remove what the
+/// teams hold (or trip the mass-removal guard).
+#[tokio::test]
+async fn events_wait_for_the_first_sync_and_never_plan_against_unread_teams() {
+    use crate::helpers::{wait_until, TestApp};
+    use frameio_sync::core::mirror_plan::Scope;
+    use frameio_sync::engine::Engine;
+    let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    let project = app.sandbox.world().workfront.projects[0].id.clone();
+    let account = app.sandbox.world().default_target().0.to_owned();
+    app.sandbox.upsert_workfront_user("bob", "bob@example.test", true, true);
+    app.sandbox
+        .add_frameio_account_user(&account, "fio-bob", "bob@example.test");
+    app.sandbox.set_team(&project, &["bob"]);
+    app.start();
+    let store = app.store().clone();
+    wait_until("bob added", Duration::from_secs(30), || {
+        store.managed_collaborator_count().unwrap() == 1 && store.outbox_counts().unwrap().pending == 0
+    })
+    .await;
+    app.stop().await;
+
+    // A new process: nothing read from Workfront yet. Bob's profile changes (still flagged).
+    let engine = Engine::new(&app.settings, store.clone()).unwrap();
+    let now = frameio_sync::timestamp::Timestamp::now();
+    let body = serde_json::json!({
+        "eventType": "UPDATE", "subscriptionId": "sub-user",
+        "eventTime": { "epochSecond": now.millis() / 1000, "nano": 0 },
+        "newState": { "objCode": "USER", "ID": "bob", "name": "Bob B.", "emailAddr": "bob@example.test",
+                      "isActive": true, "parameterValues": { "DE:Add to projects in Frame.io": "Yes" } },
+        "oldState": { "objCode": "USER", "ID": "bob" }
+    });
+    let event = frameio_sync::workfront::events::parse_event(
+        body.to_string().as_bytes(),
+        &app.settings.workfront.frameio_user_field,
+        now,
+    )
+    .unwrap();
+    store.accept_events(&[event], now).unwrap();
+
+    let early = engine.apply_events_once(100).await.unwrap();
+    assert!(early.waiting_for_first_sync, "{early:?}");
+    assert_eq!(early.taken, 0);
+    assert_eq!(store.inbox_len(), 1, "the event stays in the inbox");
+    assert_eq!(store.outbox_counts().unwrap().pending, 0, "nothing planned");
+    assert!(store.last_guard_trip().unwrap().is_none(), "no guard trip");
+
+    engine.sync_once(Scope::Full).await.unwrap();
+    let applied = engine.apply_events_once(100).await.unwrap();
+    assert_eq!((applied.taken, applied.waiting_for_first_sync), (1, false));
+    assert_eq!(store.inbox_len(), 0);
+    assert_eq!(
+        store.outbox_counts().unwrap().pending,
+        0,
+        "bob stays on the mirror: nothing to do"
+    );
+    assert_eq!(store.managed_collaborator_count().unwrap(), 1);
+}
+
+/// An older release accepted any eventTime: a mark it recorded in the year 9999 must not make
+/// every real event for that user stale (a deactivation was ignored until a poll).
+#[tokio::test]
+async fn an_applied_event_time_from_the_future_does_not_shadow_later_events() {
+    use crate::helpers::TestApp;
+    use frameio_sync::core::mirror_plan::Scope;
+    use frameio_sync::engine::Engine;
+    use frameio_sync::store::inbox::{InboxRecord, INBOX_V};
+    use frameio_sync::timestamp::Timestamp;
+    use frameio_sync::workfront::events::parse_event;
+    let app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    app.sandbox.upsert_workfront_user("bob", "bob@example.test", true, true);
+    let store = frameio_sync::store::Store::open(&app.settings.state.dir).unwrap();
+    let flag = app.settings.workfront.frameio_user_field.clone();
+    let user_event = |epoch_second: i64, active: bool| {
+        serde_json::json!({
+            "eventType": "UPDATE", "subscriptionId": "sub-user",
+            "eventTime": { "epochSecond": epoch_second, "nano": 0 },
+            "newState": { "objCode": "USER", "ID": "bob", "name": "Bob", "emailAddr": "bob@example.test",
+                          "isActive": active, "parameterValues": { "DE:Add to projects in Frame.io": "Yes" } },
+            "oldState": { "objCode": "USER", "ID": "bob" }
+        })
+        .to_string()
+    };
+    // What an older release left: the mark of an event dated 9999-12-31.
+    let year_9999 = 253_402_214_400;
+    let far = Timestamp(year_9999 * 1000);
+    let old = parse_event(user_event(year_9999, true).as_bytes(), &flag, far).unwrap();
+    let record = InboxRecord {
+        v: INBOX_V,
+        seq: 1,
+        received_at: Timestamp::now(),
+        event: old,
+    };
+    store.finish_events(&[record], far).unwrap();
+    assert_eq!(store.event_mark("USER:bob").unwrap(), Some(far));
+
+    let engine = Engine::new(&app.settings, store.clone()).unwrap();
+    engine.sync_once(Scope::Full).await.unwrap();
+    let now = Timestamp::now();
+    let deactivated = parse_event(user_event(now.millis() / 1000, false).as_bytes(), &flag, now).unwrap();
+    store.accept_events(&[deactivated], now).unwrap();
+    let applied = engine.apply_events_once(100).await.unwrap();
+    assert_eq!((applied.taken, applied.stale), (1, 0), "{applied:?}");
+    let users = store.users().unwrap();
+    assert!(!users[&frameio_sync::ids::WorkfrontUserId::new("bob").unwrap()].is_active);
+    let mark = store.event_mark("USER:bob").unwrap().unwrap();
+    assert!(
+        mark <= Timestamp::now(),
+        "the believable mark replaced the one from the future: {mark}"
+    );
+}

@@ -128,9 +128,8 @@ impl TestApp {
     /// Turns the HTTP listener on with `token` as the Workfront webhook token (before `start`).
     pub fn enable_http(&mut self, token: &str) {
         self.settings.http = Some(frameio_sync::config::HttpSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
             workfront_webhook_token: Some(frameio_sync::secret::Secret::new(token)),
-            frameio_action_secret: None,
+            ..frameio_sync::config::HttpSettings::new("127.0.0.1:0".parse().unwrap())
         });
     }
 

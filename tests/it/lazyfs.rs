@@ -50,6 +50,8 @@ struct State {
     /// Bumped by every cut: handles of an earlier era fail.
     era: u64,
     fenced: bool,
+    /// A full disk: writes, creates and new directories fail with ENOSPC.
+    full: bool,
     stats: Stats,
 }
 
@@ -67,6 +69,17 @@ pub struct LazyFs {
 }
 
 const ROOT: u64 = 1;
+
+/// Moves the state dir of `config` (a sandbox config, `dir = "state"`) onto the file system
+/// mounted at `mount`; returns the new state dir.
+pub fn put_state_on(config: &Path, mount: &Path) -> std::path::PathBuf {
+    let state_dir = mount.join("state");
+    let text = std::fs::read_to_string(config)
+        .unwrap()
+        .replace("dir = \"state\"", &format!("dir = {:?}", state_dir.to_str().unwrap()));
+    std::fs::write(config, text).unwrap();
+    state_dir
+}
 
 impl LazyFs {
     pub fn new() -> Self {
@@ -86,6 +99,7 @@ impl LazyFs {
                 next_fh: 1,
                 era: 0,
                 fenced: false,
+                full: false,
                 stats: Stats::default(),
             })),
         }
@@ -117,6 +131,11 @@ impl LazyFs {
         self.lock().fenced = false;
     }
 
+    /// The disk fills up (`true`) or has room again.
+    pub fn set_full(&self, full: bool) {
+        self.lock().full = full;
+    }
+
     pub fn stats(&self) -> Stats {
         self.lock().stats
     }
@@ -130,6 +149,15 @@ impl LazyFs {
         let st = self.lock();
         if st.fenced {
             return Err(Errno::EIO);
+        }
+        Ok(st)
+    }
+
+    /// The state for a request that takes space: ENOSPC while the disk is full.
+    fn room(&self) -> Result<MutexGuard<'_, State>, Errno> {
+        let st = self.live()?;
+        if st.full {
+            return Err(Errno::ENOSPC);
         }
         Ok(st)
     }
@@ -326,7 +354,7 @@ impl Filesystem for LazyFs {
             body: Body::Dir(BTreeMap::new()),
             perm: (mode & !umask & 0o7777) as u16,
         };
-        reply_entry(reply, self.live().and_then(|mut st| st.add(parent.0, name, node)));
+        reply_entry(reply, self.room().and_then(|mut st| st.add(parent.0, name, node)));
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
@@ -407,7 +435,7 @@ impl Filesystem for LazyFs {
             body: Body::File(Vec::new()),
             perm: (mode & !umask & 0o7777) as u16,
         };
-        let result = self.live().and_then(|mut st| {
+        let result = self.room().and_then(|mut st| {
             let attr = st.add(parent.0, name, node)?;
             Ok((attr, st.open_handle(attr.ino.0)))
         });
@@ -452,7 +480,7 @@ impl Filesystem for LazyFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
-        let result = self.live().and_then(|mut st| {
+        let result = self.room().and_then(|mut st| {
             let data = st.file(fh)?;
             let end = offset as usize + bytes.len();
             if data.len() < end {

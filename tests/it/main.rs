@@ -11,6 +11,8 @@ mod crash_loop;
 mod faults;
 mod frameio_client;
 mod frameio_project_users;
+#[cfg(feature = "powerloss")]
+mod full_disk;
 mod fuzz_corpus;
 mod hardening;
 mod helpers;
@@ -18,6 +20,7 @@ mod ims;
 // Needs FUSE (/dev/fuse, and root or fusermount3): `cargo test --features failpoints,powerloss`.
 #[cfg(feature = "powerloss")]
 mod lazyfs;
+mod listener;
 mod mirror_e2e;
 mod plan;
 #[cfg(feature = "powerloss")]

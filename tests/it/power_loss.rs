@@ -10,7 +10,7 @@
 use crate::cli::Daemon;
 use crate::crash::{assert_one_mirror_each, converge_and_stop, XorShift};
 use crate::helpers::{add_http_listener, deliver_event, wait_for_listener};
-use crate::lazyfs::LazyFs;
+use crate::lazyfs::{put_state_on, LazyFs};
 use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::sandbox::{Limits, Sandbox, World};
@@ -57,11 +57,7 @@ async fn power_cuts_lose_no_acknowledged_event_and_duplicate_no_create() {
     let sandbox = Sandbox::start(World::generated(PROJECTS), limits).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
-    let state_dir = mount.path().join("state");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("dir = \"state\"", &format!("dir = {:?}", state_dir.to_str().unwrap()));
-    std::fs::write(&config, text).unwrap();
+    let state_dir = put_state_on(&config, mount.path());
     let port = add_http_listener(&config, TOKEN, "");
     let mut creates = sandbox.subscribe_creates();
     let mut rng = XorShift(0x90e7_c0f5_0000_0022);

@@ -20,6 +20,13 @@ pub const DEFAULT_TOKEN_URL: &str = "https://ims-na1.adobelogin.com/ims/token/v3
 /// The longest head start a refresh takes on a token's expiry.
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
+/// A token answer is a few KiB.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// The `expires_in` believed: at least a minute, at most two days.
+const MIN_LIFETIME_SECS: u64 = 60;
+const MAX_LIFETIME_SECS: u64 = 2 * 24 * 3600;
+
 /// The current time, injectable so tests can move it instead of sleeping.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Instant;
@@ -184,16 +191,25 @@ impl ImsTokenSource {
                 },
             })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|_| ImsError::Unavailable {
-            status: Some(status.as_u16()),
-            detail: "the answer broke off".into(),
-        })?;
+        let body = crate::answer_body::read(response, MAX_ANSWER)
+            .await
+            .map_err(|e| ImsError::Unavailable {
+                status: Some(status.as_u16()),
+                detail: match e {
+                    crate::answer_body::AnswerBodyError::Broken(_) => "the answer broke off".into(),
+                    crate::answer_body::AnswerBodyError::TooLarge { limit } => {
+                        format!("the answer is over {limit} bytes, more than a token answer")
+                    }
+                },
+            })?;
         if status.is_success() {
             let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| ImsError::Unavailable {
                 status: Some(status.as_u16()),
                 detail: format!("unreadable token answer: {e}"),
             })?;
-            let lifetime = Duration::from_secs(answer.expires_in);
+            // Bounded: a lifetime of 0 would fetch a token per request, an endless one overflow
+            // the clock (IMS gives 24 hours).
+            let lifetime = Duration::from_secs(answer.expires_in.clamp(MIN_LIFETIME_SECS, MAX_LIFETIME_SECS));
             let margin = (lifetime / 10).min(MAX_REFRESH_MARGIN);
             return Ok(Cached {
                 token: Secret::new(answer.access_token),

@@ -23,6 +23,7 @@
 //! - [`systemd`], [`telemetry`]: sd_notify and the watchdog; logs to the journal, JSON or text.
 
 pub mod accept;
+pub mod answer_body;
 pub mod cli;
 pub mod config;
 pub mod connect;

@@ -7,6 +7,7 @@ use super::{
     FrameioAccount, FrameioAction, FrameioAuth, FrameioFile, FrameioMember, FrameioProfile, FrameioProject,
     FrameioWorkspace,
 };
+use crate::answer_body::{self, AnswerBodyError};
 use crate::exchange::{self, Exchange};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsError;
@@ -29,6 +30,9 @@ const BUCKET_ACTIONS: &str = "actions.write";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
+
+/// The largest answer read: a page of 100 items is tens of KiB.
+const MAX_ANSWER: usize = 16 << 20;
 
 /// The default of `frameio.request_timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(45);
@@ -528,11 +532,17 @@ impl FrameioClient {
         if let Some(observed) = observed {
             self.limiter.observe(bucket, observed);
         }
-        let bytes = response.bytes().await.map_err(|e| FrameioError::Transient {
-            endpoint: endpoint.clone(),
-            status: Some(status.as_u16()),
-            sent: true,
-            detail: describe(&e),
+        let bytes = answer_body::read(response, MAX_ANSWER).await.map_err(|e| match e {
+            AnswerBodyError::Broken(e) => FrameioError::Transient {
+                endpoint: endpoint.clone(),
+                status: Some(status.as_u16()),
+                sent: true,
+                detail: describe(&e),
+            },
+            AnswerBodyError::TooLarge { limit } => FrameioError::Decode {
+                endpoint: endpoint.clone(),
+                detail: AnswerBodyError::too_large_message(limit),
+            },
         })?;
         if status.is_success() {
             // A 204 (or any empty success) carries no body; callers that expect none ask for

@@ -29,6 +29,9 @@ pub struct RateLimiter {
     buckets: Arc<Mutex<HashMap<&'static str, Bucket>>>,
 }
 
+/// The longest window believed from `x-ratelimit-window`.
+pub const MAX_WINDOW: Duration = Duration::from_secs(3600);
+
 /// What the headers of one response said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Observed {
@@ -41,10 +44,12 @@ impl Observed {
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let num = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
         let limit = num("x-ratelimit-limit")?;
+        // Bounded: an endless window would stall a bucket for ever (or overflow the clock).
+        // Frame.io's windows are a minute.
         Some(Self {
             limit: limit.max(1),
             remaining: num("x-ratelimit-remaining")?,
-            window: Duration::from_millis(num("x-ratelimit-window")?),
+            window: Duration::from_millis(num("x-ratelimit-window")?).min(MAX_WINDOW),
         })
     }
 
@@ -119,6 +124,19 @@ impl RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_endless_window_is_bounded() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", "1".parse().unwrap());
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        h.insert("x-ratelimit-window", u64::MAX.to_string().parse().unwrap());
+        let observed = Observed::from_headers(&h).unwrap();
+        assert_eq!(observed.window, MAX_WINDOW);
+        let limiter = RateLimiter::default();
+        limiter.observe("read", observed);
+        assert!(limiter.ready_in("read") <= MAX_WINDOW);
+    }
+
     use super::*;
 
     fn observed(limit: u64, remaining: u64, window_ms: u64) -> Observed {

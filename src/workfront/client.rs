@@ -3,6 +3,7 @@
 
 use super::error::WorkfrontError;
 use super::wire::{Envelope, GroupRow, ProjectRow, UserRow};
+use crate::answer_body::{self, AnswerBodyError};
 use crate::config::{WorkfrontAuth, WorkfrontSettings};
 use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
 use crate::exchange::{self, Exchange};
@@ -18,6 +19,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// The largest answer read: a search page of 2,000 projects with their teams, or users with their
+/// custom fields, is a few MiB.
+const MAX_ANSWER: usize = 64 << 20;
 
 /// Projects come with their team (`projectUsers`): team membership has no events and no change
 /// filter, so every sync reads it whole, in the same pages as the projects.
@@ -339,12 +344,18 @@ impl WorkfrontClient {
                     continue;
                 }
             }
-            let body = response.bytes().await.map_err(|e| WorkfrontError::Transient {
-                endpoint: endpoint.to_owned(),
-                status: Some(status.as_u16()),
-                message: without_url(e),
+            let body = answer_body::read(response, MAX_ANSWER).await.map_err(|e| match e {
+                AnswerBodyError::Broken(e) => WorkfrontError::Transient {
+                    endpoint: endpoint.to_owned(),
+                    status: Some(status.as_u16()),
+                    message: without_url(e),
+                },
+                AnswerBodyError::TooLarge { limit } => WorkfrontError::Decode {
+                    endpoint: endpoint.to_owned(),
+                    message: AnswerBodyError::too_large_message(limit),
+                },
             })?;
-            return Ok((status, body.to_vec()));
+            return Ok((status, body));
         }
     }
 }

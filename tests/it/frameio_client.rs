@@ -49,6 +49,39 @@ async fn me_sends_the_bearer_token_and_the_legacy_header() {
     assert_eq!((me.id.as_str(), me.email.as_deref()), ("u1", Some("a@x")));
 }
 
+/// An answer larger than any Frame.io sends is refused, not held: 17 MiB against the 16 MiB cap.
+#[tokio::test]
+async fn an_endless_answer_is_refused_at_the_cap() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v4/me"))
+        .respond_with(limits(99).set_body_bytes(vec![b' '; 17 << 20]))
+        .mount(&server)
+        .await;
+    let err = client(&server).me().await.unwrap_err().to_string();
+    assert!(err.contains("over 16 MiB"), "{err}");
+}
+
+/// An endless `x-ratelimit-window` is bounded: it stalled the bucket for ever (or overflowed the
+/// clock).
+#[tokio::test]
+async fn an_endless_rate_limit_window_is_bounded() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v4/me"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ratelimit-limit", "1")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-window", u64::MAX.to_string().as_str())
+                .set_body_json(json!({ "data": { "id": "u1", "email": "a@x", "name": "A" } })),
+        )
+        .mount(&server)
+        .await;
+    // Recording that window overflowed the clock (a panic) before it was bounded.
+    client(&server).me().await.unwrap();
+}
+
 #[tokio::test]
 async fn listing_follows_the_cursor_and_re_adds_page_size() {
     let server = MockServer::start().await;

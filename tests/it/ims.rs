@@ -139,6 +139,31 @@ async fn the_token_is_refreshed_ahead_of_expiry_on_the_clock() {
     assert_eq!(source.fetches(), 2);
 }
 
+/// `expires_in` is bounded: 0 would fetch a token per request, u64::MAX overflowed the clock.
+#[tokio::test]
+async fn a_lifetime_of_zero_or_forever_is_bounded() {
+    let ims = ims_server(0).await;
+    let clock = Arc::new(ManualClock(Mutex::new(Instant::now())));
+    let source = ImsTokenSource::with_clock(credentials(&ims), clock.clone());
+    assert_eq!(source.access_token().await.unwrap().expose(), "ims-token-1");
+    assert_eq!(
+        source.access_token().await.unwrap().expose(),
+        "ims-token-1",
+        "kept for a minute at least"
+    );
+    assert_eq!(source.fetches(), 1);
+
+    let ims = ims_server(u64::MAX).await;
+    let source = ImsTokenSource::with_clock(credentials(&ims), clock.clone());
+    assert_eq!(source.access_token().await.unwrap().expose(), "ims-token-1");
+    clock.advance(Duration::from_secs(2 * 24 * 3600));
+    assert_eq!(
+        source.access_token().await.unwrap().expose(),
+        "ims-token-2",
+        "at most two days"
+    );
+}
+
 #[tokio::test]
 async fn a_401_drops_the_token_and_the_call_is_retried_once_with_a_fresh_one() {
     let ims = ims_server(86_399).await;

@@ -1,0 +1,36 @@
+//! Reading an answer from Workfront, Frame.io or IMS within a size: a broken or hostile server
+//! cannot make the daemon hold more than the limit of any one answer.
+
+/// Why an answer's body was not read.
+#[derive(Debug)]
+pub enum AnswerBodyError {
+    /// Announced or found longer than `limit` bytes.
+    TooLarge { limit: usize },
+    /// The connection broke off.
+    Broken(reqwest::Error),
+}
+
+impl AnswerBodyError {
+    /// For the clients' error messages.
+    pub fn too_large_message(limit: usize) -> String {
+        format!(
+            "the answer is over {} MiB, more than any answer this daemon expects",
+            limit >> 20
+        )
+    }
+}
+
+/// The whole body of `response`, if it is at most `limit` bytes.
+pub async fn read(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, AnswerBodyError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(AnswerBodyError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(AnswerBodyError::Broken)? {
+        if body.len() + chunk.len() > limit {
+            return Err(AnswerBodyError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -89,6 +89,8 @@ impl Engine {
                         .expect("users lock")
                         .get(&user.id)
                         .and_then(|known| known.last_update)
+                        // A poll's date from the future would shadow every event for this user.
+                        .filter(|polled| within_clock_skew(*polled, now))
                         .zip(user.last_update)
                         .is_some_and(|(known, event)| known > event);
                     if polled_newer {

@@ -70,10 +70,13 @@ impl Engine {
         self.set_groups(&groups);
         // The next poll reads users changed since the newest one seen; a full read with no users
         // at all starts from now (the overlap covers clock skew).
+        // Never ahead of this sync's start: a user dated in the future (a bad clock, a bad row)
+        // would make every later poll ask for changes after that date and miss them all.
         let user_cursor = users
             .iter()
             .filter_map(|u| u.last_update)
             .max()
+            .map(|newest| newest.min(record.started_at))
             .or((scope == Scope::Full).then_some(record.started_at));
         self.remember_users(users, scope == Scope::Full)?;
 

@@ -418,6 +418,14 @@ impl Sandbox {
         }
     }
 
+    /// Sets a Workfront user's `lastUpdateDate` as it is, however wrong (a row dated in the future).
+    pub fn set_workfront_user_updated(&self, id: &str, at: Timestamp) {
+        let users = &mut self.shared.lock().world.workfront.users;
+        for row in users.iter_mut().filter(|u| u["ID"] == id) {
+            row["lastUpdateDate"] = at.to_workfront_rest().into();
+        }
+    }
+
     /// Sets a Workfront project's team. This leaves the project's `lastUpdateDate` alone (Adobe
     /// does not document that a team change moves it), so only a client that reads teams whole
     /// is sure to notice.

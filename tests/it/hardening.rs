@@ -221,3 +221,30 @@ async fn an_applied_event_time_from_the_future_does_not_shadow_later_events() {
         "the believable mark replaced the one from the future: {mark}"
     );
 }
+
+/// A Workfront user dated in the year 9999 must not move the poll's cursor there: every later
+/// poll would ask for changes after 9999 and miss them all.
+#[tokio::test]
+async fn a_user_dated_in_the_future_does_not_blind_later_polls() {
+    use crate::helpers::{wait_until, TestApp};
+    use frameio_sync::ids::WorkfrontUserId;
+    use frameio_sync::timestamp::Timestamp;
+    let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    app.sandbox.upsert_workfront_user("bob", "bob@example.test", true, true);
+    app.sandbox.upsert_workfront_user("eve", "eve@example.test", true, true);
+    app.sandbox
+        .set_workfront_user_updated("eve", Timestamp(253_402_214_400_000));
+    app.start();
+    let store = app.store().clone();
+    let bob = WorkfrontUserId::new("bob").unwrap();
+    wait_until("the first sync", Duration::from_secs(30), || {
+        store.last_sync().unwrap().is_some() && store.users().unwrap().contains_key(&bob)
+    })
+    .await;
+    app.sandbox
+        .update_workfront_users(&["bob"], |row| row["isActive"] = false.into());
+    wait_until("a poll sees bob deactivated", Duration::from_secs(30), || {
+        store.users().unwrap().get(&bob).is_some_and(|u| !u.is_active)
+    })
+    .await;
+}

@@ -10,6 +10,7 @@
 
 mod collaborators;
 mod dry_run;
+mod effects;
 mod events;
 mod submissions;
 mod sync;

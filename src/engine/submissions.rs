@@ -7,12 +7,11 @@ use crate::core::access::may_submit_asset;
 use crate::core::mirror_plan::Planned;
 use crate::core::model::{Credential, Effect};
 use crate::frameio::actions::ActionInvocation;
-use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId};
-use crate::retry::{outbox_delay, Classify, ErrorClass};
-use crate::store::{OutboxEntry, Recording, StoreError};
+use crate::ids::{FrameioAccountId, FrameioUserId};
+use crate::retry::{Classify, ErrorClass};
+use crate::store::{Recording, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
-use crate::workfront::WorkfrontError;
 
 /// What the user is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,108 +153,5 @@ impl Engine {
             self.refresh_directory(account, credential).await?;
         }
         Ok(lookup())
-    }
-
-    /// Writes the document (an uploaded `.url` file that opens the Frame.io asset), unless the
-    /// look-up finds the one an earlier attempt made.
-    pub(super) async fn add_document(
-        &self,
-        entry: &OutboxEntry,
-        interaction: &str,
-        wf_project: &WorkfrontProjectId,
-        asset_name: &str,
-        asset_url: &str,
-        user_name: &str,
-    ) -> Result<(), StoreError> {
-        match self.workfront.find_document(wf_project, interaction).await {
-            Ok(Some(id)) => {
-                tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, "the document exists already");
-                self.store.complete(entry.id)?;
-                return self.store.flush().await;
-            }
-            Ok(None) => {}
-            Err(err) => return self.workfront_failed(entry, &err).await,
-        }
-        self.store.mark_in_flight(entry.id, Timestamp::now())?;
-        self.store.flush().await?;
-        let file_name = format!("{}.url", asset_name.replace(['/', '\\'], "_"));
-        let content = format!("[InternetShortcut]\r\nURL={asset_url}\r\n");
-        let created = async {
-            let handle = self.workfront.upload(&file_name, content.as_bytes()).await?;
-            self.workfront
-                .create_document(
-                    wf_project,
-                    asset_name,
-                    &handle,
-                    &file_name,
-                    interaction,
-                    &format!("Sent from Frame.io for review by {user_name}: {asset_url}"),
-                )
-                .await
-        }
-        .await;
-        match created {
-            Ok(id) => {
-                self.store.complete(entry.id)?;
-                self.store.flush().await?;
-                tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, asset = %asset_name, "document added");
-                Ok(())
-            }
-            Err(err) => self.workfront_failed(entry, &err).await,
-        }
-    }
-
-    /// Writes the note, unless the look-up finds it.
-    pub(super) async fn add_note(
-        &self,
-        entry: &OutboxEntry,
-        interaction: &str,
-        wf_project: &WorkfrontProjectId,
-        text: &str,
-    ) -> Result<(), StoreError> {
-        let marker = format!("(ref {interaction})");
-        match self.workfront.find_note(wf_project, &marker).await {
-            Ok(Some(_)) => {
-                self.store.complete(entry.id)?;
-                return self.store.flush().await;
-            }
-            Ok(None) => {}
-            Err(err) => return self.workfront_failed(entry, &err).await,
-        }
-        self.store.mark_in_flight(entry.id, Timestamp::now())?;
-        self.store.flush().await?;
-        match self.workfront.create_note(wf_project, text).await {
-            Ok(id) => {
-                self.store.complete(entry.id)?;
-                self.store.flush().await?;
-                tracing::info!(outbox_id = %entry.id, %wf_project, note = %id, "note added");
-                Ok(())
-            }
-            Err(err) => self.workfront_failed(entry, &err).await,
-        }
-    }
-
-    /// A failed Workfront write: transient failures (and refusals of the key, which an admin
-    /// fixes) are retried on the policy's schedule; anything else is parked with its reason. The
-    /// in-flight mark stays: the next attempt looks before it writes.
-    async fn workfront_failed(&self, entry: &OutboxEntry, err: &WorkfrontError) -> Result<(), StoreError> {
-        match err.class() {
-            class @ (ErrorClass::Transient | ErrorClass::Auth) => {
-                let wait = outbox_delay(entry.attempts + 1, class, None);
-                tracing::warn!(outbox_id = %entry.id, error = %err, retry_in_ms = wait.as_millis() as u64, "Workfront write failed");
-                self.store
-                    .reschedule(entry.id, &err.to_string(), Timestamp::now().saturating_add(wait), false)?;
-            }
-            ErrorClass::Permanent => {
-                tracing::error!(outbox_id = %entry.id, effect = %entry.effect.describe(), error = %err, "dead letter: Workfront refused the write");
-                self.store.bury(
-                    entry.id,
-                    &super::worker::dead_letter_reason(err, entry.id),
-                    Timestamp::now(),
-                    err.exchange(),
-                )?;
-            }
-        }
-        self.store.flush().await
     }
 }

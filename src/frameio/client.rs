@@ -12,6 +12,7 @@ use crate::exchange::{self, Exchange};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsError;
 use crate::secret::Secret;
+use crate::store::SendPermit;
 use crate::timestamp::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -142,6 +143,7 @@ impl FrameioClient {
     /// it twice changes nothing).
     pub async fn set_project_user(
         &self,
+        _permit: &SendPermit,
         account: &FrameioAccountId,
         project: &FrameioProjectId,
         user: &FrameioUserId,
@@ -226,8 +228,10 @@ impl FrameioClient {
     }
 
     /// Creates a custom action; returns it and its signing secret (shown only now).
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_action(
         &self,
+        _permit: &SendPermit,
         account: &FrameioAccountId,
         workspace: &FrameioWorkspaceId,
         name: &str,
@@ -398,6 +402,7 @@ impl FrameioClient {
     /// unknown ([`FrameioError::may_have_acted`]), because Frame.io has no idempotency key.
     pub async fn create_project(
         &self,
+        _permit: &SendPermit,
         account: &FrameioAccountId,
         workspace: &FrameioWorkspaceId,
         name: &str,

@@ -27,11 +27,13 @@ mod connections;
 mod failure;
 pub mod inbox;
 mod outbox;
+mod permit;
 pub mod records;
 pub mod secret_files;
 
 pub use collaborators::Arrival;
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
+pub use permit::SendPermit;
 pub use records::{
     Broken, CollaboratorRecord, ConnectionCredential, ConnectionRecord, DirectoryRecord, EntryState, InFlight,
     MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, SyncRecord, UserRecord,

@@ -326,8 +326,8 @@ impl Store {
         result.map_err(tx_error)
     }
 
-    /// Marks an entry's request as sent-or-about-to-be; the caller flushes before sending.
-    pub fn mark_in_flight(&self, id: OutboxId, started_at: Timestamp) -> Result<(), StoreError> {
+    /// Marks an entry's request as sent-or-about-to-be (see `permit.rs`).
+    pub(super) fn mark_in_flight(&self, id: OutboxId, started_at: Timestamp) -> Result<(), StoreError> {
         self.update_entry(id, |e| e.in_flight = Some(InFlight { started_at }))
     }
 

@@ -6,6 +6,7 @@
 use super::client::WorkfrontClient;
 use super::error::WorkfrontError;
 use crate::ids::WorkfrontProjectId;
+use crate::store::SendPermit;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -41,7 +42,12 @@ impl WorkfrontClient {
     }
 
     /// Uploads a small file (`POST /upload`, multipart); returns its handle.
-    pub async fn upload(&self, file_name: &str, content: &[u8]) -> Result<String, WorkfrontError> {
+    pub async fn upload(
+        &self,
+        _permit: &SendPermit,
+        file_name: &str,
+        content: &[u8],
+    ) -> Result<String, WorkfrontError> {
         let safe_name: String = file_name
             .chars()
             .map(|c| if c == '"' || c.is_control() { '_' } else { c })
@@ -63,8 +69,10 @@ impl WorkfrontClient {
     }
 
     /// Creates a document on `project` from an uploaded `handle`; returns its ID.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_document(
         &self,
+        _permit: &SendPermit,
         project: &WorkfrontProjectId,
         name: &str,
         handle: &str,
@@ -108,7 +116,12 @@ impl WorkfrontClient {
     }
 
     /// Adds a note (an update) to `project`; returns its ID.
-    pub async fn create_note(&self, project: &WorkfrontProjectId, text: &str) -> Result<String, WorkfrontError> {
+    pub async fn create_note(
+        &self,
+        _permit: &SendPermit,
+        project: &WorkfrontProjectId,
+        text: &str,
+    ) -> Result<String, WorkfrontError> {
         let updates = json!({ "noteObjCode": "PROJ", "objID": project.as_str(), "noteText": text });
         let row: IdRow = self.post(&["note"], &[("updates", updates.to_string())], None).await?;
         Ok(row.id)

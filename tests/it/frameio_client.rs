@@ -5,6 +5,7 @@ use frameio_sync::frameio::{FrameioClient, FrameioError};
 use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId};
 use frameio_sync::retry::{Classify, ErrorClass};
 use frameio_sync::secret::Secret;
+use frameio_sync::store::SendPermit;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
@@ -152,7 +153,10 @@ async fn create_sends_the_name_in_data_and_get_reads_one_project() {
         .await;
     let (a, w) = ids();
     let client = client(&server);
-    let created = client.create_project(&a, &w, "Launch").await.unwrap();
+    let created = client
+        .create_project(&SendPermit::outside_the_outbox(), &a, &w, "Launch")
+        .await
+        .unwrap();
     assert_eq!(created.id.as_str(), "p9");
     assert_eq!(client.project(&a, &created.id).await.unwrap().name, "Launch");
 }
@@ -166,7 +170,10 @@ async fn create_error(response: ResponseTemplate) -> FrameioError {
         .mount(&server)
         .await;
     let (a, w) = ids();
-    client(&server).create_project(&a, &w, "X").await.unwrap_err()
+    client(&server)
+        .create_project(&SendPermit::outside_the_outbox(), &a, &w, "X")
+        .await
+        .unwrap_err()
 }
 
 #[tokio::test]
@@ -185,7 +192,10 @@ async fn a_connection_that_never_opened_did_not_act() {
     // Port 9 (discard) on loopback is closed here: the request never reaches a server.
     let client = FrameioClient::new(&"http://127.0.0.1:9".parse().unwrap(), Secret::new(FIO_TOKEN));
     let (a, w) = ids();
-    let err = client.create_project(&a, &w, "X").await.unwrap_err();
+    let err = client
+        .create_project(&SendPermit::outside_the_outbox(), &a, &w, "X")
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Transient);
     assert!(!err.may_have_acted(), "{err:?}");
 }
@@ -286,8 +296,14 @@ async fn with_nothing_remaining_the_next_request_waits_instead_of_being_refused(
         .await;
     let (a, w) = ids();
     let client = client(&server);
-    client.create_project(&a, &w, "One").await.unwrap();
+    client
+        .create_project(&SendPermit::outside_the_outbox(), &a, &w, "One")
+        .await
+        .unwrap();
     let start = Instant::now();
-    client.create_project(&a, &w, "One").await.unwrap();
+    client
+        .create_project(&SendPermit::outside_the_outbox(), &a, &w, "One")
+        .await
+        .unwrap();
     assert!(start.elapsed() >= Duration::from_millis(250), "{:?}", start.elapsed());
 }

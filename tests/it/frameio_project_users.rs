@@ -6,6 +6,7 @@ use frameio_sync::frameio::{FrameioClient, FrameioError};
 use frameio_sync::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId};
 use frameio_sync::retry::{Classify, ErrorClass};
 use frameio_sync::secret::Secret;
+use frameio_sync::store::SendPermit;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -113,7 +114,13 @@ async fn adding_patches_the_role_in_data_with_both_token_headers() {
         .mount(&server)
         .await;
     client(&server)
-        .set_project_user(&account(), &project(), &alice(), "editor")
+        .set_project_user(
+            &SendPermit::outside_the_outbox(),
+            &account(),
+            &project(),
+            &alice(),
+            "editor",
+        )
         .await
         .unwrap();
 }
@@ -174,7 +181,13 @@ async fn a_refused_patch_is_classified_and_a_429_is_not_an_action() {
         .await;
     let client = client(&server);
     let err = client
-        .set_project_user(&account(), &project(), &alice(), "editor")
+        .set_project_user(
+            &SendPermit::outside_the_outbox(),
+            &account(),
+            &project(),
+            &alice(),
+            "editor",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, FrameioError::RateLimited { .. }), "{err}");
@@ -184,7 +197,13 @@ async fn a_refused_patch_is_classified_and_a_429_is_not_an_action() {
     assert!(!client.collaborator_add_ready_in().is_zero());
 
     let err = client
-        .set_project_user(&account(), &project(), &alice(), "editor")
+        .set_project_user(
+            &SendPermit::outside_the_outbox(),
+            &account(),
+            &project(),
+            &alice(),
+            "editor",
+        )
         .await
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);

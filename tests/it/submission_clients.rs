@@ -6,6 +6,7 @@ use frameio_sync::frameio::FrameioClient;
 use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontProjectId};
 use frameio_sync::retry::{Classify, ErrorClass};
 use frameio_sync::secret::Secret;
+use frameio_sync::store::SendPermit;
 use frameio_sync::workfront::WorkfrontClient;
 use serde_json::json;
 use wiremock::matchers::{body_json, body_string_contains, header, header_regex, method, path, query_param};
@@ -48,7 +49,15 @@ async fn an_action_is_created_with_its_fields_in_data_and_its_secret_is_read() {
         .await;
     let (a, w) = ids();
     let (action, secret) = frameio(&server)
-        .create_action(&a, &w, "Send", "d", "workfront.review", "https://x/frameio/actions")
+        .create_action(
+            &SendPermit::outside_the_outbox(),
+            &a,
+            &w,
+            "Send",
+            "d",
+            "workfront.review",
+            "https://x/frameio/actions",
+        )
         .await
         .unwrap();
     assert_eq!((action.id.as_str(), secret.expose()), ("act-1", "shown-once"));
@@ -158,17 +167,32 @@ async fn uploads_are_multipart_and_documents_and_notes_send_their_updates() {
     let project = WorkfrontProjectId::new("p1").unwrap();
     let handle = client
         .upload(
+            &SendPermit::outside_the_outbox(),
             "Cut.mov.url",
             b"[InternetShortcut]\r\nURL=https://next.frame.io/view/f-1\r\n",
         )
         .await
         .unwrap();
     let doc = client
-        .create_document(&project, "Cut.mov", &handle, "Cut.mov.url", "i-1", "sent by A")
+        .create_document(
+            &SendPermit::outside_the_outbox(),
+            &project,
+            "Cut.mov",
+            &handle,
+            "Cut.mov.url",
+            "i-1",
+            "sent by A",
+        )
         .await
         .unwrap();
     assert_eq!(doc, "doc-1");
-    assert_eq!(client.create_note(&project, "hello (ref i-1)").await.unwrap(), "note-1");
+    assert_eq!(
+        client
+            .create_note(&SendPermit::outside_the_outbox(), &project, "hello (ref i-1)")
+            .await
+            .unwrap(),
+        "note-1"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +229,7 @@ async fn look_ups_filter_by_project_and_reference_and_a_refused_write_is_permane
     );
     assert_eq!(client.find_note(&project, "(ref i-2)").await.unwrap(), None);
     let err = client
-        .create_document(&project, "n", "h", "f", "i-3", "d")
+        .create_document(&SendPermit::outside_the_outbox(), &project, "n", "h", "f", "i-3", "d")
         .await
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);

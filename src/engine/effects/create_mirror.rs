@@ -1,0 +1,114 @@
+//! `CreateMirror`: a Workfront project's Frame.io project (F1). Frame.io has no idempotency key,
+//! so an attempt whose answer was lost looks first: it lists the workspace and adopts the project
+//! the earlier create made (`core::adoption`) before it creates again.
+
+use super::{Outcome, Produced};
+use crate::core::adoption::choose_adoption;
+use crate::core::model::{Effect, Target};
+use crate::engine::Engine;
+use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
+use crate::ids::{FrameioProjectId, WorkfrontProjectId};
+use crate::store::records::MIRROR_V;
+use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, StoreError};
+use crate::timestamp::Timestamp;
+use std::collections::HashSet;
+
+pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Outcome, StoreError> {
+    let Effect::CreateMirror {
+        wf_project,
+        name,
+        target,
+    } = &entry.effect
+    else {
+        unreachable!("dispatched by kind")
+    };
+    if engine.store.mirror(wf_project)?.is_some() {
+        return Ok(Outcome::Done(Produced::Nothing));
+    }
+    let Some(target) = target else {
+        return Ok(Outcome::Park {
+            reason: format!("no Frame.io account is known for Workfront project {wf_project}"),
+            cause: ParkCause::Unroutable,
+        });
+    };
+    let credential = target.credential();
+    let client = match engine.client_for(&credential) {
+        Ok(client) => client,
+        Err(parked) => return Ok(*parked),
+    };
+
+    // A previous attempt may have created the project without us seeing the answer.
+    if let Some(in_flight) = entry.in_flight {
+        let mapped = engine.store.mirrored_frameio_ids()?;
+        match find_earlier_result(&client, target, name, in_flight, &mapped).await {
+            Ok(Some(found)) => {
+                tracing::info!(
+                    outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %found.id,
+                    "adopted the project an earlier create made"
+                );
+                let record = mirror_record(
+                    wf_project,
+                    name,
+                    target,
+                    &found,
+                    MirrorOrigin::AdoptedAfterUnknownOutcome,
+                );
+                return Ok(Outcome::Done(Produced::Mirror(record)));
+            }
+            Ok(None) => {
+                tracing::info!(outbox_id = %entry.id, wf_project = %wf_project, "earlier create left nothing; creating");
+            }
+            Err(err) => return engine.frameio_failed(entry, &credential, &err, false),
+        }
+    }
+
+    let permit = engine.permit_to_send(entry).await?;
+    match client
+        .create_project(&permit, &target.account, &target.workspace, name)
+        .await
+    {
+        Ok(project) => {
+            crate::failpoint::hit(crate::failpoint::AFTER_CREATE);
+            tracing::info!(
+                outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %project.id,
+                account = %target.account, workspace = %target.workspace, "created mirror"
+            );
+            let record = mirror_record(wf_project, name, target, &project, MirrorOrigin::Created);
+            Ok(Outcome::Done(Produced::Mirror(record)))
+        }
+        Err(err) => {
+            let outcome_known = !err.may_have_acted();
+            engine.frameio_failed(entry, &credential, &err, outcome_known)
+        }
+    }
+}
+
+/// Lists the workspace and picks the project a create with an unknown outcome made, if any.
+async fn find_earlier_result(
+    client: &FrameioClient,
+    target: &Target,
+    name: &str,
+    in_flight: InFlight,
+    mapped_elsewhere: &HashSet<FrameioProjectId>,
+) -> Result<Option<FrameioProject>, FrameioError> {
+    let listed = client.projects(&target.account, &target.workspace).await?;
+    Ok(choose_adoption(&listed, name, in_flight.started_at, mapped_elsewhere).cloned())
+}
+
+fn mirror_record(
+    wf_project: &WorkfrontProjectId,
+    name: &str,
+    target: &Target,
+    project: &FrameioProject,
+    origin: MirrorOrigin,
+) -> MirrorRecord {
+    MirrorRecord {
+        v: MIRROR_V,
+        wf_project: wf_project.clone(),
+        frameio_project: project.id.clone(),
+        target: target.clone(),
+        name: name.to_owned(),
+        origin,
+        recorded_at: Timestamp::now(),
+    }
+}

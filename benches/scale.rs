@@ -9,6 +9,9 @@
 //! - `pacing`: 60 mirror creates and 60 collaborator PATCHes against Frame.io's limits (10 per
 //!   window, the window shortened to 1 s): achieved against allowed rate, and 429s.
 //! - `latency`: Workfront event → Frame.io create, on an unthrottled sandbox, 50 times.
+//! - `lanes`: 16 connected groups (16 tokens, each limited to 10 creates per 2 s) × 25 projects,
+//!   Frame.io answering each request in 150 ms: the creates per second achieved against the 80 a
+//!   second the 16 limits permit.
 //!
 //! The sandbox runs in this process; the daemon under test runs as a child (resync, startup) so its
 //! memory is its own.
@@ -19,9 +22,12 @@ use frameio_sync::core::model::{CollaboratorRole, Effect};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::engine::Engine;
 use frameio_sync::ids::FrameioProjectId;
+use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
 use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync::secret::Secret;
+use frameio_sync::store::records::CONNECTION_V;
 use frameio_sync::store::records::{COLLABORATOR_V, MIRROR_V};
-use frameio_sync::store::{Arrival, CollaboratorRecord, MirrorOrigin, MirrorRecord, Store};
+use frameio_sync::store::{Arrival, CollaboratorRecord, ConnectionRecord, MirrorOrigin, MirrorRecord, Store};
 use frameio_sync::timestamp::Timestamp;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -65,6 +71,94 @@ async fn main() {
     if mode == "latency" || mode == "all" {
         latency().await;
     }
+    if mode == "lanes" || mode == "all" {
+        lanes().await;
+    }
+}
+
+async fn lanes() {
+    const GROUPS: usize = 16;
+    const PER_GROUP: usize = 25;
+    const LATENCY: Duration = Duration::from_millis(150);
+    let limits = Limits {
+        create_per_window: 10,
+        read_per_window: 1000,
+        window: Duration::from_secs(2),
+        workfront_concurrency: 10,
+    };
+    let t = tenant(World::generated(0), limits).await;
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    for g in 0..GROUPS {
+        let (group, account, workspace, token) = (
+            format!("g-{g:02}"),
+            format!("acc-{g:02}"),
+            format!("ws-{g:02}"),
+            format!("token-{g:02}"),
+        );
+        t.sandbox.add_workfront_group(&group, &format!("Group {g}"), None);
+        t.sandbox
+            .add_account(&account, &format!("Account {g}"), &workspace, &format!("Workspace {g}"));
+        t.sandbox.add_token(&token, &[&account]);
+        t.sandbox.set_slow_token(&token, Some(LATENCY));
+        let record = ConnectionRecord {
+            v: CONNECTION_V,
+            group: WorkfrontGroupId::new(&group).unwrap(),
+            group_name: format!("Group {g}"),
+            account: FrameioAccountId::new(&account).unwrap(),
+            account_name: format!("Account {g}"),
+            workspace: FrameioWorkspaceId::new(&workspace).unwrap(),
+            workspace_name: format!("Workspace {g}"),
+            credential: Default::default(),
+            token_fingerprint: "sha256:bench".into(),
+            connected_at: Timestamp::now(),
+            broken: None,
+        };
+        store.save_connection(&record, &Secret::new(&token)).unwrap();
+        for i in 0..PER_GROUP {
+            t.sandbox
+                .upsert_workfront_project_in(&format!("5b{g:02}{i:028x}"), &format!("Project {g}.{i}"), &group);
+        }
+    }
+    let n = GROUPS * PER_GROUP;
+    let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let flushes_before = store.flush_count();
+    let started = Instant::now();
+    let daemon = tokio::spawn(frameio_sync::daemon::run(
+        t.settings.clone(),
+        store.clone(),
+        None,
+        resync_rx,
+        shutdown.clone(),
+    ));
+    let mut first = None;
+    while (t.sandbox.counts().frameio_creates as usize) < n {
+        if first.is_none() && t.sandbox.counts().frameio_creates > 0 {
+            first = Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = first.unwrap_or(started).elapsed();
+    let flushes = store.flush_count() - flushes_before;
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    let permitted = GROUPS as f64 * limits.create_per_window as f64 / limits.window.as_secs_f64();
+    // Each token's bucket starts full: its first 10 may go at once, the rest at 5 a second.
+    let ideal = ((PER_GROUP - limits.create_per_window as usize) as f64 / (permitted / GROUPS as f64))
+        .max(PER_GROUP as f64 * LATENCY.as_secs_f64());
+    println!(
+        "\nlanes: {GROUPS} credentials x {PER_GROUP} projects, {} ms per Frame.io request, {} creates per {:?} per token",
+        LATENCY.as_millis(),
+        limits.create_per_window,
+        limits.window
+    );
+    println!(
+        "  {n} creates in {:.2} s from the first: {:.1}/s; the limits permit {permitted:.0}/s, and at best it takes {ideal:.2} s: {:.2} of that; {:.2} fsyncs per create",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64(),
+        ideal / elapsed.as_secs_f64(),
+        flushes as f64 / n as f64,
+    );
 }
 
 struct Tenant {

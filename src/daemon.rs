@@ -13,23 +13,31 @@
 use crate::config::Settings;
 use crate::control;
 use crate::core::mirror_plan::Scope;
-use crate::engine::{Engine, WorkOutcome};
+use crate::core::model::Lane;
+use crate::engine::{Engine, Running};
 use crate::http::intake::Intake;
 use crate::http::HttpContext;
+use crate::ids::OutboxId;
 use crate::store::Store;
+use crate::store::StoreError;
 use crate::systemd::{self, Heartbeat, BEAT};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// The longest the worker sleeps without looking at the outbox again.
 const WORKER_IDLE_MAX: Duration = Duration::from_secs(30);
+
+/// Entries carried out at once, over all lanes.
+const WORKER_MAX_RUNNING: usize = 64;
 
 /// Events applied per batch, and the longest the events loop sleeps without looking.
 const EVENTS_BATCH: usize = 500;
@@ -239,31 +247,57 @@ async fn sync_loop(
 /// marked in flight on disk, so the next start looks for its result before creating again —
 /// exactly as after a crash.
 async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: CancellationToken) {
+    let mut running = Running::default();
+    let mut tasks: JoinSet<Result<(), StoreError>> = JoinSet::new();
+    // Which entry each task carries out, so its lane is freed however the task ends.
+    let mut carrying: HashMap<tokio::task::Id, (Lane, OutboxId)> = HashMap::new();
     while !shutdown.is_cancelled() {
         heartbeat.beat();
-        let outcome = tokio::select! {
+        // Start every due entry whose lane has room.
+        let mut wait = WORKER_IDLE_MAX;
+        while running.len() < WORKER_MAX_RUNNING {
+            match engine.next_work(&running) {
+                Ok((Some(entry), _)) => {
+                    running.start(&entry);
+                    let (lane, id) = (entry.effect.lane(), entry.id);
+                    let engine = engine.clone();
+                    let task = tasks.spawn(async move { engine.work_on(&entry).await });
+                    carrying.insert(task.id(), (lane, id));
+                }
+                Ok((None, next_due)) => {
+                    if let Some(due) = next_due {
+                        wait = wait.min(Timestamp::now().until(due));
+                    }
+                    break;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "outbox worker could not read the store");
+                    wait = Duration::from_secs(1);
+                    break;
+                }
+            }
+        }
+        // Wait for a lane to free up, new work, the next due time, or the next beat.
+        tokio::select! {
             _ = shutdown.cancelled() => return,
-            outcome = engine.work_once() => outcome,
-        };
-        let wait = match outcome {
-            Ok(WorkOutcome::Worked) => continue,
-            Ok(WorkOutcome::Idle { next_due }) => next_due
-                .map(|due| Timestamp::now().until(due))
-                .unwrap_or(WORKER_IDLE_MAX)
-                .min(WORKER_IDLE_MAX),
-            Err(err) => {
-                tracing::error!(error = %err, "outbox worker could not read or write the store");
-                Duration::from_secs(1)
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let (task, outcome) = match done {
+                    Ok((task, outcome)) => (task, outcome.map_err(|e| e.to_string())),
+                    Err(err) => (err.id(), Err(format!("the task failed: {err}"))),
+                };
+                if let Some((lane, id)) = carrying.remove(&task) {
+                    running.finish(&lane, id);
+                    if let Err(err) = outcome {
+                        tracing::error!(error = %err, outbox_id = %id, %lane, "outbox worker could not carry out an entry; trying again in a second");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                }
             }
-        };
-        let deadline = Instant::now() + wait;
-        while Instant::now() < deadline {
-            heartbeat.beat();
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = engine.work_ready.notified() => break,
-                _ = tokio::time::sleep_until(deadline.min(Instant::now() + BEAT)) => {}
-            }
+            _ = engine.work_ready.notified() => {}
+            _ = tokio::time::sleep(wait.min(BEAT)) => {}
         }
     }
 }

@@ -286,6 +286,36 @@ impl Effect {
             Effect::AddDocument { .. } | Effect::AddNote { .. } => None,
         }
     }
+
+    /// Where the effect waits its turn: Frame.io limits each credential on its own, so each has a
+    /// lane, and one lane's throttling or outage never slows another; Workfront's writes share one.
+    pub fn lane(&self) -> Lane {
+        match (self, self.credential()) {
+            (_, Some(credential)) => Lane::Frameio(credential),
+            (Effect::AddDocument { .. } | Effect::AddNote { .. }, None) => Lane::Workfront,
+            (_, None) => Lane::Unrouted,
+        }
+    }
+}
+
+/// A queue of the outbox worked on its own (see [`Effect::lane`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lane {
+    Frameio(Credential),
+    Workfront,
+    /// No credential yet (a create with no target): parked at its first attempt.
+    Unrouted,
+}
+
+impl std::fmt::Display for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lane::Frameio(Credential::Default) => f.write_str("frameio:default"),
+            Lane::Frameio(Credential::Group(g)) => write!(f, "frameio:group:{g}"),
+            Lane::Workfront => f.write_str("workfront"),
+            Lane::Unrouted => f.write_str("unrouted"),
+        }
+    }
 }
 
 /// The outbox key of a (project, user) pair's collaborator change.

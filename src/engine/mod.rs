@@ -19,7 +19,7 @@ mod worker;
 pub use dry_run::{DryRun, WouldCancel, WouldDo};
 pub use events::Applied;
 pub use submissions::Submission;
-pub use worker::WorkOutcome;
+pub use worker::{Running, WorkOutcome};
 
 use crate::config::{FrameioCredential, Settings};
 use crate::core::collaborator_plan::Policy;
@@ -83,6 +83,8 @@ pub struct Engine {
     pub metrics: Arc<Metrics>,
     /// Woken when events were recorded in the inbox.
     pub events_ready: Arc<Notify>,
+    /// Workfront writes carried out at once (`workfront.max_in_flight`).
+    workfront_writes: usize,
 }
 
 impl Engine {
@@ -148,6 +150,7 @@ impl Engine {
             flag_field: settings.workfront.frameio_user_field.clone(),
             metrics: Arc::default(),
             events_ready: Arc::new(Notify::new()),
+            workfront_writes: settings.workfront.max_in_flight.max(1),
             store,
             workfront,
             frameio_base: settings.frameio.base_url.clone(),

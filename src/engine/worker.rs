@@ -1,9 +1,17 @@
-//! Picking the next outbox entry (`effects/` carries it out).
+//! Picking outbox entries to carry out (`effects/` carries them out), lane by lane.
+//!
+//! Each lane (`core::model::Lane`: one per Frame.io credential, one for Workfront's writes) has
+//! its own share of the work: a Frame.io lane carries out one entry at a time (its user's rate
+//! limit is the bound, and the client paces it), the Workfront lane up to
+//! `workfront.max_in_flight`. Lanes run side by side, so one connection's throttling or outage
+//! never holds up another's work.
 
 use super::Engine;
-use crate::core::model::Effect;
+use crate::core::model::{Effect, Lane};
+use crate::ids::OutboxId;
 use crate::store::{OutboxEntry, StoreError};
 use crate::timestamp::Timestamp;
+use std::collections::{HashMap, HashSet};
 
 /// What [`Engine::work_once`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,20 +22,75 @@ pub enum WorkOutcome {
     Idle { next_due: Option<Timestamp> },
 }
 
+/// The entries being carried out, by lane.
+#[derive(Debug, Default)]
+pub struct Running {
+    lanes: HashMap<Lane, usize>,
+    ids: HashSet<OutboxId>,
+}
+
+impl Running {
+    pub fn start(&mut self, entry: &OutboxEntry) {
+        *self.lanes.entry(entry.effect.lane()).or_default() += 1;
+        self.ids.insert(entry.id);
+    }
+
+    pub fn finish(&mut self, lane: &Lane, id: OutboxId) {
+        if let Some(n) = self.lanes.get_mut(lane) {
+            *n = n.saturating_sub(1);
+        }
+        self.ids.remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
 impl Engine {
     /// Attempts the oldest due outbox entry. Errors are store errors only: failures of the effect
     /// itself are recorded on the entry (rescheduled or parked) and are not errors here.
-    ///
-    /// An entry whose credential is being paced by Frame.io's rate limit is not due until the
-    /// limit allows it, so one connection's throttling never holds up another's work.
     pub async fn work_once(&self) -> Result<WorkOutcome, StoreError> {
+        match self.next_work(&Running::default())? {
+            (Some(entry), _) => {
+                self.carry_out(&entry).await?;
+                Ok(WorkOutcome::Worked)
+            }
+            (None, next_due) => Ok(WorkOutcome::Idle { next_due }),
+        }
+    }
+
+    /// The oldest due entry in a lane with room, given what is `running`; otherwise when the
+    /// next one is due. An entry whose credential Frame.io is pacing is not due until the limit
+    /// allows it.
+    pub fn next_work(&self, running: &Running) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
         let now = Timestamp::now();
-        let (due, next_due) = self.store.next_due(now, |entry| self.paced_until(entry, now))?;
-        let Some(entry) = due else {
-            return Ok(WorkOutcome::Idle { next_due });
-        };
-        self.carry_out(&entry).await?;
-        Ok(WorkOutcome::Worked)
+        self.store.next_due(
+            now,
+            |entry| self.paced_until(entry, now),
+            |entry| {
+                let lane = entry.effect.lane();
+                running.ids.contains(&entry.id)
+                    || running.lanes.get(&lane).copied().unwrap_or(0) >= self.lane_capacity(&lane)
+            },
+        )
+    }
+
+    /// Carries out `entry` (picked by [`Engine::next_work`]) and settles it.
+    pub async fn work_on(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
+        self.carry_out(entry).await
+    }
+
+    /// How many entries of `lane` may be carried out at once.
+    fn lane_capacity(&self, lane: &Lane) -> usize {
+        match lane {
+            Lane::Workfront => self.workfront_writes,
+            Lane::Frameio(_) | Lane::Unrouted => 1,
+        }
     }
 
     /// When the entry's credential may next make its kind of request, if that is later than `now`.

@@ -162,6 +162,15 @@ fn roll(shared: &Shared, frameio_write: bool) -> Option<Fault> {
 
 /// Frame.io's side: every fault, ambiguous writes included.
 pub(super) async fn frameio(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let slow = token.and_then(|t| shared.lock().slow_tokens.get(t).copied());
+    if let Some(delay) = slow {
+        tokio::time::sleep(delay).await;
+    }
     let write = matches!(*request.method(), Method::POST | Method::PATCH);
     inject(shared, write, request, next).await
 }

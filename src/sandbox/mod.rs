@@ -146,6 +146,9 @@ struct State {
     faults: Faults,
     /// Faults drawn at random, when set.
     random_faults: Option<faults::RandomFaults>,
+    /// Frame.io answers requests made with these tokens only after this long (an outage of one
+    /// user's requests, say).
+    slow_tokens: HashMap<String, Duration>,
     counts: Counts,
     limits: Limits,
 }
@@ -195,6 +198,7 @@ impl Sandbox {
                 next_workspace: 1,
                 faults: Faults::default(),
                 random_faults: None,
+                slow_tokens: HashMap::new(),
                 counts: Counts::default(),
                 limits,
             })),
@@ -464,6 +468,15 @@ impl Sandbox {
             .as_ref()
             .map(|f| f.counts)
             .unwrap_or_default()
+    }
+
+    /// Frame.io answers requests made with `token` only after `delay` (`None`: at once again).
+    pub fn set_slow_token(&self, token: &str, delay: Option<Duration>) {
+        let mut state = self.shared.lock();
+        match delay {
+            Some(delay) => state.slow_tokens.insert(token.to_owned(), delay),
+            None => state.slow_tokens.remove(token),
+        };
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -175,17 +175,19 @@ impl Store {
         Ok(self.outbox_view()?.mirrors)
     }
 
-    /// The oldest pending entry that is due at `now`, and otherwise when the next one will be.
-    /// `held_until` may delay an entry past its own due time (the engine uses it for entries whose
-    /// credential Frame.io is pacing).
+    /// The oldest pending entry that is due at `now` and not `skipped`, and otherwise when the
+    /// next one will be. `held_until` may delay an entry past its own due time (the engine uses
+    /// it for entries whose credential Frame.io is pacing); `skipped` entries (in a lane already
+    /// at work, or being carried out) count for neither.
     pub fn next_due(
         &self,
         now: Timestamp,
         held_until: impl Fn(&OutboxEntry) -> Option<Timestamp>,
+        skipped: impl Fn(&OutboxEntry) -> bool,
     ) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
         let mut soonest: Option<Timestamp> = None;
         for entry in self.outbox_entries()? {
-            if entry.state != EntryState::Pending {
+            if entry.state != EntryState::Pending || skipped(&entry) {
                 continue;
             }
             let due = match held_until(&entry) {

@@ -117,7 +117,7 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
             Timestamp(1),
         )
         .unwrap();
-    let (due, _) = store.next_due(Timestamp(1), |_| None).unwrap();
+    let (due, _) = store.next_due(Timestamp(1), |_| None, |_| false).unwrap();
     let entry = due.unwrap();
     assert!(store
         .complete_with_mirror(entry.id, &mirror_for(&entry, "fio-1"))
@@ -150,13 +150,13 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
             Timestamp(1),
         )
         .unwrap();
-    let id = store.next_due(Timestamp(1), |_| None).unwrap().0.unwrap().id;
+    let id = store.next_due(Timestamp(1), |_| None, |_| false).unwrap().0.unwrap().id;
     store.mark_in_flight(id, Timestamp(10)).unwrap();
     store.reschedule(id, "timed out", Timestamp(500), false).unwrap();
     let e = store.outbox_entry(id).unwrap().unwrap();
     assert_eq!((e.attempts, e.in_flight.is_some()), (1, true));
     assert_eq!(
-        store.next_due(Timestamp(100), |_| None).unwrap(),
+        store.next_due(Timestamp(100), |_| None, |_| false).unwrap(),
         (None, Some(Timestamp(500)))
     );
     store

@@ -460,6 +460,50 @@ async fn one_connections_throttling_never_slows_another() {
     app.stop().await;
 }
 
+/// Each credential has its own lane: while Frame.io takes 20 s over each of Marketing's requests
+/// (an outage of that user's requests), Post's mirrors, queued behind Marketing's, are made at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connections_outage_never_holds_up_another() {
+    let mut world = three_account_world();
+    world.workfront.projects.clear();
+    let mut app = TestApp::prepare(world, Limits::unlimited()).await;
+    app.sandbox.add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
+    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
+    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
+    connect_marketing_and_post(&app).await;
+    app.start();
+    let store = app.store().clone();
+    wait_until("the first sync", Duration::from_secs(30), || {
+        store.last_sync().unwrap().is_some()
+    })
+    .await;
+    // Marketing's user is slowed down; then ten projects appear, Marketing's sorting first.
+    app.sandbox.set_slow_token(TOKEN_B, Some(Duration::from_secs(20)));
+    for (prefix, name, group) in [("5a", "Marketing", "g-mkt"), ("5f", "Post", "g-post")] {
+        for i in 0..5 {
+            app.sandbox
+                .upsert_workfront_project_in(&format!("{prefix}{i:030x}"), &format!("{name} {i}"), group);
+        }
+    }
+    let sandbox = &app.sandbox;
+    let in_account = |account: &str| {
+        sandbox
+            .frameio_projects()
+            .iter()
+            .filter(|p| p.account_id == account)
+            .count()
+    };
+    // One sequential worker would need 100 s of Marketing's creates first.
+    wait_until("Post's five mirrors", Duration::from_secs(15), || {
+        in_account("acc-c") == 5
+    })
+    .await;
+    assert!(in_account("acc-b") < 5, "Marketing's requests were slow");
+    app.sandbox.set_slow_token(TOKEN_B, None);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_action_creates_the_action_in_the_default_and_every_connected_workspace() {
     let mut app = three_account_app().await;

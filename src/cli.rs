@@ -5,12 +5,12 @@ use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
 use crate::connect::{self, ConnectArgs, ConnectCredential};
 use crate::control::{self, Request, WireToken};
 use crate::core::access::may_submit_asset;
-use crate::engine::{DryRun, Engine};
+use crate::engine::DryRun;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::ims::ImsCredentials;
 use crate::secret::Secret;
 use crate::status::{ConnectionSummary, EntrySummary, StatusReport};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::telemetry::{self, LogFormat};
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
@@ -18,10 +18,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-/// How long a command waits for a state dir that another process holds.
-const LOCK_PATIENCE: Duration = Duration::from_secs(5);
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -174,7 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Plan { json } => {
             quiet();
-            let value = ask(&load(&cli.config)?, Request::Plan).await?;
+            let value = control::ask(&load(&cli.config)?, Request::Plan).await?;
             if json {
                 println!("{value}");
             } else {
@@ -221,7 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DisconnectGroup { group } => {
             quiet();
             let group = WorkfrontGroupId::new(group).context("--group")?;
-            let value = ask(&load(&cli.config)?, Request::Disconnect { group }).await?;
+            let value = control::ask(&load(&cli.config)?, Request::Disconnect { group }).await?;
             let c: ConnectionSummary = serde_json::from_value(value)?;
             println!(
                 "disconnected group {} ({}) from account {}; its mirrors stay, and its projects route to the nearest connected ancestor or the default from the next sync",
@@ -231,7 +228,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connections { json } => {
             quiet();
-            let value = ask(&load(&cli.config)?, Request::Connections).await?;
+            let value = control::ask(&load(&cli.config)?, Request::Connections).await?;
             if json {
                 println!("{value}");
             } else {
@@ -257,7 +254,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::ConfirmRemovals => {
             quiet();
-            let value = ask(&load(&cli.config)?, Request::ConfirmRemovals).await?;
+            let value = control::ask(&load(&cli.config)?, Request::ConfirmRemovals).await?;
             let released = value["released"].as_u64().unwrap_or(0);
             let running = value["daemon_running"].as_bool().unwrap_or(false);
             match (released, running) {
@@ -352,7 +349,7 @@ async fn connect_group(
         record: Box::new(prepared.record),
         token: WireToken::new(&prepared.token),
     };
-    let answer = ask(settings, request).await?;
+    let answer = control::ask(settings, request).await?;
     let c: ConnectionSummary = serde_json::from_value(answer["connection"].clone())?;
     println!(
         "connected group {} ({}) to Frame.io account {} ({}), workspace {} ({}, {}); token {}",
@@ -413,7 +410,7 @@ async fn check_access(settings: &Settings, user: &str, project: &str, json: bool
 }
 
 async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
-    let value = ask(settings, Request::Status).await?;
+    let value = control::ask(settings, Request::Status).await?;
     if json {
         println!("{value}");
     } else {
@@ -430,7 +427,7 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
         OutboxCommand::Drop { id } => (Request::OutboxDrop { id }, false),
     };
     let is_list = request == Request::OutboxList;
-    let value = ask(settings, request).await?;
+    let value = control::ask(settings, request).await?;
     if json {
         println!("{value}");
     } else if is_list {
@@ -452,37 +449,11 @@ fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
     Ok(config::load(path)?)
 }
 
-/// Asks the running daemon, or, when none answers, opens the store and answers directly. A store
-/// that is locked while no daemon answers belongs to a daemon that is starting (or another CLI
-/// command): ask again for a few seconds before giving up.
-pub(crate) async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
-    let dir = &settings.state.dir;
-    let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
-    loop {
-        if let Some(value) = control::request(dir, &request).await? {
-            return Ok(value);
-        }
-        match Store::open(dir) {
-            Ok(store) if request == Request::Plan => {
-                let engine = Engine::new(settings, store)?;
-                return Ok(serde_json::to_value(engine.dry_run().await?)?);
-            }
-            Ok(store) => {
-                return tokio::task::spawn_blocking(move || control::execute(&store, request, None)).await?;
-            }
-            Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-}
-
 async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
     for warning in &settings.warnings {
         tracing::warn!(config = %settings.source.display(), "{warning}");
     }
-    let store = Store::open_patiently(&settings.state.dir, LOCK_PATIENCE).await?;
+    let store = Store::open_patiently(&settings.state.dir, crate::store::LOCK_PATIENCE).await?;
     let shutdown = CancellationToken::new();
     let (resync_tx, resync_rx) = mpsc::channel(1);
     spawn_signal_handlers(shutdown.clone(), resync_tx).context("cannot install signal handlers")?;

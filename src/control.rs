@@ -6,6 +6,7 @@
 //! When no daemon answers, the CLI opens the store and runs the same [`execute`].
 
 use crate::accept::AcceptErrors;
+use crate::config::Settings;
 use crate::core::model::Credential;
 use crate::engine::Engine;
 use crate::ids::OutboxId;
@@ -13,7 +14,7 @@ use crate::ids::WorkfrontGroupId;
 use crate::secret::Secret;
 use crate::status::{self, ConnectionSummary, EntrySummary};
 use crate::store::ConnectionRecord;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -137,7 +138,7 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
             })
         }
         // A plan reads Workfront, so it is async: the daemon's socket and the CLI run it
-        // themselves (`cli::ask`), never through here.
+        // themselves (`ask`), never through here.
         Request::Plan => anyhow::bail!("a plan is made by the engine, not from the store alone"),
         Request::ConfirmRemovals => {
             let released = store.release_held_removals(Timestamp::now())?;
@@ -304,4 +305,30 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
     out.push(b'\n');
     write.write_all(&out).await?;
     Ok(())
+}
+
+/// Asks the running daemon, or, when none answers, opens the store and answers directly. A store
+/// that is locked while no daemon answers belongs to a daemon that is starting (or another CLI
+/// command): ask again for a few seconds before giving up.
+pub async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
+    let dir = &settings.state.dir;
+    let deadline = tokio::time::Instant::now() + crate::store::LOCK_PATIENCE;
+    loop {
+        if let Some(value) = self::request(dir, &request).await? {
+            return Ok(value);
+        }
+        match Store::open(dir) {
+            Ok(store) if request == Request::Plan => {
+                let engine = Engine::new(settings, store)?;
+                return Ok(serde_json::to_value(engine.dry_run().await?)?);
+            }
+            Ok(store) => {
+                return tokio::task::spawn_blocking(move || execute(&store, request, None)).await?;
+            }
+            Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
 }

@@ -49,7 +49,7 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
         ));
     }
     let records: Vec<ConnectionRecord> =
-        serde_json::from_value(crate::cli::ask(settings, Request::ConnectionRecords).await?)?;
+        serde_json::from_value(crate::control::ask(settings, Request::ConnectionRecords).await?)?;
     for record in records {
         let path = state_dir.join("tokens").join(record.group.as_str());
         let secret = Secret::read_file(&path)

@@ -5,7 +5,7 @@
 //! exactly that name, created since the attempt began, that no other Workfront project already
 //! owns. Only when there is none is the create sent again.
 
-use crate::frameio::FrameioProject;
+use crate::core::model::FrameioProject;
 use crate::ids::FrameioProjectId;
 use crate::timestamp::Timestamp;
 use std::collections::HashSet;

@@ -347,6 +347,15 @@ pub enum EventObject {
     },
 }
 
+/// A Frame.io project as listed: what the adoption rule (`core::adoption`) and the worker need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameioProject {
+    pub id: FrameioProjectId,
+    pub name: String,
+    pub workspace_id: Option<FrameioWorkspaceId>,
+    pub created_at: Option<Timestamp>,
+}
+
 /// How far ahead of our clock an event may be dated. An event from the future would make every
 /// real event about its object look stale until then.
 pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);

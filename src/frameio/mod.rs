@@ -12,10 +12,9 @@ mod wire;
 pub use client::FrameioClient;
 pub use error::FrameioError;
 
-use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
+use crate::ids::{FrameioAccountId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsTokenSource;
 use crate::secret::Secret;
-use crate::timestamp::Timestamp;
 use std::sync::Arc;
 
 /// How requests authenticate. A legacy developer token works only for accounts not administered
@@ -47,13 +46,8 @@ pub struct FrameioWorkspace {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FrameioProject {
-    pub id: FrameioProjectId,
-    pub name: String,
-    pub workspace_id: Option<FrameioWorkspaceId>,
-    pub created_at: Option<Timestamp>,
-}
+/// A project as Frame.io lists it: a core value (the adoption rule reads it).
+pub use crate::core::model::FrameioProject;
 
 /// A user of an account or a project, as the directory and the look-before-adding need them.
 #[derive(Debug, Clone, PartialEq, Eq)]

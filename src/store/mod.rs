@@ -123,6 +123,9 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// How long a command (or a starting daemon) waits for a state dir that another process holds.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 const META_CURSOR: &[u8] = b"cursor";
 /// sled's page cache.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;

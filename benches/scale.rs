@@ -120,17 +120,9 @@ async fn lanes() {
         }
     }
     let n = GROUPS * PER_GROUP;
-    let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
-    let shutdown = tokio_util::sync::CancellationToken::new();
     let flushes_before = store.flush_count();
     let started = Instant::now();
-    let daemon = tokio::spawn(frameio_sync::daemon::run(
-        t.settings.clone(),
-        store.clone(),
-        None,
-        resync_rx,
-        shutdown.clone(),
-    ));
+    let (daemon, shutdown) = run_in_process(&t, &store);
     let mut first = None;
     while (t.sandbox.counts().frameio_creates as usize) < n {
         if first.is_none() && t.sandbox.counts().frameio_creates > 0 {
@@ -435,10 +427,15 @@ struct Paced {
     requests: u64,
 }
 
-/// Runs a daemon in-process until `count` reaches `n`, noting when each one happened.
-async fn paced(world: World, n: usize, count: fn(&frameio_sync::sandbox::Counts) -> u64) -> Paced {
-    let t = tenant(world, Limits::fast()).await;
-    let store = Store::open(&t.settings.state.dir).unwrap();
+/// A daemon on `store` in this process, without an HTTP listener; stopped by cancelling the token.
+fn run_in_process(
+    t: &Tenant,
+    store: &Store,
+) -> (
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+    tokio_util::sync::CancellationToken,
+) {
+    // The resync sender is dropped: these runs need no SIGHUP.
     let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
     let shutdown = tokio_util::sync::CancellationToken::new();
     let daemon = tokio::spawn(frameio_sync::daemon::run(
@@ -448,6 +445,14 @@ async fn paced(world: World, n: usize, count: fn(&frameio_sync::sandbox::Counts)
         resync_rx,
         shutdown.clone(),
     ));
+    (daemon, shutdown)
+}
+
+/// Runs a daemon in-process until `count` reaches `n`, noting when each one happened.
+async fn paced(world: World, n: usize, count: fn(&frameio_sync::sandbox::Counts) -> u64) -> Paced {
+    let t = tenant(world, Limits::fast()).await;
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let (daemon, shutdown) = run_in_process(&t, &store);
     let mut times = Vec::new();
     while times.len() < n {
         let now = count(&t.sandbox.counts()) as usize;

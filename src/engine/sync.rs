@@ -6,7 +6,7 @@ use crate::core::mirror_plan::{plan, Known, Scope};
 use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
 use crate::ids::WorkfrontUserId;
 use crate::store::records::SYNC_V;
-use crate::store::{Recording, StoreError, SyncRecord};
+use crate::store::{Priority, Recording, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
 use std::collections::{HashMap, HashSet};
@@ -123,9 +123,13 @@ impl Engine {
             .await?;
         self.report_collaborator_plan(&collaborators)?;
 
+        // The first sync since the start catches up on everything (a new install, a long stop):
+        // its work is backfill, which fresh work from events and later polls goes ahead of.
+        let priority = if first { Priority::Backfill } else { Priority::Fresh };
         let recording = Recording::of(&plan)
             .with_collaborators(&collaborators)
-            .with_cursor(user_cursor);
+            .with_cursor(user_cursor)
+            .with_priority(priority);
         let recorded = self.store.record_plan(&recording, Timestamp::now())?;
         // The cursor moved in the same transaction as the effects; flushing now makes both durable
         // before anything acts on them.

@@ -4,12 +4,14 @@
 //! its own share of the work: a Frame.io lane carries out one entry at a time (its user's rate
 //! limit is the bound, and the client paces it), the Workfront lane up to
 //! `workfront.max_in_flight`. Lanes run side by side, so one connection's throttling or outage
-//! never holds up another's work.
+//! never holds up another's work. Within a lane, fresh work (an event, a poll, a submission) goes
+//! ahead of a full sync's backfill, but after four fresh entries in a row while backfill waits,
+//! one backfill entry goes: backfill is never starved.
 
 use super::Engine;
 use crate::core::model::{Effect, Lane};
 use crate::ids::OutboxId;
-use crate::store::{OutboxEntry, StoreError};
+use crate::store::{OutboxEntry, Priority, StoreError};
 use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
 
@@ -22,16 +24,26 @@ pub enum WorkOutcome {
     Idle { next_due: Option<Timestamp> },
 }
 
-/// The entries being carried out, by lane.
+/// Fresh entries a lane takes in a row while its backfill waits; then one backfill entry.
+const FRESH_BEFORE_BACKFILL: u32 = 4;
+
+/// The entries being carried out, by lane, and each lane's run of fresh picks.
 #[derive(Debug, Default)]
 pub struct Running {
     lanes: HashMap<Lane, usize>,
     ids: HashSet<OutboxId>,
+    fresh_in_a_row: HashMap<Lane, u32>,
 }
 
 impl Running {
     pub fn start(&mut self, entry: &OutboxEntry) {
-        *self.lanes.entry(entry.effect.lane()).or_default() += 1;
+        let lane = entry.effect.lane();
+        let streak = self.fresh_in_a_row.entry(lane.clone()).or_default();
+        *streak = match entry.priority {
+            Priority::Fresh => streak.saturating_add(1),
+            Priority::Backfill => 0,
+        };
+        *self.lanes.entry(lane).or_default() += 1;
         self.ids.insert(entry.id);
     }
 
@@ -72,11 +84,11 @@ impl Engine {
         self.store.next_due(
             now,
             |entry| self.paced_until(entry, now),
-            |entry| {
-                let lane = entry.effect.lane();
-                running.ids.contains(&entry.id)
-                    || running.lanes.get(&lane).copied().unwrap_or(0) >= self.lane_capacity(&lane)
+            |ready| {
+                running.ids.contains(&ready.id)
+                    || running.lanes.get(&ready.lane).copied().unwrap_or(0) >= self.lane_capacity(&ready.lane)
             },
+            |lane| running.fresh_in_a_row.get(lane).copied().unwrap_or(0) >= FRESH_BEFORE_BACKFILL,
         )
     }
 

@@ -126,7 +126,9 @@ impl Store {
                 Ok(())
             },
         );
-        result.map_err(tx_error)
+        result.map_err(tx_error)?;
+        self.reindex(id);
+        Ok(())
     }
 
     /// Records that `removed` are off the mirror and removes the entry, atomically. A record with
@@ -148,7 +150,9 @@ impl Store {
                 Ok(())
             },
         );
-        result.map_err(tx_error)
+        result.map_err(tx_error)?;
+        self.reindex(id);
+        Ok(())
     }
 
     /// Collaborators this daemon added (the mass-removal guard's base).

@@ -28,15 +28,17 @@ mod failure;
 pub mod inbox;
 mod outbox;
 mod permit;
+mod ready;
 pub mod records;
 pub mod secret_files;
 
 pub use collaborators::Arrival;
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
 pub use permit::SendPermit;
+pub use ready::Ready;
 pub use records::{
     Broken, CollaboratorRecord, ConnectionCredential, ConnectionRecord, DirectoryRecord, EntryState, InFlight,
-    MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, SyncRecord, UserRecord,
+    MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, Priority, SyncRecord, UserRecord,
 };
 
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
@@ -103,6 +105,7 @@ pub struct Store {
     barrier: Arc<Barrier>,
     group: Arc<GroupFlush>,
     failure: failure::StorageFailure,
+    ready: Arc<ready::ReadyIndex>,
 }
 
 /// Callers of [`Store::flush`] at the same moment share one barrier: each takes a ticket, and the
@@ -167,7 +170,7 @@ impl Store {
             .open()
             .map_err(|e| open_error(dir, &db_dir, e))?;
         let barrier = Barrier::after_open(dir, &db_dir).map_err(durability)?;
-        Ok(Self {
+        let mut store = Self {
             dir: dir.to_owned(),
             mirrors: db.open_tree("mirrors")?,
             outbox: db.open_tree("outbox")?,
@@ -183,8 +186,11 @@ impl Store {
             barrier: Arc::new(barrier),
             group: Arc::default(),
             failure: Default::default(),
+            ready: Arc::default(),
             db,
-        })
+        };
+        store.ready = Arc::new(ready::ReadyIndex::build(&store.outbox_entries()?));
+        Ok(store)
     }
 
     /// Like [`Store::open`], but while another process holds the dir, tries again every 100 ms for

@@ -1,17 +1,19 @@
 //! The outbox: effects recorded before they are carried out, in the same transaction that records
 //! why, and removed in the same transaction that records their result.
 
-use super::records::{CollaboratorRecord, EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, OUTBOX_V};
-use super::{decode, encode, Store, StoreError, META_CURSOR};
+use super::records::{
+    CollaboratorRecord, EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, Priority, OUTBOX_V,
+};
+use super::{decode, encode, Ready, Store, StoreError, META_CURSOR};
 use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
 use crate::core::mirror_plan::{KeyState, Plan, Planned};
-use crate::core::model::{Effect, Hold};
+use crate::core::model::{Effect, Hold, Lane};
 use crate::exchange::Exchange;
 use crate::ids::OutboxId;
 use crate::timestamp::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Entries by state, for `status`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,6 +50,8 @@ pub struct Recording<'a> {
     pub park: Vec<(&'a Planned, Hold)>,
     pub cancel: Vec<&'a Cancel>,
     pub cursor: Option<Timestamp>,
+    /// What the new entries are: a full sync's backfill, or fresh work.
+    pub priority: Priority,
 }
 
 impl<'a> Recording<'a> {
@@ -70,6 +74,11 @@ impl<'a> Recording<'a> {
 
     pub fn with_cursor(mut self, cursor: Option<Timestamp>) -> Self {
         self.cursor = cursor;
+        self
+    }
+
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
         self
     }
 }
@@ -175,31 +184,92 @@ impl Store {
         Ok(self.outbox_view()?.mirrors)
     }
 
-    /// The oldest pending entry that is due at `now` and not `skipped`, and otherwise when the
-    /// next one will be. `held_until` may delay an entry past its own due time (the engine uses
-    /// it for entries whose credential Frame.io is pacing); `skipped` entries (in a lane already
-    /// at work, or being carried out) count for neither.
+    /// The next entry to carry out at `now`, and otherwise when the next one will be due, from
+    /// the ready index (`ready.rs`). Within a lane, fresh work goes before backfill, then the
+    /// soonest due, then the oldest; where `backfill_turn` says a lane's fresh work has gone ahead
+    /// long enough, its backfill goes first once. Among lanes, the one whose candidate is first
+    /// in that order. `skipped` entries (in a lane at capacity, or being carried out) count for
+    /// nothing; `held_until` may delay an entry past its due time (the engine uses it for entries
+    /// whose credential Frame.io is pacing).
     pub fn next_due(
         &self,
         now: Timestamp,
         held_until: impl Fn(&OutboxEntry) -> Option<Timestamp>,
-        skipped: impl Fn(&OutboxEntry) -> bool,
+        skipped: impl Fn(&Ready) -> bool,
+        backfill_turn: impl Fn(&Lane) -> bool,
     ) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
         let mut soonest: Option<Timestamp> = None;
-        for entry in self.outbox_entries()? {
-            if entry.state != EntryState::Pending || skipped(&entry) {
-                continue;
+        // The first eligible entry of each lane and priority, in index order.
+        let mut first: HashMap<(Lane, Priority), (Ready, OutboxEntry)> = HashMap::new();
+        let mut stale = Vec::new();
+        let mut failed = None;
+        self.ready.scan(|ready| {
+            if skipped(ready) || first.contains_key(&(ready.lane.clone(), ready.priority)) {
+                return true;
             }
-            let due = match held_until(&entry) {
-                Some(held) => held.max(entry.next_attempt_at),
-                None => entry.next_attempt_at,
+            if ready.due > now {
+                soonest = Some(soonest.map_or(ready.due, |s| s.min(ready.due)));
+                return true;
+            }
+            let entry = match self.outbox_entry(ready.id) {
+                Ok(Some(entry)) if entry.state == EntryState::Pending => entry,
+                Ok(_) => {
+                    stale.push(ready.id);
+                    return true;
+                }
+                Err(err) => {
+                    failed = Some(err);
+                    return false;
+                }
             };
-            if due <= now {
-                return Ok((Some(entry), None));
+            match held_until(&entry).filter(|held| *held > now) {
+                Some(held) => soonest = Some(soonest.map_or(held, |s| s.min(held))),
+                None => {
+                    first.insert((ready.lane.clone(), ready.priority), (ready.clone(), entry));
+                }
             }
-            soonest = Some(soonest.map_or(due, |s| s.min(due)));
+            true
+        });
+        for id in stale {
+            self.reindex(id);
         }
-        Ok((None, soonest))
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        let lanes: BTreeSet<Lane> = first.keys().map(|(lane, _)| lane.clone()).collect();
+        let mut candidates: Vec<(Ready, OutboxEntry)> = Vec::new();
+        for lane in lanes {
+            let fresh = first.remove(&(lane.clone(), Priority::Fresh));
+            let backfill = first.remove(&(lane.clone(), Priority::Backfill));
+            let choice = match (fresh, backfill) {
+                (Some(_), Some(backfill)) if backfill_turn(&lane) => backfill,
+                (Some(fresh), _) => fresh,
+                (None, Some(backfill)) => backfill,
+                (None, None) => continue,
+            };
+            candidates.push(choice);
+        }
+        let picked = candidates
+            .into_iter()
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, entry)| entry);
+        Ok(match picked {
+            Some(entry) => (Some(entry), None),
+            None => (None, soonest),
+        })
+    }
+
+    /// Pending entries the worker may pick from.
+    pub fn ready_len(&self) -> usize {
+        self.ready.len()
+    }
+
+    /// Brings entry `id`'s line in the ready index up to date after a write.
+    pub(super) fn reindex(&self, id: OutboxId) {
+        // Unreadable: the picker finds out when it reads it.
+        if let Ok(entry) = self.outbox_entry(id) {
+            self.ready.set(id, entry.as_ref());
+        }
     }
 
     /// Records a sync's decisions and the new cursor in one transaction. An effect whose key
@@ -227,12 +297,15 @@ impl Store {
         );
         let result = trees.transaction(|(outbox, keys, mirrors, meta, collaborators)| {
             let mut recorded = RecordedPlan::default();
+            // Entries written or removed, for the ready index once this commits.
+            let mut touched = Vec::new();
             for cancel in &plan.cancel {
                 let Some(existing) = keys.remove(cancel.key.as_bytes())? else {
                     continue;
                 };
                 let id = OutboxId::from_key(&existing).ok_or_else(|| abort(corrupt_key(&cancel.key)))?;
                 outbox.remove(&id.to_key())?;
+                touched.push(id);
                 recorded.cancelled += 1;
             }
             for (effect, reason, hold, fresh_id) in &items {
@@ -305,9 +378,11 @@ impl Store {
                     created_at: now,
                     last_error: None,
                     in_flight: None,
+                    priority: plan.priority,
                 };
                 outbox.insert(&id.to_key(), encode(&entry))?;
                 keys.insert(key.as_bytes(), &id.to_key())?;
+                touched.push(id);
                 if hold.is_some() {
                     recorded.parked += 1;
                 } else {
@@ -323,9 +398,13 @@ impl Store {
                     meta.insert(META_CURSOR, encode(&cursor))?;
                 }
             }
-            Ok(recorded)
+            Ok((recorded, touched))
         });
-        result.map_err(tx_error)
+        let (recorded, touched) = result.map_err(tx_error)?;
+        for id in touched {
+            self.reindex(id);
+        }
+        Ok(recorded)
     }
 
     /// Marks an entry's request as sent-or-about-to-be (see `permit.rs`).
@@ -349,7 +428,9 @@ impl Store {
                 mirrors.insert(record.wf_project.as_str(), encode(record))?;
                 Ok(true)
             });
-        result.map_err(tx_error)
+        let recorded = result.map_err(tx_error)?;
+        self.reindex(id);
+        Ok(recorded)
     }
 
     /// Removes an entry whose effect turned out to be done already.
@@ -361,7 +442,9 @@ impl Store {
             }
             Ok(())
         });
-        result.map_err(tx_error)
+        result.map_err(tx_error)?;
+        self.reindex(id);
+        Ok(())
     }
 
     /// Records a failed attempt and when to try again. `outcome_known` clears the in-flight mark
@@ -441,7 +524,9 @@ impl Store {
             outbox.insert(&id.to_key(), encode(&entry))?;
             Ok(())
         });
-        result.map_err(tx_error)
+        result.map_err(tx_error)?;
+        self.reindex(id);
+        Ok(())
     }
 }
 

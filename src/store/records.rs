@@ -63,6 +63,21 @@ pub struct OutboxEntry {
     /// Set, and flushed, before a non-idempotent request is sent; cleared when its outcome is known.
     /// Found set on the next attempt, it means "the last request may have acted: look first".
     pub in_flight: Option<InFlight>,
+    /// Fresh work (from an event, a poll, a submission) goes ahead of a full sync's backfill in
+    /// its lane. Entries written before this field existed read as fresh.
+    #[serde(default)]
+    pub priority: Priority,
+}
+
+/// An entry's place in its lane's queue (see `store/ready.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// From an event, an incremental poll, a submission or a new mirror's collaborators.
+    #[default]
+    Fresh,
+    /// From a full sync.
+    Backfill,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

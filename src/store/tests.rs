@@ -117,7 +117,7 @@ fn completing_records_the_mirror_and_frees_the_key_atomically() {
             Timestamp(1),
         )
         .unwrap();
-    let (due, _) = store.next_due(Timestamp(1), |_| None, |_| false).unwrap();
+    let (due, _) = store.next_due(Timestamp(1), |_| None, |_| false, |_| false).unwrap();
     let entry = due.unwrap();
     assert!(store
         .complete_with_mirror(entry.id, &mirror_for(&entry, "fio-1"))
@@ -150,13 +150,18 @@ fn rescheduling_keeps_or_clears_the_in_flight_mark_and_due_time_is_reported() {
             Timestamp(1),
         )
         .unwrap();
-    let id = store.next_due(Timestamp(1), |_| None, |_| false).unwrap().0.unwrap().id;
+    let id = store
+        .next_due(Timestamp(1), |_| None, |_| false, |_| false)
+        .unwrap()
+        .0
+        .unwrap()
+        .id;
     store.mark_in_flight(id, Timestamp(10)).unwrap();
     store.reschedule(id, "timed out", Timestamp(500), false).unwrap();
     let e = store.outbox_entry(id).unwrap().unwrap();
     assert_eq!((e.attempts, e.in_flight.is_some()), (1, true));
     assert_eq!(
-        store.next_due(Timestamp(100), |_| None, |_| false).unwrap(),
+        store.next_due(Timestamp(100), |_| None, |_| false, |_| false).unwrap(),
         (None, Some(Timestamp(500)))
     );
     store
@@ -285,4 +290,66 @@ fn an_add_carried_out_after_its_entry_was_cancelled_is_still_recorded_as_ours() 
     );
     store.complete_removal(OutboxId(43), &pair, &[user]).unwrap();
     assert!(store.collaborator(&pair).unwrap().is_none());
+}
+
+#[test]
+fn fresh_work_goes_first_but_backfill_gets_its_turn_and_the_index_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let routing = Routing {
+        default: Some(target()),
+        ..Routing::default()
+    };
+    let all = projects(3);
+    // The first two come from a start-up backfill, the third from a later poll.
+    let backfill = plan(&all[..2], Scope::Incremental, &known(&store), &routing).unwrap();
+    store
+        .record_plan(
+            &Recording::of(&backfill).with_priority(Priority::Backfill),
+            Timestamp(1),
+        )
+        .unwrap();
+    let fresh = plan(&all[2..], Scope::Incremental, &known(&store), &routing).unwrap();
+    store
+        .record_plan(&Recording::of(&fresh).with_priority(Priority::Fresh), Timestamp(2))
+        .unwrap();
+    let name_of = |due: Option<OutboxEntry>| match due.map(|e| e.effect) {
+        Some(Effect::CreateMirror { name, .. }) => name,
+        other => panic!("{other:?}"),
+    };
+    let pick = |store: &Store, turn: bool| store.next_due(Timestamp(5), |_| None, |_| false, |_| turn).unwrap().0;
+    assert_eq!(name_of(pick(&store, false)), all[2].name, "fresh first, though newer");
+    assert_eq!(
+        name_of(pick(&store, true)),
+        all[0].name,
+        "the lane owes its backfill a turn"
+    );
+    // A lane at capacity offers nothing; its next due time is not reported either.
+    assert_eq!(
+        store.next_due(Timestamp(5), |_| None, |_| true, |_| false).unwrap(),
+        (None, None)
+    );
+    // Not yet due: nothing now, and when.
+    assert_eq!(
+        store.next_due(Timestamp(0), |_| None, |_| false, |_| false).unwrap(),
+        (None, Some(Timestamp(1)))
+    );
+    assert_eq!(store.ready_len(), 3);
+    // Done entries leave the index; a reopened store rebuilds it from the outbox.
+    let first = pick(&store, false).unwrap();
+    store.complete(first.id).unwrap();
+    assert_eq!(store.ready_len(), 2);
+    drop(store);
+    let store = reopen(dir.path());
+    assert_eq!(store.ready_len(), 2);
+    assert_eq!(name_of(pick(&store, false)), all[0].name);
+}
+
+/// An outbox entry as the release before `priority` wrote it reads as fresh work.
+#[test]
+fn an_entry_written_before_priorities_reads_as_fresh() {
+    let old = r#"{"v":1,"id":7,"key":"mirror:p001","effect":{"kind":"create_mirror","wf_project":"p001","name":"Project 1","target":null},"reason":"new project","state":{"state":"pending"},"attempts":0,"next_attempt_at":5,"created_at":5,"last_error":null,"in_flight":null}"#;
+    let entry: OutboxEntry = decode("outbox", "7", old.as_bytes()).unwrap();
+    assert_eq!(entry.priority, Priority::Fresh);
+    assert_eq!(entry.id, OutboxId(7));
 }

@@ -193,3 +193,28 @@ async fn without_an_account_projects_are_parked_with_their_reason_and_nothing_is
     assert_eq!(engine.sync_once(Scope::Full).await.unwrap().parked, 0);
     assert_eq!(store.outbox_entries().unwrap().len(), 2);
 }
+
+/// Fresh work first: a project created in Workfront while the first sync's backlog drains (30
+/// creates at 2 a second, 15 s) is mirrored by the next poll within seconds, not after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_project_goes_ahead_of_the_start_up_backlog() {
+    let app = TestApp::spawn(World::generated(30), Limits::creates_per_second(2)).await;
+    let store = app.store().clone();
+    wait_until("the first sync", Duration::from_secs(30), || {
+        store.last_sync().unwrap().is_some()
+    })
+    .await;
+    app.sandbox
+        .upsert_workfront_project("5c0000000000000000000000000fresh", "Fresh project");
+    let sandbox = &app.sandbox;
+    wait_until("the fresh project's mirror", Duration::from_secs(8), || {
+        sandbox.frameio_projects().iter().any(|p| p.name == "Fresh project")
+    })
+    .await;
+    let backlog_done = app.sandbox.frameio_projects().len() - 1;
+    assert!(
+        backlog_done < 20,
+        "it waited behind the backlog ({backlog_done} of 30 done first)"
+    );
+    app.wait_for_mirrors(31).await;
+}

@@ -126,12 +126,9 @@ impl Store {
             .collect()
     }
 
+    /// Entries by state, from the counts kept with the outbox (`ready.rs`): no entry is read.
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        let mut counts = OutboxCounts::default();
-        for entry in self.outbox_entries()? {
-            counts.add(&entry.state);
-        }
-        Ok(counts)
+        Ok(self.ready.counts())
     }
 
     /// The state of every key, for planning.

@@ -353,3 +353,44 @@ fn an_entry_written_before_priorities_reads_as_fresh() {
     assert_eq!(entry.priority, Priority::Fresh);
     assert_eq!(entry.id, OutboxId(7));
 }
+
+/// The counts kept with the outbox agree with its entries through every kind of write, and after
+/// a reopen.
+#[test]
+fn the_kept_counts_agree_with_the_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let decoded = |store: &Store| {
+        let mut counts = OutboxCounts::default();
+        for entry in store.outbox_entries().unwrap() {
+            counts.add(&entry.state);
+        }
+        counts
+    };
+    let routing = Routing {
+        default: Some(target()),
+        ..Routing::default()
+    };
+    let check = |store: &Store, step: &str| assert_eq!(store.outbox_counts().unwrap(), decoded(store), "{step}");
+    let first = plan(&projects(5), Scope::Full, &known(&store), &routing).unwrap();
+    store.record_plan(&Recording::of(&first), Timestamp(1)).unwrap();
+    check(&store, "recorded");
+    let ids: Vec<OutboxId> = store.outbox_entries().unwrap().iter().map(|e| e.id).collect();
+    store.park(ids[0], "waits", ParkCause::Unroutable).unwrap();
+    store.bury(ids[1], "refused", Timestamp(2), None).unwrap();
+    store.reschedule(ids[2], "later", Timestamp(9), true).unwrap();
+    check(&store, "parked, buried, rescheduled");
+    store.retry_entry(ids[1], Timestamp(3)).unwrap();
+    store.drop_entry(ids[0]).unwrap();
+    store.complete(ids[3]).unwrap();
+    check(&store, "retried, dropped, completed");
+    let entry = store.outbox_entry(ids[4]).unwrap().unwrap();
+    store
+        .complete_with_mirror(ids[4], &mirror_for(&entry, "fio-4"))
+        .unwrap();
+    check(&store, "mirrored");
+    drop(store);
+    store = reopen(dir.path());
+    check(&store, "reopened");
+    assert_eq!(store.outbox_counts().unwrap().pending, 2);
+}

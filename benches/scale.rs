@@ -26,7 +26,6 @@ use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
 use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::secret::Secret;
 use frameio_sync::store::records::CONNECTION_V;
-use frameio_sync::store::records::{COLLABORATOR_V, MIRROR_V};
 use frameio_sync::store::{Arrival, CollaboratorRecord, ConnectionRecord, MirrorOrigin, MirrorRecord, Store};
 use frameio_sync::timestamp::Timestamp;
 use std::path::{Path, PathBuf};
@@ -187,16 +186,14 @@ async fn seed(t: &Tenant) {
                     name,
                     target: Some(target),
                 } => {
-                    let record = MirrorRecord {
-                        v: MIRROR_V,
-                        wf_project: wf_project.clone(),
-                        frameio_project: FrameioProjectId::new(format!("b1000000-0000-4000-8000-{i:06}{round:06}"))
-                            .unwrap(),
-                        target: target.clone(),
-                        name: name.clone(),
-                        origin: MirrorOrigin::Created,
-                        recorded_at: Timestamp::now(),
-                    };
+                    let record = MirrorRecord::new(
+                        wf_project,
+                        name,
+                        target,
+                        FrameioProjectId::new(format!("b1000000-0000-4000-8000-{i:06}{round:06}")).unwrap(),
+                        MirrorOrigin::Created,
+                        Timestamp::now(),
+                    );
                     store.complete_with_mirror(entry.id, &record).unwrap();
                 }
                 Effect::AddCollaborator {
@@ -208,18 +205,14 @@ async fn seed(t: &Tenant) {
                     frameio_user: Some(user),
                     ..
                 } => {
-                    let base = CollaboratorRecord {
-                        v: COLLABORATOR_V,
-                        wf_project: wf_project.clone(),
-                        wf_user: wf_user.clone(),
-                        frameio_project: frameio_project.clone(),
-                        target: target.clone(),
-                        email: email.clone(),
-                        role: CollaboratorRole::Editor,
-                        added: Vec::new(),
-                        present: Vec::new(),
-                        recorded_at: Timestamp::now(),
-                    };
+                    let base = CollaboratorRecord::first(
+                        (wf_project, wf_user),
+                        frameio_project,
+                        target,
+                        email,
+                        CollaboratorRole::Editor,
+                        Timestamp::now(),
+                    );
                     store
                         .complete_with_collaborator(entry.id, &base, user, Arrival::Added)
                         .unwrap();

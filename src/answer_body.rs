@@ -11,10 +11,10 @@ pub enum AnswerBodyError {
 }
 
 impl AnswerBodyError {
-    /// For the clients' error messages.
-    pub fn too_large_message(limit: usize) -> String {
+    /// For the clients' error messages: the limit, and `what_to_do` about it.
+    pub fn too_large_message(limit: usize, what_to_do: &str) -> String {
         format!(
-            "the answer is over {} MiB, more than any answer this daemon expects",
+            "the answer is over {} MiB, more than any answer this daemon expects; {what_to_do}",
             limit >> 20
         )
     }

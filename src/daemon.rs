@@ -13,17 +13,14 @@
 use crate::config::Settings;
 use crate::control;
 use crate::core::mirror_plan::Scope;
-use crate::core::model::Lane;
 use crate::engine::{Engine, Running};
 use crate::http::intake::Intake;
 use crate::http::HttpContext;
-use crate::ids::OutboxId;
 use crate::store::Store;
 use crate::store::StoreError;
 use crate::systemd::{self, Heartbeat, BEAT};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -151,8 +148,8 @@ pub async fn run(
     Ok(())
 }
 
-/// How often the store is made durable when nothing else asked: an idle daemon learns that its disk
-/// failed (sled records an error its background writer met) within this.
+/// How often an idle daemon checks that its store can still write: it learns within this that
+/// sled's background writer met an error (a full disk, say).
 const STORAGE_PROBE: Duration = Duration::from_secs(5);
 
 /// Stops the daemon once the store cannot write (see `store/failure.rs`): sled refuses every later
@@ -164,7 +161,7 @@ async fn storage_watch(store: Store, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = store.storage_failed().cancelled() => break,
             _ = tokio::time::sleep(STORAGE_PROBE) => {
-                let _ = store.flush().await;
+                let _ = store.check_writable().await;
             }
         }
     }
@@ -249,20 +246,17 @@ async fn sync_loop(
 async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: CancellationToken) {
     let mut running = Running::default();
     let mut tasks: JoinSet<Result<(), StoreError>> = JoinSet::new();
-    // Which entry each task carries out, so its lane is freed however the task ends.
-    let mut carrying: HashMap<tokio::task::Id, (Lane, OutboxId)> = HashMap::new();
     while !shutdown.is_cancelled() {
         heartbeat.beat();
         // Start every due entry whose lane has room.
         let mut wait = WORKER_IDLE_MAX;
-        while running.len() < WORKER_MAX_RUNNING {
+        while running.count() < WORKER_MAX_RUNNING {
             match engine.next_work(&running) {
                 Ok((Some(entry), _)) => {
-                    running.start(&entry);
-                    let (lane, id) = (entry.effect.lane(), entry.id);
                     let engine = engine.clone();
-                    let task = tasks.spawn(async move { engine.work_on(&entry).await });
-                    carrying.insert(task.id(), (lane, id));
+                    let picked = entry.clone();
+                    let task = tasks.spawn(async move { engine.work_on(&picked).await });
+                    running.start(task.id(), &entry);
                 }
                 Ok((None, next_due)) => {
                     if let Some(due) = next_due {
@@ -285,8 +279,7 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
                     Ok((task, outcome)) => (task, outcome.map_err(|e| e.to_string())),
                     Err(err) => (err.id(), Err(format!("the task failed: {err}"))),
                 };
-                if let Some((lane, id)) = carrying.remove(&task) {
-                    running.finish(&lane, id);
+                if let Some((lane, id)) = running.finish(task) {
                     if let Err(err) = outcome {
                         tracing::error!(error = %err, outbox_id = %id, %lane, "outbox worker could not carry out an entry; trying again in a second");
                         tokio::select! {

@@ -27,39 +27,43 @@ pub enum WorkOutcome {
 /// Fresh entries a lane takes in a row while its backfill waits; then one backfill entry.
 const FRESH_BEFORE_BACKFILL: u32 = 4;
 
-/// The entries being carried out, by lane, and each lane's run of fresh picks.
+/// The entries being carried out: by the task carrying each one out, by lane, and each lane's
+/// run of fresh picks.
 #[derive(Debug, Default)]
 pub struct Running {
+    tasks: HashMap<tokio::task::Id, (Lane, OutboxId)>,
     lanes: HashMap<Lane, usize>,
     ids: HashSet<OutboxId>,
     fresh_in_a_row: HashMap<Lane, u32>,
 }
 
 impl Running {
-    pub fn start(&mut self, entry: &OutboxEntry) {
+    /// `task` carries out `entry`.
+    pub fn start(&mut self, task: tokio::task::Id, entry: &OutboxEntry) {
         let lane = entry.effect.lane();
         let streak = self.fresh_in_a_row.entry(lane.clone()).or_default();
         *streak = match entry.priority {
             Priority::Fresh => streak.saturating_add(1),
             Priority::Backfill => 0,
         };
-        *self.lanes.entry(lane).or_default() += 1;
+        *self.lanes.entry(lane.clone()).or_default() += 1;
         self.ids.insert(entry.id);
+        self.tasks.insert(task, (lane, entry.id));
     }
 
-    pub fn finish(&mut self, lane: &Lane, id: OutboxId) {
-        if let Some(n) = self.lanes.get_mut(lane) {
+    /// `task` ended, however: its lane has room again. The entry and its lane, if it was ours.
+    pub fn finish(&mut self, task: tokio::task::Id) -> Option<(Lane, OutboxId)> {
+        let (lane, id) = self.tasks.remove(&task)?;
+        if let Some(n) = self.lanes.get_mut(&lane) {
             *n = n.saturating_sub(1);
         }
         self.ids.remove(&id);
+        Some((lane, id))
     }
 
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+    /// Entries being carried out, over all lanes.
+    pub fn count(&self) -> usize {
+        self.tasks.len()
     }
 }
 

@@ -546,7 +546,10 @@ impl FrameioClient {
             },
             AnswerBodyError::TooLarge { limit } => FrameioError::Decode {
                 endpoint: endpoint.clone(),
-                detail: AnswerBodyError::too_large_message(limit),
+                detail: AnswerBodyError::too_large_message(
+                    limit,
+                    "check that frameio.base_url is Frame.io's API (or the proxy in front of it passes its answers unchanged)",
+                ),
             },
         })?;
         if status.is_success() {

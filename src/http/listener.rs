@@ -3,9 +3,9 @@
 //! `axum::serve` has no timeouts and no cap: a client that sends half a request line keeps its
 //! connection for ever, and enough of them exhaust the file descriptors `/healthz` and Workfront's
 //! deliveries need. Here every connection holds a permit (`http.max_connections`); one more has
-//! its request answered 503 and is closed. Hyper closes a connection whose request head does not arrive within
-//! `http.header_timeout`, which also ends an idle kept-alive connection, and reads at most
-//! [`MAX_HEAD`] of a head. The handlers bound the body's size and time ([`super::body`]).
+//! its request answered 503 and is closed. Hyper closes a connection whose request head does not
+//! arrive within `http.header_timeout`, which also ends an idle kept-alive connection, and reads
+//! at most [`MAX_HEAD`] of a head. The handlers bound the body's size and time ([`super::body`]).
 
 use crate::accept::AcceptErrors;
 use crate::config::ListenerLimits;

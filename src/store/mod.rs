@@ -247,6 +247,16 @@ impl Store {
         self.failure.reason()
     }
 
+    /// Whether the store can still write, for a daemon with nothing to make durable: sled's flush
+    /// alone, which reports an error its background writer met, without the barrier's fsyncs.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let (db, db_dir) = (self.db.clone(), self.barrier.db_dir().to_owned());
+        let flushed = tokio::task::spawn_blocking(move || sled_flush(&db, &db_dir))
+            .await
+            .expect("the flush task does not panic");
+        self.noting_failure(flushed)
+    }
+
     /// Cancelled when [`Store::storage_failure`] becomes known.
     pub fn storage_failed(&self) -> &tokio_util::sync::CancellationToken {
         self.failure.signal()
@@ -328,17 +338,22 @@ impl Store {
 
 /// sled's flush, then the barrier that makes it durable.
 fn sync_now(db: &sled::Db, barrier: &Barrier) -> Result<(), StoreError> {
-    db.flush().map_err(|e| match e {
-        // A full disk, say: the admin needs the dir and what to check, not "IO error".
-        sled::Error::Io(source) => StoreError::Durability {
-            dir: barrier.db_dir().to_owned(),
-            source,
-        },
-        other => StoreError::Sled(other),
-    })?;
+    sled_flush(db, barrier.db_dir())?;
     barrier.sync().map_err(|source| StoreError::Durability {
         dir: barrier.db_dir().to_owned(),
         source,
+    })
+}
+
+/// sled's flush: it writes what sled buffers, and returns the I/O error sled keeps once one met it.
+fn sled_flush(db: &sled::Db, db_dir: &Path) -> Result<(), StoreError> {
+    db.flush().map(|_| ()).map_err(|e| match e {
+        // A full disk, say: the admin needs the dir and what to check, not "IO error".
+        sled::Error::Io(source) => StoreError::Durability {
+            dir: db_dir.to_owned(),
+            source,
+        },
+        other => StoreError::Sled(other),
     })
 }
 

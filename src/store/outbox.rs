@@ -257,7 +257,8 @@ impl Store {
     }
 
     /// Pending entries the worker may pick from.
-    pub fn ready_len(&self) -> usize {
+    #[cfg(test)]
+    pub(super) fn ready_len(&self) -> usize {
         self.ready.len()
     }
 

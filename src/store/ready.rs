@@ -111,6 +111,7 @@ impl ReadyIndex {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.inner.lock().expect("ready index lock").by_id.len()
     }

@@ -35,6 +35,28 @@ pub struct MirrorRecord {
     pub recorded_at: Timestamp,
 }
 
+impl MirrorRecord {
+    /// `wf_project`'s mirror `frameio_project`, made (or adopted) in `target` under `name`.
+    pub fn new(
+        wf_project: &WorkfrontProjectId,
+        name: &str,
+        target: &Target,
+        frameio_project: FrameioProjectId,
+        origin: MirrorOrigin,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            v: MIRROR_V,
+            wf_project: wf_project.clone(),
+            frameio_project,
+            target: target.clone(),
+            name: name.to_owned(),
+            origin,
+            recorded_at: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MirrorOrigin {
@@ -240,6 +262,32 @@ pub struct CollaboratorRecord {
     #[serde(default)]
     pub present: Vec<FrameioUserId>,
     pub recorded_at: Timestamp,
+}
+
+impl CollaboratorRecord {
+    /// A (project, user) pair's first record on mirror `frameio_project`, with nobody on it yet:
+    /// completing an add puts the Frame.io user in `added` or `present`.
+    pub fn first(
+        (wf_project, wf_user): (&WorkfrontProjectId, &WorkfrontUserId),
+        frameio_project: &FrameioProjectId,
+        target: &Target,
+        email: &str,
+        role: CollaboratorRole,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            v: COLLABORATOR_V,
+            wf_project: wf_project.clone(),
+            wf_user: wf_user.clone(),
+            frameio_project: frameio_project.clone(),
+            target: target.clone(),
+            email: email.to_owned(),
+            role,
+            added: Vec::new(),
+            present: Vec::new(),
+            recorded_at: at,
+        }
+    }
 }
 
 /// An account's user directory (Frame.io has no email filter, so it is paged whole and kept).

@@ -59,15 +59,14 @@ fn mirror_for(entry: &OutboxEntry, fio: &str) -> MirrorRecord {
     else {
         panic!("not a create: {:?}", entry.effect);
     };
-    MirrorRecord {
-        v: records::MIRROR_V,
-        wf_project: wf_project.clone(),
-        frameio_project: FrameioProjectId::new(fio).unwrap(),
-        target: target.clone().unwrap(),
-        name: name.clone(),
-        origin: MirrorOrigin::Created,
-        recorded_at: Timestamp(5),
-    }
+    MirrorRecord::new(
+        wf_project,
+        name,
+        target.as_ref().unwrap(),
+        FrameioProjectId::new(fio).unwrap(),
+        MirrorOrigin::Created,
+        Timestamp(5),
+    )
 }
 
 #[test]
@@ -266,18 +265,17 @@ fn an_add_carried_out_after_its_entry_was_cancelled_is_still_recorded_as_ours() 
     use crate::ids::{FrameioUserId, WorkfrontUserId};
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let base = CollaboratorRecord {
-        v: records::COLLABORATOR_V,
-        wf_project: WorkfrontProjectId::new("p1").unwrap(),
-        wf_user: WorkfrontUserId::new("u1").unwrap(),
-        frameio_project: FrameioProjectId::new("fp1").unwrap(),
-        target: target(),
-        email: "a@x".into(),
-        role: CollaboratorRole::Editor,
-        added: vec![],
-        present: vec![],
-        recorded_at: Timestamp(1),
-    };
+    let base = CollaboratorRecord::first(
+        (
+            &WorkfrontProjectId::new("p1").unwrap(),
+            &WorkfrontUserId::new("u1").unwrap(),
+        ),
+        &FrameioProjectId::new("fp1").unwrap(),
+        &target(),
+        "a@x",
+        CollaboratorRole::Editor,
+        Timestamp(1),
+    );
     let user = FrameioUserId::new("fu1").unwrap();
     // Entry 42 no longer exists (a plan cancelled it while the PATCH was under way).
     store

@@ -352,7 +352,10 @@ impl WorkfrontClient {
                 },
                 AnswerBodyError::TooLarge { limit } => WorkfrontError::Decode {
                     endpoint: endpoint.to_owned(),
-                    message: AnswerBodyError::too_large_message(limit),
+                    message: AnswerBodyError::too_large_message(
+                        limit,
+                        "lower workfront.page_size, or check that workfront.base_url is the tenant",
+                    ),
                 },
             })?;
             return Ok((status, body));

@@ -267,6 +267,27 @@ pub(crate) async fn three_account_app() -> TestApp {
     app
 }
 
+/// `world` with accounts B (workspace ws-b) and C (ws-c), and Marketing and Post connected to
+/// them; no daemon yet.
+async fn marketing_and_post_connected(world: World, limits: Limits) -> TestApp {
+    let app = TestApp::prepare(world, limits).await;
+    app.sandbox.add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
+    app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
+    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
+    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
+    connect_marketing_and_post(&app).await;
+    app
+}
+
+/// How many Frame.io projects `account` holds.
+fn mirrors_in(sandbox: &frameio_sync::sandbox::Sandbox, account: &str) -> usize {
+    sandbox
+        .frameio_projects()
+        .iter()
+        .filter(|p| p.account_id == account)
+        .count()
+}
+
 /// Connects Marketing (token B) and Post (token C) with `connect-group`; returns what it printed.
 pub(crate) async fn connect_marketing_and_post(app: &TestApp) -> Vec<String> {
     let mut printed = Vec::new();
@@ -426,29 +447,13 @@ async fn one_connections_throttling_never_slows_another() {
             "g-post",
         ));
     }
-    let limits = Limits::creates_per_second(5);
-    let mut app = TestApp::prepare(world, limits).await;
-    app.sandbox.add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
-    app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
-    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
-    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
-    connect_marketing_and_post(&app).await;
+    let mut app = marketing_and_post_connected(world, Limits::creates_per_second(5)).await;
     app.start();
-    let sandbox = &app.sandbox;
     wait_until("Post's five mirrors", Duration::from_secs(30), || {
-        sandbox
-            .frameio_projects()
-            .iter()
-            .filter(|p| p.account_id == "acc-c")
-            .count()
-            == 5
+        mirrors_in(&app.sandbox, "acc-c") == 5
     })
     .await;
-    let marketing_done = sandbox
-        .frameio_projects()
-        .iter()
-        .filter(|p| p.account_id == "acc-b")
-        .count();
+    let marketing_done = mirrors_in(&app.sandbox, "acc-b");
     eprintln!("throttling: Post's 5 mirrors were done when Marketing had {marketing_done} of 30");
     // Marketing is paced at 5 a second: most of its 30 are still waiting when Post is done.
     assert!(
@@ -466,12 +471,7 @@ async fn one_connections_throttling_never_slows_another() {
 async fn one_connections_outage_never_holds_up_another() {
     let mut world = three_account_world();
     world.workfront.projects.clear();
-    let mut app = TestApp::prepare(world, Limits::unlimited()).await;
-    app.sandbox.add_account("acc-b", "Marketing Co", "ws-b", "Marketing");
-    app.sandbox.add_account("acc-c", "Post House", "ws-c", "Post");
-    app.sandbox.add_token(TOKEN_B, &["acc-b"]);
-    app.sandbox.add_token(TOKEN_C, &["acc-c"]);
-    connect_marketing_and_post(&app).await;
+    let mut app = marketing_and_post_connected(world, Limits::unlimited()).await;
     app.start();
     let store = app.store().clone();
     wait_until("the first sync", Duration::from_secs(30), || {
@@ -486,14 +486,7 @@ async fn one_connections_outage_never_holds_up_another() {
                 .upsert_workfront_project_in(&format!("{prefix}{i:030x}"), &format!("{name} {i}"), group);
         }
     }
-    let sandbox = &app.sandbox;
-    let in_account = |account: &str| {
-        sandbox
-            .frameio_projects()
-            .iter()
-            .filter(|p| p.account_id == account)
-            .count()
-    };
+    let in_account = |account: &str| mirrors_in(&app.sandbox, account);
     // One sequential worker would need 100 s of Marketing's creates first.
     wait_until("Post's five mirrors", Duration::from_secs(15), || {
         in_account("acc-c") == 5

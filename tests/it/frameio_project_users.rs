@@ -42,6 +42,19 @@ fn limited(status: u16, remaining: u64) -> ResponseTemplate {
         .insert_header("x-ratelimit-window", "60000")
 }
 
+/// The PATCH these tests make: Alice as an editor of the project.
+async fn make_alice_editor(client: &FrameioClient) -> Result<(), FrameioError> {
+    client
+        .set_project_user(
+            &SendPermit::outside_the_outbox(),
+            &account(),
+            &project(),
+            &alice(),
+            "editor",
+        )
+        .await
+}
+
 #[tokio::test]
 async fn the_directory_pages_through_every_account_user() {
     let server = MockServer::start().await;
@@ -113,16 +126,7 @@ async fn adding_patches_the_role_in_data_with_both_token_headers() {
         .expect(1)
         .mount(&server)
         .await;
-    client(&server)
-        .set_project_user(
-            &SendPermit::outside_the_outbox(),
-            &account(),
-            &project(),
-            &alice(),
-            "editor",
-        )
-        .await
-        .unwrap();
+    make_alice_editor(&client(&server)).await.unwrap();
 }
 
 #[tokio::test]
@@ -180,32 +184,14 @@ async fn a_refused_patch_is_classified_and_a_429_is_not_an_action() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let err = client
-        .set_project_user(
-            &SendPermit::outside_the_outbox(),
-            &account(),
-            &project(),
-            &alice(),
-            "editor",
-        )
-        .await
-        .unwrap_err();
+    let err = make_alice_editor(&client).await.unwrap_err();
     assert!(matches!(err, FrameioError::RateLimited { .. }), "{err}");
     assert_eq!(err.class(), ErrorClass::Transient);
     assert!(!err.may_have_acted(), "a 429 did nothing");
     // After a 429 the client waits for the window before the next PATCH instead of bursting.
     assert!(!client.collaborator_add_ready_in().is_zero());
 
-    let err = client
-        .set_project_user(
-            &SendPermit::outside_the_outbox(),
-            &account(),
-            &project(),
-            &alice(),
-            "editor",
-        )
-        .await
-        .unwrap_err();
+    let err = make_alice_editor(&client).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert!(err.to_string().contains("invalid role"), "{err}");
 }

@@ -2,13 +2,12 @@
 //! the project is recorded (as ours only if our own earlier request may have added them) and not
 //! sent again, so a role someone set by hand is never overwritten.
 
-use super::{Outcome, Produced};
+use super::{Failed, Outcome, Produced};
 use crate::core::access::collaborator_role;
 use crate::core::model::{CollaboratorRole, Effect, RoleChoice};
 use crate::engine::Engine;
 use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
-use crate::store::records::COLLABORATOR_V;
 use crate::store::{Arrival, CollaboratorRecord, OutboxEntry, ParkCause, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
@@ -43,20 +42,18 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Ou
         Ok(client) => client,
         Err(parked) => return Ok(*parked),
     };
-    let base = |role: CollaboratorRole| CollaboratorRecord {
-        v: COLLABORATOR_V,
-        wf_project: wf_project.clone(),
-        wf_user: wf_user.clone(),
-        frameio_project: frameio_project.clone(),
-        target: target.clone(),
-        email: email.clone(),
-        role,
-        added: Vec::new(),
-        present: Vec::new(),
-        recorded_at: Timestamp::now(),
+    let base = |role| {
+        CollaboratorRecord::first(
+            (wf_project, wf_user),
+            frameio_project,
+            target,
+            email,
+            role,
+            Timestamp::now(),
+        )
     };
     match client.project_users(&target.account, frameio_project).await {
-        Err(err) => return engine.frameio_failed(entry, &credential, &err, false),
+        Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
         Ok(members) => {
             if let Some(member) = members.iter().find(|m| &m.id == frameio_user) {
                 // Our own earlier request may have added them; otherwise someone else did.
@@ -107,10 +104,7 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Ou
                 arrival: Arrival::Added,
             }))
         }
-        Err(err) => {
-            let outcome_known = !err.may_have_acted();
-            engine.frameio_failed(entry, &credential, &err, outcome_known)
-        }
+        Err(err) => engine.frameio_failed(entry, &credential, &err, Failed::Sending),
     }
 }
 

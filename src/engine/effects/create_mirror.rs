@@ -2,13 +2,12 @@
 //! so an attempt whose answer was lost looks first: it lists the workspace and adopts the project
 //! the earlier create made (`core::adoption`) before it creates again.
 
-use super::{Outcome, Produced};
+use super::{Failed, Outcome, Produced};
 use crate::core::adoption::choose_adoption;
 use crate::core::model::{Effect, Target};
 use crate::engine::Engine;
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
-use crate::ids::{FrameioProjectId, WorkfrontProjectId};
-use crate::store::records::MIRROR_V;
+use crate::ids::FrameioProjectId;
 use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, StoreError};
 use crate::timestamp::Timestamp;
 use std::collections::HashSet;
@@ -46,19 +45,20 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Ou
                     outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %found.id,
                     "adopted the project an earlier create made"
                 );
-                let record = mirror_record(
+                let record = MirrorRecord::new(
                     wf_project,
                     name,
                     target,
-                    &found,
+                    found.id,
                     MirrorOrigin::AdoptedAfterUnknownOutcome,
+                    Timestamp::now(),
                 );
                 return Ok(Outcome::Done(Produced::Mirror(record)));
             }
             Ok(None) => {
                 tracing::info!(outbox_id = %entry.id, wf_project = %wf_project, "earlier create left nothing; creating");
             }
-            Err(err) => return engine.frameio_failed(entry, &credential, &err, false),
+            Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
         }
     }
 
@@ -73,13 +73,17 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Ou
                 outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %project.id,
                 account = %target.account, workspace = %target.workspace, "created mirror"
             );
-            let record = mirror_record(wf_project, name, target, &project, MirrorOrigin::Created);
+            let record = MirrorRecord::new(
+                wf_project,
+                name,
+                target,
+                project.id,
+                MirrorOrigin::Created,
+                Timestamp::now(),
+            );
             Ok(Outcome::Done(Produced::Mirror(record)))
         }
-        Err(err) => {
-            let outcome_known = !err.may_have_acted();
-            engine.frameio_failed(entry, &credential, &err, outcome_known)
-        }
+        Err(err) => engine.frameio_failed(entry, &credential, &err, Failed::Sending),
     }
 }
 
@@ -93,22 +97,4 @@ async fn find_earlier_result(
 ) -> Result<Option<FrameioProject>, FrameioError> {
     let listed = client.projects(&target.account, &target.workspace).await?;
     Ok(choose_adoption(&listed, name, in_flight.started_at, mapped_elsewhere).cloned())
-}
-
-fn mirror_record(
-    wf_project: &WorkfrontProjectId,
-    name: &str,
-    target: &Target,
-    project: &FrameioProject,
-    origin: MirrorOrigin,
-) -> MirrorRecord {
-    MirrorRecord {
-        v: MIRROR_V,
-        wf_project: wf_project.clone(),
-        frameio_project: project.id.clone(),
-        target: target.clone(),
-        name: name.to_owned(),
-        origin,
-        recorded_at: Timestamp::now(),
-    }
 }

@@ -44,6 +44,17 @@ pub(super) enum Outcome {
     DeadLetter { reason: String, exchange: Option<Exchange> },
 }
 
+/// Which Frame.io request failed: what the entry's in-flight mark becomes depends on it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Failed {
+    /// A read that looks before sending.
+    Looking,
+    /// A request that may act: its outcome is known only if the client says it cannot have acted.
+    Sending,
+    /// A request that may be repeated safely (DELETE): the mark is not needed.
+    Idempotent,
+}
+
 /// The records a done entry produces, written in the transaction that removes it.
 #[derive(Debug)]
 pub(super) enum Produced {
@@ -142,15 +153,16 @@ impl Engine {
         }
         // A later sync routes the project again, to the nearest connected ancestor or the default.
         self.client(credential).ok_or_else(|| {
-            Box::new(Outcome::Park {
-            reason: match credential {
+            let reason = match credential {
                 Credential::Group(g) => format!(
                     "group {g} has no connection with a usable credential (disconnected, or its token file is unreadable); connect it again, or run a full resync (systemctl reload frameio-sync) to route the project elsewhere"
                 ),
                 Credential::Default => "[frameio.default] has no usable credential".to_owned(),
-            },
-            cause: ParkCause::Unroutable,
-        })
+            };
+            Box::new(Outcome::Park {
+                reason,
+                cause: ParkCause::Unroutable,
+            })
         })
     }
 
@@ -163,8 +175,14 @@ impl Engine {
         entry: &OutboxEntry,
         credential: &Credential,
         err: &FrameioError,
-        outcome_known: bool,
+        failed: Failed,
     ) -> Result<Outcome, StoreError> {
+        let outcome_known = match failed {
+            // The in-flight mark of an earlier attempt stays: the look is not over.
+            Failed::Looking => false,
+            Failed::Sending => !err.may_have_acted(),
+            Failed::Idempotent => true,
+        };
         Ok(match (err.class(), credential) {
             (ErrorClass::Auth, Credential::Group(group)) => {
                 tracing::error!(outbox_id = %entry.id, %group, error = %err, "Frame.io refused the connection's token");

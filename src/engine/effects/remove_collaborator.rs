@@ -3,7 +3,7 @@
 //! gone"), so a retry after a partial failure repeats the ones already done, and no in-flight
 //! mark is needed.
 
-use super::{Outcome, Produced};
+use super::{Failed, Outcome, Produced};
 use crate::core::model::Effect;
 use crate::engine::Engine;
 use crate::store::{OutboxEntry, StoreError};
@@ -40,7 +40,7 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Ou
             .remove_project_user(&target.account, frameio_project, frameio_user)
             .await
         {
-            return engine.frameio_failed(entry, &credential, &err, true);
+            return engine.frameio_failed(entry, &credential, &err, Failed::Idempotent);
         }
     }
     tracing::info!(outbox_id = %entry.id, %wf_project, %wf_user, %frameio_project, removed = frameio_users.len(), "removed deactivated collaborator");

@@ -9,6 +9,10 @@
 //! - `pacing`: 60 mirror creates and 60 collaborator PATCHes against Frame.io's limits (10 per
 //!   window, the window shortened to 1 s): achieved against allowed rate, and 429s.
 //! - `latency`: Workfront event → Frame.io create, on an unthrottled sandbox, 50 times.
+//! - `backfill` (default 10000 projects, 4000 collaborators): a new install's first sync with
+//!   Frame.io's limits off: creates/s, adds/s and fsyncs per settled effect.
+//! - `backlog`: a project created in Workfront while 1,000 backfill creates wait at 10 creates per
+//!   2 s: from its event to its mirror, and (without the event) from the poll that first sees it.
 //! - `lanes`: 16 connected groups (16 tokens, each limited to 10 creates per 2 s) × 25 projects,
 //!   Frame.io answering each request in 150 ms: the creates per second achieved against the 80 a
 //!   second the 16 limits permit.
@@ -73,6 +77,158 @@ async fn main() {
     if mode == "lanes" || mode == "all" {
         lanes().await;
     }
+    if mode == "backfill" || mode == "all" {
+        let projects = sizes.first().copied().unwrap_or(10_000);
+        let collaborators = sizes.get(1).copied().unwrap_or(4_000);
+        backfill(projects, collaborators).await;
+    }
+    if mode == "backlog" || mode == "all" {
+        backlog().await;
+    }
+}
+
+/// A new install's first sync: `projects` mirrors to create and `collaborators` adds (ten flagged
+/// users on each of the first `collaborators / 10` projects), Frame.io's limits off.
+async fn backfill(projects: usize, collaborators: usize) {
+    let mut world = World::scaled(projects, collaborators, 1, 0, 1);
+    let user_id = |u: usize| format!("{:032x}", 0x4e00_0000_0000u64 + u as u64);
+    for (p, project) in world
+        .workfront
+        .projects
+        .iter_mut()
+        .take(collaborators.div_ceil(10))
+        .enumerate()
+    {
+        project.project_users = (p * 10..(p * 10 + 10).min(collaborators))
+            .map(|u| frameio_sync::sandbox::world::ProjectUserRow { user_id: user_id(u) })
+            .collect();
+    }
+    let t = tenant(world, Limits::unlimited()).await;
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let flushes_before = store.flush_count();
+    let started = Instant::now();
+    let (daemon, shutdown) = run_in_process(&t, &store);
+    let (mut first, mut creates_done, mut adds_done) = (None, None, None);
+    loop {
+        let counts = t.sandbox.counts();
+        if first.is_none() && counts.frameio_creates > 0 {
+            first = Some(Instant::now());
+        }
+        if creates_done.is_none() && counts.frameio_creates as usize >= projects {
+            creates_done = Some(Instant::now());
+        }
+        if adds_done.is_none() && counts.frameio_user_patches as usize >= collaborators {
+            adds_done = Some(Instant::now());
+        }
+        if creates_done.is_some() && adds_done.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let flushes = store.flush_count() - flushes_before;
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    let first = first.unwrap_or(started);
+    let (creates_done, adds_done) = (creates_done.unwrap(), adds_done.unwrap());
+    let span = creates_done.max(adds_done).duration_since(first).as_secs_f64();
+    let effects = projects + collaborators;
+    println!("\nbackfill: {projects} projects, {collaborators} collaborators, Frame.io limits off");
+    println!(
+        "  first sync recorded in {:.2} s; then {:.2} s: {:.1} creates/s, {:.1} adds/s, {:.1} effects/s; {:.2} fsyncs per settled effect ({flushes} in all)",
+        first.duration_since(started).as_secs_f64(),
+        span,
+        projects as f64 / creates_done.duration_since(first).as_secs_f64(),
+        collaborators as f64 / adds_done.duration_since(first).as_secs_f64(),
+        effects as f64 / span,
+        flushes as f64 / effects as f64,
+    );
+}
+
+/// A project created in Workfront behind a 1,000-project backfill, Frame.io allowing 10 creates
+/// per 2 s: its event → its mirror, and, with no event, the poll that first sees it → its mirror.
+async fn backlog() {
+    const BACKLOG: usize = 1_000;
+    let limits = Limits {
+        create_per_window: 10,
+        read_per_window: 1000,
+        window: Duration::from_secs(2),
+        workfront_concurrency: 10,
+    };
+    println!("\nbacklog: one new project behind {BACKLOG} backfill creates at 10 per 2 s");
+    // By event.
+    let mut t = tenant(World::generated(BACKLOG), limits).await;
+    t.settings.http = Some(frameio_sync::config::HttpSettings {
+        workfront_webhook_token: Some(frameio_sync::secret::Secret::new("bench-token")),
+        ..frameio_sync::config::HttpSettings::new("127.0.0.1:0".parse().unwrap())
+    });
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/workfront/events", listener.local_addr().unwrap());
+    let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(frameio_sync::daemon::run(
+        t.settings.clone(),
+        store.clone(),
+        Some(listener),
+        resync_rx,
+        shutdown.clone(),
+    ));
+    while t.sandbox.counts().frameio_creates < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut creates = t.sandbox.subscribe_creates();
+    let (id, name) = ("7e000000000000000000000000000001", "Fresh project behind the backlog");
+    t.sandbox.upsert_workfront_project(id, name);
+    let event = serde_json::json!({
+        "eventType": "CREATE", "subscriptionId": "bench", "eventTime": { "epochSecond": Timestamp::now().millis() / 1000 },
+        "newState": { "objCode": "PROJ", "ID": id, "name": name }, "oldState": {}
+    });
+    let sent = Instant::now();
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .header("authorization", "Bearer bench-token")
+        .body(event.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    while creates.recv().await.unwrap().name != name {}
+    let by_event = sent.elapsed();
+    let waiting = BACKLOG as u64 + 1 - t.sandbox.counts().frameio_creates;
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    println!(
+        "  by event: {:.2} s from the event to the mirror, with {waiting} backfill creates still waiting",
+        by_event.as_secs_f64()
+    );
+
+    // By polling: a 2 s incremental poll, no event.
+    let t = tenant_polling(World::generated(BACKLOG), limits, "2s").await;
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let (daemon, shutdown) = run_in_process(&t, &store);
+    while t.sandbox.counts().frameio_creates < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut creates = t.sandbox.subscribe_creates();
+    let upserted = Timestamp::now();
+    t.sandbox
+        .upsert_workfront_project("7e000000000000000000000000000002", name);
+    // The poll that saw it: the first sync started since, which enqueued something.
+    let seen = loop {
+        match store.last_sync().unwrap() {
+            Some(sync) if sync.started_at >= upserted && sync.enqueued > 0 => break Instant::now(),
+            _ => tokio::time::sleep(Duration::from_millis(2)).await,
+        }
+    };
+    while creates.recv().await.unwrap().name != name {}
+    let by_poll = seen.elapsed();
+    let waiting = BACKLOG as u64 + 1 - t.sandbox.counts().frameio_creates;
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    println!(
+        "  by polling: {:.2} s from the poll that saw it to the mirror, with {waiting} backfill creates still waiting",
+        by_poll.as_secs_f64()
+    );
 }
 
 async fn lanes() {
@@ -160,9 +316,13 @@ struct Tenant {
 }
 
 async fn tenant(world: World, limits: Limits) -> Tenant {
+    tenant_polling(world, limits, "1h").await
+}
+
+async fn tenant_polling(world: World, limits: Limits, poll_interval: &str) -> Tenant {
     let sandbox = Sandbox::start(world, limits).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, poll_interval).unwrap();
     let settings = config::load(&config).unwrap();
     Tenant {
         sandbox,
@@ -510,7 +670,7 @@ async fn latency() {
         let name = format!("Event project {i}");
         t.sandbox.upsert_workfront_project(&id, &name);
         let event = serde_json::json!({
-            "eventType": "CREATE", "subscriptionId": "bench", "eventTime": { "epochSecond": 1_800_000_000 + i as i64 },
+            "eventType": "CREATE", "subscriptionId": "bench", "eventTime": { "epochSecond": Timestamp::now().millis() / 1000 },
             "newState": { "objCode": "PROJ", "ID": id, "name": name }, "oldState": {}
         });
         let sent = Instant::now();

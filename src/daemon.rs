@@ -16,8 +16,8 @@ use crate::core::mirror_plan::Scope;
 use crate::engine::{Engine, Running};
 use crate::http::intake::Intake;
 use crate::http::HttpContext;
-use crate::store::Store;
 use crate::store::StoreError;
+use crate::store::{FlushMark, Store};
 use crate::systemd::{self, Heartbeat, BEAT};
 use crate::timestamp::Timestamp;
 use anyhow::Context;
@@ -35,6 +35,44 @@ const WORKER_IDLE_MAX: Duration = Duration::from_secs(30);
 
 /// Entries carried out at once, over all lanes.
 const WORKER_MAX_RUNNING: usize = 64;
+
+/// How long after the last settle the worker waits for another flush (the next entry's in-flight
+/// mark) to cover the settled entries before it flushes them itself: long enough that a busy
+/// lane's next mark comes first. Bounded by SETTLE_FLUSH_MAX after the first uncovered settle, so
+/// what was done is on disk soon even while settles keep coming.
+const SETTLE_FLUSH_DELAY: Duration = Duration::from_millis(20);
+const SETTLE_FLUSH_MAX: Duration = Duration::from_secs(1);
+
+/// Entries settled and not yet covered by a flush: the mark after the last settle, and when the
+/// worker flushes them itself.
+#[derive(Debug, Clone, Copy)]
+struct Settled {
+    mark: FlushMark,
+    first: Option<Instant>,
+    flush_at: Instant,
+}
+
+impl Default for Settled {
+    fn default() -> Self {
+        Self {
+            mark: FlushMark::default(),
+            first: None,
+            flush_at: Instant::now(),
+        }
+    }
+}
+
+impl Settled {
+    fn after_settle(self, mark: FlushMark) -> Self {
+        let now = Instant::now();
+        let first = self.first.unwrap_or(now);
+        Self {
+            mark,
+            first: Some(first),
+            flush_at: (now + SETTLE_FLUSH_DELAY).min(first + SETTLE_FLUSH_MAX),
+        }
+    }
+}
 
 /// Events applied per batch, and the longest the events loop sleeps without looking.
 const EVENTS_BATCH: usize = 500;
@@ -246,6 +284,9 @@ async fn sync_loop(
 async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: CancellationToken) {
     let mut running = Running::default();
     let mut tasks: JoinSet<Result<(), StoreError>> = JoinSet::new();
+    // Taken when the last entry was settled: settles share the next in-flight mark's flush, or
+    // this loop's if none has covered them within SETTLE_FLUSH_DELAY (see `effects::settle`).
+    let mut settled: Option<Settled> = None;
     while !shutdown.is_cancelled() {
         heartbeat.beat();
         // Start every due entry whose lane has room.
@@ -271,6 +312,9 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
                 }
             }
         }
+        if settled.is_some_and(|s| engine.store.covered(s.mark)) {
+            settled = None;
+        }
         // Wait for a lane to free up, new work, the next due time, or the next beat.
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -279,6 +323,7 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
                     Ok((task, outcome)) => (task, outcome.map_err(|e| e.to_string())),
                     Err(err) => (err.id(), Err(format!("the task failed: {err}"))),
                 };
+                settled = Some(settled.unwrap_or_default().after_settle(engine.store.mark()));
                 if let Some((lane, id)) = running.finish(task) {
                     if let Err(err) = outcome {
                         tracing::error!(error = %err, outbox_id = %id, %lane, "outbox worker could not carry out an entry; trying again in a second");
@@ -290,6 +335,12 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
                 }
             }
             _ = engine.work_ready.notified() => {}
+            _ = tokio::time::sleep_until(settled.map_or_else(Instant::now, |s| s.flush_at)), if settled.is_some() => {
+                settled = None;
+                if let Err(err) = engine.store.flush().await {
+                    tracing::error!(error = %err, "outbox worker could not flush what it settled");
+                }
+            }
             _ = tokio::time::sleep(wait.min(BEAT)) => {}
         }
     }

@@ -204,9 +204,14 @@ pub enum Hold {
 impl Effect {
     /// The deduplication key: at most one outbox entry exists per key, so planning the same
     /// effect twice (a second sync, a restart) enqueues it once.
+    /// The key of `wf_project`'s mirror create.
+    pub fn mirror_key(wf_project: &WorkfrontProjectId) -> String {
+        format!("create_mirror:{wf_project}")
+    }
+
     pub fn key(&self) -> String {
         match self {
-            Effect::CreateMirror { wf_project, .. } => format!("create_mirror:{wf_project}"),
+            Effect::CreateMirror { wf_project, .. } => Self::mirror_key(wf_project),
             // One key for both directions: a later plan replaces an add by a removal (or the
             // reverse) instead of queueing both.
             Effect::AddCollaborator {
@@ -320,7 +325,12 @@ impl std::fmt::Display for Lane {
 
 /// The outbox key of a (project, user) pair's collaborator change.
 pub fn collaborator_key(wf_project: &WorkfrontProjectId, wf_user: &WorkfrontUserId) -> String {
-    format!("collaborator:{wf_project}:{wf_user}")
+    format!("{}{wf_user}", collaborator_key_prefix(wf_project))
+}
+
+/// What every collaborator key of `wf_project` starts with (ids never hold `:`).
+pub fn collaborator_key_prefix(wf_project: &WorkfrontProjectId) -> String {
+    format!("collaborator:{wf_project}:")
 }
 
 /// What a Workfront event did.

@@ -3,7 +3,7 @@
 //! `effects/`.
 
 use super::Engine;
-use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, Mirror};
+use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, Managed, Mirror, Pair};
 use crate::core::model::{Credential, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::store::records::DIRECTORY_V;
@@ -53,9 +53,10 @@ impl Engine {
         complete: bool,
         view: &OutboxView,
         mirrors: &[MirrorRecord],
+        managed: HashMap<Pair, Managed>,
         users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
     ) -> Result<CollaboratorPlan, StoreError> {
-        let mut known = self.collaborator_known(view, mirrors, users)?;
+        let mut known = self.collaborator_known(view, mirrors, managed, users);
         let plan = collaborator_plan::plan(teams, complete, &known, &self.policy);
         let now = Timestamp::now();
         let due: Vec<(FrameioAccountId, Credential)> = {
@@ -91,14 +92,16 @@ impl Engine {
     }
 
     /// What the plan is made against. `mirrors` are the recorded mirrors, which the caller has
-    /// read already for its own plan (a tenant's mirrors are decoded once per sync).
+    /// read already for its own plan (a tenant's mirrors are decoded once per sync); `view`,
+    /// `mirrors` and `managed` cover at least the projects planned.
     fn collaborator_known(
         &self,
         view: &OutboxView,
         mirrors: &[MirrorRecord],
+        managed: HashMap<Pair, Managed>,
         users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
-    ) -> Result<Known, StoreError> {
-        Ok(Known {
+    ) -> Known {
+        Known {
             users,
             mirrors: mirrors
                 .iter()
@@ -113,9 +116,9 @@ impl Engine {
                 })
                 .collect(),
             directories: self.directory_snapshot(),
-            managed: self.store.managed_pairs()?,
+            managed,
             entries: view.collaborators.clone(),
-        })
+        }
     }
 
     /// Pages through an account's users and stores them by email. `Ok(false)` when it could not
@@ -187,17 +190,19 @@ impl Engine {
             return;
         }
         let teams = BTreeMap::from([(wf_project.clone(), team)]);
+        // Only this project's keys, mirror and records are read: a backfill creates thousands of
+        // mirrors, and each reading the whole outbox would make it quadratic. Not flushed here:
+        // the next flush (at the latest the next in-flight mark, which any add waits for) covers
+        // it, and if power fails first, the next poll plans them again.
         let outcome = async {
-            let view = self.store.outbox_view()?;
-            let mirrors = self.store.mirrors()?;
+            let view = self.store.outbox_view_of(wf_project)?;
+            let mirrors: Vec<MirrorRecord> = self.store.mirror(wf_project)?.into_iter().collect();
+            let managed = self.store.managed_pairs_of(wf_project)?;
             let plan = self
-                .plan_collaborators(&teams, false, &view, &mirrors, self.known_users())
+                .plan_collaborators(&teams, false, &view, &mirrors, managed, self.known_users())
                 .await?;
-            let recorded = self
-                .store
-                .record_plan(&Recording::default().with_collaborators(&plan), Timestamp::now())?;
-            self.store.flush().await?;
-            Ok::<_, StoreError>(recorded)
+            self.store
+                .record_plan(&Recording::default().with_collaborators(&plan), Timestamp::now())
         }
         .await;
         match outcome {

@@ -72,7 +72,9 @@ impl Engine {
         let mirror_plan = plan(&projects, Scope::Full, &known, &routing)?;
         let teams = projects.into_iter().map(|p| (p.id, p.team)).collect();
         let users = Arc::new(users.into_iter().map(|u| (u.id.clone(), u)).collect());
-        let collaborators = self.plan_collaborators(&teams, true, &view, &mirrors, users).await?;
+        let collaborators = self
+            .plan_collaborators(&teams, true, &view, &mirrors, self.store.managed_pairs()?, users)
+            .await?;
         let already_pending = view.pending;
         let would = |effect: &Effect, reason: &str, held: Option<Hold>| WouldDo {
             describe: effect.describe(),

@@ -159,11 +159,25 @@ impl Engine {
         // A user change can touch any of their projects: plan every cached team. A project
         // change touches only its own pairs.
         let collaborators = if changed_users > 0 {
-            self.plan_collaborators(&teams, true, &view, &mirrors, self.known_users())
-                .await?
+            self.plan_collaborators(
+                &teams,
+                true,
+                &view,
+                &mirrors,
+                self.store.managed_pairs()?,
+                self.known_users(),
+            )
+            .await?
         } else if !changed_teams.is_empty() {
-            self.plan_collaborators(&changed_teams, false, &view, &mirrors, self.known_users())
-                .await?
+            self.plan_collaborators(
+                &changed_teams,
+                false,
+                &view,
+                &mirrors,
+                self.store.managed_pairs()?,
+                self.known_users(),
+            )
+            .await?
         } else {
             CollaboratorPlan::default()
         };

@@ -119,7 +119,14 @@ impl Engine {
             self.events_ready.notify_one();
         }
         let collaborators = self
-            .plan_collaborators(&teams, true, &view, &mirrors, self.known_users())
+            .plan_collaborators(
+                &teams,
+                true,
+                &view,
+                &mirrors,
+                self.store.managed_pairs()?,
+                self.known_users(),
+            )
             .await?;
         self.report_collaborator_plan(&collaborators)?;
 

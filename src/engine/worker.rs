@@ -68,12 +68,14 @@ impl Running {
 }
 
 impl Engine {
-    /// Attempts the oldest due outbox entry. Errors are store errors only: failures of the effect
-    /// itself are recorded on the entry (rescheduled or parked) and are not errors here.
+    /// Attempts the oldest due outbox entry and flushes what came of it. Errors are store errors
+    /// only: failures of the effect itself are recorded on the entry (rescheduled or parked) and
+    /// are not errors here.
     pub async fn work_once(&self) -> Result<WorkOutcome, StoreError> {
         match self.next_work(&Running::default())? {
             (Some(entry), _) => {
                 self.carry_out(&entry).await?;
+                self.store.flush().await?;
                 Ok(WorkOutcome::Worked)
             }
             (None, next_due) => Ok(WorkOutcome::Idle { next_due }),
@@ -96,7 +98,8 @@ impl Engine {
         )
     }
 
-    /// Carries out `entry` (picked by [`Engine::next_work`]) and settles it.
+    /// Carries out `entry` (picked by [`Engine::next_work`]) and settles it, without a flush of
+    /// its own: the caller flushes when it runs out of due work (see `effects::settle`).
     pub async fn work_on(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
         self.carry_out(entry).await
     }

@@ -6,10 +6,29 @@ use super::records::{CollaboratorRecord, DirectoryRecord, EntryState, OutboxEntr
 use super::{decode, encode, Store, StoreError};
 use crate::core::collaborator_plan::{Managed, Pair};
 use crate::core::model::WorkfrontUser;
-use crate::ids::{FrameioAccountId, FrameioUserId, OutboxId, WorkfrontUserId};
+use crate::ids::{FrameioAccountId, FrameioUserId, OutboxId, WorkfrontProjectId, WorkfrontUserId};
 use crate::timestamp::Timestamp;
 use sled::Transactional;
 use std::collections::HashMap;
+
+/// What the plan needs of each record.
+fn managed(
+    records: impl Iterator<Item = Result<CollaboratorRecord, StoreError>>,
+) -> Result<HashMap<Pair, Managed>, StoreError> {
+    records
+        .map(|r| {
+            let r = r?;
+            Ok((
+                (r.wf_project, r.wf_user),
+                Managed {
+                    added: r.added,
+                    present: r.present,
+                    email: r.email.to_lowercase(),
+                },
+            ))
+        })
+        .collect()
+}
 
 fn pair_key(pair: &Pair) -> String {
     format!("{}/{}", pair.0, pair.1)
@@ -80,19 +99,16 @@ impl Store {
     pub fn managed_pairs(&self) -> Result<HashMap<Pair, Managed>, StoreError> {
         // Record by record: a tenant has hundreds of thousands, and the plan needs only these
         // fields of each.
-        self.collaborator_records()
-            .map(|r| {
-                let r = r?;
-                Ok((
-                    (r.wf_project, r.wf_user),
-                    Managed {
-                        added: r.added,
-                        present: r.present,
-                        email: r.email.to_lowercase(),
-                    },
-                ))
-            })
-            .collect()
+        managed(self.collaborator_records())
+    }
+
+    /// The same, for one project's records only.
+    pub fn managed_pairs_of(&self, wf_project: &WorkfrontProjectId) -> Result<HashMap<Pair, Managed>, StoreError> {
+        let prefix = format!("{wf_project}/");
+        managed(self.collaborators.scan_prefix(prefix.as_bytes()).map(|kv| {
+            let (k, v) = kv?;
+            decode("collaborators", &String::from_utf8_lossy(&k), &v)
+        }))
     }
 
     /// Records that `frameio_user` is on the mirror (added by us or found there) and removes the

@@ -108,6 +108,10 @@ pub struct Store {
     ready: Arc<ready::ReadyIndex>,
 }
 
+/// See [`Store::mark`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlushMark(u64);
+
 /// Callers of [`Store::flush`] at the same moment share one barrier: each takes a ticket, and the
 /// barrier that starts after a ticket was taken covers it.
 #[derive(Default)]
@@ -234,6 +238,17 @@ impl Store {
         self.noting_failure(synced)?;
         self.group.completed.fetch_max(covers, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// A mark to ask later whether a flush has covered every write made before it: writes made
+    /// before `mark()` are durable once [`Store::covered`] says so.
+    pub fn mark(&self) -> FlushMark {
+        FlushMark(self.group.requested.load(Ordering::SeqCst))
+    }
+
+    /// Whether a barrier that started after `mark` was taken has completed.
+    pub fn covered(&self, mark: FlushMark) -> bool {
+        self.group.completed.load(Ordering::SeqCst) > mark.0
     }
 
     /// The same, for code that is not async (the CLI without a daemon, the control socket).

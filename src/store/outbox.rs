@@ -7,9 +7,9 @@ use super::records::{
 use super::{decode, encode, Ready, Store, StoreError, META_CURSOR};
 use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
 use crate::core::mirror_plan::{KeyState, Plan, Planned};
-use crate::core::model::{Effect, Hold, Lane};
+use crate::core::model::{collaborator_key_prefix, Effect, Hold, Lane};
 use crate::exchange::Exchange;
-use crate::ids::OutboxId;
+use crate::ids::{OutboxId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -96,6 +96,49 @@ pub struct OutboxView {
     pub pending: usize,
 }
 
+impl OutboxView {
+    /// Takes in one entry.
+    fn add(&mut self, e: &OutboxEntry) {
+        self.pending += usize::from(e.state == EntryState::Pending);
+        match &e.effect {
+            Effect::CreateMirror { .. } => {
+                let state = match &e.state {
+                    EntryState::Pending => KeyState::Pending,
+                    EntryState::Parked { cause, .. } => KeyState::Parked {
+                        unroutable: *cause == ParkCause::Unroutable,
+                    },
+                    EntryState::Dead { .. } => KeyState::Dead,
+                };
+                self.mirrors.insert(e.key.clone(), state);
+            }
+            Effect::AddCollaborator {
+                wf_project,
+                wf_user,
+                frameio_user,
+                ..
+            } => {
+                self.collaborator_backlog += usize::from(e.state == EntryState::Pending);
+                let op = collaborator_plan::Op::Add {
+                    frameio_user: frameio_user.clone(),
+                };
+                self.collaborators
+                    .insert((wf_project.clone(), wf_user.clone()), collaborator_entry(e, op));
+            }
+            Effect::RemoveCollaborator {
+                wf_project, wf_user, ..
+            } => {
+                self.collaborator_backlog += usize::from(e.state == EntryState::Pending);
+                self.collaborators.insert(
+                    (wf_project.clone(), wf_user.clone()),
+                    collaborator_entry(e, collaborator_plan::Op::Remove),
+                );
+            }
+            // Submissions (F6) are not planned; nothing plans against them.
+            Effect::AddDocument { .. } | Effect::AddNote { .. } => {}
+        }
+    }
+}
+
 pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 pub(super) fn tx_error(e: TransactionError<StoreError>) -> StoreError {
@@ -135,42 +178,32 @@ impl Store {
     pub fn outbox_view(&self) -> Result<OutboxView, StoreError> {
         let mut view = OutboxView::default();
         for e in self.outbox_entries()? {
-            view.pending += usize::from(e.state == EntryState::Pending);
-            match &e.effect {
-                Effect::CreateMirror { .. } => {
-                    let state = match &e.state {
-                        EntryState::Pending => KeyState::Pending,
-                        EntryState::Parked { cause, .. } => KeyState::Parked {
-                            unroutable: *cause == ParkCause::Unroutable,
-                        },
-                        EntryState::Dead { .. } => KeyState::Dead,
-                    };
-                    view.mirrors.insert(e.key.clone(), state);
-                }
-                Effect::AddCollaborator {
-                    wf_project,
-                    wf_user,
-                    frameio_user,
-                    ..
-                } => {
-                    view.collaborator_backlog += usize::from(e.state == EntryState::Pending);
-                    let op = collaborator_plan::Op::Add {
-                        frameio_user: frameio_user.clone(),
-                    };
-                    view.collaborators
-                        .insert((wf_project.clone(), wf_user.clone()), collaborator_entry(&e, op));
-                }
-                Effect::RemoveCollaborator {
-                    wf_project, wf_user, ..
-                } => {
-                    view.collaborator_backlog += usize::from(e.state == EntryState::Pending);
-                    view.collaborators.insert(
-                        (wf_project.clone(), wf_user.clone()),
-                        collaborator_entry(&e, collaborator_plan::Op::Remove),
-                    );
-                }
-                // Submissions (F6) are not planned; nothing plans against them.
-                Effect::AddDocument { .. } | Effect::AddNote { .. } => {}
+            view.add(&e);
+        }
+        Ok(view)
+    }
+
+    /// The same, for one project's keys only (its mirror create and its collaborator changes):
+    /// what planning a new mirror's collaborators needs, read through `outbox_keys` instead of
+    /// decoding the whole outbox.
+    pub fn outbox_view_of(&self, wf_project: &WorkfrontProjectId) -> Result<OutboxView, StoreError> {
+        let mut view = OutboxView::default();
+        let mirror = Effect::mirror_key(wf_project);
+        let collaborators = collaborator_key_prefix(wf_project);
+        let ids = self
+            .outbox_keys
+            .get(mirror.as_bytes())?
+            .into_iter()
+            .map(|id| Ok((mirror.clone(), id)))
+            .chain(self.outbox_keys.scan_prefix(collaborators.as_bytes()).map(|kv| {
+                let (k, id) = kv?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), id))
+            }));
+        for item in ids {
+            let (key, id) = item.map_err(StoreError::Sled)?;
+            let id = OutboxId::from_key(&id).ok_or_else(|| corrupt_key(&key))?;
+            if let Some(entry) = self.outbox_entry(id)? {
+                view.add(&entry);
             }
         }
         Ok(view)

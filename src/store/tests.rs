@@ -392,3 +392,88 @@ fn the_kept_counts_agree_with_the_entries() {
     check(&store, "reopened");
     assert_eq!(store.outbox_counts().unwrap().pending, 2);
 }
+
+#[test]
+fn one_projects_view_and_records_are_those_of_the_whole_restricted_to_it() {
+    use crate::core::mirror_plan::Planned;
+    use crate::core::model::{CollaboratorRole, RoleChoice};
+    use crate::ids::{FrameioUserId, WorkfrontUserId};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // "p001" is a prefix of "p0010": the scoped reads must not take one for the other.
+    let (p1, p10) = (
+        WorkfrontProjectId::new("p001").unwrap(),
+        WorkfrontProjectId::new("p0010").unwrap(),
+    );
+    let add = |project: &WorkfrontProjectId, user: &str| Planned {
+        effect: Effect::AddCollaborator {
+            wf_project: project.clone(),
+            wf_user: WorkfrontUserId::new(user).unwrap(),
+            email: format!("{user}@x"),
+            frameio_project: FrameioProjectId::new(format!("f-{project}")).unwrap(),
+            target: target(),
+            frameio_user: Some(FrameioUserId::new(format!("fu-{user}")).unwrap()),
+            role: RoleChoice::Fixed(CollaboratorRole::Editor),
+        },
+        reason: "test".into(),
+    };
+    let create = |project: &WorkfrontProjectId| Planned {
+        effect: Effect::CreateMirror {
+            wf_project: project.clone(),
+            name: project.to_string(),
+            target: Some(target()),
+        },
+        reason: "test".into(),
+    };
+    let planned = [
+        create(&p1),
+        create(&p10),
+        add(&p1, "u1"),
+        add(&p1, "u2"),
+        add(&p10, "u1"),
+    ];
+    let recording = Recording {
+        enqueue: planned.iter().collect(),
+        ..Recording::default()
+    };
+    store.record_plan(&recording, Timestamp(1)).unwrap();
+    for (project, user) in [(&p1, "u3"), (&p10, "u3")] {
+        let base = CollaboratorRecord::first(
+            (project, &WorkfrontUserId::new(user).unwrap()),
+            &FrameioProjectId::new(format!("f-{project}")).unwrap(),
+            &target(),
+            "u3@x",
+            CollaboratorRole::Editor,
+            Timestamp(1),
+        );
+        let frameio_user = FrameioUserId::new(format!("fu-{user}")).unwrap();
+        store
+            .complete_with_collaborator(OutboxId(99), &base, &frameio_user, Arrival::Added)
+            .unwrap();
+    }
+
+    let (whole, managed) = (store.outbox_view().unwrap(), store.managed_pairs().unwrap());
+    for project in [&p1, &p10] {
+        let view = store.outbox_view_of(project).unwrap();
+        let expected: std::collections::HashMap<_, _> = whole
+            .collaborators
+            .iter()
+            .filter(|((p, _), _)| p == project)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(view.collaborators, expected, "{project}");
+        assert_eq!(view.mirrors.len(), 1, "{project}");
+        assert_eq!(
+            view.mirrors.get(&Effect::mirror_key(project)),
+            whole.mirrors.get(&Effect::mirror_key(project))
+        );
+        let expected: std::collections::HashMap<_, _> = managed
+            .iter()
+            .filter(|((p, _), _)| p == project)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(store.managed_pairs_of(project).unwrap(), expected, "{project}");
+        assert_eq!(expected.len(), 1, "{project}");
+    }
+    assert_eq!(store.outbox_view_of(&p1).unwrap().collaborators.len(), 2);
+}

@@ -1,6 +1,6 @@
 //! Carrying out outbox entries: one module per effect kind, each returning an [`Outcome`], and
 //! [`Engine::carry_out`], which settles it: the outcome and the records it produces in one store
-//! transaction, then one flush.
+//! transaction, made durable by the next flush (see `settle`).
 //!
 //! A kind's module decides, and sends; it never writes to the store. The one store write before
 //! a send that may act is the in-flight mark, through [`Engine::permit_to_send`], which returns
@@ -84,7 +84,7 @@ impl Engine {
         self.settle(entry, outcome).await
     }
 
-    /// Records `outcome` for `entry` (one transaction) and makes it durable.
+    /// Records `outcome` for `entry`, in one transaction.
     async fn settle(&self, entry: &OutboxEntry, outcome: Outcome) -> Result<(), StoreError> {
         let id = entry.id;
         let mut new_mirror = None;
@@ -122,7 +122,10 @@ impl Engine {
                 self.store.bury(id, &reason, Timestamp::now(), exchange)?
             }
         }
-        self.store.flush().await?;
+        // Not flushed here: the next flush covers it — the next entry's in-flight mark, or the
+        // worker's when it runs out of due work. If power fails first, the entry is found in
+        // flight again and its kind looks first, finding what this attempt did: so one fsync per
+        // settled effect (its in-flight mark), fewer when concurrent marks share one.
         if let Some(wf_project) = new_mirror {
             self.collaborators_after_mirror(&wf_project).await;
         }

@@ -22,8 +22,9 @@
 
 use frameio_sync::config::{self, Settings};
 use frameio_sync::core::mirror_plan::Scope;
-use frameio_sync::core::model::{CollaboratorRole, Effect};
+use frameio_sync::core::model::CollaboratorRole;
 use frameio_sync::demo::write_sandbox_config;
+use frameio_sync::effects::{AddCollaborator, CreateMirror, Effect};
 use frameio_sync::engine::Engine;
 use frameio_sync::ids::FrameioProjectId;
 use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
@@ -341,11 +342,11 @@ async fn seed(t: &Tenant) {
         engine.sync_once(Scope::Full).await.unwrap();
         for (i, entry) in store.outbox_entries().unwrap().into_iter().enumerate() {
             match &entry.effect {
-                Effect::CreateMirror {
+                Effect::CreateMirror(CreateMirror {
                     wf_project,
                     name,
                     target: Some(target),
-                } => {
+                }) => {
                     let record = MirrorRecord::new(
                         wf_project,
                         name,
@@ -356,7 +357,7 @@ async fn seed(t: &Tenant) {
                     );
                     store.complete_with_mirror(entry.id, &record).unwrap();
                 }
-                Effect::AddCollaborator {
+                Effect::AddCollaborator(AddCollaborator {
                     wf_project,
                     wf_user,
                     email,
@@ -364,7 +365,7 @@ async fn seed(t: &Tenant) {
                     target,
                     frameio_user: Some(user),
                     ..
-                } => {
+                }) => {
                     let base = CollaboratorRecord::first(
                         (wf_project, wf_user),
                         frameio_project,

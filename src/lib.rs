@@ -9,6 +9,7 @@
 //! - [`core`]: pure decisions — the mirror plan, routing, adoption. No I/O.
 //! - [`store`]: sled — mirrors, outbox, cursor — with transactions and flush discipline.
 //! - [`engine`]: the two repeatable steps (sync, work) over the above.
+//! - [`effects`]: one module per effect kind: its payload, what it is, and how it is carried out.
 //! - [`daemon`]: the loops around the steps, the control socket, shutdown.
 //! - [`http`]: the HTTP listener — Workfront events (recorded durably before they are
 //!   acknowledged), `/healthz`, `/metrics` ([`metrics`]).
@@ -32,6 +33,7 @@ pub mod core;
 pub mod daemon;
 pub mod demo;
 pub mod durable;
+pub mod effects;
 pub mod engine;
 pub mod exchange;
 pub mod failpoint;

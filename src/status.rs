@@ -2,7 +2,7 @@
 //! and the last sync. Secrets are never part of it.
 
 use crate::core::collaborator_plan::GuardTrip;
-use crate::core::model::Effect;
+use crate::effects::Effect;
 use crate::exchange::Exchange;
 use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, ParkCause, Store, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
@@ -140,12 +140,7 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
     let backlog = entries
         .iter()
         .filter(|e| e.state == EntryState::Pending)
-        .filter(|e| {
-            matches!(
-                e.effect,
-                Effect::AddCollaborator { .. } | Effect::RemoveCollaborator { .. }
-            )
-        })
+        .filter(|e| matches!(e.effect, Effect::AddCollaborator(_) | Effect::RemoveCollaborator(_)))
         .count();
     let mut outbox = OutboxCounts::default();
     let mut attention = Vec::new();

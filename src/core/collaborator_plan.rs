@@ -11,7 +11,8 @@
 //! - more removals in one plan than the guard allows are all held for an admin (SPEC §4).
 
 use super::mirror_plan::Planned;
-use super::model::{collaborator_key, CollaboratorRole, Credential, Effect, Hold, RoleChoice, Target, WorkfrontUser};
+use super::model::{collaborator_key, CollaboratorRole, Credential, Hold, RoleChoice, Target, WorkfrontUser};
+use crate::effects::{AddCollaborator, Effect, RemoveCollaborator};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -244,7 +245,7 @@ pub fn plan(
                     plan.unchanged += 1;
                     continue;
                 }
-                let effect = Effect::AddCollaborator {
+                let effect = Effect::AddCollaborator(AddCollaborator {
                     wf_project: project.clone(),
                     wf_user: user_id.clone(),
                     email: email.clone(),
@@ -252,7 +253,7 @@ pub fn plan(
                     target: mirror.target.clone(),
                     frameio_user: frameio_user.clone(),
                     role: policy.role,
-                };
+                });
                 if frameio_user.is_some() {
                     plan.enqueue.push(Planned {
                         effect,
@@ -274,14 +275,14 @@ pub fn plan(
                     continue;
                 }
                 removals.push(Planned {
-                    effect: Effect::RemoveCollaborator {
+                    effect: Effect::RemoveCollaborator(RemoveCollaborator {
                         wf_project: project.clone(),
                         wf_user: user_id.clone(),
                         email: email.clone(),
                         frameio_project: mirror.frameio_project.clone(),
                         target: mirror.target.clone(),
                         frameio_users,
-                    },
+                    }),
                     reason: format!(
                         "Workfront user {user_id} ({email}) is deactivated and on_deactivate is \"remove\""
                     ),

@@ -1,8 +1,9 @@
 //! The desired-state diff for mirrors (F1): given what Workfront says and what we have recorded,
 //! which effects are needed. Plain functions over values; the engine does the I/O around them.
 
-use super::model::{Effect, Target, WorkfrontProject};
+use super::model::{Target, WorkfrontProject};
 use super::routing::Routing;
+use crate::effects::{CreateMirror, Effect};
 use crate::ids::WorkfrontProjectId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -110,11 +111,11 @@ pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing:
             plan.unchanged += 1;
             continue;
         }
-        let effect = Effect::CreateMirror {
+        let effect = Effect::CreateMirror(CreateMirror {
             wf_project: project.id.clone(),
             name: project.name.clone(),
             target: route.as_ref().ok().cloned(),
-        };
+        });
         match (known.outbox.get(&effect.key()), route) {
             (Some(KeyState::Pending | KeyState::Dead | KeyState::Parked { unroutable: false }), _) => {
                 plan.unchanged += 1

@@ -1,8 +1,7 @@
 //! The values the core decides over. The clients convert their wire types into these.
 
 use crate::ids::{
-    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId,
-    WorkfrontUserId,
+    FrameioAccountId, FrameioProjectId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId,
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -79,62 +78,6 @@ pub struct WorkfrontGroup {
     pub parent: Option<WorkfrontGroupId>,
 }
 
-/// A side effect on Frame.io or Workfront. Effects are persisted in the outbox (inside a versioned
-/// record), so a variant's fields may be added to only with `#[serde(default)]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Effect {
-    /// F1/F9: create the mirror project of a Workfront project. `target` is `None` while no
-    /// Frame.io account can be found for the project; such an entry stays parked with its reason.
-    CreateMirror {
-        wf_project: WorkfrontProjectId,
-        name: String,
-        target: Option<Target>,
-    },
-    /// F3: make a Workfront user a collaborator on a mirror. `frameio_user` is `None` while the
-    /// account's user directory has no one with the user's email; such an entry stays parked
-    /// with its reason until a directory refresh finds them.
-    AddCollaborator {
-        wf_project: WorkfrontProjectId,
-        wf_user: WorkfrontUserId,
-        email: String,
-        frameio_project: FrameioProjectId,
-        target: Target,
-        frameio_user: Option<FrameioUserId>,
-        role: RoleChoice,
-    },
-    /// F5: take a deactivated Workfront user off a mirror, as every Frame.io user this daemon
-    /// added for them there.
-    RemoveCollaborator {
-        wf_project: WorkfrontProjectId,
-        wf_user: WorkfrontUserId,
-        email: String,
-        frameio_project: FrameioProjectId,
-        target: Target,
-        frameio_users: Vec<FrameioUserId>,
-    },
-    /// F6: a document on the Workfront project that links to a Frame.io file a user sent for
-    /// review. `interaction` (Frame.io's id for the click) is its `extRefID`, so it is found
-    /// again rather than created twice.
-    AddDocument {
-        interaction: String,
-        wf_project: WorkfrontProjectId,
-        wf_user: WorkfrontUserId,
-        user_name: String,
-        asset_name: String,
-        asset_url: String,
-    },
-    /// F6: a note on the project saying who sent what; its text carries the interaction.
-    AddNote {
-        interaction: String,
-        wf_project: WorkfrontProjectId,
-        wf_user: WorkfrontUserId,
-        user_name: String,
-        asset_name: String,
-        text: String,
-    },
-}
-
 /// A project role in Frame.io v4, as the project-user PATCH takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -201,109 +144,7 @@ pub enum Hold {
     RemovalGuard,
 }
 
-impl Effect {
-    /// The deduplication key: at most one outbox entry exists per key, so planning the same
-    /// effect twice (a second sync, a restart) enqueues it once.
-    /// The key of `wf_project`'s mirror create.
-    pub fn mirror_key(wf_project: &WorkfrontProjectId) -> String {
-        format!("create_mirror:{wf_project}")
-    }
-
-    pub fn key(&self) -> String {
-        match self {
-            Effect::CreateMirror { wf_project, .. } => Self::mirror_key(wf_project),
-            // One key for both directions: a later plan replaces an add by a removal (or the
-            // reverse) instead of queueing both.
-            Effect::AddCollaborator {
-                wf_project, wf_user, ..
-            }
-            | Effect::RemoveCollaborator {
-                wf_project, wf_user, ..
-            } => collaborator_key(wf_project, wf_user),
-            Effect::AddDocument { interaction, .. } => format!("document:{interaction}"),
-            Effect::AddNote { interaction, .. } => format!("note:{interaction}"),
-        }
-    }
-
-    /// One line for logs, `status` and `outbox list`.
-    pub fn describe(&self) -> String {
-        match self {
-            Effect::CreateMirror {
-                wf_project,
-                name,
-                target: Some(t),
-            } => format!(
-                "create mirror of Workfront project {wf_project} ({name:?}) in Frame.io account {} workspace {}",
-                t.account, t.workspace
-            ),
-            Effect::CreateMirror {
-                wf_project,
-                name,
-                target: None,
-            } => {
-                format!("create mirror of Workfront project {wf_project} ({name:?}), account not yet known")
-            }
-            Effect::AddCollaborator {
-                wf_project,
-                email,
-                frameio_project,
-                target,
-                role,
-                ..
-            } => format!(
-                "add {email} as {} to the mirror {frameio_project} of Workfront project {wf_project} (account {})",
-                role.describe(),
-                target.account
-            ),
-            Effect::RemoveCollaborator {
-                wf_project,
-                email,
-                frameio_project,
-                ..
-            } => format!("remove {email} from the mirror {frameio_project} of Workfront project {wf_project}"),
-            Effect::AddDocument {
-                wf_project,
-                user_name,
-                asset_name,
-                ..
-            } => format!(
-                "add document {asset_name:?}, sent for review by {user_name}, to Workfront project {wf_project}"
-            ),
-            Effect::AddNote {
-                wf_project,
-                user_name,
-                asset_name,
-                ..
-            } => {
-                format!("add a note that {user_name} sent {asset_name:?} for review to Workfront project {wf_project}")
-            }
-        }
-    }
-
-    /// The credential the effect's requests use, once it has a target.
-    pub fn credential(&self) -> Option<Credential> {
-        match self {
-            Effect::CreateMirror { target, .. } => target.as_ref().map(Target::credential),
-            Effect::AddCollaborator { target, .. } | Effect::RemoveCollaborator { target, .. } => {
-                Some(target.credential())
-            }
-            // Workfront writes: no Frame.io credential.
-            Effect::AddDocument { .. } | Effect::AddNote { .. } => None,
-        }
-    }
-
-    /// Where the effect waits its turn: Frame.io limits each credential on its own, so each has a
-    /// lane, and one lane's throttling or outage never slows another; Workfront's writes share one.
-    pub fn lane(&self) -> Lane {
-        match (self, self.credential()) {
-            (_, Some(credential)) => Lane::Frameio(credential),
-            (Effect::AddDocument { .. } | Effect::AddNote { .. }, None) => Lane::Workfront,
-            (_, None) => Lane::Unrouted,
-        }
-    }
-}
-
-/// A queue of the outbox worked on its own (see [`Effect::lane`]).
+/// A queue of the outbox worked on its own (see `effects::Effect::lane`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lane {
     Frameio(Credential),
@@ -321,6 +162,14 @@ impl std::fmt::Display for Lane {
             Lane::Unrouted => f.write_str("unrouted"),
         }
     }
+}
+
+/// A Frame.io request class with a rate limit of its own, which an effect kind may be paced by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateClass {
+    CreateProject,
+    UpdateProjectUser,
+    DeleteProjectUser,
 }
 
 /// The outbox key of a (project, user) pair's collaborator change.

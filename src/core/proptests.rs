@@ -5,8 +5,9 @@
 
 use super::collaborator_plan::{self, Entry, Managed, Mirror, Op, Pair, Policy, Status};
 use super::mirror_plan::{self, KeyState, Scope};
-use super::model::{collaborator_key, Effect, Hold, RoleChoice, Target, WorkfrontProject, WorkfrontUser};
+use super::model::{collaborator_key, Hold, RoleChoice, Target, WorkfrontProject, WorkfrontUser};
 use super::routing::Routing;
+use crate::effects::{AddCollaborator, CreateMirror, Effect, RemoveCollaborator};
 use crate::ids::{
     FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontProjectId, WorkfrontUserId,
 };
@@ -205,12 +206,12 @@ fn apply(plan: &collaborator_plan::CollaboratorPlan, known: &mut collaborator_pl
         known.entries.remove(&keys[&cancel.key]);
     }
     let pair_of = |effect: &Effect| match effect {
-        Effect::AddCollaborator {
+        Effect::AddCollaborator(AddCollaborator {
             wf_project, wf_user, ..
-        }
-        | Effect::RemoveCollaborator {
+        })
+        | Effect::RemoveCollaborator(RemoveCollaborator {
             wf_project, wf_user, ..
-        } => (wf_project.clone(), wf_user.clone()),
+        }) => (wf_project.clone(), wf_user.clone()),
         other => panic!("not a collaborator effect: {other:?}"),
     };
     let recorded = plan
@@ -220,7 +221,7 @@ fn apply(plan: &collaborator_plan::CollaboratorPlan, known: &mut collaborator_pl
         .chain(plan.park.iter().map(|(planned, hold)| (planned, Status::Held(*hold))));
     for (planned, status) in recorded {
         let op = match &planned.effect {
-            Effect::AddCollaborator { frameio_user, .. } => Op::Add {
+            Effect::AddCollaborator(AddCollaborator { frameio_user, .. }) => Op::Add {
                 frameio_user: frameio_user.clone(),
             },
             _ => Op::Remove,
@@ -279,7 +280,7 @@ proptest! {
         for (p, team) in &teams {
             if !known.mirrors.contains_key(p) {
                 prop_assert!(first.enqueue.iter().chain(first.park.iter().map(|(p, _)| p)).all(|planned| match &planned.effect {
-                    Effect::AddCollaborator { wf_project, .. } | Effect::RemoveCollaborator { wf_project, .. } => wf_project != p,
+                    Effect::AddCollaborator(AddCollaborator { wf_project, .. }) | Effect::RemoveCollaborator(RemoveCollaborator { wf_project, .. }) => wf_project != p,
                     _ => true,
                 }), "nothing is planned for an unmirrored project");
                 continue;
@@ -377,7 +378,7 @@ proptest! {
         prop_assert!(creates <= 8);
         // No create was planned for a project that has a mirror.
         for planned in &first.enqueue {
-            let Effect::CreateMirror { wf_project, .. } = &planned.effect else { unreachable!() };
+            let Effect::CreateMirror(CreateMirror { wf_project, .. }) = &planned.effect else { unreachable!() };
             prop_assert!(!mirrored.iter().any(|i| pid(*i) == *wf_project), "{wf_project} is mirrored already");
         }
 

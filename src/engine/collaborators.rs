@@ -1,6 +1,6 @@
 //! Collaborators (F3–F5) around the pure plan: what it is made against, the account directories
 //! it needs (fetched on a miss, at most once per interval). Adds and removals are carried out in
-//! `effects/`.
+//! `crate::effects`.
 
 use super::Engine;
 use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, Managed, Mirror, Pair};
@@ -176,7 +176,7 @@ impl Engine {
 
     /// After a mirror is recorded, plans its collaborators from the last poll's team at once,
     /// rather than at the next poll. Failures are logged: the next poll plans them anyway.
-    pub(super) async fn collaborators_after_mirror(&self, wf_project: &WorkfrontProjectId) {
+    pub(crate) async fn collaborators_after_mirror(&self, wf_project: &WorkfrontProjectId) {
         let team = self
             .teams
             .read()

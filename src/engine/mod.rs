@@ -10,7 +10,6 @@
 
 mod collaborators;
 mod dry_run;
-mod effects;
 mod events;
 mod submissions;
 mod sync;
@@ -68,7 +67,7 @@ pub struct Engine {
     policy: Policy,
     directory_refresh: Duration,
     /// Every Workfront user as last read (also in the store, for restarts).
-    users: RwLock<Arc<HashMap<WorkfrontUserId, WorkfrontUser>>>,
+    pub(crate) users: RwLock<Arc<HashMap<WorkfrontUserId, WorkfrontUser>>>,
     /// The last poll's project teams, so a new mirror gets its collaborators at once. `None`
     /// until the first sync read them: no plan may take "not read yet" for "nobody on the team"
     /// (events wait for it, see `events.rs`).
@@ -76,9 +75,9 @@ pub struct Engine {
     /// Frame.io account directories (also in the store).
     directories: Mutex<HashMap<FrameioAccountId, collaborators::DirectoryState>>,
     /// Reads (and briefly caches) what the access rules need, for `role = "from_access"`.
-    access: AccessFetcher,
+    pub(crate) access: AccessFetcher,
     /// The custom field that flags Frame.io users.
-    flag_field: String,
+    pub(crate) flag_field: String,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Woken when events were recorded in the inbox.
@@ -198,16 +197,16 @@ impl Engine {
         self.write().routing.set_groups(groups);
     }
 
-    fn client(&self, credential: &Credential) -> Option<FrameioClient> {
+    pub(crate) fn client(&self, credential: &Credential) -> Option<FrameioClient> {
         self.read().clients.get(credential).cloned()
     }
 
-    fn is_refused(&self, credential: &Credential) -> bool {
+    pub(crate) fn is_refused(&self, credential: &Credential) -> bool {
         self.read().refused.contains(credential)
     }
 
     /// Records that Frame.io refused `credential`: its work parks until a new token arrives.
-    fn refuse(&self, credential: &Credential, error: &str) -> Result<(), StoreError> {
+    pub(crate) fn refuse(&self, credential: &Credential, error: &str) -> Result<(), StoreError> {
         self.write().refused.insert(credential.clone());
         if let Credential::Group(group) = credential {
             self.store.set_connection_broken(group, Some(error), Timestamp::now())?;

@@ -5,7 +5,8 @@
 use super::Engine;
 use crate::core::access::may_submit_asset;
 use crate::core::mirror_plan::Planned;
-use crate::core::model::{Credential, Effect};
+use crate::core::model::Credential;
+use crate::effects::{AddDocument, AddNote, Effect};
 use crate::frameio::actions::ActionInvocation;
 use crate::ids::{FrameioAccountId, FrameioUserId};
 use crate::retry::{Classify, ErrorClass};
@@ -89,18 +90,18 @@ impl Engine {
             wf_user.name.clone()
         };
         let document = Planned {
-            effect: Effect::AddDocument {
+            effect: Effect::AddDocument(AddDocument {
                 interaction: action.interaction_id.clone(),
                 wf_project: mirror.wf_project.clone(),
                 wf_user: wf_user.id.clone(),
                 user_name: user_name.clone(),
                 asset_name: file.name.clone(),
                 asset_url: asset_url.clone(),
-            },
+            }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };
         let note = Planned {
-            effect: Effect::AddNote {
+            effect: Effect::AddNote(AddNote {
                 interaction: action.interaction_id.clone(),
                 wf_project: mirror.wf_project.clone(),
                 wf_user: wf_user.id.clone(),
@@ -110,7 +111,7 @@ impl Engine {
                     "{user_name} sent \"{}\" from Frame.io for review: {asset_url} (ref {})",
                     file.name, action.interaction_id
                 ),
-            },
+            }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };
         let recording = Recording {

@@ -1,4 +1,4 @@
-//! Picking outbox entries to carry out (`effects/` carries them out), lane by lane.
+//! Picking outbox entries to carry out (`crate::effects` carries them out), lane by lane.
 //!
 //! Each lane (`core::model::Lane`: one per Frame.io credential, one for Workfront's writes) has
 //! its own share of the work: a Frame.io lane carries out one entry at a time (its user's rate
@@ -9,7 +9,7 @@
 //! one backfill entry goes: backfill is never starved.
 
 use super::Engine;
-use crate::core::model::{Effect, Lane};
+use crate::core::model::Lane;
 use crate::ids::OutboxId;
 use crate::store::{OutboxEntry, Priority, StoreError};
 use crate::timestamp::Timestamp;
@@ -112,17 +112,13 @@ impl Engine {
         }
     }
 
-    /// When the entry's credential may next make its kind of request, if that is later than `now`.
+    /// When the entry's credential may next make its kind's rate-limited request, if that is
+    /// later than `now`.
     fn paced_until(&self, entry: &OutboxEntry, now: Timestamp) -> Option<Timestamp> {
         let credential = entry.effect.credential()?;
         let routes = self.read();
         let client = routes.clients.get(&credential)?;
-        let wait = match &entry.effect {
-            Effect::CreateMirror { .. } => client.create_ready_in(),
-            Effect::AddCollaborator { .. } => client.collaborator_add_ready_in(),
-            Effect::RemoveCollaborator { .. } => client.collaborator_remove_ready_in(),
-            Effect::AddDocument { .. } | Effect::AddNote { .. } => return None,
-        };
+        let wait = client.ready_in(entry.effect.kind().paced_by()?);
         (!wait.is_zero()).then(|| now.saturating_add(wait))
     }
 }

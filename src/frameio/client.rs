@@ -8,6 +8,7 @@ use super::{
     FrameioWorkspace,
 };
 use crate::answer_body::{self, AnswerBodyError};
+use crate::core::model::RateClass;
 use crate::exchange::{self, Exchange};
 use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsError;
@@ -105,19 +106,13 @@ impl FrameioClient {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// How long a project create would now wait for Frame.io's rate limit (zero: it may go).
-    pub fn create_ready_in(&self) -> Duration {
-        self.limiter.ready_in(BUCKET_CREATE_PROJECT)
-    }
-
-    /// How long a project-user PATCH (an add) would now wait for the rate limit.
-    pub fn collaborator_add_ready_in(&self) -> Duration {
-        self.limiter.ready_in(BUCKET_PROJECT_USER_UPDATE)
-    }
-
-    /// How long a project-user DELETE would now wait for the rate limit.
-    pub fn collaborator_remove_ready_in(&self) -> Duration {
-        self.limiter.ready_in(BUCKET_PROJECT_USER_DELETE)
+    /// How long a request of `class` would now wait for Frame.io's rate limit (zero: it may go).
+    pub fn ready_in(&self, class: RateClass) -> Duration {
+        self.limiter.ready_in(match class {
+            RateClass::CreateProject => BUCKET_CREATE_PROJECT,
+            RateClass::UpdateProjectUser => BUCKET_PROJECT_USER_UPDATE,
+            RateClass::DeleteProjectUser => BUCKET_PROJECT_USER_DELETE,
+        })
     }
 
     /// Every user of an account (the directory): Frame.io has no email filter, so this pages

@@ -7,7 +7,8 @@ use super::records::{
 use super::{decode, encode, Ready, Store, StoreError, META_CURSOR};
 use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
 use crate::core::mirror_plan::{KeyState, Plan, Planned};
-use crate::core::model::{collaborator_key_prefix, Effect, Hold, Lane};
+use crate::core::model::{collaborator_key_prefix, Hold, Lane};
+use crate::effects::{AddCollaborator, CreateMirror, Effect, RemoveCollaborator};
 use crate::exchange::Exchange;
 use crate::ids::{OutboxId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
@@ -101,7 +102,7 @@ impl OutboxView {
     fn add(&mut self, e: &OutboxEntry) {
         self.pending += usize::from(e.state == EntryState::Pending);
         match &e.effect {
-            Effect::CreateMirror { .. } => {
+            Effect::CreateMirror(_) => {
                 let state = match &e.state {
                     EntryState::Pending => KeyState::Pending,
                     EntryState::Parked { cause, .. } => KeyState::Parked {
@@ -111,12 +112,12 @@ impl OutboxView {
                 };
                 self.mirrors.insert(e.key.clone(), state);
             }
-            Effect::AddCollaborator {
+            Effect::AddCollaborator(AddCollaborator {
                 wf_project,
                 wf_user,
                 frameio_user,
                 ..
-            } => {
+            }) => {
                 self.collaborator_backlog += usize::from(e.state == EntryState::Pending);
                 let op = collaborator_plan::Op::Add {
                     frameio_user: frameio_user.clone(),
@@ -124,17 +125,17 @@ impl OutboxView {
                 self.collaborators
                     .insert((wf_project.clone(), wf_user.clone()), collaborator_entry(e, op));
             }
-            Effect::RemoveCollaborator {
+            Effect::RemoveCollaborator(RemoveCollaborator {
                 wf_project, wf_user, ..
-            } => {
+            }) => {
                 self.collaborator_backlog += usize::from(e.state == EntryState::Pending);
                 self.collaborators.insert(
                     (wf_project.clone(), wf_user.clone()),
                     collaborator_entry(e, collaborator_plan::Op::Remove),
                 );
             }
-            // Submissions (F6) are not planned; nothing plans against them.
-            Effect::AddDocument { .. } | Effect::AddNote { .. } => {}
+            // The other kinds (submissions, F6) are not planned; nothing plans against them.
+            _ => {}
         }
     }
 }
@@ -343,13 +344,15 @@ impl Store {
                 // A plan made from a snapshot the worker has since overtaken must not redo what
                 // the worker recorded meanwhile.
                 let done = match effect {
-                    Effect::CreateMirror { wf_project, .. } => mirrors.get(wf_project.as_str())?.is_some(),
-                    Effect::AddCollaborator {
+                    Effect::CreateMirror(CreateMirror { wf_project, .. }) => {
+                        mirrors.get(wf_project.as_str())?.is_some()
+                    }
+                    Effect::AddCollaborator(AddCollaborator {
                         wf_project,
                         wf_user,
                         frameio_user: Some(frameio_user),
                         ..
-                    } => {
+                    }) => {
                         let key = format!("{wf_project}/{wf_user}");
                         match collaborators.get(key.as_bytes())? {
                             Some(raw) => {
@@ -359,12 +362,13 @@ impl Store {
                             None => false,
                         }
                     }
-                    Effect::RemoveCollaborator {
+                    Effect::RemoveCollaborator(RemoveCollaborator {
                         wf_project, wf_user, ..
-                    } => collaborators
+                    }) => collaborators
                         .get(format!("{wf_project}/{wf_user}").as_bytes())?
                         .is_none(),
-                    Effect::AddCollaborator { .. } | Effect::AddDocument { .. } | Effect::AddNote { .. } => false,
+                    // No plan records the other kinds again once done.
+                    _ => false,
                 };
                 if done {
                     continue;
@@ -378,7 +382,7 @@ impl Store {
                             let replaceable = match old.state {
                                 EntryState::Parked { .. } => true,
                                 EntryState::Pending => {
-                                    !matches!(effect, Effect::CreateMirror { .. }) && old.effect != **effect
+                                    !matches!(effect, Effect::CreateMirror(_)) && old.effect != **effect
                                 }
                                 EntryState::Dead { .. } => false,
                             };

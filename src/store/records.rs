@@ -4,7 +4,8 @@
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
-use crate::core::model::{CollaboratorRole, Credential, Effect, Hold, Target, WorkfrontUser};
+use crate::core::model::{CollaboratorRole, Credential, Hold, Target, WorkfrontUser};
+use crate::effects::Effect;
 use crate::exchange::Exchange;
 use crate::ids::{
     FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,

@@ -1,7 +1,8 @@
 use super::*;
 use crate::core::mirror_plan::{plan, Known, Scope};
-use crate::core::model::{Effect, Target, WorkfrontProject};
+use crate::core::model::{Target, WorkfrontProject};
 use crate::core::routing::Routing;
+use crate::effects::{AddCollaborator, CreateMirror, Effect};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, OutboxId};
 
 /// Opens a store just closed: sled's background thread may hold the lock a moment longer.
@@ -51,11 +52,11 @@ fn known(store: &Store) -> Known {
 }
 
 fn mirror_for(entry: &OutboxEntry, fio: &str) -> MirrorRecord {
-    let Effect::CreateMirror {
+    let Effect::CreateMirror(CreateMirror {
         wf_project,
         name,
         target,
-    } = &entry.effect
+    }) = &entry.effect
     else {
         panic!("not a create: {:?}", entry.effect);
     };
@@ -312,7 +313,7 @@ fn fresh_work_goes_first_but_backfill_gets_its_turn_and_the_index_survives_reope
         .record_plan(&Recording::of(&fresh).with_priority(Priority::Fresh), Timestamp(2))
         .unwrap();
     let name_of = |due: Option<OutboxEntry>| match due.map(|e| e.effect) {
-        Some(Effect::CreateMirror { name, .. }) => name,
+        Some(Effect::CreateMirror(CreateMirror { name, .. })) => name,
         other => panic!("{other:?}"),
     };
     let pick = |store: &Store, turn: bool| store.next_due(Timestamp(5), |_| None, |_| false, |_| turn).unwrap().0;
@@ -406,7 +407,7 @@ fn one_projects_view_and_records_are_those_of_the_whole_restricted_to_it() {
         WorkfrontProjectId::new("p0010").unwrap(),
     );
     let add = |project: &WorkfrontProjectId, user: &str| Planned {
-        effect: Effect::AddCollaborator {
+        effect: Effect::AddCollaborator(AddCollaborator {
             wf_project: project.clone(),
             wf_user: WorkfrontUserId::new(user).unwrap(),
             email: format!("{user}@x"),
@@ -414,15 +415,15 @@ fn one_projects_view_and_records_are_those_of_the_whole_restricted_to_it() {
             target: target(),
             frameio_user: Some(FrameioUserId::new(format!("fu-{user}")).unwrap()),
             role: RoleChoice::Fixed(CollaboratorRole::Editor),
-        },
+        }),
         reason: "test".into(),
     };
     let create = |project: &WorkfrontProjectId| Planned {
-        effect: Effect::CreateMirror {
+        effect: Effect::CreateMirror(CreateMirror {
             wf_project: project.clone(),
             name: project.to_string(),
             target: Some(target()),
-        },
+        }),
         reason: "test".into(),
     };
     let planned = [

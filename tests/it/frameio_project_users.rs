@@ -189,7 +189,9 @@ async fn a_refused_patch_is_classified_and_a_429_is_not_an_action() {
     assert_eq!(err.class(), ErrorClass::Transient);
     assert!(!err.may_have_acted(), "a 429 did nothing");
     // After a 429 the client waits for the window before the next PATCH instead of bursting.
-    assert!(!client.collaborator_add_ready_in().is_zero());
+    assert!(!client
+        .ready_in(frameio_sync::core::model::RateClass::UpdateProjectUser)
+        .is_zero());
 
     let err = make_alice_editor(&client).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::effects::{AddCollaborator, Effect, RemoveCollaborator};
 use crate::ids::FrameioWorkspaceId;
 
 fn p(id: &str) -> WorkfrontProjectId {
@@ -85,17 +86,17 @@ fn outcome(plan: &CollaboratorPlan) -> Outcome {
         assert_eq!(*hold, Hold::NoFrameioUser);
         assert!(matches!(
             planned.effect,
-            Effect::AddCollaborator { frameio_user: None, .. }
+            Effect::AddCollaborator(AddCollaborator { frameio_user: None, .. })
         ));
         return Outcome::ParkNoUser;
     }
     match plan.enqueue.first().map(|p| &p.effect) {
         None => Outcome::Nothing,
-        Some(Effect::AddCollaborator { frameio_user, .. }) => {
+        Some(Effect::AddCollaborator(AddCollaborator { frameio_user, .. })) => {
             assert_eq!(frameio_user.as_ref(), Some(&fu("fio-alice")));
             Outcome::Add
         }
-        Some(Effect::RemoveCollaborator { frameio_users, .. }) => {
+        Some(Effect::RemoveCollaborator(RemoveCollaborator { frameio_users, .. })) => {
             assert_eq!(frameio_users, &[fu("fio-alice")]);
             Outcome::Remove
         }
@@ -289,7 +290,7 @@ fn an_add_that_may_have_happened_is_undone_on_deactivation() {
     let (held, hold) = &plan.park[0];
     assert_eq!(*hold, Hold::RemovalGuard);
     assert!(
-        matches!(&held.effect, Effect::RemoveCollaborator { frameio_users, .. } if frameio_users == &[fu("fio-alice")])
+        matches!(&held.effect, Effect::RemoveCollaborator(RemoveCollaborator { frameio_users, .. }) if frameio_users == &[fu("fio-alice")])
     );
 }
 

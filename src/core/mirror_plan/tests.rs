@@ -1,5 +1,6 @@
 use super::*;
 use crate::core::model::Target;
+use crate::effects::{CreateMirror, Effect};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
 use crate::timestamp::Timestamp;
 
@@ -33,7 +34,7 @@ fn ids(planned: &[Planned]) -> Vec<String> {
     planned
         .iter()
         .map(|p| match &p.effect {
-            Effect::CreateMirror { wf_project, .. } => wf_project.to_string(),
+            Effect::CreateMirror(CreateMirror { wf_project, .. }) => wf_project.to_string(),
             other => panic!("a mirror plan planned {other:?}"),
         })
         .collect()

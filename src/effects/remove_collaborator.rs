@@ -3,23 +3,60 @@
 //! gone"), so a retry after a partial failure repeats the ones already done, and no in-flight
 //! mark is needed.
 
-use super::{Failed, Outcome, Produced};
-use crate::core::model::Effect;
+use super::{Failed, Kind, Outcome, Produced};
+use crate::core::model::{collaborator_key, Lane, RateClass, Target};
 use crate::engine::Engine;
+use crate::ids::{FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::store::{OutboxEntry, StoreError};
+use serde::{Deserialize, Serialize};
 
-pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Outcome, StoreError> {
-    let Effect::RemoveCollaborator {
+/// F5: take a deactivated Workfront user off a mirror, as every Frame.io user this daemon added
+/// for them there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveCollaborator {
+    pub wf_project: WorkfrontProjectId,
+    pub wf_user: WorkfrontUserId,
+    pub email: String,
+    pub frameio_project: FrameioProjectId,
+    pub target: Target,
+    pub frameio_users: Vec<FrameioUserId>,
+}
+
+impl Kind for RemoveCollaborator {
+    /// The pair's key, shared with `AddCollaborator`.
+    fn key(&self) -> String {
+        collaborator_key(&self.wf_project, &self.wf_user)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "remove {} from the mirror {} of Workfront project {}",
+            self.email, self.frameio_project, self.wf_project
+        )
+    }
+
+    fn lane(&self) -> Lane {
+        Lane::Frameio(self.target.credential())
+    }
+
+    fn paced_by(&self) -> Option<RateClass> {
+        Some(RateClass::DeleteProjectUser)
+    }
+}
+
+pub(super) async fn carry_out(
+    engine: &Engine,
+    entry: &OutboxEntry,
+    payload: &RemoveCollaborator,
+) -> Result<Outcome, StoreError> {
+    let RemoveCollaborator {
         wf_project,
         wf_user,
         frameio_project,
         target,
         frameio_users,
         ..
-    } = &entry.effect
-    else {
-        unreachable!("dispatched by kind")
-    };
+    } = payload;
     let active_again = engine
         .users
         .read()

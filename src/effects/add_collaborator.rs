@@ -2,18 +2,64 @@
 //! the project is recorded (as ours only if our own earlier request may have added them) and not
 //! sent again, so a role someone set by hand is never overwritten.
 
-use super::{Failed, Outcome, Produced};
+use super::{Failed, Kind, Outcome, Produced};
 use crate::core::access::collaborator_role;
-use crate::core::model::{CollaboratorRole, Effect, RoleChoice};
+use crate::core::model::{collaborator_key, CollaboratorRole, Lane, RateClass, RoleChoice, Target};
 use crate::engine::Engine;
-use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
+use crate::ids::{FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::{Arrival, CollaboratorRecord, OutboxEntry, ParkCause, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
+use serde::{Deserialize, Serialize};
 
-pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Outcome, StoreError> {
-    let Effect::AddCollaborator {
+/// F3: make a Workfront user a collaborator on a mirror. `frameio_user` is `None` while the
+/// account's user directory has no one with the user's email; such an entry stays parked with its
+/// reason until a directory refresh finds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddCollaborator {
+    pub wf_project: WorkfrontProjectId,
+    pub wf_user: WorkfrontUserId,
+    pub email: String,
+    pub frameio_project: FrameioProjectId,
+    pub target: Target,
+    pub frameio_user: Option<FrameioUserId>,
+    pub role: RoleChoice,
+}
+
+impl Kind for AddCollaborator {
+    /// One key for both directions (see `RemoveCollaborator`): a later plan replaces an add by a
+    /// removal (or the reverse) instead of queueing both.
+    fn key(&self) -> String {
+        collaborator_key(&self.wf_project, &self.wf_user)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "add {} as {} to the mirror {} of Workfront project {} (account {})",
+            self.email,
+            self.role.describe(),
+            self.frameio_project,
+            self.wf_project,
+            self.target.account
+        )
+    }
+
+    fn lane(&self) -> Lane {
+        Lane::Frameio(self.target.credential())
+    }
+
+    fn paced_by(&self) -> Option<RateClass> {
+        Some(RateClass::UpdateProjectUser)
+    }
+}
+
+pub(super) async fn carry_out(
+    engine: &Engine,
+    entry: &OutboxEntry,
+    payload: &AddCollaborator,
+) -> Result<Outcome, StoreError> {
+    let AddCollaborator {
         wf_project,
         wf_user,
         email,
@@ -21,10 +67,7 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Ou
         target,
         frameio_user,
         role,
-    } = &entry.effect
-    else {
-        unreachable!("dispatched by kind")
-    };
+    } = payload;
     let pair = (wf_project.clone(), wf_user.clone());
     let Some(frameio_user) = frameio_user else {
         return Ok(Outcome::Park {

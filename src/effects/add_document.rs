@@ -1,23 +1,56 @@
 //! `AddDocument`: the F6 submission's Workfront document (an uploaded `.url` file that opens the
 //! Frame.io asset). Looked up by the interaction id first, so a lost answer never makes a second.
 
-use super::{workfront_failed, Outcome, Produced};
-use crate::core::model::Effect;
+use super::{workfront_failed, Kind, Outcome, Produced};
+use crate::core::model::Lane;
 use crate::engine::Engine;
+use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
 use crate::store::{OutboxEntry, StoreError};
+use serde::{Deserialize, Serialize};
 
-pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Outcome, StoreError> {
-    let Effect::AddDocument {
+/// F6: a document on the Workfront project that links to a Frame.io file a user sent for review.
+/// `interaction` (Frame.io's id for the click) is its `extRefID`, so it is found again rather than
+/// created twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddDocument {
+    pub interaction: String,
+    pub wf_project: WorkfrontProjectId,
+    pub wf_user: WorkfrontUserId,
+    pub user_name: String,
+    pub asset_name: String,
+    pub asset_url: String,
+}
+
+impl Kind for AddDocument {
+    fn key(&self) -> String {
+        format!("document:{}", self.interaction)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "add document {:?}, sent for review by {}, to Workfront project {}",
+            self.asset_name, self.user_name, self.wf_project
+        )
+    }
+
+    fn lane(&self) -> Lane {
+        Lane::Workfront
+    }
+}
+
+pub(super) async fn carry_out(
+    engine: &Engine,
+    entry: &OutboxEntry,
+    payload: &AddDocument,
+) -> Result<Outcome, StoreError> {
+    let AddDocument {
         interaction,
         wf_project,
         asset_name,
         asset_url,
         user_name,
         ..
-    } = &entry.effect
-    else {
-        unreachable!("dispatched by kind")
-    };
+    } = payload;
     match engine.workfront.find_document(wf_project, interaction).await {
         Ok(Some(id)) => {
             tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, "the document exists already");

@@ -2,25 +2,67 @@
 //! so an attempt whose answer was lost looks first: it lists the workspace and adopts the project
 //! the earlier create made (`core::adoption`) before it creates again.
 
-use super::{Failed, Outcome, Produced};
+use super::{Effect, Failed, Kind, Outcome, Produced};
 use crate::core::adoption::choose_adoption;
-use crate::core::model::{Effect, Target};
+use crate::core::model::{Lane, RateClass, Target};
 use crate::engine::Engine;
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
-use crate::ids::FrameioProjectId;
+use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, StoreError};
 use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
-pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry) -> Result<Outcome, StoreError> {
-    let Effect::CreateMirror {
+/// F1/F9: create the mirror project of a Workfront project. `target` is `None` while no
+/// Frame.io account can be found for the project; such an entry stays parked with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateMirror {
+    pub wf_project: WorkfrontProjectId,
+    pub name: String,
+    pub target: Option<Target>,
+}
+
+impl Kind for CreateMirror {
+    fn key(&self) -> String {
+        Effect::mirror_key(&self.wf_project)
+    }
+
+    fn describe(&self) -> String {
+        let Self {
+            wf_project,
+            name,
+            target,
+        } = self;
+        match target {
+            Some(t) => format!(
+                "create mirror of Workfront project {wf_project} ({name:?}) in Frame.io account {} workspace {}",
+                t.account, t.workspace
+            ),
+            None => format!("create mirror of Workfront project {wf_project} ({name:?}), account not yet known"),
+        }
+    }
+
+    fn lane(&self) -> Lane {
+        self.target
+            .as_ref()
+            .map_or(Lane::Unrouted, |t| Lane::Frameio(t.credential()))
+    }
+
+    fn paced_by(&self) -> Option<RateClass> {
+        Some(RateClass::CreateProject)
+    }
+}
+
+pub(super) async fn carry_out(
+    engine: &Engine,
+    entry: &OutboxEntry,
+    payload: &CreateMirror,
+) -> Result<Outcome, StoreError> {
+    let CreateMirror {
         wf_project,
         name,
         target,
-    } = &entry.effect
-    else {
-        unreachable!("dispatched by kind")
-    };
+    } = payload;
     if engine.store.mirror(wf_project)?.is_some() {
         return Ok(Outcome::Done(Produced::Nothing));
     }

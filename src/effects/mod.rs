@@ -1,13 +1,17 @@
-//! Carrying out outbox entries: one module per effect kind, each returning an [`Outcome`], and
-//! [`Engine::carry_out`], which settles it: the outcome and the records it produces in one store
-//! transaction, made durable by the next flush (see `settle`).
+//! Effects: one module per kind, each owning its payload (persisted inside outbox entries), what
+//! it is ([`Kind`]: key, description, lane, pacing) and how it is carried out (`carry_out`:
+//! look first, send with a `SendPermit`, return an [`Outcome`]). [`Effect`] is the persisted
+//! envelope; [`Engine::carry_out`] dispatches to the kind and settles the outcome: the outcome
+//! and the records it produces in one store transaction, made durable by the next flush (see
+//! `settle`).
 //!
-//! A kind's module decides, and sends; it never writes to the store. The one store write before
-//! a send that may act is the in-flight mark, through [`Engine::permit_to_send`], which returns
-//! once the mark is durable: a crash after it leads the next attempt to look first.
+//! A kind's `carry_out` decides, and sends; it never writes to the store. The one store write
+//! before a send that may act is the in-flight mark, through [`Engine::permit_to_send`], which
+//! returns once the mark is durable: a crash after it leads the next attempt to look first.
 //!
-//! Adding a kind: its payload in `core::model::Effect` (key, description, credential), a module
-//! here with `carry_out`, one arm in [`Engine::carry_out`], its client call, its sandbox route.
+//! The payloads are plain data: the core's plans build them and import nothing else from here.
+//! Adding a kind: a module here (payload, `impl Kind`, `carry_out`), its variant in [`Effect`] and
+//! its arm in [`Engine::carry_out`], its client call, its sandbox route (see ARCHITECTURE.md).
 
 mod add_collaborator;
 mod add_document;
@@ -15,20 +19,99 @@ mod add_note;
 mod create_mirror;
 mod remove_collaborator;
 
-use super::Engine;
+pub use add_collaborator::AddCollaborator;
+pub use add_document::AddDocument;
+pub use add_note::AddNote;
+pub use create_mirror::CreateMirror;
+pub use remove_collaborator::RemoveCollaborator;
+
 use crate::core::collaborator_plan::Pair;
-use crate::core::model::{Credential, Effect};
+use crate::core::model::{Credential, Lane, RateClass};
+use crate::engine::Engine;
 use crate::exchange::Exchange;
 use crate::frameio::{FrameioClient, FrameioError};
-use crate::ids::{FrameioUserId, OutboxId};
+use crate::ids::{FrameioUserId, OutboxId, WorkfrontProjectId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::{Arrival, CollaboratorRecord, MirrorRecord, OutboxEntry, ParkCause, SendPermit, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontError;
+use serde::{Deserialize, Serialize};
+
+/// A side effect on Frame.io or Workfront, as the outbox persists it: `{"kind": "<snake_case
+/// name>", ...the payload's fields}`. A payload's fields may be added to only with
+/// `#[serde(default)]`: state dirs written by earlier releases must keep reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Effect {
+    CreateMirror(CreateMirror),
+    AddCollaborator(AddCollaborator),
+    RemoveCollaborator(RemoveCollaborator),
+    AddDocument(AddDocument),
+    AddNote(AddNote),
+}
+
+/// What an effect is, apart from how it is carried out. Plain functions of the payload.
+pub trait Kind {
+    /// The deduplication key: at most one outbox entry exists per key, so planning the same
+    /// effect twice (a second sync, a restart) enqueues it once.
+    fn key(&self) -> String;
+    /// One line for logs, `status` and `outbox list`.
+    fn describe(&self) -> String;
+    /// Where the effect waits its turn: Frame.io limits each credential on its own, so each has
+    /// a lane, and one lane's throttling or outage never slows another; Workfront's writes share
+    /// one.
+    fn lane(&self) -> Lane;
+    /// The Frame.io rate limit its request is paced by: the worker does not pick it while its
+    /// credential's limit says wait.
+    fn paced_by(&self) -> Option<RateClass> {
+        None
+    }
+}
+
+impl Effect {
+    /// The payload, as what it is.
+    pub fn kind(&self) -> &dyn Kind {
+        match self {
+            Effect::CreateMirror(e) => e,
+            Effect::AddCollaborator(e) => e,
+            Effect::RemoveCollaborator(e) => e,
+            Effect::AddDocument(e) => e,
+            Effect::AddNote(e) => e,
+        }
+    }
+
+    /// See [`Kind::key`].
+    pub fn key(&self) -> String {
+        self.kind().key()
+    }
+
+    /// See [`Kind::describe`].
+    pub fn describe(&self) -> String {
+        self.kind().describe()
+    }
+
+    /// See [`Kind::lane`].
+    pub fn lane(&self) -> Lane {
+        self.kind().lane()
+    }
+
+    /// The Frame.io credential the effect's requests use, once it has one.
+    pub fn credential(&self) -> Option<Credential> {
+        match self.lane() {
+            Lane::Frameio(credential) => Some(credential),
+            Lane::Workfront | Lane::Unrouted => None,
+        }
+    }
+
+    /// The key of `wf_project`'s mirror create.
+    pub fn mirror_key(wf_project: &WorkfrontProjectId) -> String {
+        format!("create_mirror:{wf_project}")
+    }
+}
 
 /// What carrying out an entry came to.
 #[derive(Debug)]
-pub(super) enum Outcome {
+pub(crate) enum Outcome {
     /// Done: the entry leaves the outbox, with what it produced.
     Done(Produced),
     /// Not done: try again at `at`. `outcome_known`: the server provably did nothing, so the
@@ -46,7 +129,7 @@ pub(super) enum Outcome {
 
 /// Which Frame.io request failed: what the entry's in-flight mark becomes depends on it.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Failed {
+pub(crate) enum Failed {
     /// A read that looks before sending.
     Looking,
     /// A request that may act: its outcome is known only if the client says it cannot have acted.
@@ -57,7 +140,7 @@ pub(super) enum Failed {
 
 /// The records a done entry produces, written in the transaction that removes it.
 #[derive(Debug)]
-pub(super) enum Produced {
+pub(crate) enum Produced {
     Nothing,
     Mirror(MirrorRecord),
     Collaborator {
@@ -73,13 +156,13 @@ pub(super) enum Produced {
 
 impl Engine {
     /// Carries out `entry` and settles what came of it. Errors are store errors only.
-    pub(super) async fn carry_out(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
+    pub(crate) async fn carry_out(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
         let outcome = match &entry.effect {
-            Effect::CreateMirror { .. } => create_mirror::carry_out(self, entry).await?,
-            Effect::AddCollaborator { .. } => add_collaborator::carry_out(self, entry).await?,
-            Effect::RemoveCollaborator { .. } => remove_collaborator::carry_out(self, entry).await?,
-            Effect::AddDocument { .. } => add_document::carry_out(self, entry).await?,
-            Effect::AddNote { .. } => add_note::carry_out(self, entry).await?,
+            Effect::CreateMirror(e) => create_mirror::carry_out(self, entry, e).await?,
+            Effect::AddCollaborator(e) => add_collaborator::carry_out(self, entry, e).await?,
+            Effect::RemoveCollaborator(e) => remove_collaborator::carry_out(self, entry, e).await?,
+            Effect::AddDocument(e) => add_document::carry_out(self, entry, e).await?,
+            Effect::AddNote(e) => add_note::carry_out(self, entry, e).await?,
         };
         self.settle(entry, outcome).await
     }
@@ -244,4 +327,69 @@ pub(crate) fn dead_letter_reason(err: &dyn std::fmt::Display, id: OutboxId) -> S
     format!(
         "{err}; fix the cause, then `frameio-sync outbox retry {id}`, or `frameio-sync outbox drop {id}` to give it up"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries as the release before per-kind payloads wrote them (one struct-like enum): the
+    /// newtype variants must read them, and write them back the same.
+    #[test]
+    fn effects_written_by_the_previous_release_read_and_write_back_the_same() {
+        let target = r#"{"account":"acc","workspace":"ws","via":"g1"}"#;
+        let written = [
+            format!(r#"{{"kind":"create_mirror","wf_project":"p1","name":"Spring","target":{target}}}"#),
+            r#"{"kind":"create_mirror","wf_project":"p1","name":"Spring","target":null}"#.to_owned(),
+            format!(
+                r#"{{"kind":"add_collaborator","wf_project":"p1","wf_user":"u1","email":"a@x","frameio_project":"f1","target":{target},"frameio_user":"fu1","role":{{"fixed":"editor"}}}}"#
+            ),
+            format!(
+                r#"{{"kind":"add_collaborator","wf_project":"p1","wf_user":"u1","email":"a@x","frameio_project":"f1","target":{target},"frameio_user":null,"role":"from_access"}}"#
+            ),
+            format!(
+                r#"{{"kind":"remove_collaborator","wf_project":"p1","wf_user":"u1","email":"a@x","frameio_project":"f1","target":{target},"frameio_users":["fu1","fu2"]}}"#
+            ),
+            r#"{"kind":"add_document","interaction":"i1","wf_project":"p1","wf_user":"u1","user_name":"Ann","asset_name":"cut.mov","asset_url":"https://next.frame.io/x"}"#.to_owned(),
+            r#"{"kind":"add_note","interaction":"i1","wf_project":"p1","wf_user":"u1","user_name":"Ann","asset_name":"cut.mov","text":"Ann sent cut.mov (ref i1)"}"#.to_owned(),
+        ];
+        let mut kinds = std::collections::HashSet::new();
+        for json in &written {
+            let effect: Effect = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            let back: serde_json::Value = serde_json::to_value(&effect).unwrap();
+            assert_eq!(back, serde_json::from_str::<serde_json::Value>(json).unwrap());
+            kinds.insert(std::mem::discriminant(&effect));
+        }
+        assert_eq!(kinds.len(), 5, "every kind is covered");
+    }
+
+    #[test]
+    fn keys_lanes_and_pacing_come_from_the_kind() {
+        let target: crate::core::model::Target =
+            serde_json::from_str(r#"{"account":"acc","workspace":"ws","via":"g1"}"#).unwrap();
+        let create = Effect::CreateMirror(CreateMirror {
+            wf_project: WorkfrontProjectId::new("p1").unwrap(),
+            name: "Spring".into(),
+            target: Some(target.clone()),
+        });
+        assert_eq!(create.key(), "create_mirror:p1");
+        assert_eq!(create.lane(), Lane::Frameio(target.credential()));
+        assert_eq!(create.kind().paced_by(), Some(RateClass::CreateProject));
+        let unrouted = Effect::CreateMirror(CreateMirror {
+            target: None,
+            ..match create {
+                Effect::CreateMirror(c) => c,
+                _ => unreachable!(),
+            }
+        });
+        assert_eq!(unrouted.lane(), Lane::Unrouted);
+        assert_eq!(unrouted.credential(), None);
+        let note: Effect = serde_json::from_str(
+            r#"{"kind":"add_note","interaction":"i1","wf_project":"p1","wf_user":"u1","user_name":"Ann","asset_name":"a","text":"t"}"#,
+        )
+        .unwrap();
+        assert_eq!(note.key(), "note:i1");
+        assert_eq!(note.lane(), Lane::Workfront);
+        assert_eq!(note.kind().paced_by(), None);
+    }
 }

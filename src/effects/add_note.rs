@@ -1,0 +1,60 @@
+//! `AddNote`: the F6 submission's note on the Workfront project, carrying `(ref <interaction>)`
+//! so a lost answer is found by that marker and never written twice.
+
+use super::{workfront_failed, Kind, Outcome, Produced};
+use crate::core::model::Lane;
+use crate::engine::Engine;
+use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
+use crate::store::{OutboxEntry, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// F6: a note on the project saying who sent what; its text carries the interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddNote {
+    pub interaction: String,
+    pub wf_project: WorkfrontProjectId,
+    pub wf_user: WorkfrontUserId,
+    pub user_name: String,
+    pub asset_name: String,
+    pub text: String,
+}
+
+impl Kind for AddNote {
+    fn key(&self) -> String {
+        format!("note:{}", self.interaction)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "add a note that {} sent {:?} for review to Workfront project {}",
+            self.user_name, self.asset_name, self.wf_project
+        )
+    }
+
+    fn lane(&self) -> Lane {
+        Lane::Workfront
+    }
+}
+
+pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry, payload: &AddNote) -> Result<Outcome, StoreError> {
+    let AddNote {
+        interaction,
+        wf_project,
+        text,
+        ..
+    } = payload;
+    let marker = format!("(ref {interaction})");
+    match engine.workfront.find_note(wf_project, &marker).await {
+        Ok(Some(_)) => return Ok(Outcome::Done(Produced::Nothing)),
+        Ok(None) => {}
+        Err(err) => return Ok(workfront_failed(entry, &err)),
+    }
+    let permit = engine.permit_to_send(entry).await?;
+    Ok(match engine.workfront.create_note(&permit, wf_project, text).await {
+        Ok(id) => {
+            tracing::info!(outbox_id = %entry.id, %wf_project, note = %id, "note added");
+            Outcome::Done(Produced::Nothing)
+        }
+        Err(err) => workfront_failed(entry, &err),
+    })
+}

@@ -3,13 +3,11 @@
 
 use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
 use crate::connect::{self, ConnectArgs, ConnectCredential};
-use crate::control::{self, Request, WireToken};
+use crate::control::{self, Reply, Request, WireToken};
 use crate::core::access::may_submit_asset;
-use crate::engine::DryRun;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::ims::ImsCredentials;
 use crate::secret::Secret;
-use crate::status::{ConnectionSummary, EntrySummary, StatusReport};
 use crate::store::Store;
 use crate::telemetry::{self, LogFormat};
 use crate::workfront::access::{self, AccessFetcher};
@@ -171,12 +169,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Plan { json } => {
             quiet();
-            let value = control::ask(&load(&cli.config)?, Request::Plan).await?;
+            let reply = control::ask(&load(&cli.config)?, Request::Plan).await?;
             if json {
-                println!("{value}");
+                println!("{}", reply.to_json());
             } else {
-                let plan: DryRun = serde_json::from_value(value)?;
-                print!("{}", plan.render_text());
+                print!("{}", reply.into_plan()?.render_text());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -218,8 +215,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DisconnectGroup { group } => {
             quiet();
             let group = WorkfrontGroupId::new(group).context("--group")?;
-            let value = control::ask(&load(&cli.config)?, Request::Disconnect { group }).await?;
-            let c: ConnectionSummary = serde_json::from_value(value)?;
+            let c = control::ask(&load(&cli.config)?, Request::Disconnect { group })
+                .await?
+                .into_disconnected()?;
             println!(
                 "disconnected group {} ({}) from account {}; its mirrors stay, and its projects route to the nearest connected ancestor or the default from the next sync",
                 c.group, c.group_name, c.account
@@ -228,11 +226,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connections { json } => {
             quiet();
-            let value = control::ask(&load(&cli.config)?, Request::Connections).await?;
+            let reply = control::ask(&load(&cli.config)?, Request::Connections).await?;
             if json {
-                println!("{value}");
+                println!("{}", reply.to_json());
             } else {
-                let list: Vec<ConnectionSummary> = serde_json::from_value(value)?;
+                let list = reply.into_connections()?;
                 if list.is_empty() {
                     println!("no group connections");
                 }
@@ -254,9 +252,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::ConfirmRemovals => {
             quiet();
-            let value = control::ask(&load(&cli.config)?, Request::ConfirmRemovals).await?;
-            let released = value["released"].as_u64().unwrap_or(0);
-            let running = value["daemon_running"].as_bool().unwrap_or(false);
+            let (released, running) = match control::ask(&load(&cli.config)?, Request::ConfirmRemovals).await? {
+                Reply::Released {
+                    released,
+                    daemon_running,
+                } => (released, daemon_running),
+                other => return Err(other.unexpected("Released")),
+            };
             match (released, running) {
                 (0, _) => println!("no removals are held"),
                 (n, true) => println!("released {n} held removals; the daemon is carrying them out"),
@@ -349,8 +351,14 @@ async fn connect_group(
         record: Box::new(prepared.record),
         token: WireToken::new(&prepared.token),
     };
-    let answer = control::ask(settings, request).await?;
-    let c: ConnectionSummary = serde_json::from_value(answer["connection"].clone())?;
+    let (c, resumed, daemon_running) = match control::ask(settings, request).await? {
+        Reply::Connected {
+            connection,
+            resumed,
+            daemon_running,
+        } => (connection, resumed, daemon_running),
+        other => return Err(other.unexpected("Connected")),
+    };
     println!(
         "connected group {} ({}) to Frame.io account {} ({}), workspace {} ({}, {}); token {}",
         c.group,
@@ -362,11 +370,10 @@ async fn connect_group(
         if created { "created" } else { "reused" },
         c.token_fingerprint
     );
-    let resumed = answer["resumed"].as_u64().unwrap_or(0);
     if resumed > 0 {
         println!("{resumed} parked entries resumed");
     }
-    if answer["daemon_running"] == false {
+    if !daemon_running {
         println!("the daemon is not running: the connection applies when it starts");
     }
     Ok(ExitCode::SUCCESS)
@@ -410,12 +417,11 @@ async fn check_access(settings: &Settings, user: &str, project: &str, json: bool
 }
 
 async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
-    let value = control::ask(settings, Request::Status).await?;
+    let reply = control::ask(settings, Request::Status).await?;
     if json {
-        println!("{value}");
+        println!("{}", reply.to_json());
     } else {
-        let report: StatusReport = serde_json::from_value(value)?;
-        print!("{}", report.render_text());
+        print!("{}", reply.into_status()?.render_text());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -427,11 +433,11 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
         OutboxCommand::Drop { id } => (Request::OutboxDrop { id }, false),
     };
     let is_list = request == Request::OutboxList;
-    let value = control::ask(settings, request).await?;
+    let reply = control::ask(settings, request).await?;
     if json {
-        println!("{value}");
+        println!("{}", reply.to_json());
     } else if is_list {
-        let entries: Vec<EntrySummary> = serde_json::from_value(value)?;
+        let entries = reply.into_entries()?;
         if entries.is_empty() {
             println!("the outbox is empty");
         }
@@ -439,7 +445,7 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
             print!("{}", e.render_text());
         }
     } else {
-        let e: EntrySummary = serde_json::from_value(value)?;
+        let e = reply.into_entry()?;
         println!("#{} is now {}: {}", e.id, e.state, e.effect);
     }
     Ok(ExitCode::SUCCESS)

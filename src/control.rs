@@ -8,11 +8,12 @@
 use crate::accept::AcceptErrors;
 use crate::config::Settings;
 use crate::core::model::Credential;
+use crate::engine::DryRun;
 use crate::engine::Engine;
 use crate::ids::OutboxId;
 use crate::ids::WorkfrontGroupId;
 use crate::secret::Secret;
-use crate::status::{self, ConnectionSummary, EntrySummary};
+use crate::status::{self, ConnectionSummary, EntrySummary, StatusReport};
 use crate::store::ConnectionRecord;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
@@ -82,22 +83,98 @@ impl std::fmt::Debug for WireToken {
     }
 }
 
+/// What the daemon (or the store, when none runs) answers, one variant per kind of answer; both
+/// sides use this type, so a change to it is a compile error on both.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Status(Box<StatusReport>),
+    Entries(Vec<EntrySummary>),
+    /// The entry an `outbox retry` or `outbox drop` acted on, as it is now.
+    Entry(EntrySummary),
+    Connections(Vec<ConnectionSummary>),
+    ConnectionRecords(Vec<ConnectionRecord>),
+    Connected {
+        connection: ConnectionSummary,
+        resumed: usize,
+        daemon_running: bool,
+    },
+    Disconnected(ConnectionSummary),
+    Released {
+        released: usize,
+        daemon_running: bool,
+    },
+    Plan(Box<DryRun>),
+}
+
+impl Reply {
+    /// The answer as `--json` prints it: the payload alone.
+    pub fn to_json(&self) -> serde_json::Value {
+        let value = serde_json::to_value(self).expect("replies serialize");
+        match value {
+            // Externally tagged: `{"<variant>": payload}`.
+            serde_json::Value::Object(map) if map.len() == 1 => {
+                map.into_iter().next().map(|(_, v)| v).unwrap_or_default()
+            }
+            other => other,
+        }
+    }
+}
+
+/// The daemon answered something other than what the request asks for: a CLI and a daemon of
+/// different releases.
+impl Reply {
+    /// The error for a reply that is not the `wanted` variant.
+    pub fn unexpected(&self, wanted: &str) -> anyhow::Error {
+        unexpected(wanted, self)
+    }
+}
+
+fn unexpected(wanted: &str, reply: &Reply) -> anyhow::Error {
+    let got = serde_json::to_value(reply)
+        .ok()
+        .and_then(|v| v.as_object().and_then(|m| m.keys().next().cloned()))
+        .unwrap_or_default();
+    anyhow::anyhow!(
+        "the daemon answered {got:?} to a request for {wanted:?}; are it and this command the same release?"
+    )
+}
+
+macro_rules! reply_as {
+    ($(#[$doc:meta])* $name:ident, $variant:ident, $t:ty) => {
+        $(#[$doc])*
+        pub fn $name(self) -> anyhow::Result<$t> {
+            match self {
+                Reply::$variant(v) => Ok(v),
+                other => Err(unexpected(stringify!($variant), &other)),
+            }
+        }
+    };
+}
+
+impl Reply {
+    reply_as!(into_status, Status, Box<StatusReport>);
+    reply_as!(into_entries, Entries, Vec<EntrySummary>);
+    reply_as!(into_entry, Entry, EntrySummary);
+    reply_as!(into_connections, Connections, Vec<ConnectionSummary>);
+    reply_as!(into_connection_records, ConnectionRecords, Vec<ConnectionRecord>);
+    reply_as!(into_disconnected, Disconnected, ConnectionSummary);
+    reply_as!(into_plan, Plan, Box<DryRun>);
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Response {
-    Ok(serde_json::Value),
+    Ok(Reply),
     Error(String),
 }
 
 /// Runs `request` against `store`, and, inside a running daemon (`engine` given), applies
 /// connection changes to it at once.
-pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyhow::Result<serde_json::Value> {
-    let value = match request {
-        Request::Status => serde_json::to_value(status::gather(store, engine.is_some())?)?,
-        Request::OutboxList => {
-            let entries: Vec<EntrySummary> = store.outbox_entries()?.iter().map(EntrySummary::of).collect();
-            serde_json::to_value(entries)?
-        }
+pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyhow::Result<Reply> {
+    let reply = match request {
+        Request::Status => Reply::Status(Box::new(status::gather(store, engine.is_some())?)),
+        Request::OutboxList => Reply::Entries(store.outbox_entries()?.iter().map(EntrySummary::of).collect()),
         Request::OutboxRetry { id } => {
             let entry = store
                 .retry_entry(OutboxId(id), Timestamp::now())
@@ -106,7 +183,7 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
             if let Some(engine) = engine {
                 engine.work_ready.notify_one();
             }
-            serde_json::to_value(EntrySummary::of(&entry))?
+            Reply::Entry(EntrySummary::of(&entry))
         }
         Request::OutboxDrop { id } => {
             let entry = store
@@ -114,13 +191,10 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
                 .with_context(|| format!("cannot drop outbox entry {id}"))?;
             store.flush_blocking()?;
             tracing::warn!(outbox_id = id, effect = %entry.effect.describe(), "outbox entry dropped by an admin");
-            serde_json::to_value(EntrySummary::of(&entry))?
+            Reply::Entry(EntrySummary::of(&entry))
         }
-        Request::Connections => {
-            let list: Vec<ConnectionSummary> = store.connections()?.iter().map(ConnectionSummary::of).collect();
-            serde_json::to_value(list)?
-        }
-        Request::ConnectionRecords => serde_json::to_value(store.connections()?)?,
+        Request::Connections => Reply::Connections(store.connections()?.iter().map(ConnectionSummary::of).collect()),
+        Request::ConnectionRecords => Reply::ConnectionRecords(store.connections()?),
         Request::Connect { record, token } => {
             let token = token.into_secret();
             store
@@ -131,11 +205,11 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
                 None => store.resume_parked_for(&Credential::Group(record.group.clone()), Timestamp::now())?,
             };
             store.flush_blocking()?;
-            serde_json::json!({
-                "connection": ConnectionSummary::of(&record),
-                "resumed": resumed,
-                "daemon_running": engine.is_some(),
-            })
+            Reply::Connected {
+                connection: ConnectionSummary::of(&record),
+                resumed,
+                daemon_running: engine.is_some(),
+            }
         }
         // A plan reads Workfront, so it is async: the daemon's socket and the CLI run it
         // themselves (`ask`), never through here.
@@ -149,7 +223,10 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
             if released > 0 {
                 tracing::warn!(released, "held collaborator removals confirmed by an admin");
             }
-            serde_json::json!({ "released": released, "daemon_running": engine.is_some() })
+            Reply::Released {
+                released,
+                daemon_running: engine.is_some(),
+            }
         }
         Request::Disconnect { group } => {
             let removed = store.remove_connection(&group)?;
@@ -157,12 +234,12 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
                 engine.remove_connection(&group);
             }
             match removed {
-                Some(record) => serde_json::to_value(ConnectionSummary::of(&record))?,
+                Some(record) => Reply::Disconnected(ConnectionSummary::of(&record)),
                 None => anyhow::bail!("group {group} has no connection"),
             }
         }
     };
-    Ok(value)
+    Ok(reply)
 }
 
 pub fn socket_path(state_dir: &Path) -> PathBuf {
@@ -180,17 +257,13 @@ fn answer_timeout(request: &Request) -> Duration {
 
 /// Asks a running daemon, waiting at most [`answer_timeout`]. `Ok(None)` means no daemon listens
 /// on this state dir.
-pub async fn request(state_dir: &Path, request: &Request) -> anyhow::Result<Option<serde_json::Value>> {
+pub async fn request(state_dir: &Path, request: &Request) -> anyhow::Result<Option<Reply>> {
     request_within(state_dir, request, answer_timeout(request)).await
 }
 
 /// Asks a running daemon, waiting at most `limit` for the whole exchange: a wedged daemon (or a
 /// stopped one whose socket still accepts) gives a clear error instead of a CLI that hangs.
-pub async fn request_within(
-    state_dir: &Path,
-    request: &Request,
-    limit: Duration,
-) -> anyhow::Result<Option<serde_json::Value>> {
+pub async fn request_within(state_dir: &Path, request: &Request, limit: Duration) -> anyhow::Result<Option<Reply>> {
     match tokio::time::timeout(limit, exchange(state_dir, request)).await {
         Ok(answer) => answer,
         Err(_) => Err(anyhow::anyhow!(
@@ -201,7 +274,7 @@ pub async fn request_within(
     }
 }
 
-async fn exchange(state_dir: &Path, request: &Request) -> anyhow::Result<Option<serde_json::Value>> {
+async fn exchange(state_dir: &Path, request: &Request) -> anyhow::Result<Option<Reply>> {
     let path = socket_path(state_dir);
     let stream = match UnixStream::connect(&path).await {
         Ok(stream) => stream,
@@ -223,7 +296,7 @@ async fn exchange(state_dir: &Path, request: &Request) -> anyhow::Result<Option<
     let mut answer = String::new();
     BufReader::new(read).read_line(&mut answer).await?;
     match serde_json::from_str(&answer).context("unreadable answer from the daemon")? {
-        Response::Ok(value) => Ok(Some(value)),
+        Response::Ok(reply) => Ok(Some(reply)),
         Response::Error(message) => Err(anyhow::anyhow!(message)),
     }
 }
@@ -286,17 +359,14 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
             let in_daemon = engine.clone();
             let outcome = match request {
                 // A plan reads Workfront: it runs here, not on a blocking thread.
-                Request::Plan => match engine.dry_run().await {
-                    Ok(plan) => serde_json::to_value(plan).map_err(anyhow::Error::from),
-                    Err(err) => Err(err),
-                },
+                Request::Plan => engine.dry_run().await.map(|plan| Reply::Plan(Box::new(plan))),
                 request => tokio::task::spawn_blocking(move || execute(&store, request, Some(&in_daemon))).await?,
             };
             if wakes_worker {
                 engine.work_ready.notify_one();
             }
             match outcome {
-                Ok(value) => Response::Ok(value),
+                Ok(reply) => Response::Ok(reply),
                 Err(err) => Response::Error(format!("{err:#}")),
             }
         }
@@ -310,17 +380,17 @@ async fn answer(stream: UnixStream, store: Store, engine: Arc<Engine>) -> anyhow
 /// Asks the running daemon, or, when none answers, opens the store and answers directly. A store
 /// that is locked while no daemon answers belongs to a daemon that is starting (or another CLI
 /// command): ask again for a few seconds before giving up.
-pub async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_json::Value> {
+pub async fn ask(settings: &Settings, request: Request) -> anyhow::Result<Reply> {
     let dir = &settings.state.dir;
     let deadline = tokio::time::Instant::now() + crate::store::LOCK_PATIENCE;
     loop {
-        if let Some(value) = self::request(dir, &request).await? {
-            return Ok(value);
+        if let Some(reply) = self::request(dir, &request).await? {
+            return Ok(reply);
         }
         match Store::open(dir) {
             Ok(store) if request == Request::Plan => {
                 let engine = Engine::new(settings, store)?;
-                return Ok(serde_json::to_value(engine.dry_run().await?)?);
+                return Ok(Reply::Plan(Box::new(engine.dry_run().await?)));
             }
             Ok(store) => {
                 return tokio::task::spawn_blocking(move || execute(&store, request, None)).await?;
@@ -330,5 +400,29 @@ pub async fn ask(settings: &Settings, request: Request) -> anyhow::Result<serde_
             }
             Err(err) => return Err(err.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod reply_tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_crosses_the_socket_typed_and_prints_its_payload_alone() {
+        let reply = Reply::Released {
+            released: 3,
+            daemon_running: true,
+        };
+        let line = serde_json::to_string(&Response::Ok(reply)).unwrap();
+        let Response::Ok(back) = serde_json::from_str::<Response>(&line).unwrap() else {
+            panic!("{line}");
+        };
+        assert_eq!(
+            back.to_json(),
+            serde_json::json!({ "released": 3, "daemon_running": true })
+        );
+        let err = back.into_entries().unwrap_err().to_string();
+        assert!(err.contains("\"released\"") && err.contains("\"Entries\""), "{err}");
+        assert_eq!(Reply::Entries(Vec::new()).to_json(), serde_json::json!([]));
     }
 }

@@ -48,8 +48,9 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
             crate::engine::default_auth(&default.credential),
         ));
     }
-    let records: Vec<ConnectionRecord> =
-        serde_json::from_value(crate::control::ask(settings, Request::ConnectionRecords).await?)?;
+    let records: Vec<ConnectionRecord> = crate::control::ask(settings, Request::ConnectionRecords)
+        .await?
+        .into_connection_records()?;
     for record in records {
         let path = state_dir.join("tokens").join(record.group.as_str());
         let secret = Secret::read_file(&path)

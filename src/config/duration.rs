@@ -2,10 +2,15 @@
 
 use std::time::Duration;
 
-/// Parses a human duration; the error says what was expected.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// A text that is not a duration (or too long a one); its `Display` says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a duration; write e.g. \"500ms\", \"30s\", \"5m\", \"2h\" or \"1h30m\"")]
+pub struct NotADuration(String);
+
+/// Parses a human duration.
+pub fn parse_duration(text: &str) -> Result<Duration, NotADuration> {
     let text = text.trim();
-    let expected = || format!("{text:?} is not a duration; write e.g. \"500ms\", \"30s\", \"5m\", \"2h\" or \"1h30m\"");
+    let expected = || NotADuration(text.to_owned());
     if text.is_empty() {
         return Err(expected());
     }
@@ -53,7 +58,7 @@ mod tests {
     fn refuses_the_rest_with_an_example() {
         for bad in ["", "30", "s", "30 s", "-1s", "1.5s", "30sec", "99999999999h"] {
             let err = parse_duration(bad).unwrap_err();
-            assert!(err.contains("e.g."), "{bad}: {err}");
+            assert!(err.to_string().contains("e.g."), "{bad}: {err}");
         }
     }
 }

@@ -729,7 +729,7 @@ impl Validator<'_> {
     }
 
     fn duration(&self, key: &str, value: &str) -> Result<Duration, ConfigError> {
-        parse_duration(value).map_err(|m| self.err(key, m))
+        parse_duration(value).map_err(|m| self.err(key, m.to_string()))
     }
 
     /// Relative paths are read from the configuration file's folder.

@@ -129,7 +129,10 @@ pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing:
                 effect,
                 reason: "Workfront project has no mirror".into(),
             }),
-            (None, Err(reason)) => plan.park.push(Planned { effect, reason }),
+            (None, Err(no_route)) => plan.park.push(Planned {
+                effect,
+                reason: no_route.to_string(),
+            }),
         }
     }
     if scope == Scope::Full {

@@ -17,14 +17,34 @@ pub struct Routing {
     pub parents: HashMap<WorkfrontGroupId, Option<WorkfrontGroupId>>,
 }
 
+/// No Frame.io account is known for a project: neither its group (nor an ancestor) is
+/// connected, nor is a default account configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct NoRoute {
+    /// The project's group, if it has one.
+    pub group: Option<WorkfrontGroupId>,
+}
+
+impl std::fmt::Display for NoRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.group {
+            Some(group) => write!(
+                f,
+                "no Frame.io account for group {group}: connect it (or an ancestor group) with connect-group, or configure [frameio.default]"
+            ),
+            None => f.write_str("no Frame.io account: the project has no group and [frameio.default] is not configured"),
+        }
+    }
+}
+
 impl Routing {
     /// Replaces the group tree with freshly polled groups.
     pub fn set_groups(&mut self, groups: &[WorkfrontGroup]) {
         self.parents = groups.iter().map(|g| (g.id.clone(), g.parent.clone())).collect();
     }
 
-    /// The target for `project`, or the reason there is none (shown to the admin verbatim).
-    pub fn route(&self, project: &WorkfrontProject) -> Result<Target, String> {
+    /// The target for `project`, or why there is none (its `Display` is shown to the admin).
+    pub fn route(&self, project: &WorkfrontProject) -> Result<Target, NoRoute> {
         if let Some(group) = &project.group_id {
             if let Some(target) = self.nearest_connection(group) {
                 return Ok(target.clone());
@@ -32,11 +52,8 @@ impl Routing {
         }
         match &self.default {
             Some(target) => Ok(target.clone()),
-            None => Err(match &project.group_id {
-                Some(group) => format!(
-                    "no Frame.io account for group {group}: connect it (or an ancestor group) with connect-group, or configure [frameio.default]"
-                ),
-                None => "no Frame.io account: the project has no group and [frameio.default] is not configured".to_owned(),
+            None => Err(NoRoute {
+                group: project.group_id.clone(),
             }),
         }
     }
@@ -120,7 +137,7 @@ mod tests {
         let got = routing(default).route(&project_in(group));
         match (got, expected) {
             (Ok(t), Ok(account)) => assert_eq!(t.account.as_str(), account, "{group:?}"),
-            (Err(reason), Err(part)) => assert!(reason.contains(part), "{group:?}: {reason}"),
+            (Err(reason), Err(part)) => assert!(reason.to_string().contains(part), "{group:?}: {reason}"),
             (got, expected) => panic!("{group:?}: got {got:?}, expected {expected:?}"),
         }
     }

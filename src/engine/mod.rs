@@ -114,8 +114,8 @@ impl Engine {
                 .insert(connection.group.clone(), connection_target(&connection));
             let auth = store
                 .connection_token(&connection.group)
-                .map_err(|e| e.to_string())
-                .and_then(|secret| connection_auth(&connection, secret));
+                .map_err(anyhow::Error::from)
+                .and_then(|secret| Ok(connection_auth(&connection, secret)?));
             match auth {
                 Ok(auth) => {
                     routes.clients.insert(
@@ -218,7 +218,7 @@ impl Engine {
     /// resumes the work its old token's refusal parked.
     pub fn apply_connection(&self, record: &ConnectionRecord, secret: Secret) -> anyhow::Result<usize> {
         let credential = Credential::Group(record.group.clone());
-        let auth = connection_auth(record, secret).map_err(anyhow::Error::msg)?;
+        let auth = connection_auth(record, secret)?;
         {
             let mut routes = self.write();
             routes
@@ -316,8 +316,17 @@ pub fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
     }
 }
 
+/// A connection record whose IMS token URL does not parse (records are checked when written, so
+/// this is a hand-edited or damaged record).
+#[derive(Debug, thiserror::Error)]
+#[error("unusable IMS token URL {url:?}: {error}")]
+pub struct UnusableTokenUrl {
+    url: String,
+    error: <Url as std::str::FromStr>::Err,
+}
+
 /// How a connection's requests authenticate, from its record and its stored secret.
-pub fn connection_auth(record: &ConnectionRecord, secret: Secret) -> Result<FrameioAuth, String> {
+pub fn connection_auth(record: &ConnectionRecord, secret: Secret) -> Result<FrameioAuth, UnusableTokenUrl> {
     Ok(match &record.credential {
         ConnectionCredential::DeveloperToken => FrameioAuth::DeveloperToken(secret),
         ConnectionCredential::AdobeServerToServer {
@@ -325,8 +334,10 @@ pub fn connection_auth(record: &ConnectionRecord, secret: Secret) -> Result<Fram
             scopes,
             ims_token_url,
         } => {
-            let token_url =
-                Url::parse(ims_token_url).map_err(|e| format!("unusable IMS token URL {ims_token_url:?}: {e}"))?;
+            let token_url = Url::parse(ims_token_url).map_err(|error| UnusableTokenUrl {
+                url: ims_token_url.clone(),
+                error,
+            })?;
             FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ImsCredentials {
                 client_id: client_id.clone(),
                 client_secret: secret,

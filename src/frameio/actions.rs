@@ -151,10 +151,22 @@ pub fn unverified_action_id(body: &[u8]) -> Option<String> {
     serde_json::from_slice::<Just>(body).ok().map(|j| j.action_id)
 }
 
+/// Why a (verified) delivery could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionPayloadError {
+    #[error("not a Frame.io action payload: {0}")]
+    Shape(#[from] serde_json::Error),
+    #[error("unusable {field}: {error}")]
+    Id {
+        field: &'static str,
+        error: crate::ids::IdError,
+    },
+}
+
 /// Reads a (verified) delivery.
-pub fn parse_action(body: &[u8]) -> Result<ActionInvocation, String> {
-    let p: Payload = serde_json::from_slice(body).map_err(|e| format!("not a Frame.io action payload: {e}"))?;
-    let bad = |what: &str, e: crate::ids::IdError| format!("unusable {what}: {e}");
+pub fn parse_action(body: &[u8]) -> Result<ActionInvocation, ActionPayloadError> {
+    let p: Payload = serde_json::from_slice(body)?;
+    let bad = |field: &'static str, error: crate::ids::IdError| ActionPayloadError::Id { field, error };
     Ok(ActionInvocation {
         account: FrameioAccountId::new(p.account_id).map_err(|e| bad("account_id", e))?,
         action_id: p.action_id,
@@ -266,6 +278,7 @@ mod tests {
         assert_eq!(unverified_action_id(body).as_deref(), Some("a1"));
         assert!(parse_action(b"{}")
             .unwrap_err()
+            .to_string()
             .contains("not a Frame.io action payload"));
     }
 }

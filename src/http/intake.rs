@@ -21,9 +21,19 @@ pub enum Outcome {
     Duplicate,
 }
 
+/// Why an event was not recorded (and must not be acknowledged).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotRecorded {
+    #[error("the daemon is stopping")]
+    Stopping,
+    /// The store refused the batch (its error, as text: every event of the batch gets it).
+    #[error("the store could not record it: {0}")]
+    Store(String),
+}
+
 struct Submission {
     event: WorkfrontEvent,
-    reply: oneshot::Sender<Result<Outcome, String>>,
+    reply: oneshot::Sender<Result<Outcome, NotRecorded>>,
 }
 
 /// The handlers' side of the committer.
@@ -43,13 +53,13 @@ impl Intake {
 
     /// Records `event` durably (or recognises it as a redelivery). An error means it was not
     /// recorded: the caller must not acknowledge it.
-    pub async fn submit(&self, event: WorkfrontEvent) -> Result<Outcome, String> {
+    pub async fn submit(&self, event: WorkfrontEvent) -> Result<Outcome, NotRecorded> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Submission { event, reply })
             .await
-            .map_err(|_| "the daemon is stopping".to_owned())?;
-        answer.await.map_err(|_| "the daemon is stopping".to_owned())?
+            .map_err(|_| NotRecorded::Stopping)?;
+        answer.await.map_err(|_| NotRecorded::Stopping)?
     }
 }
 
@@ -79,7 +89,7 @@ async fn commit_loop(store: Store, mut rx: mpsc::Receiver<Submission>, recorded:
             Err(err) => {
                 tracing::error!(error = %err, events = batch.len(), "could not record Workfront events; they are refused and Workfront will deliver them again");
                 for submission in batch {
-                    let _ = submission.reply.send(Err(err.to_string()));
+                    let _ = submission.reply.send(Err(NotRecorded::Store(err.to_string())));
                 }
             }
         }

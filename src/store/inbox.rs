@@ -6,7 +6,7 @@
 //! older event never rolls an object back).
 
 use super::outbox::{abort, tx_error, TxResult};
-use super::{decode, encode, Store, StoreError};
+use super::{decode, decode_value, encode, Store, StoreError};
 use crate::core::model::within_clock_skew;
 use crate::core::model::WorkfrontEvent;
 use crate::timestamp::Timestamp;
@@ -75,7 +75,7 @@ impl Store {
                 let key = record.event.object_key();
                 let newer = match marks.get(key.as_bytes())? {
                     Some(raw) => {
-                        let mark: Timestamp = decode("event_marks", &key, &raw).map_err(abort)?;
+                        let mark: Timestamp = decode_value("event_marks", &key, &raw).map_err(abort)?;
                         record.event.event_time > mark || !within_clock_skew(mark, now)
                     }
                     None => true,
@@ -93,7 +93,7 @@ impl Store {
     pub fn event_mark(&self, object_key: &str) -> Result<Option<Timestamp>, StoreError> {
         self.event_marks
             .get(object_key.as_bytes())?
-            .map(|v| decode("event_marks", object_key, &v))
+            .map(|v| decode_value("event_marks", object_key, &v))
             .transpose()
     }
 
@@ -103,7 +103,7 @@ impl Store {
         let mut n = 0;
         for kv in self.inbox_seen.iter() {
             let (k, v) = kv?;
-            let at: Timestamp = decode("inbox_seen", &String::from_utf8_lossy(&k), &v)?;
+            let at: Timestamp = decode_value("inbox_seen", &String::from_utf8_lossy(&k), &v)?;
             if at < before {
                 batch.remove(k);
                 n += 1;
@@ -142,8 +142,12 @@ impl Store {
     /// Projects deleted in Workfront, oldest first.
     pub fn deletions(&self) -> Result<Vec<Deletion>, StoreError> {
         Ok(match self.meta.get(META_DELETED)? {
-            Some(raw) => decode("meta", "deleted_projects", &raw)?,
+            Some(raw) => decode_value("meta", "deleted_projects", &raw)?,
             None => Vec::new(),
         })
     }
+}
+
+impl super::Record for InboxRecord {
+    const V: u32 = INBOX_V;
 }

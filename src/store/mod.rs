@@ -81,6 +81,16 @@ pub enum StoreError {
         key: String,
         message: String,
     },
+    #[error(
+        "state store: the record in {tree} at {key} has format v{v}, and this release reads up to v{reads}: \
+         a newer release wrote it. Run that release again (or restore the state dir from a backup made before it)"
+    )]
+    NewerFormat {
+        tree: &'static str,
+        key: String,
+        v: u32,
+        reads: u32,
+    },
     #[error("outbox entry {0} does not exist")]
     NoSuchEntry(crate::ids::OutboxId),
     #[error("the token file {path}: {message}")]
@@ -319,7 +329,7 @@ impl Store {
     pub fn cursor(&self) -> Result<Option<Timestamp>, StoreError> {
         self.meta
             .get(META_CURSOR)?
-            .map(|v| decode("meta", "cursor", &v))
+            .map(|v| decode_value("meta", "cursor", &v))
             .transpose()
     }
 
@@ -339,7 +349,7 @@ impl Store {
     pub fn last_guard_trip(&self) -> Result<Option<crate::core::collaborator_plan::GuardTrip>, StoreError> {
         self.meta
             .get(META_REMOVAL_GUARD)?
-            .map(|v| decode("meta", "removal_guard", &v))
+            .map(|v| decode_value("meta", "removal_guard", &v))
             .transpose()
     }
 
@@ -405,7 +415,50 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records serialize")
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(tree: &'static str, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+/// A record the store persists with its format version `v` (see `records.rs`).
+pub(crate) trait Record: DeserializeOwned {
+    /// The version this release writes.
+    const V: u32;
+
+    /// Reads a record an earlier release wrote at version `v` (< `V`): the old shape, converted.
+    /// `None`: no release wrote that version. No record has changed shape yet, so no type has
+    /// an older version to read; a type that bumps `V` overrides this.
+    fn read_older(v: u32, bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
+        let _ = (v, bytes);
+        None
+    }
+}
+
+/// Reads a record: its version first, then the shape of that version. A version newer than this
+/// release writes is refused (a downgrade): reading it as today's shape could lose what it holds.
+pub(crate) fn decode<T: Record>(tree: &'static str, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        v: u32,
+    }
+    let corrupt = |message: String| StoreError::Corrupt {
+        tree,
+        key: key.to_owned(),
+        message,
+    };
+    let Version { v } = serde_json::from_slice(bytes).map_err(|e| corrupt(format!("no format version: {e}")))?;
+    match v.cmp(&T::V) {
+        std::cmp::Ordering::Equal => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string())),
+        std::cmp::Ordering::Less => match T::read_older(v, bytes) {
+            Some(read) => read.map_err(|e| corrupt(format!("format v{v}: {e}"))),
+            None => Err(corrupt(format!("format v{v} was never written by a release"))),
+        },
+        std::cmp::Ordering::Greater => Err(StoreError::NewerFormat {
+            tree,
+            key: key.to_owned(),
+            v,
+            reads: T::V,
+        }),
+    }
+}
+
+/// Reads a plain value (a cursor, a time): no version of its own.
+pub(crate) fn decode_value<T: DeserializeOwned>(tree: &'static str, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         tree,
         key: key.to_owned(),

@@ -4,7 +4,7 @@
 use super::records::{
     CollaboratorRecord, EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, Priority, OUTBOX_V,
 };
-use super::{decode, encode, Ready, Store, StoreError, META_CURSOR};
+use super::{decode, decode_value, encode, Ready, Store, StoreError, META_CURSOR};
 use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
 use crate::core::mirror_plan::{KeyState, Plan, Planned};
 use crate::core::model::{collaborator_key_prefix, Hold, Lane};
@@ -426,7 +426,7 @@ impl Store {
             }
             if let Some(cursor) = plan.cursor {
                 let current: Option<Timestamp> = match meta.get(META_CURSOR)? {
-                    Some(v) => Some(decode("meta", "cursor", &v).map_err(abort)?),
+                    Some(v) => Some(decode_value("meta", "cursor", &v).map_err(abort)?),
                     None => None,
                 };
                 if current.is_none_or(|c| cursor > c) {

@@ -300,3 +300,31 @@ pub struct DirectoryRecord {
     /// Lower-cased email → user id.
     pub by_email: BTreeMap<String, FrameioUserId>,
 }
+
+impl super::Record for MirrorRecord {
+    const V: u32 = MIRROR_V;
+}
+
+impl super::Record for OutboxEntry {
+    const V: u32 = OUTBOX_V;
+}
+
+impl super::Record for SyncRecord {
+    const V: u32 = SYNC_V;
+}
+
+impl super::Record for ConnectionRecord {
+    const V: u32 = CONNECTION_V;
+}
+
+impl super::Record for UserRecord {
+    const V: u32 = USER_V;
+}
+
+impl super::Record for CollaboratorRecord {
+    const V: u32 = COLLABORATOR_V;
+}
+
+impl super::Record for DirectoryRecord {
+    const V: u32 = DIRECTORY_V;
+}

@@ -30,5 +30,6 @@ mod submission_clients;
 mod submissions;
 mod subscriptions;
 mod systemd;
+mod upgrade;
 mod webhooks;
 mod workfront_client;

@@ -28,11 +28,11 @@ use frameio_sync::effects::{AddCollaborator, CreateMirror, Effect};
 use frameio_sync::engine::Engine;
 use frameio_sync::ids::FrameioProjectId;
 use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
-use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::secret::Secret;
 use frameio_sync::store::records::CONNECTION_V;
 use frameio_sync::store::{Arrival, CollaboratorRecord, ConnectionRecord, MirrorOrigin, MirrorRecord, Store};
 use frameio_sync::timestamp::Timestamp;
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,7 +101,7 @@ async fn backfill(projects: usize, collaborators: usize) {
         .enumerate()
     {
         project.project_users = (p * 10..(p * 10 + 10).min(collaborators))
-            .map(|u| frameio_sync::sandbox::world::ProjectUserRow { user_id: user_id(u) })
+            .map(|u| frameio_sync_sandbox::world::ProjectUserRow { user_id: user_id(u) })
             .collect();
     }
     let t = tenant(world, Limits::unlimited()).await;
@@ -603,7 +603,7 @@ fn run_in_process(
 }
 
 /// Runs a daemon in-process until `count` reaches `n`, noting when each one happened.
-async fn paced(world: World, n: usize, count: fn(&frameio_sync::sandbox::Counts) -> u64) -> Paced {
+async fn paced(world: World, n: usize, count: fn(&frameio_sync_sandbox::Counts) -> u64) -> Paced {
     let t = tenant(world, Limits::fast()).await;
     let store = Store::open(&t.settings.state.dir).unwrap();
     let (daemon, shutdown) = run_in_process(&t, &store);

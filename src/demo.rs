@@ -5,9 +5,9 @@
 
 use crate::config;
 use crate::daemon;
-use crate::sandbox::{Limits, Sandbox, World};
 use crate::store::Store;
 use anyhow::Context;
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;

@@ -15,7 +15,8 @@
 //!   acknowledged), `/healthz`, `/metrics` ([`metrics`]).
 //! - [`cli`], [`config`], [`status`], [`control`], [`connect`], [`subscribe`]: the operator's
 //!   interface.
-//! - [`sandbox`], [`demo`]: a local Workfront and Frame.io for `demo` and end-to-end tests.
+//! - [`demo`]: `demo`, on the sandbox (the `frameio-sync-sandbox` crate: a local Workfront and
+//!   Frame.io, also what the end-to-end tests run against).
 //! - [`fuzz_checks`]: the properties the fuzz targets and the corpus replay test check.
 //! - [`failpoint`]: named crash windows for the crash-loop test (the `failpoints` feature).
 //! - [`durable`]: directory fsyncs, so what the daemon creates survives a power cut.
@@ -45,7 +46,6 @@ pub mod ims;
 pub mod metrics;
 pub mod register_action;
 pub mod retry;
-pub mod sandbox;
 pub mod secret;
 pub mod status;
 pub mod store;

@@ -64,13 +64,6 @@ impl Timestamp {
         );
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
     }
-
-    /// Workfront's REST shape, `2017-03-24T17:00:00:000+0000`, used by the sandbox.
-    pub fn to_workfront_rest(self) -> String {
-        let iso = self.to_iso_utc();
-        // "YYYY-MM-DDTHH:MM:SS.mmmZ" → "YYYY-MM-DDTHH:MM:SS:mmm+0000".
-        format!("{}:{}+0000", &iso[..19], &iso[20..23])
-    }
 }
 
 impl fmt::Display for Timestamp {
@@ -201,7 +194,10 @@ mod tests {
         for ms in [0i64, 1_700_000_000_123, 951_782_400_000, -1] {
             let ts = Timestamp(ms);
             assert_eq!(Timestamp::parse(&ts.to_iso_utc()).unwrap(), ts);
-            assert_eq!(Timestamp::parse(&ts.to_workfront_rest()).unwrap(), ts);
+            // Workfront's REST shape: "YYYY-MM-DDTHH:MM:SS:mmm+0000".
+            let iso = ts.to_iso_utc();
+            let rest = format!("{}:{}+0000", &iso[..19], &iso[20..23]);
+            assert_eq!(Timestamp::parse(&rest).unwrap(), ts);
         }
     }
 }

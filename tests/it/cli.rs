@@ -2,7 +2,7 @@
 
 use crate::helpers::{wait_until, TestApp};
 use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

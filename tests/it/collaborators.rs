@@ -6,9 +6,9 @@ use crate::helpers::{wait_until, TestApp};
 use frameio_sync::core::mirror_plan::Scope;
 use frameio_sync::core::model::RoleChoice;
 use frameio_sync::ids::WorkfrontProjectId;
-use frameio_sync::sandbox::{Limits, World};
 use frameio_sync::status;
 use frameio_sync::store::EntryState;
+use frameio_sync_sandbox::{Limits, World};
 use std::collections::BTreeMap;
 use std::time::Duration;
 

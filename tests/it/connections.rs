@@ -2,8 +2,8 @@
 
 use crate::cli::cli;
 use crate::helpers::{wait_until, write_config, TestApp, WF_KEY};
-use frameio_sync::sandbox::world::ProjectRow;
-use frameio_sync::sandbox::{Limits, World};
+use frameio_sync_sandbox::world::ProjectRow;
+use frameio_sync_sandbox::{Limits, World};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -280,7 +280,7 @@ async fn marketing_and_post_connected(world: World, limits: Limits) -> TestApp {
 }
 
 /// How many Frame.io projects `account` holds.
-fn mirrors_in(sandbox: &frameio_sync::sandbox::Sandbox, account: &str) -> usize {
+fn mirrors_in(sandbox: &frameio_sync_sandbox::Sandbox, account: &str) -> usize {
     sandbox
         .frameio_projects()
         .iter()

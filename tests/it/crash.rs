@@ -6,8 +6,8 @@
 use crate::cli::{cli, spawn_daemon, Daemon};
 use crate::helpers::eventually;
 use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::sandbox::{Faults, Limits, Sandbox, World};
 use frameio_sync::store::Store;
+use frameio_sync_sandbox::{Faults, Limits, Sandbox, World};
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;

@@ -13,7 +13,7 @@ use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::failpoint;
 use frameio_sync::ids::WorkfrontProjectId;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;

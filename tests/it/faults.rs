@@ -6,7 +6,7 @@
 use crate::collaborators::person;
 use crate::helpers::{team_of, wait_until, TestApp, PEOPLE};
 use frameio_sync::ids::WorkfrontProjectId;
-use frameio_sync::sandbox::{FaultRates, Limits, World};
+use frameio_sync_sandbox::{FaultRates, Limits, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use crate::helpers::{add_http_listener, deliver_event, wait_for_listener};
 use crate::lazyfs::{put_state_on, LazyFs};
 use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::time::Duration;
 
 const PROJECTS: usize = 3;

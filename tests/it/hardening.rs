@@ -5,7 +5,7 @@ use crate::cli::{cli, Daemon};
 use crate::helpers::eventually;
 use frameio_sync::control::{self, Request};
 use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -228,12 +228,12 @@ async fn an_applied_event_time_from_the_future_does_not_shadow_later_events() {
 async fn a_user_dated_in_the_future_does_not_blind_later_polls() {
     use crate::helpers::{wait_until, TestApp};
     use frameio_sync::ids::WorkfrontUserId;
-    use frameio_sync::timestamp::Timestamp;
     let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
     app.sandbox.upsert_workfront_user("bob", "bob@example.test", true, true);
     app.sandbox.upsert_workfront_user("eve", "eve@example.test", true, true);
-    app.sandbox
-        .set_workfront_user_updated("eve", Timestamp(253_402_214_400_000));
+    // 9999-12-31: a row dated far in the future.
+    let far = frameio_sync_sandbox::time::OffsetDateTime::from_unix_timestamp(253_402_214_400).unwrap();
+    app.sandbox.set_workfront_user_updated("eve", far);
     app.start();
     let store = app.store().clone();
     let bob = WorkfrontUserId::new("bob").unwrap();

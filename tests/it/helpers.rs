@@ -4,8 +4,8 @@
 use frameio_sync::config::{self, Settings};
 use frameio_sync::daemon;
 use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::store::Store;
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

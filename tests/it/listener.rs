@@ -5,8 +5,8 @@
 use crate::helpers::{wait_until, TestApp};
 use crate::webhooks::project_event;
 use frameio_sync::config::ListenerLimits;
-use frameio_sync::sandbox::{Limits, World};
 use frameio_sync::secret::Secret;
+use frameio_sync_sandbox::{Limits, World};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -4,8 +4,8 @@ use crate::helpers::{init_logs, wait_until, TestApp};
 use frameio_sync::config;
 use frameio_sync::core::mirror_plan::Scope;
 use frameio_sync::engine::{Engine, WorkOutcome};
-use frameio_sync::sandbox::{Faults, Limits, Sandbox, World};
 use frameio_sync::store::{EntryState, MirrorOrigin, Store};
+use frameio_sync_sandbox::{Faults, Limits, Sandbox, World};
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@ use crate::cli::cli;
 use crate::collaborators::{names, person, project_ids, wait_for_names};
 use crate::helpers::{wait_until, TestApp};
 use frameio_sync::config;
-use frameio_sync::sandbox::{Limits, World};
+use frameio_sync_sandbox::{Limits, World};
 use serde_json::Value;
 use std::time::Duration;
 

@@ -6,9 +6,9 @@ use crate::cli::cli;
 use crate::helpers::{wait_until, TestApp};
 use frameio_sync::frameio::actions::sign;
 use frameio_sync::ids::WorkfrontProjectId;
-use frameio_sync::sandbox::{Limits, World};
 use frameio_sync::secret::Secret;
 use frameio_sync::store::EntryState;
+use frameio_sync_sandbox::{Limits, World};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -222,7 +222,7 @@ async fn workfront_failures_are_retried_and_a_refusal_is_a_dead_letter_with_the_
     register(&s.app).await;
     let action = s.app.sandbox.frameio_actions()[0].clone();
     // Workfront fails the next writes (and look-ups) with 500: retried until they pass.
-    s.app.sandbox.set_faults(frameio_sync::sandbox::Faults {
+    s.app.sandbox.set_faults(frameio_sync_sandbox::Faults {
         workfront_errors: 3,
         ..Default::default()
     });

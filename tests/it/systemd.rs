@@ -4,8 +4,8 @@
 use crate::cli::{cli, spawn_daemon, Daemon};
 use crate::helpers::{eventually, wait_until};
 use frameio_sync::demo::write_sandbox_config;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::store::{EntryState, Store};
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::os::unix::net::UnixDatagram;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -9,8 +9,8 @@ use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::effects::Effect;
 use frameio_sync::engine::{Engine, WorkOutcome};
 use frameio_sync::ids::WorkfrontGroupId;
-use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::store::{EntryState, Priority, Store};
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

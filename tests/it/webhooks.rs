@@ -6,8 +6,8 @@ use crate::cli::Daemon;
 use crate::helpers::{add_http_listener, wait_for_listener, wait_until, TestApp};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::ids::{WorkfrontProjectId, WorkfrontUserId};
-use frameio_sync::sandbox::{Limits, Sandbox, World};
 use frameio_sync::store::Store;
+use frameio_sync_sandbox::{Limits, Sandbox, World};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The sandbox's Workfront: `/attask/api/<version>/<obj>/search` for projects and users.
 
 use super::Shared;
-use crate::timestamp::Timestamp;
+use crate::dates;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -115,13 +115,13 @@ async fn search(
         query.get("lastUpdateDate_Mod").map(String::as_str),
     ) {
         (None, _) => None,
-        (Some(date), Some("gte")) => match Timestamp::parse(date) {
-            Ok(ts) => Some(ts),
-            Err(err) => {
+        (Some(date), Some("gte")) => match dates::parse(date) {
+            Some(at) => Some(at),
+            None => {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "java.lang.IllegalArgumentException",
-                    &err.to_string(),
+                    &format!("unparseable date {date:?}"),
                 )
             }
         },
@@ -133,7 +133,7 @@ async fn search(
             )
         }
     };
-    let updated_since = |date: &str| since.is_none_or(|s| Timestamp::parse(date).is_ok_and(|d| d >= s));
+    let updated_since = |date: &str| since.is_none_or(|s| dates::parse(date).is_some_and(|d| d >= s));
     // Only the requested page is turned into JSON: a tenant-sized world is paged through many
     // times, and serializing every row for every page would make the sandbox, not the daemon,
     // the slow part of a benchmark.

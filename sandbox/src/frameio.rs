@@ -1,7 +1,7 @@
 //! The sandbox's Frame.io v4: me, accounts, workspaces, and a workspace's projects.
 
 use super::{SandboxProject, Shared};
-use crate::timestamp::Timestamp;
+use crate::dates;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,8 +73,8 @@ fn project_json(p: &SandboxProject) -> Value {
         "root_folder_id": format!("f-{}", p.id),
         "status": "active",
         "restricted": false,
-        "created_at": p.created_at.to_iso_utc(),
-        "updated_at": p.created_at.to_iso_utc(),
+        "created_at": dates::frameio(p.created_at),
+        "updated_at": dates::frameio(p.created_at),
     })
 }
 
@@ -290,7 +290,7 @@ async fn create_project(
     let (project, ambiguous) = {
         let mut state = shared.lock();
         state.counts.frameio_creates += 1;
-        let project = state.new_project(&name, &account, &workspace, Timestamp::now());
+        let project = state.new_project(&name, &account, &workspace, dates::now());
         let ambiguous = state.faults.ambiguous_creates > 0;
         if ambiguous {
             state.faults.ambiguous_creates -= 1;

@@ -8,15 +8,18 @@
 //! Faults can be injected (failed requests, creates whose answer is lost) to test the daemon's
 //! handling of them. Everything binds to 127.0.0.1 on an ephemeral port.
 
+pub mod dates;
 mod faults;
 mod frameio;
 mod workfront;
 pub mod world;
 
 pub use faults::{FaultCounts, FaultRates};
+/// The date crate the sandbox's API takes its dates in.
+pub use time;
 pub use world::World;
 
-use crate::timestamp::Timestamp;
+use dates::Date;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -92,7 +95,7 @@ pub struct SandboxProject {
     pub name: String,
     pub account_id: String,
     pub workspace_id: String,
-    pub created_at: Timestamp,
+    pub created_at: Date,
 }
 
 /// A custom action in the sandbox's Frame.io.
@@ -226,7 +229,7 @@ impl Sandbox {
     }
 
     /// Adds a project to the sandbox's Frame.io, as a person might by hand.
-    pub fn insert_frameio_project(&self, name: &str, created_at: Timestamp) -> SandboxProject {
+    pub fn insert_frameio_project(&self, name: &str, created_at: Date) -> SandboxProject {
         let mut state = self.shared.lock();
         let (account, workspace) = state.world.default_target();
         let (account, workspace) = (account.to_owned(), workspace.to_owned());
@@ -247,7 +250,7 @@ impl Sandbox {
     }
 
     fn upsert(&self, mut row: ProjectRow) {
-        row.last_update_date = Timestamp::now().to_workfront_rest();
+        row.last_update_date = dates::workfront_rest(dates::now());
         let projects = &mut self.shared.lock().world.workfront.projects;
         projects.retain(|p| p.id != row.id);
         projects.push(row);
@@ -383,7 +386,7 @@ impl Sandbox {
             "emailAddr": email,
             "isActive": active,
             field: if flagged { "Yes" } else { "No" },
-            "lastUpdateDate": Timestamp::now().to_workfront_rest(),
+            "lastUpdateDate": dates::workfront_rest(dates::now()),
         });
         let users = &mut self.shared.lock().world.workfront.users;
         users.retain(|u| u["ID"] != id);
@@ -414,7 +417,7 @@ impl Sandbox {
     /// Changes Workfront users in one step, as one admin action would, stamping them as updated
     /// now. `change` gets each user's row (`isActive`, `emailAddr`, the flag field, …).
     pub fn update_workfront_users(&self, ids: &[&str], change: impl Fn(&mut serde_json::Value)) {
-        let now = Timestamp::now().to_workfront_rest();
+        let now = dates::workfront_rest(dates::now());
         let users = &mut self.shared.lock().world.workfront.users;
         for row in users.iter_mut().filter(|u| ids.iter().any(|id| u["ID"] == *id)) {
             change(row);
@@ -423,10 +426,10 @@ impl Sandbox {
     }
 
     /// Sets a Workfront user's `lastUpdateDate` as it is, however wrong (a row dated in the future).
-    pub fn set_workfront_user_updated(&self, id: &str, at: Timestamp) {
+    pub fn set_workfront_user_updated(&self, id: &str, at: Date) {
         let users = &mut self.shared.lock().world.workfront.users;
         for row in users.iter_mut().filter(|u| u["ID"] == id) {
-            row["lastUpdateDate"] = at.to_workfront_rest().into();
+            row["lastUpdateDate"] = dates::workfront_rest(at).into();
         }
     }
 
@@ -504,7 +507,7 @@ impl State {
             .expect("the sandbox has the project")
     }
 
-    fn new_project(&mut self, name: &str, account: &str, workspace: &str, created_at: Timestamp) -> SandboxProject {
+    fn new_project(&mut self, name: &str, account: &str, workspace: &str, created_at: Date) -> SandboxProject {
         let project = SandboxProject {
             id: format!("b0000000-0000-4000-8000-{:012x}", self.next_project),
             name: name.to_owned(),

@@ -1,8 +1,9 @@
 //! The command line (SPEC §3). Each command is a function from parsed arguments to an exit code;
 //! `main` prints the error chain of any failure.
 
+use crate::config::FrameioCredential;
 use crate::config::{self, Settings, DEFAULT_CONFIG_PATH};
-use crate::connect::{self, ConnectArgs, ConnectCredential};
+use crate::connect::{self, ConnectArgs};
 use crate::control::{self, Reply, Request, WireToken};
 use crate::core::access::may_submit_asset;
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
@@ -193,12 +194,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             quiet();
             let credential = match (token_file, client_id) {
-                (Some(file), _) => ConnectCredential::DeveloperToken(
+                (Some(file), _) => FrameioCredential::DeveloperToken(
                     Secret::read_file(&file).with_context(|| format!("--token-file {}", file.display()))?,
                 ),
                 (None, Some(client_id)) => {
                     let file = client_secret_file.context("--client-secret-file is required with --client-id")?;
-                    ConnectCredential::ServerToServer(ImsCredentials {
+                    FrameioCredential::ServerToServer(ImsCredentials {
                         client_id,
                         client_secret: Secret::read_file(&file)
                             .with_context(|| format!("--client-secret-file {}", file.display()))?,
@@ -332,7 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn connect_group(
     settings: &Settings,
     group: &str,
-    credential: ConnectCredential,
+    credential: FrameioCredential,
     account: Option<String>,
     workspace: Option<String>,
 ) -> anyhow::Result<ExitCode> {

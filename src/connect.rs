@@ -2,10 +2,9 @@
 //! and workspace, and build the connection record. Nothing is stored until every check passed;
 //! storing (and applying it to a running daemon) is the control request's job.
 
-use crate::config::Settings;
+use crate::config::{FrameioCredential, Settings};
 use crate::frameio::{FrameioAuth, FrameioError};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
-use crate::ims::{ImsCredentials, ImsTokenSource};
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
 use crate::store::records::CONNECTION_V;
@@ -13,20 +12,13 @@ use crate::store::{ConnectionCredential, ConnectionRecord};
 use crate::timestamp::Timestamp;
 use crate::workfront::{WorkfrontClient, WorkfrontError};
 use anyhow::{bail, Context};
-use std::sync::Arc;
 
 /// What the admin asked for.
 pub struct ConnectArgs {
     pub group: WorkfrontGroupId,
-    pub credential: ConnectCredential,
+    pub credential: FrameioCredential,
     pub account: Option<FrameioAccountId>,
     pub workspace: Option<FrameioWorkspaceId>,
-}
-
-/// The credential to connect with.
-pub enum ConnectCredential {
-    DeveloperToken(Secret),
-    ServerToServer(ImsCredentials),
 }
 
 /// A validated connection, ready to store. `token` is the secret to keep: the developer token, or
@@ -48,21 +40,11 @@ pub async fn prepare(settings: &Settings, args: ConnectArgs) -> anyhow::Result<P
         Err(err) => return Err(err).context(format!("cannot look up Workfront group {}", args.group)),
     };
 
-    let (auth, kind, secret) = match args.credential {
-        ConnectCredential::DeveloperToken(token) => (
-            FrameioAuth::DeveloperToken(token.clone()),
-            ConnectionCredential::DeveloperToken,
-            token,
-        ),
-        ConnectCredential::ServerToServer(ims) => (
-            FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ims.clone()))),
-            ConnectionCredential::AdobeServerToServer {
-                client_id: ims.client_id.clone(),
-                scopes: ims.scopes.clone(),
-                ims_token_url: ims.token_url.to_string(),
-            },
-            ims.client_secret,
-        ),
+    let auth = FrameioAuth::from(&args.credential);
+    let kind = ConnectionCredential::of(&args.credential);
+    let secret = match args.credential {
+        FrameioCredential::DeveloperToken(token) => token,
+        FrameioCredential::ServerToServer(ims) => ims.client_secret,
     };
     let refused = match &kind {
         ConnectionCredential::DeveloperToken => "Frame.io refused the developer token",

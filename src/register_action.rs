@@ -55,7 +55,7 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
         let path = state_dir.join("tokens").join(record.group.as_str());
         let secret = Secret::read_file(&path)
             .with_context(|| format!("cannot read the token of group {}'s connection", record.group))?;
-        let auth = connection_auth(&record, secret).map_err(anyhow::Error::msg)?;
+        let auth = connection_auth(&record, secret)?;
         targets.push((
             format!("group {}", record.group),
             record.account,

@@ -26,11 +26,11 @@ use crate::core::model::{Credential, Target, WorkfrontGroup, WorkfrontUser};
 use crate::core::routing::Routing;
 use crate::frameio::{FrameioAuth, FrameioClient};
 use crate::ids::{FrameioAccountId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
-use crate::ims::{ImsCredentials, ImsTokenSource};
 use crate::metrics::Metrics;
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
-use crate::store::{ConnectionCredential, ConnectionRecord, Store, StoreError};
+use crate::store::records::UnusableTokenUrl;
+use crate::store::{ConnectionRecord, Store, StoreError};
 use crate::timestamp::Timestamp;
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
@@ -301,51 +301,19 @@ impl Engine {
     }
 }
 
-/// How the default account's requests authenticate.
 /// A Frame.io client with the configured request timeout.
 pub fn frameio_client(base_url: &Url, timeout: std::time::Duration, auth: FrameioAuth) -> FrameioClient {
     FrameioClient::with_auth(base_url, auth).with_request_timeout(timeout)
 }
 
+/// How the default account's requests authenticate.
 pub fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
-    match credential {
-        FrameioCredential::DeveloperToken(token) => FrameioAuth::DeveloperToken(token.clone()),
-        FrameioCredential::ServerToServer(ims) => {
-            FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ims.clone())))
-        }
-    }
-}
-
-/// A connection record whose IMS token URL does not parse (records are checked when written, so
-/// this is a hand-edited or damaged record).
-#[derive(Debug, thiserror::Error)]
-#[error("unusable IMS token URL {url:?}: {error}")]
-pub struct UnusableTokenUrl {
-    url: String,
-    error: <Url as std::str::FromStr>::Err,
+    FrameioAuth::from(credential)
 }
 
 /// How a connection's requests authenticate, from its record and its stored secret.
 pub fn connection_auth(record: &ConnectionRecord, secret: Secret) -> Result<FrameioAuth, UnusableTokenUrl> {
-    Ok(match &record.credential {
-        ConnectionCredential::DeveloperToken => FrameioAuth::DeveloperToken(secret),
-        ConnectionCredential::AdobeServerToServer {
-            client_id,
-            scopes,
-            ims_token_url,
-        } => {
-            let token_url = Url::parse(ims_token_url).map_err(|error| UnusableTokenUrl {
-                url: ims_token_url.clone(),
-                error,
-            })?;
-            FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ImsCredentials {
-                client_id: client_id.clone(),
-                client_secret: secret,
-                scopes: scopes.clone(),
-                token_url,
-            })))
-        }
-    })
+    Ok(FrameioAuth::from(&record.credential.with_secret(secret)?))
 }
 
 fn connection_target(record: &ConnectionRecord) -> Target {

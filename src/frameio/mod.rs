@@ -12,6 +12,7 @@ mod wire;
 pub use client::FrameioClient;
 pub use error::FrameioError;
 
+use crate::config::FrameioCredential;
 use crate::ids::{FrameioAccountId, FrameioUserId, FrameioWorkspaceId};
 use crate::ims::ImsTokenSource;
 use crate::secret::Secret;
@@ -24,6 +25,17 @@ use std::sync::Arc;
 pub enum FrameioAuth {
     DeveloperToken(Secret),
     ServerToServer(Arc<ImsTokenSource>),
+}
+
+impl From<&FrameioCredential> for FrameioAuth {
+    fn from(credential: &FrameioCredential) -> Self {
+        match credential {
+            FrameioCredential::DeveloperToken(token) => FrameioAuth::DeveloperToken(token.clone()),
+            FrameioCredential::ServerToServer(ims) => {
+                FrameioAuth::ServerToServer(Arc::new(ImsTokenSource::new(ims.clone())))
+            }
+        }
+    }
 }
 
 /// The user a token belongs to.

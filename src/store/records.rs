@@ -1,6 +1,7 @@
 //! What the store persists. Every record carries `v`, its format version: a change to a record's
 //! shape bumps it and teaches `decode` to read the old one.
 
+use crate::config::FrameioCredential;
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
@@ -11,6 +12,8 @@ use crate::ids::{
     FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, OutboxId, WorkfrontGroupId,
     WorkfrontProjectId, WorkfrontUserId,
 };
+use crate::ims::ImsCredentials;
+use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -229,6 +232,49 @@ pub enum ConnectionCredential {
         scopes: String,
         ims_token_url: String,
     },
+}
+
+impl ConnectionCredential {
+    /// What is recorded of `credential` (its secret goes to the connection's token file).
+    pub fn of(credential: &FrameioCredential) -> Self {
+        match credential {
+            FrameioCredential::DeveloperToken(_) => ConnectionCredential::DeveloperToken,
+            FrameioCredential::ServerToServer(ims) => ConnectionCredential::AdobeServerToServer {
+                client_id: ims.client_id.clone(),
+                scopes: ims.scopes.clone(),
+                ims_token_url: ims.token_url.to_string(),
+            },
+        }
+    }
+
+    /// The credential again, with the secret from the token file.
+    pub fn with_secret(&self, secret: Secret) -> Result<FrameioCredential, UnusableTokenUrl> {
+        Ok(match self {
+            ConnectionCredential::DeveloperToken => FrameioCredential::DeveloperToken(secret),
+            ConnectionCredential::AdobeServerToServer {
+                client_id,
+                scopes,
+                ims_token_url,
+            } => FrameioCredential::ServerToServer(ImsCredentials {
+                client_id: client_id.clone(),
+                client_secret: secret,
+                scopes: scopes.clone(),
+                token_url: reqwest::Url::parse(ims_token_url).map_err(|error| UnusableTokenUrl {
+                    url: ims_token_url.clone(),
+                    error,
+                })?,
+            }),
+        })
+    }
+}
+
+/// A connection record whose IMS token URL does not parse (records are checked when written, so
+/// this is a hand-edited or damaged record).
+#[derive(Debug, thiserror::Error)]
+#[error("unusable IMS token URL {url:?}: {error}")]
+pub struct UnusableTokenUrl {
+    url: String,
+    error: <reqwest::Url as std::str::FromStr>::Err,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -551,3 +551,40 @@ fn records_are_read_by_their_version_and_a_newer_one_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_connection_credential_is_recorded_without_its_secret_and_read_back_with_it() {
+    use crate::config::FrameioCredential;
+    use crate::ims::ImsCredentials;
+    use crate::secret::Secret;
+    let ims = FrameioCredential::ServerToServer(ImsCredentials {
+        client_id: "client".into(),
+        client_secret: Secret::new("s3cret-value"),
+        scopes: "openid".into(),
+        token_url: "https://ims.example/token".parse().unwrap(),
+    });
+    let recorded = ConnectionCredential::of(&ims);
+    let stored = String::from_utf8(encode(&recorded)).unwrap();
+    assert!(!stored.contains("s3cret-value"), "{stored}");
+    let FrameioCredential::ServerToServer(back) = recorded.with_secret(Secret::new("s3cret-value")).unwrap() else {
+        panic!("the kind changed");
+    };
+    assert_eq!(
+        (back.client_id.as_str(), back.client_secret.expose()),
+        ("client", "s3cret-value")
+    );
+    assert_eq!(back.token_url.as_str(), "https://ims.example/token");
+
+    let token = FrameioCredential::DeveloperToken(Secret::new("dev-token"));
+    assert_eq!(ConnectionCredential::of(&token), ConnectionCredential::DeveloperToken);
+    let broken = ConnectionCredential::AdobeServerToServer {
+        client_id: "c".into(),
+        scopes: "s".into(),
+        ims_token_url: "not a url".into(),
+    };
+    let err = broken.with_secret(Secret::new("x")).unwrap_err().to_string();
+    assert!(
+        err.contains("not a url") && !err.contains('x'.to_string().as_str().repeat(2).as_str()),
+        "{err}"
+    );
+}

@@ -2,9 +2,9 @@
 //! and the last sync. Secrets are never part of it.
 
 use crate::core::collaborator_plan::GuardTrip;
-use crate::effects::Effect;
+
 use crate::exchange::Exchange;
-use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, ParkCause, Store, StoreError, SyncRecord};
+use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -136,30 +136,16 @@ impl EntrySummary {
 
 /// Reads the report from the store.
 pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, StoreError> {
-    let entries = store.outbox_entries()?;
-    let backlog = entries
-        .iter()
-        .filter(|e| e.state == EntryState::Pending)
-        .filter(|e| matches!(e.effect, Effect::AddCollaborator(_) | Effect::RemoveCollaborator(_)))
-        .count();
-    let mut outbox = OutboxCounts::default();
-    let mut attention = Vec::new();
-    let mut held_removals = 0;
-    for entry in &entries {
-        outbox.add(&entry.state);
-        if matches!(
-            entry.state,
-            EntryState::Parked {
-                cause: ParkCause::RemovalGuard,
-                ..
-            }
-        ) {
-            held_removals += 1;
-        }
-        if entry.state != EntryState::Pending {
-            attention.push(EntrySummary::of(entry));
+    // The kept tally, and only the entries that need attention: a tenant's outbox can hold
+    // tens of thousands of pending entries, and status must not decode them all.
+    let tally = store.outbox_tally();
+    let mut attention = Vec::with_capacity(tally.attention.len());
+    for id in &tally.attention {
+        if let Some(entry) = store.outbox_entry(*id)? {
+            attention.push(EntrySummary::of(&entry));
         }
     }
+    let (outbox, backlog, held_removals) = (tally.counts, tally.collaborator_backlog, tally.held_removals);
     Ok(StatusReport {
         daemon_running,
         state_dir: store.dir().display().to_string(),

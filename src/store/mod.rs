@@ -35,7 +35,7 @@ pub mod secret_files;
 pub use collaborators::Arrival;
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
 pub use permit::SendPermit;
-pub use ready::Ready;
+pub use ready::{Ready, Tally};
 pub use records::{
     Broken, CollaboratorRecord, ConnectionCredential, ConnectionRecord, DirectoryRecord, EntryState, InFlight,
     MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, Priority, SyncRecord, UserRecord,

@@ -1,6 +1,7 @@
 //! The outbox: effects recorded before they are carried out, in the same transaction that records
 //! why, and removed in the same transaction that records their result.
 
+use super::ready::Tally;
 use super::records::{
     CollaboratorRecord, EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, Priority, OUTBOX_V,
 };
@@ -173,6 +174,11 @@ impl Store {
     /// Entries by state, from the counts kept with the outbox (`ready.rs`): no entry is read.
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         Ok(self.ready.counts())
+    }
+
+    /// What `status` needs of the whole outbox, from the index: no entry is read.
+    pub fn outbox_tally(&self) -> Tally {
+        self.ready.tally()
     }
 
     /// The state of every key, for planning.

@@ -1,14 +1,16 @@
 //! The worker's index of pending outbox entries, by priority, due time and id, with each one's
-//! lane: picking the next entry reads this, not every entry of the outbox. It also counts the
-//! entries by state, for `status` and `/metrics`.
+//! lane: picking the next entry reads this, not every entry of the outbox. It also keeps what
+//! `status` and `/metrics` need of the whole outbox (counts by state, the collaborator backlog,
+//! held removals, which entries are not pending), so neither decodes it.
 //!
 //! It is held in memory, built from the outbox when the store opens and brought up to date after
 //! every write to an entry (`Store::reindex`). A write that removes an entry may leave its line
 //! here for a moment; the picker checks each candidate against the outbox and drops stale lines.
 
 use super::outbox::OutboxCounts;
-use super::records::{EntryState, OutboxEntry, Priority};
+use super::records::{EntryState, OutboxEntry, ParkCause, Priority};
 use crate::core::model::Lane;
+use crate::effects::Effect;
 use crate::ids::OutboxId;
 use crate::timestamp::Timestamp;
 use std::collections::{BTreeSet, HashMap};
@@ -33,34 +35,79 @@ pub(super) struct ReadyIndex {
 struct Inner {
     ordered: BTreeSet<Ready>,
     by_id: HashMap<OutboxId, Ready>,
-    /// Every entry's state, and their counts.
+    /// What every entry counts toward, and the totals.
     states: HashMap<OutboxId, Counted>,
-    counts: OutboxCounts,
+    totals: Totals,
+}
+
+/// What `status` needs of the whole outbox, kept so that it reads only the entries to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub counts: OutboxCounts,
+    /// Pending collaborator changes.
+    pub collaborator_backlog: usize,
+    /// Removals the mass-removal guard holds.
+    pub held_removals: usize,
+    /// Entries that are not pending (parked or dead), oldest first: the ones `status` shows.
+    pub attention: Vec<OutboxId>,
+}
+
+/// What an entry counts toward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counted {
+    class: Class,
+    collaborator: bool,
+    held_removal: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Counted {
+enum Class {
     Pending,
     Parked,
     Dead,
 }
 
 impl Counted {
-    fn of(state: &EntryState) -> Self {
-        match state {
-            EntryState::Pending => Counted::Pending,
-            EntryState::Parked { .. } => Counted::Parked,
-            EntryState::Dead { .. } => Counted::Dead,
+    fn of(entry: &OutboxEntry) -> Self {
+        Self {
+            class: match entry.state {
+                EntryState::Pending => Class::Pending,
+                EntryState::Parked { .. } => Class::Parked,
+                EntryState::Dead { .. } => Class::Dead,
+            },
+            collaborator: matches!(entry.effect, Effect::AddCollaborator(_) | Effect::RemoveCollaborator(_)),
+            held_removal: matches!(
+                entry.state,
+                EntryState::Parked {
+                    cause: ParkCause::RemovalGuard,
+                    ..
+                }
+            ),
         }
     }
 
-    fn slot(self, counts: &mut OutboxCounts) -> &mut usize {
-        match self {
-            Counted::Pending => &mut counts.pending,
-            Counted::Parked => &mut counts.parked,
-            Counted::Dead => &mut counts.dead,
+    /// Adds (`+1`) or takes away (`-1`) this entry's share.
+    fn apply(self, tally: &mut Totals, sign: isize) {
+        let add = |n: &mut usize| *n = n.saturating_add_signed(sign);
+        add(match self.class {
+            Class::Pending => &mut tally.counts.pending,
+            Class::Parked => &mut tally.counts.parked,
+            Class::Dead => &mut tally.counts.dead,
+        });
+        if self.collaborator && self.class == Class::Pending {
+            add(&mut tally.collaborator_backlog);
+        }
+        if self.held_removal {
+            add(&mut tally.held_removals);
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    counts: OutboxCounts,
+    collaborator_backlog: usize,
+    held_removals: usize,
 }
 
 impl ReadyIndex {
@@ -81,13 +128,12 @@ impl ReadyIndex {
             inner.ordered.remove(&old);
         }
         if let Some(old) = inner.states.remove(&id) {
-            let slot = old.slot(&mut inner.counts);
-            *slot = slot.saturating_sub(1);
+            old.apply(&mut inner.totals, -1);
         }
         if let Some(entry) = entry {
-            let class = Counted::of(&entry.state);
-            *class.slot(&mut inner.counts) += 1;
-            inner.states.insert(id, class);
+            let counted = Counted::of(entry);
+            counted.apply(&mut inner.totals, 1);
+            inner.states.insert(id, counted);
         }
         if let Some(entry) = entry.filter(|e| e.state == EntryState::Pending) {
             let ready = Ready {
@@ -117,6 +163,23 @@ impl ReadyIndex {
     }
 
     pub(super) fn counts(&self) -> OutboxCounts {
-        self.inner.lock().expect("ready index lock").counts
+        self.inner.lock().expect("ready index lock").totals.counts
+    }
+
+    pub(super) fn tally(&self) -> Tally {
+        let inner = self.inner.lock().expect("ready index lock");
+        let mut attention: Vec<OutboxId> = inner
+            .states
+            .iter()
+            .filter(|(_, c)| c.class != Class::Pending)
+            .map(|(id, _)| *id)
+            .collect();
+        attention.sort();
+        Tally {
+            counts: inner.totals.counts,
+            collaborator_backlog: inner.totals.collaborator_backlog,
+            held_removals: inner.totals.held_removals,
+            attention,
+        }
     }
 }

@@ -357,20 +357,40 @@ fn an_entry_written_before_priorities_reads_as_fresh() {
 /// a reopen.
 #[test]
 fn the_kept_counts_agree_with_the_entries() {
+    use crate::core::mirror_plan::Planned;
+    use crate::core::model::{CollaboratorRole, Hold, RoleChoice};
+    use crate::effects::{AddCollaborator, RemoveCollaborator};
+    use crate::ids::{FrameioUserId, WorkfrontUserId};
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
+    // The tally as decoding every entry gives it.
     let decoded = |store: &Store| {
-        let mut counts = OutboxCounts::default();
+        let mut tally = Tally::default();
         for entry in store.outbox_entries().unwrap() {
-            counts.add(&entry.state);
+            tally.counts.add(&entry.state);
+            let collaborator = matches!(entry.effect, Effect::AddCollaborator(_) | Effect::RemoveCollaborator(_));
+            tally.collaborator_backlog += usize::from(collaborator && entry.state == EntryState::Pending);
+            tally.held_removals += usize::from(matches!(
+                entry.state,
+                EntryState::Parked {
+                    cause: ParkCause::RemovalGuard,
+                    ..
+                }
+            ));
+            if entry.state != EntryState::Pending {
+                tally.attention.push(entry.id);
+            }
         }
-        counts
+        tally
     };
     let routing = Routing {
         default: Some(target()),
         ..Routing::default()
     };
-    let check = |store: &Store, step: &str| assert_eq!(store.outbox_counts().unwrap(), decoded(store), "{step}");
+    let check = |store: &Store, step: &str| {
+        assert_eq!(store.outbox_tally(), decoded(store), "{step}");
+        assert_eq!(store.outbox_counts().unwrap(), decoded(store).counts, "{step}");
+    };
     let first = plan(&projects(5), Scope::Full, &known(&store), &routing).unwrap();
     store.record_plan(&Recording::of(&first), Timestamp(1)).unwrap();
     check(&store, "recorded");
@@ -388,10 +408,78 @@ fn the_kept_counts_agree_with_the_entries() {
         .complete_with_mirror(ids[4], &mirror_for(&entry, "fio-4"))
         .unwrap();
     check(&store, "mirrored");
+
+    // Collaborator changes: one add, and removals the guard holds (recorded as ours first, so
+    // the removal is not already done).
+    let project = WorkfrontProjectId::new("p004").unwrap();
+    let frameio_project = FrameioProjectId::new("fio-4").unwrap();
+    let user = |i: usize| WorkfrontUserId::new(format!("u{i}")).unwrap();
+    let frameio_user = |i: usize| FrameioUserId::new(format!("fu{i}")).unwrap();
+    for i in 1..3 {
+        let base = CollaboratorRecord::first(
+            (&project, &user(i)),
+            &frameio_project,
+            &target(),
+            &format!("u{i}@x"),
+            CollaboratorRole::Editor,
+            Timestamp(1),
+        );
+        store
+            .complete_with_collaborator(OutboxId(900 + i as u64), &base, &frameio_user(i), Arrival::Added)
+            .unwrap();
+    }
+    let add = Planned {
+        effect: Effect::AddCollaborator(AddCollaborator {
+            wf_project: project.clone(),
+            wf_user: user(0),
+            email: "u0@x".into(),
+            frameio_project: frameio_project.clone(),
+            target: target(),
+            frameio_user: Some(frameio_user(0)),
+            role: RoleChoice::Fixed(CollaboratorRole::Editor),
+        }),
+        reason: "test".into(),
+    };
+    let removals: Vec<Planned> = (1..3)
+        .map(|i| Planned {
+            effect: Effect::RemoveCollaborator(RemoveCollaborator {
+                wf_project: project.clone(),
+                wf_user: user(i),
+                email: format!("u{i}@x"),
+                frameio_project: frameio_project.clone(),
+                target: target(),
+                frameio_users: vec![frameio_user(i)],
+            }),
+            reason: "test".into(),
+        })
+        .collect();
+    let recording = Recording {
+        enqueue: vec![&add],
+        park: removals.iter().map(|r| (r, Hold::RemovalGuard)).collect(),
+        ..Recording::default()
+    };
+    store.record_plan(&recording, Timestamp(4)).unwrap();
+    check(&store, "collaborator changes, removals held");
+    assert_eq!(
+        (
+            store.outbox_tally().collaborator_backlog,
+            store.outbox_tally().held_removals
+        ),
+        (1, 2)
+    );
+    store.release_held_removals(Timestamp(5)).unwrap();
+    check(&store, "removals released");
+    assert_eq!(
+        (
+            store.outbox_tally().collaborator_backlog,
+            store.outbox_tally().held_removals
+        ),
+        (3, 0)
+    );
     drop(store);
     store = reopen(dir.path());
     check(&store, "reopened");
-    assert_eq!(store.outbox_counts().unwrap().pending, 2);
+    assert_eq!(store.outbox_counts().unwrap().pending, 5);
 }
 
 #[test]

@@ -27,6 +27,7 @@
 pub mod accept;
 pub mod answer_body;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod connect;
 pub mod control;

@@ -9,7 +9,6 @@ use crate::engine::Engine;
 use crate::ids::{FrameioProjectId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::{Arrival, CollaboratorRecord, OutboxEntry, ParkCause, StoreError};
-use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +91,7 @@ pub(super) async fn carry_out(
             target,
             email,
             role,
-            Timestamp::now(),
+            engine.clock.now(),
         )
     };
     match client.project_users(&target.account, frameio_project).await {
@@ -183,7 +182,7 @@ async fn role_from_access(
             let wait = outbox_delay(entry.attempts + 1, ErrorClass::Transient, None);
             tracing::warn!(outbox_id = %entry.id, error = %err, "could not read the access rules; trying again");
             Err(Outcome::Retry {
-                at: Timestamp::now().saturating_add(wait),
+                at: engine.clock.now().saturating_add(wait),
                 error: err.to_string(),
                 outcome_known: true,
             })

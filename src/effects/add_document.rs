@@ -57,7 +57,7 @@ pub(super) async fn carry_out(
             return Ok(Outcome::Done(Produced::Nothing));
         }
         Ok(None) => {}
-        Err(err) => return Ok(workfront_failed(entry, &err)),
+        Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
     }
     let permit = engine.permit_to_send(entry).await?;
     let file_name = format!("{}.url", asset_name.replace(['/', '\\'], "_"));
@@ -83,6 +83,6 @@ pub(super) async fn carry_out(
             tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, asset = %asset_name, "document added");
             Outcome::Done(Produced::Nothing)
         }
-        Err(err) => workfront_failed(entry, &err),
+        Err(err) => workfront_failed(entry, &err, engine.clock.now()),
     })
 }

@@ -47,7 +47,7 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry, payload: &Ad
     match engine.workfront.find_note(wf_project, &marker).await {
         Ok(Some(_)) => return Ok(Outcome::Done(Produced::Nothing)),
         Ok(None) => {}
-        Err(err) => return Ok(workfront_failed(entry, &err)),
+        Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
     }
     let permit = engine.permit_to_send(entry).await?;
     Ok(match engine.workfront.create_note(&permit, wf_project, text).await {
@@ -55,6 +55,6 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry, payload: &Ad
             tracing::info!(outbox_id = %entry.id, %wf_project, note = %id, "note added");
             Outcome::Done(Produced::Nothing)
         }
-        Err(err) => workfront_failed(entry, &err),
+        Err(err) => workfront_failed(entry, &err, engine.clock.now()),
     })
 }

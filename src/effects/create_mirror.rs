@@ -9,7 +9,6 @@ use crate::engine::Engine;
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::store::{InFlight, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, StoreError};
-use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -93,7 +92,7 @@ pub(super) async fn carry_out(
                     target,
                     found.id,
                     MirrorOrigin::AdoptedAfterUnknownOutcome,
-                    Timestamp::now(),
+                    engine.clock.now(),
                 );
                 return Ok(Outcome::Done(Produced::Mirror(record)));
             }
@@ -121,7 +120,7 @@ pub(super) async fn carry_out(
                 target,
                 project.id,
                 MirrorOrigin::Created,
-                Timestamp::now(),
+                engine.clock.now(),
             );
             Ok(Outcome::Done(Produced::Mirror(record)))
         }

@@ -202,7 +202,7 @@ impl Engine {
             }
             Outcome::DeadLetter { reason, exchange } => {
                 tracing::error!(outbox_id = %id, effect = %entry.effect.describe(), %reason, "dead letter");
-                self.store.bury(id, &reason, Timestamp::now(), exchange)?
+                self.store.bury(id, &reason, self.clock.now(), exchange)?
             }
         }
         // Not flushed here: the next flush covers it — the next entry's in-flight mark, or the
@@ -217,7 +217,7 @@ impl Engine {
 
     /// Marks `entry` in flight and returns once the mark is durable.
     async fn permit_to_send(&self, entry: &OutboxEntry) -> Result<SendPermit, StoreError> {
-        self.store.in_flight_durably(entry.id, Timestamp::now()).await
+        self.store.in_flight_durably(entry.id, self.clock.now()).await
     }
 
     /// The client for `credential`, or the parking that says what to do about it: Frame.io
@@ -288,7 +288,7 @@ impl Engine {
                     tracing::warn!(outbox_id = %entry.id, error = %err, retry_in_ms = wait.as_millis() as u64, outcome_known, "attempt failed");
                 }
                 Outcome::Retry {
-                    at: Timestamp::now().saturating_add(wait),
+                    at: self.clock.now().saturating_add(wait),
                     error: err.to_string(),
                     outcome_known,
                 }
@@ -304,13 +304,13 @@ impl Engine {
 /// What a failed Workfront write comes to: transient failures (and refusals of the key, which an
 /// admin fixes) are retried on the policy's schedule; anything else is a dead letter. The
 /// in-flight mark stays: the next attempt looks before it writes.
-fn workfront_failed(entry: &OutboxEntry, err: &WorkfrontError) -> Outcome {
+fn workfront_failed(entry: &OutboxEntry, err: &WorkfrontError, now: Timestamp) -> Outcome {
     match err.class() {
         class @ (ErrorClass::Transient | ErrorClass::Auth) => {
             let wait = outbox_delay(entry.attempts + 1, class, None);
             tracing::warn!(outbox_id = %entry.id, error = %err, retry_in_ms = wait.as_millis() as u64, "Workfront write failed");
             Outcome::Retry {
-                at: Timestamp::now().saturating_add(wait),
+                at: now.saturating_add(wait),
                 error: err.to_string(),
                 outcome_known: false,
             }

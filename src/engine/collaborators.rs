@@ -58,7 +58,7 @@ impl Engine {
     ) -> Result<CollaboratorPlan, StoreError> {
         let mut known = self.collaborator_known(view, mirrors, managed, users);
         let plan = collaborator_plan::plan(teams, complete, &known, &self.policy);
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let due: Vec<(FrameioAccountId, Credential)> = {
             let directories = self.directories.lock().expect("directories lock");
             plan.misses
@@ -129,7 +129,7 @@ impl Engine {
             .lock()
             .expect("directories lock")
             .get(account)
-            .is_none_or(|d| d.due(self.directory_refresh, Timestamp::now()))
+            .is_none_or(|d| d.due(self.directory_refresh, self.clock.now()))
     }
 
     pub(super) async fn refresh_directory(
@@ -160,7 +160,7 @@ impl Engine {
         let record = DirectoryRecord {
             v: DIRECTORY_V,
             account: account.clone(),
-            fetched_at: Timestamp::now(),
+            fetched_at: self.clock.now(),
             by_email,
         };
         self.store.put_directory(&record)?;
@@ -202,7 +202,7 @@ impl Engine {
                 .plan_collaborators(&teams, false, &view, &mirrors, managed, self.known_users())
                 .await?;
             self.store
-                .record_plan(&Recording::default().with_collaborators(&plan), Timestamp::now())
+                .record_plan(&Recording::default().with_collaborators(&plan), self.clock.now())
         }
         .await;
         match outcome {

@@ -8,7 +8,6 @@ use crate::core::model::within_clock_skew;
 use crate::core::model::{EventObject, WorkfrontProject, WorkfrontUser};
 use crate::store::inbox::{Deletion, InboxRecord};
 use crate::store::{Recording, StoreError};
-use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontError;
 use anyhow::Context;
 use std::collections::{BTreeMap, HashMap};
@@ -51,7 +50,7 @@ impl Engine {
             return Ok(applied);
         }
         let mut newest: HashMap<String, &InboxRecord> = HashMap::new();
-        let now = Timestamp::now();
+        let now = self.clock.now();
         for record in &batch {
             let key = record.event.object_key();
             let known = self.store.event_mark(&key)?.filter(|mark| {
@@ -186,7 +185,7 @@ impl Engine {
             .store
             .record_plan(
                 &Recording::of(&mirror_plan).with_collaborators(&collaborators),
-                Timestamp::now(),
+                self.clock.now(),
             )
             .context("failed to record the events' effects")?;
         self.store.flush().await?;

@@ -20,6 +20,7 @@ pub use events::Applied;
 pub use submissions::Submission;
 pub use worker::{Running, WorkOutcome};
 
+use crate::clock::Clock;
 use crate::config::{FrameioCredential, Settings};
 use crate::core::collaborator_plan::Policy;
 use crate::core::model::{Credential, Target, WorkfrontGroup, WorkfrontUser};
@@ -31,7 +32,6 @@ use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
 use crate::store::records::UnusableTokenUrl;
 use crate::store::{ConnectionRecord, Store, StoreError};
-use crate::timestamp::Timestamp;
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
 use reqwest::Url;
@@ -84,6 +84,8 @@ pub struct Engine {
     pub events_ready: Arc<Notify>,
     /// Workfront writes carried out at once (`workfront.max_in_flight`).
     workfront_writes: usize,
+    /// Where due times, retry schedules and records read the time (see `clock.rs`).
+    pub(crate) clock: Clock,
 }
 
 impl Engine {
@@ -157,7 +159,14 @@ impl Engine {
             routes: RwLock::new(routes),
             poll_overlap: settings.workfront.poll_overlap,
             work_ready: Arc::new(Notify::new()),
+            clock: Clock::System,
         })
+    }
+
+    /// The same engine reading the time from `clock` (tests move a manual one).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Routes> {
@@ -209,7 +218,7 @@ impl Engine {
     pub(crate) fn refuse(&self, credential: &Credential, error: &str) -> Result<(), StoreError> {
         self.write().refused.insert(credential.clone());
         if let Credential::Group(group) = credential {
-            self.store.set_connection_broken(group, Some(error), Timestamp::now())?;
+            self.store.set_connection_broken(group, Some(error), self.clock.now())?;
         }
         Ok(())
     }
@@ -232,7 +241,7 @@ impl Engine {
             routes.refused.remove(&credential);
         }
         // The caller (the control request) flushes once, after this.
-        let resumed = self.store.resume_parked_for(&credential, Timestamp::now())?;
+        let resumed = self.store.resume_parked_for(&credential, self.clock.now())?;
         self.work_ready.notify_one();
         tracing::info!(group = %record.group, account = %record.account, workspace = %record.workspace, resumed, "group connection applied");
         Ok(resumed)

@@ -11,7 +11,6 @@ use crate::frameio::actions::ActionInvocation;
 use crate::ids::{FrameioAccountId, FrameioUserId};
 use crate::retry::{Classify, ErrorClass};
 use crate::store::{Recording, StoreError};
-use crate::timestamp::Timestamp;
 use crate::workfront::access::AccessFetchError;
 
 /// What the user is told.
@@ -118,7 +117,7 @@ impl Engine {
             enqueue: vec![&document, &note],
             ..Recording::default()
         };
-        let recorded = self.store.record_plan(&recording, Timestamp::now())?;
+        let recorded = self.store.record_plan(&recording, self.clock.now())?;
         self.store.flush().await?;
         if recorded.enqueued > 0 {
             self.work_ready.notify_one();

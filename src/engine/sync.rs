@@ -20,7 +20,7 @@ impl Engine {
     ///
     /// An incremental sync without a cursor (a fresh state dir) reads everything.
     pub async fn sync_once(&self, scope: Scope) -> anyhow::Result<SyncRecord> {
-        let started_at = Timestamp::now();
+        let started_at = self.clock.now();
         let clock = Instant::now();
         let calls_before = self.workfront.calls();
         let mut record = SyncRecord {
@@ -137,7 +137,7 @@ impl Engine {
             .with_collaborators(&collaborators)
             .with_cursor(user_cursor)
             .with_priority(priority);
-        let recorded = self.store.record_plan(&recording, Timestamp::now())?;
+        let recorded = self.store.record_plan(&recording, self.clock.now())?;
         // The cursor moved in the same transaction as the effects; flushing now makes both durable
         // before anything acts on them.
         self.store.flush().await?;

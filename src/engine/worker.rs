@@ -86,7 +86,7 @@ impl Engine {
     /// next one is due. An entry whose credential Frame.io is pacing is not due until the limit
     /// allows it.
     pub fn next_work(&self, running: &Running) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         self.store.next_due(
             now,
             |entry| self.paced_until(entry, now),

@@ -218,3 +218,42 @@ async fn a_new_project_goes_ahead_of_the_start_up_backlog() {
     );
     app.wait_for_mirrors(31).await;
 }
+
+/// A failed create is tried again on the retry schedule, read from the engine's clock: not
+/// before its due time, and at once after it, with no real waiting.
+#[tokio::test]
+async fn a_failed_create_is_retried_when_its_due_time_comes_on_the_engines_clock() {
+    use frameio_sync::clock::Clock;
+    use frameio_sync::timestamp::Timestamp;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = frameio_sync::demo::write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let settings = config::load(&config).unwrap();
+    let store = Store::open(&settings.state.dir).unwrap();
+    let clock = Clock::manual(Timestamp::now());
+    let engine = Engine::new(&settings, store.clone()).unwrap().with_clock(clock.clone());
+    engine.sync_once(Scope::Full).await.unwrap();
+    assert_eq!(store.outbox_counts().unwrap().pending, 1);
+
+    sandbox.set_faults(Faults {
+        frameio_unavailable: 1,
+        ..Faults::default()
+    });
+    assert_eq!(engine.work_once().await.unwrap(), WorkOutcome::Worked);
+    let entry = store.outbox_entries().unwrap().remove(0);
+    assert_eq!(entry.attempts, 1, "{entry:?}");
+    let due = entry.next_attempt_at;
+    assert!(due > clock.now(), "rescheduled into the future: {entry:?}");
+
+    // Not due yet: the worker says when it will be.
+    assert_eq!(
+        engine.work_once().await.unwrap(),
+        WorkOutcome::Idle { next_due: Some(due) }
+    );
+    assert!(store.mirrors().unwrap().is_empty());
+
+    clock.advance(clock.now().until(due));
+    assert_eq!(engine.work_once().await.unwrap(), WorkOutcome::Worked);
+    assert_eq!(store.mirrors().unwrap().len(), 1);
+    assert_eq!(sandbox.frameio_projects().len(), 1);
+}

@@ -1,47 +1,15 @@
-//! Collaborators (F3–F5) around the pure plan: what it is made against, the account directories
-//! it needs (fetched on a miss, at most once per interval). Adds and removals are carried out in
-//! `crate::effects`.
+//! Collaborators (F3–F5) around the pure plan: what it is made against, and refreshing the
+//! account directories it needs (`directories.rs`: fetched on a miss, at most once per
+//! interval). Adds and removals are carried out in `crate::effects`.
 
 use super::Engine;
-use crate::core::collaborator_plan::{self, CollaboratorPlan, Directory, Known, Managed, Mirror, Pair};
+use crate::core::collaborator_plan::{self, CollaboratorPlan, Known, Managed, Mirror, Pair};
 use crate::core::model::{Credential, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::store::records::DIRECTORY_V;
 use crate::store::{DirectoryRecord, MirrorRecord, OutboxView, Recording, StoreError};
-use crate::timestamp::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::time::Instant;
-
-/// An account's directory as the engine holds it.
-#[derive(Debug, Default)]
-pub(super) struct DirectoryState {
-    pub by_email: Directory,
-    /// When the stored copy was fetched (`None`: never).
-    pub fetched_at: Option<Timestamp>,
-    /// When this process last tried to fetch it, successful or not.
-    pub attempted: Option<Instant>,
-}
-
-impl DirectoryState {
-    pub fn from_record(record: DirectoryRecord) -> Self {
-        Self {
-            by_email: record.by_email.into_iter().collect(),
-            fetched_at: Some(record.fetched_at),
-            attempted: None,
-        }
-    }
-
-    /// Whether a miss may refetch it now: at most once per `interval`.
-    fn due(&self, interval: Duration, now: Timestamp) -> bool {
-        match self.attempted {
-            Some(at) => at.elapsed() >= interval,
-            // Not tried by this process yet: the stored copy's age decides.
-            None => self.fetched_at.is_none_or(|at| at <= now.saturating_sub(interval)),
-        }
-    }
-}
 
 impl Engine {
     /// Plans collaborator changes for `teams`, refreshing the directories of accounts where an
@@ -59,18 +27,12 @@ impl Engine {
         let mut known = self.collaborator_known(view, mirrors, managed, users);
         let plan = collaborator_plan::plan(teams, complete, &known, &self.policy);
         let now = self.clock.now();
-        let due: Vec<(FrameioAccountId, Credential)> = {
-            let directories = self.directories.lock().expect("directories lock");
-            plan.misses
-                .iter()
-                .filter(|(account, _)| {
-                    directories
-                        .get(*account)
-                        .is_none_or(|d| d.due(self.directory_refresh, now))
-                })
-                .map(|(a, c)| (a.clone(), c.clone()))
-                .collect()
-        };
+        let due: Vec<(FrameioAccountId, Credential)> = plan
+            .misses
+            .iter()
+            .filter(|(account, _)| self.directories.due(account, now))
+            .map(|(a, c)| (a.clone(), c.clone()))
+            .collect();
         let mut refreshed = false;
         for (account, credential) in due {
             refreshed |= self.refresh_directory(&account, &credential).await?;
@@ -78,17 +40,8 @@ impl Engine {
         if !refreshed {
             return Ok(plan);
         }
-        known.directories = self.directory_snapshot();
+        known.directories = self.directories.snapshot();
         Ok(collaborator_plan::plan(teams, complete, &known, &self.policy))
-    }
-
-    fn directory_snapshot(&self) -> HashMap<FrameioAccountId, Directory> {
-        self.directories
-            .lock()
-            .expect("directories lock")
-            .iter()
-            .map(|(a, d)| (a.clone(), d.by_email.clone()))
-            .collect()
     }
 
     /// What the plan is made against. `mirrors` are the recorded mirrors, which the caller has
@@ -115,34 +68,25 @@ impl Engine {
                     )
                 })
                 .collect(),
-            directories: self.directory_snapshot(),
+            directories: self.directories.snapshot(),
             managed,
             entries: view.collaborators.clone(),
         }
     }
 
-    /// Pages through an account's users and stores them by email. `Ok(false)` when it could not
-    /// (logged; the parked adds wait for the next interval).
     /// Whether an account's directory may be read again now (at most once per interval).
     pub(super) fn directory_due(&self, account: &FrameioAccountId) -> bool {
-        self.directories
-            .lock()
-            .expect("directories lock")
-            .get(account)
-            .is_none_or(|d| d.due(self.directory_refresh, self.clock.now()))
+        self.directories.due(account, self.clock.now())
     }
 
+    /// Pages through an account's users and stores them by email. `Ok(false)` when it could not
+    /// (logged; the parked adds wait for the next interval).
     pub(super) async fn refresh_directory(
         &self,
         account: &FrameioAccountId,
         credential: &Credential,
     ) -> Result<bool, StoreError> {
-        self.directories
-            .lock()
-            .expect("directories lock")
-            .entry(account.clone())
-            .or_default()
-            .attempted = Some(Instant::now());
+        self.directories.attempting(account);
         let Some(client) = self.client(credential).filter(|_| !self.is_refused(credential)) else {
             return Ok(false);
         };
@@ -165,12 +109,7 @@ impl Engine {
         };
         self.store.put_directory(&record)?;
         tracing::info!(%account, users = record.by_email.len(), "read the account's user directory");
-        let mut state = DirectoryState::from_record(record);
-        state.attempted = Some(Instant::now());
-        self.directories
-            .lock()
-            .expect("directories lock")
-            .insert(account.clone(), state);
+        self.directories.fetched(record);
         Ok(true)
     }
 

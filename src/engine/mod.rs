@@ -9,8 +9,10 @@
 //! effect at once. The loops around the steps (timers, signals, shutdown) are in [`crate::daemon`].
 
 mod collaborators;
+mod directories;
 mod dry_run;
 mod events;
+mod routes;
 mod submissions;
 mod sync;
 mod worker;
@@ -20,13 +22,16 @@ pub use events::Applied;
 pub use submissions::Submission;
 pub use worker::{Running, WorkOutcome};
 
+use directories::Directories;
+use routes::FrameioRoutes;
+
 use crate::clock::Clock;
 use crate::config::{FrameioCredential, Settings};
 use crate::core::collaborator_plan::Policy;
-use crate::core::model::{Credential, Target, WorkfrontGroup, WorkfrontUser};
+use crate::core::model::{Credential, WorkfrontGroup, WorkfrontUser};
 use crate::core::routing::Routing;
 use crate::frameio::{FrameioAuth, FrameioClient};
-use crate::ids::{FrameioAccountId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
+use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
 use crate::metrics::Metrics;
 use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
@@ -35,29 +40,20 @@ use crate::store::{ConnectionRecord, Store, StoreError};
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
 use reqwest::Url;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Each project's team, as last read.
 pub(crate) type Teams = BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>;
 
-/// What routes work to Frame.io, replaced whole or in part while the daemon runs.
-#[derive(Default)]
-struct Routes {
-    routing: Routing,
-    clients: HashMap<Credential, FrameioClient>,
-    /// Credentials Frame.io refused (401/403): their work is parked without sending anything.
-    refused: HashSet<Credential>,
-}
-
 pub struct Engine {
     pub store: Store,
     pub workfront: WorkfrontClient,
-    frameio_base: Url,
-    frameio_timeout: std::time::Duration,
-    routes: RwLock<Routes>,
+    /// Credentials and clients: the routing table, one Frame.io client per credential, and the
+    /// credentials Frame.io refuses (`routes.rs`).
+    routes: FrameioRoutes,
     /// How far back an incremental poll re-reads (see `workfront.poll_overlap`).
     pub poll_overlap: Duration,
     /// Woken when a sync enqueued work or a connection changed, so the worker does not wait for
@@ -65,7 +61,6 @@ pub struct Engine {
     pub work_ready: Arc<Notify>,
     /// How collaborators are managed (F3–F5).
     policy: Policy,
-    directory_refresh: Duration,
     /// Every Workfront user as last read (also in the store, for restarts).
     pub(crate) users: RwLock<Arc<HashMap<WorkfrontUserId, WorkfrontUser>>>,
     /// The last poll's project teams, so a new mirror gets its collaborators at once. `None`
@@ -73,7 +68,7 @@ pub struct Engine {
     /// (events wait for it, see `events.rs`).
     teams: RwLock<Option<Arc<Teams>>>,
     /// Frame.io account directories (also in the store).
-    directories: Mutex<HashMap<FrameioAccountId, collaborators::DirectoryState>>,
+    directories: Directories,
     /// Reads (and briefly caches) what the access rules need, for `role = "from_access"`.
     pub(crate) access: AccessFetcher,
     /// The custom field that flags Frame.io users.
@@ -93,60 +88,16 @@ impl Engine {
     /// connections. A connection whose token file cannot be read is logged and left without a
     /// client: its projects are parked until `connect-group` stores a token again.
     pub fn new(settings: &Settings, store: Store) -> Result<Self, StoreError> {
-        let mut routes = Routes::default();
-        if let Some(default) = &settings.frameio.default {
-            routes.clients.insert(
-                Credential::Default,
-                frameio_client(
-                    &settings.frameio.base_url,
-                    settings.frameio.request_timeout,
-                    default_auth(&default.credential),
-                ),
-            );
-            routes.routing.default = Some(Target {
-                account: default.account_id.clone(),
-                workspace: default.workspace_id.clone(),
-                via: None,
-            });
-        }
-        for connection in store.connections()? {
-            routes
-                .routing
-                .connections
-                .insert(connection.group.clone(), connection_target(&connection));
-            let auth = store
-                .connection_token(&connection.group)
-                .map_err(anyhow::Error::from)
-                .and_then(|secret| Ok(connection_auth(&connection, secret)?));
-            match auth {
-                Ok(auth) => {
-                    routes.clients.insert(
-                        Credential::Group(connection.group.clone()),
-                        frameio_client(&settings.frameio.base_url, settings.frameio.request_timeout, auth),
-                    );
-                }
-                Err(err) => {
-                    tracing::error!(group = %connection.group, error = %err, "connection without a usable credential")
-                }
-            }
-            if connection.broken.is_some() {
-                routes.refused.insert(Credential::Group(connection.group.clone()));
-            }
-        }
+        let routes = FrameioRoutes::new(settings, &store)?;
         let users = store.users()?;
-        let directories = store
-            .directories()?
-            .into_iter()
-            .map(|d| (d.account.clone(), collaborators::DirectoryState::from_record(d)))
-            .collect();
+        let directories = Directories::new(store.directories()?, settings.collaborators.directory_refresh);
         // One Workfront client (one cap on requests in flight), shared with the access fetcher.
         let workfront = WorkfrontClient::new(&settings.workfront);
         Ok(Self {
             policy: settings.collaborators.policy,
-            directory_refresh: settings.collaborators.directory_refresh,
             users: RwLock::new(Arc::new(users)),
             teams: RwLock::default(),
-            directories: Mutex::new(directories),
+            directories,
             access: AccessFetcher::new(workfront.clone(), access::DEFAULT_TTL),
             flag_field: settings.workfront.frameio_user_field.clone(),
             metrics: Arc::default(),
@@ -154,9 +105,7 @@ impl Engine {
             workfront_writes: settings.workfront.max_in_flight.max(1),
             store,
             workfront,
-            frameio_base: settings.frameio.base_url.clone(),
-            frameio_timeout: settings.frameio.request_timeout,
-            routes: RwLock::new(routes),
+            routes,
             poll_overlap: settings.workfront.poll_overlap,
             work_ready: Arc::new(Notify::new()),
             clock: Clock::System,
@@ -169,14 +118,6 @@ impl Engine {
         self
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Routes> {
-        self.routes.read().expect("routes lock")
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
-        self.routes.write().expect("routes lock")
-    }
-
     /// Workfront requests and failures so far.
     pub fn workfront_calls(&self) -> (u64, BTreeMap<String, u64>) {
         (self.workfront.calls(), self.workfront.errors())
@@ -184,39 +125,30 @@ impl Engine {
 
     /// Frame.io requests and failures so far, over every credential's client.
     pub fn frameio_calls(&self) -> (u64, BTreeMap<String, u64>) {
-        let routes = self.read();
-        let mut errors = BTreeMap::new();
-        let mut calls = 0;
-        for client in routes.clients.values() {
-            calls += client.calls();
-            for (status, n) in client.errors() {
-                *errors.entry(status).or_default() += n;
-            }
-        }
-        (calls, errors)
+        self.routes.calls()
     }
 
     /// A copy of the routing table.
     pub fn routing(&self) -> Routing {
-        self.read().routing.clone()
+        self.routes.routing()
     }
 
     /// Replaces the group tree with freshly polled groups.
     pub fn set_groups(&self, groups: &[WorkfrontGroup]) {
-        self.write().routing.set_groups(groups);
+        self.routes.set_groups(groups);
     }
 
     pub(crate) fn client(&self, credential: &Credential) -> Option<FrameioClient> {
-        self.read().clients.get(credential).cloned()
+        self.routes.client(credential)
     }
 
     pub(crate) fn is_refused(&self, credential: &Credential) -> bool {
-        self.read().refused.contains(credential)
+        self.routes.is_refused(credential)
     }
 
     /// Records that Frame.io refused `credential`: its work parks until a new token arrives.
     pub(crate) fn refuse(&self, credential: &Credential, error: &str) -> Result<(), StoreError> {
-        self.write().refused.insert(credential.clone());
+        self.routes.refuse(credential);
         if let Credential::Group(group) = credential {
             self.store.set_connection_broken(group, Some(error), self.clock.now())?;
         }
@@ -227,19 +159,7 @@ impl Engine {
     /// resumes the work its old token's refusal parked.
     pub fn apply_connection(&self, record: &ConnectionRecord, secret: Secret) -> anyhow::Result<usize> {
         let credential = Credential::Group(record.group.clone());
-        let auth = connection_auth(record, secret)?;
-        {
-            let mut routes = self.write();
-            routes
-                .routing
-                .connections
-                .insert(record.group.clone(), connection_target(record));
-            routes.clients.insert(
-                credential.clone(),
-                frameio_client(&self.frameio_base, self.frameio_timeout, auth),
-            );
-            routes.refused.remove(&credential);
-        }
+        self.routes.connect(record, connection_auth(record, secret)?);
         // The caller (the control request) flushes once, after this.
         let resumed = self.store.resume_parked_for(&credential, self.clock.now())?;
         self.work_ready.notify_one();
@@ -250,11 +170,7 @@ impl Engine {
     /// Forgets a connection: its group's projects route to the nearest connected ancestor or the
     /// default from the next sync on. Existing mirrors stay where they are.
     pub fn remove_connection(&self, group: &WorkfrontGroupId) {
-        let credential = Credential::Group(group.clone());
-        let mut routes = self.write();
-        routes.routing.connections.remove(group);
-        routes.clients.remove(&credential);
-        routes.refused.remove(&credential);
+        self.routes.disconnect(group);
     }
 
     /// Checks that Workfront and every Frame.io credential answer, retrying transient failures
@@ -271,13 +187,7 @@ impl Engine {
                 Err(err) => return Err(anyhow::Error::new(err).context("Workfront start-up check failed")),
             }
         }
-        let clients: Vec<(Credential, FrameioClient)> = self
-            .read()
-            .clients
-            .iter()
-            .map(|(c, f)| (c.clone(), f.clone()))
-            .collect();
-        for (credential, client) in clients {
+        for (credential, client) in self.routes.clients() {
             loop {
                 match crate::retry::retry_read("me", || client.me()).await {
                     Ok(_) => break,
@@ -288,10 +198,9 @@ impl Engine {
                     Err(err) => match &credential {
                         Credential::Default => {
                             let account = self
-                                .read()
-                                .routing
+                                .routes
+                                .routing()
                                 .default
-                                .as_ref()
                                 .map(|t| t.account.to_string())
                                 .unwrap_or_default();
                             return Err(anyhow::Error::new(err)
@@ -323,12 +232,4 @@ pub fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
 /// How a connection's requests authenticate, from its record and its stored secret.
 pub fn connection_auth(record: &ConnectionRecord, secret: Secret) -> Result<FrameioAuth, UnusableTokenUrl> {
     Ok(FrameioAuth::from(&record.credential.with_secret(secret)?))
-}
-
-fn connection_target(record: &ConnectionRecord) -> Target {
-    Target {
-        account: record.account.clone(),
-        workspace: record.workspace.clone(),
-        via: Some(record.group.clone()),
-    }
 }

@@ -139,13 +139,7 @@ impl Engine {
         user: &FrameioUserId,
         credential: &Credential,
     ) -> Result<Option<String>, StoreError> {
-        let lookup = || {
-            self.directories
-                .lock()
-                .expect("directories lock")
-                .get(account)
-                .and_then(|d| d.by_email.iter().find(|(_, id)| *id == user).map(|(e, _)| e.clone()))
-        };
+        let lookup = || self.directories.email_of(account, user);
         if let Some(email) = lookup() {
             return Ok(Some(email));
         }

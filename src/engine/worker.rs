@@ -116,9 +116,7 @@ impl Engine {
     /// later than `now`.
     fn paced_until(&self, entry: &OutboxEntry, now: Timestamp) -> Option<Timestamp> {
         let credential = entry.effect.credential()?;
-        let routes = self.read();
-        let client = routes.clients.get(&credential)?;
-        let wait = client.ready_in(entry.effect.kind().paced_by()?);
+        let wait = self.routes.ready_in(&credential, entry.effect.kind().paced_by()?)?;
         (!wait.is_zero()).then(|| now.saturating_add(wait))
     }
 }

@@ -145,19 +145,16 @@ async fn backfill(projects: usize, collaborators: usize) {
     );
 }
 
-/// A project created in Workfront behind a 1,000-project backfill, Frame.io allowing 10 creates
-/// per 2 s: its event → its mirror, and, with no event, the poll that first sees it → its mirror.
-async fn backlog() {
-    const BACKLOG: usize = 1_000;
-    let limits = Limits {
-        create_per_window: 10,
-        read_per_window: 1000,
-        window: Duration::from_secs(2),
-        workfront_concurrency: 10,
-    };
-    println!("\nbacklog: one new project behind {BACKLOG} backfill creates at 10 per 2 s");
-    // By event.
-    let mut t = tenant(World::generated(BACKLOG), limits).await;
+/// A daemon on `t` in this process with its HTTP listener (Workfront events with the token
+/// `bench-token`): its store, the events URL, the task and what stops it.
+async fn run_listening(
+    t: &mut Tenant,
+) -> (
+    Store,
+    String,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+    tokio_util::sync::CancellationToken,
+) {
     t.settings.http = Some(frameio_sync::config::HttpSettings {
         workfront_webhook_token: Some(frameio_sync::secret::Secret::new("bench-token")),
         ..frameio_sync::config::HttpSettings::new("127.0.0.1:0".parse().unwrap())
@@ -174,25 +171,47 @@ async fn backlog() {
         resync_rx,
         shutdown.clone(),
     ));
-    while t.sandbox.counts().frameio_creates < 20 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let mut creates = t.sandbox.subscribe_creates();
-    let (id, name) = ("7e000000000000000000000000000001", "Fresh project behind the backlog");
-    t.sandbox.upsert_workfront_project(id, name);
+    (store, url, daemon, shutdown)
+}
+
+/// Delivers Workfront's CREATE event of project `id`, dated now, and checks it was recorded.
+async fn post_event(client: &reqwest::Client, url: &str, id: &str, name: &str) {
     let event = serde_json::json!({
         "eventType": "CREATE", "subscriptionId": "bench", "eventTime": { "epochSecond": Timestamp::now().millis() / 1000 },
         "newState": { "objCode": "PROJ", "ID": id, "name": name }, "oldState": {}
     });
-    let sent = Instant::now();
-    let answer = reqwest::Client::new()
-        .post(&url)
+    let answer = client
+        .post(url)
         .header("authorization", "Bearer bench-token")
         .body(event.to_string())
         .send()
         .await
         .unwrap();
     assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+}
+
+/// A project created in Workfront behind a 1,000-project backfill, Frame.io allowing 10 creates
+/// per 2 s: its event → its mirror, and, with no event, the poll that first sees it → its mirror.
+async fn backlog() {
+    const BACKLOG: usize = 1_000;
+    let limits = Limits {
+        create_per_window: 10,
+        read_per_window: 1000,
+        window: Duration::from_secs(2),
+        workfront_concurrency: 10,
+    };
+    println!("\nbacklog: one new project behind {BACKLOG} backfill creates at 10 per 2 s");
+    // By event.
+    let mut t = tenant(World::generated(BACKLOG), limits).await;
+    let (_store, url, daemon, shutdown) = run_listening(&mut t).await;
+    while t.sandbox.counts().frameio_creates < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut creates = t.sandbox.subscribe_creates();
+    let (id, name) = ("7e000000000000000000000000000001", "Fresh project behind the backlog");
+    t.sandbox.upsert_workfront_project(id, name);
+    let sent = Instant::now();
+    post_event(&reqwest::Client::new(), &url, id, name).await;
     while creates.recv().await.unwrap().name != name {}
     let by_event = sent.elapsed();
     let waiting = BACKLOG as u64 + 1 - t.sandbox.counts().frameio_creates;
@@ -644,22 +663,7 @@ fn report(what: &str, p: &Paced, limits: Limits) {
 async fn latency() {
     const EVENTS: usize = 50;
     let mut t = tenant(World::generated(0), Limits::unlimited()).await;
-    t.settings.http = Some(frameio_sync::config::HttpSettings {
-        workfront_webhook_token: Some(frameio_sync::secret::Secret::new("bench-token")),
-        ..frameio_sync::config::HttpSettings::new("127.0.0.1:0".parse().unwrap())
-    });
-    let store = Store::open(&t.settings.state.dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/workfront/events", listener.local_addr().unwrap());
-    let (_resync, resync_rx) = tokio::sync::mpsc::channel(1);
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let daemon = tokio::spawn(frameio_sync::daemon::run(
-        t.settings.clone(),
-        store.clone(),
-        Some(listener),
-        resync_rx,
-        shutdown.clone(),
-    ));
+    let (store, url, daemon, shutdown) = run_listening(&mut t).await;
     while store.last_sync().unwrap().is_none() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -670,20 +674,8 @@ async fn latency() {
         let id = format!("{:032x}", 0x7e00_0000_0000u64 + i as u64);
         let name = format!("Event project {i}");
         t.sandbox.upsert_workfront_project(&id, &name);
-        let event = serde_json::json!({
-            "eventType": "CREATE", "subscriptionId": "bench", "eventTime": { "epochSecond": Timestamp::now().millis() / 1000 },
-            "newState": { "objCode": "PROJ", "ID": id, "name": name }, "oldState": {}
-        });
         let sent = Instant::now();
-        let status = client
-            .post(&url)
-            .header("authorization", "Bearer bench-token")
-            .body(event.to_string())
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200);
+        post_event(&client, &url, &id, &name).await;
         loop {
             let created = creates.recv().await.unwrap();
             if created.name == name {

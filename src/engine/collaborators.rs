@@ -2,12 +2,13 @@
 //! account directories it needs (`directories.rs`: fetched on a miss, at most once per
 //! interval). Adds and removals are carried out in `crate::effects`.
 
+use super::planner::Basis;
 use super::Engine;
-use crate::core::collaborator_plan::{self, CollaboratorPlan, Known, Managed, Mirror, Pair};
+use crate::core::collaborator_plan::{self, CollaboratorPlan, Known, Mirror};
 use crate::core::model::{Credential, WorkfrontUser};
 use crate::ids::{FrameioAccountId, FrameioUserId, WorkfrontProjectId, WorkfrontUserId};
 use crate::store::records::DIRECTORY_V;
-use crate::store::{DirectoryRecord, MirrorRecord, OutboxView, Recording, StoreError};
+use crate::store::{DirectoryRecord, Recording, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -19,12 +20,10 @@ impl Engine {
         &self,
         teams: &BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>,
         complete: bool,
-        view: &OutboxView,
-        mirrors: &[MirrorRecord],
-        managed: HashMap<Pair, Managed>,
+        basis: Basis,
         users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
     ) -> Result<CollaboratorPlan, StoreError> {
-        let mut known = self.collaborator_known(view, mirrors, managed, users);
+        let mut known = self.collaborator_known(basis, users);
         let plan = collaborator_plan::plan(teams, complete, &known, &self.policy);
         let now = self.clock.now();
         let due: Vec<(FrameioAccountId, Credential)> = plan
@@ -44,19 +43,12 @@ impl Engine {
         Ok(collaborator_plan::plan(teams, complete, &known, &self.policy))
     }
 
-    /// What the plan is made against. `mirrors` are the recorded mirrors, which the caller has
-    /// read already for its own plan (a tenant's mirrors are decoded once per sync); `view`,
-    /// `mirrors` and `managed` cover at least the projects planned.
-    fn collaborator_known(
-        &self,
-        view: &OutboxView,
-        mirrors: &[MirrorRecord],
-        managed: HashMap<Pair, Managed>,
-        users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>,
-    ) -> Known {
+    /// What the plan is made against; `basis` covers at least the projects planned.
+    fn collaborator_known(&self, basis: Basis, users: Arc<HashMap<WorkfrontUserId, WorkfrontUser>>) -> Known {
         Known {
             users,
-            mirrors: mirrors
+            mirrors: basis
+                .mirrors
                 .iter()
                 .map(|m| {
                     (
@@ -69,8 +61,8 @@ impl Engine {
                 })
                 .collect(),
             directories: self.directories.snapshot(),
-            managed,
-            entries: view.collaborators.clone(),
+            managed: basis.managed,
+            entries: basis.view.collaborators,
         }
     }
 
@@ -129,16 +121,13 @@ impl Engine {
             return;
         }
         let teams = BTreeMap::from([(wf_project.clone(), team)]);
-        // Only this project's keys, mirror and records are read: a backfill creates thousands of
-        // mirrors, and each reading the whole outbox would make it quadratic. Not flushed here:
+        // Only this project's keys, mirror and records are read (`Basis::of_project`). Not flushed here:
         // the next flush (at the latest the next in-flight mark, which any add waits for) covers
         // it, and if power fails first, the next poll plans them again.
         let outcome = async {
-            let view = self.store.outbox_view_of(wf_project)?;
-            let mirrors: Vec<MirrorRecord> = self.store.mirror(wf_project)?.into_iter().collect();
-            let managed = self.store.managed_pairs_of(wf_project)?;
+            let basis = Basis::of_project(&self.store, wf_project)?;
             let plan = self
-                .plan_collaborators(&teams, false, &view, &mirrors, managed, self.known_users())
+                .plan_collaborators(&teams, false, basis, self.known_users())
                 .await?;
             self.store
                 .record_plan(&Recording::default().with_collaborators(&plan), self.clock.now())

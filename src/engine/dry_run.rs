@@ -3,10 +3,11 @@
 //! no users, no sync record. The only thing it may keep is a Frame.io user directory it had to
 //! read (a read, cached as a sync would cache it).
 
+use super::planner::Basis;
 use super::sync::Snapshot;
 use super::Engine;
 use crate::core::collaborator_plan::GuardTrip;
-use crate::core::mirror_plan::{plan, Known, Rerouted, Scope};
+use crate::core::mirror_plan::{Rerouted, Scope};
 use crate::core::model::Hold;
 use crate::effects::Effect;
 use crate::ids::WorkfrontProjectId;
@@ -64,19 +65,12 @@ impl Engine {
         let (projects_seen, users_seen) = (projects.len(), users.len());
         let mut routing = self.routing();
         routing.set_groups(&groups);
-        let view = self.store.outbox_view()?;
-        let mirrors = self.store.mirrors()?;
-        let known = Known {
-            mirrored: super::sync::targets(&mirrors),
-            outbox: view.mirrors.clone(),
-        };
-        let mirror_plan = plan(&projects, Scope::Full, &known, &routing)?;
+        let basis = Basis::whole(&self.store)?;
+        let already_pending = basis.view.pending;
+        let mirror_plan = self.plan_mirrors(&basis, &projects, Scope::Full, &routing)?;
         let teams = projects.into_iter().map(|p| (p.id, p.team)).collect();
         let users = Arc::new(users.into_iter().map(|u| (u.id.clone(), u)).collect());
-        let collaborators = self
-            .plan_collaborators(&teams, true, &view, &mirrors, self.store.managed_pairs()?, users)
-            .await?;
-        let already_pending = view.pending;
+        let collaborators = self.plan_collaborators(&teams, true, basis, users).await?;
         let would = |effect: &Effect, reason: &str, held: Option<Hold>| WouldDo {
             describe: effect.describe(),
             reason: reason.to_owned(),

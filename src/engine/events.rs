@@ -1,9 +1,10 @@
 //! Applying Workfront events from the inbox: the same plans as polling, for the objects the events
 //! name, so a change takes effect in seconds instead of at the next poll.
 
+use super::planner::Basis;
 use super::Engine;
 use crate::core::collaborator_plan::CollaboratorPlan;
-use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::core::mirror_plan::Scope;
 use crate::core::model::within_clock_skew;
 use crate::core::model::{EventObject, WorkfrontProject, WorkfrontUser};
 use crate::store::inbox::{Deletion, InboxRecord};
@@ -135,16 +136,11 @@ impl Engine {
             self.remember_users(users, false)?;
         }
 
-        let view = self.store.outbox_view()?;
-        let mirrors = self.store.mirrors()?;
+        let basis = Basis::whole(&self.store)?;
         let mirror_plan = if projects.is_empty() {
             Default::default()
         } else {
-            let known = Known {
-                mirrored: super::sync::targets(&mirrors),
-                outbox: view.mirrors.clone(),
-            };
-            plan(&projects, Scope::Incremental, &known, &self.routing())?
+            self.plan_mirrors(&basis, &projects, Scope::Incremental, &self.routing())?
         };
         let changed_teams: BTreeMap<_, _> = projects.iter().map(|p| (p.id.clone(), p.team.clone())).collect();
         let teams = {
@@ -158,25 +154,10 @@ impl Engine {
         // A user change can touch any of their projects: plan every cached team. A project
         // change touches only its own pairs.
         let collaborators = if changed_users > 0 {
-            self.plan_collaborators(
-                &teams,
-                true,
-                &view,
-                &mirrors,
-                self.store.managed_pairs()?,
-                self.known_users(),
-            )
-            .await?
+            self.plan_collaborators(&teams, true, basis, self.known_users()).await?
         } else if !changed_teams.is_empty() {
-            self.plan_collaborators(
-                &changed_teams,
-                false,
-                &view,
-                &mirrors,
-                self.store.managed_pairs()?,
-                self.known_users(),
-            )
-            .await?
+            self.plan_collaborators(&changed_teams, false, basis, self.known_users())
+                .await?
         } else {
             CollaboratorPlan::default()
         };

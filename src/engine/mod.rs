@@ -12,6 +12,7 @@ mod collaborators;
 mod directories;
 mod dry_run;
 mod events;
+mod planner;
 mod routes;
 mod submissions;
 mod sync;

@@ -1,8 +1,9 @@
 //! One sync: Workfront → plan → outbox.
 
+use super::planner::Basis;
 use super::Engine;
 use super::Teams;
-use crate::core::mirror_plan::{plan, Known, Scope};
+use crate::core::mirror_plan::Scope;
 use crate::core::model::{WorkfrontGroup, WorkfrontProject, WorkfrontUser};
 use crate::ids::WorkfrontUserId;
 use crate::store::records::SYNC_V;
@@ -61,7 +62,7 @@ impl Engine {
         };
         record.scope = scope;
         let Snapshot {
-            projects,
+            mut projects,
             groups,
             users,
         } = self.read_workfront(since).await?;
@@ -80,13 +81,28 @@ impl Engine {
             .or((scope == Scope::Full).then_some(record.started_at));
         self.remember_users(users, scope == Scope::Full)?;
 
-        let view = self.store.outbox_view()?;
-        let mirrors = self.store.mirrors()?;
-        let known = Known {
-            mirrored: targets(&mirrors),
-            outbox: view.mirrors.clone(),
-        };
-        let plan = plan(&projects, scope, &known, &self.routing())?;
+        // The new teams replace the cached ones (taken out of the projects, so only one copy is
+        // alive), and before the store is read for the plan: a mirror the worker records from
+        // here on finds them (`collaborators_after_mirror`), and one recorded before is in the
+        // basis this plan reads. Either way its collaborators are planned.
+        let teams: Arc<Teams> = Arc::new(
+            projects
+                .iter_mut()
+                .map(|p| (p.id.clone(), std::mem::take(&mut p.team)))
+                .collect(),
+        );
+        let first = self
+            .teams
+            .write()
+            .expect("teams lock")
+            .replace(Arc::clone(&teams))
+            .is_none();
+        if first {
+            // Events recorded meanwhile waited for these teams.
+            self.events_ready.notify_one();
+        }
+        let basis = Basis::whole(&self.store)?;
+        let plan = self.plan_mirrors(&basis, &projects, scope, &self.routing())?;
         for gone in &plan.gone {
             tracing::warn!(
                 wf_project = %gone,
@@ -106,28 +122,7 @@ impl Engine {
             tracing::warn!(effect = %parked.effect.describe(), reason = %parked.reason, "parked");
         }
 
-        // The new teams replace the cached ones before planning, so only one copy is alive.
-        let teams: Arc<Teams> = Arc::new(projects.into_iter().map(|p| (p.id, p.team)).collect());
-        let first = self
-            .teams
-            .write()
-            .expect("teams lock")
-            .replace(Arc::clone(&teams))
-            .is_none();
-        if first {
-            // Events recorded meanwhile waited for these teams.
-            self.events_ready.notify_one();
-        }
-        let collaborators = self
-            .plan_collaborators(
-                &teams,
-                true,
-                &view,
-                &mirrors,
-                self.store.managed_pairs()?,
-                self.known_users(),
-            )
-            .await?;
+        let collaborators = self.plan_collaborators(&teams, true, basis, self.known_users()).await?;
         self.report_collaborator_plan(&collaborators)?;
 
         // The first sync since the start catches up on everything (a new install, a long stop):
@@ -251,14 +246,4 @@ pub(super) struct Snapshot {
     pub projects: Vec<WorkfrontProject>,
     pub groups: Vec<WorkfrontGroup>,
     pub users: Vec<WorkfrontUser>,
-}
-
-/// Each mirrored project and where its mirror is, as the mirror plan needs it.
-pub(super) fn targets(
-    mirrors: &[crate::store::MirrorRecord],
-) -> std::collections::HashMap<crate::ids::WorkfrontProjectId, crate::core::model::Target> {
-    mirrors
-        .iter()
-        .map(|m| (m.wf_project.clone(), m.target.clone()))
-        .collect()
 }

@@ -57,12 +57,7 @@ pub(super) async fn carry_out(
         frameio_users,
         ..
     } = payload;
-    let active_again = engine
-        .users
-        .read()
-        .expect("users lock")
-        .get(wf_user)
-        .is_some_and(|u| u.is_active);
+    let active_again = engine.known_user(wf_user).is_some_and(|u| u.is_active);
     if active_again {
         tracing::info!(outbox_id = %entry.id, %wf_project, %wf_user, "the user is active again; removal cancelled");
         return Ok(Outcome::Done(Produced::Nothing));

@@ -108,13 +108,7 @@ impl Engine {
     /// After a mirror is recorded, plans its collaborators from the last poll's team at once,
     /// rather than at the next poll. Failures are logged: the next poll plans them anyway.
     pub(crate) async fn collaborators_after_mirror(&self, wf_project: &WorkfrontProjectId) {
-        let team = self
-            .teams
-            .read()
-            .expect("teams lock")
-            .as_ref()
-            .and_then(|teams| teams.get(wf_project).cloned());
-        let Some(team) = team else {
+        let Some(team) = self.last_read.team(wf_project) else {
             return;
         };
         if team.is_empty() {

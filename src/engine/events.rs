@@ -12,7 +12,6 @@ use crate::store::{Recording, StoreError};
 use crate::workfront::WorkfrontError;
 use anyhow::Context;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 /// What [`Engine::apply_events_once`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,7 +32,7 @@ impl Engine {
     /// roll anything back. The events leave the inbox only after their effects are recorded and
     /// flushed; if anything fails they stay, and are applied again (idempotently) next time.
     pub async fn apply_events_once(&self, limit: usize) -> anyhow::Result<Applied> {
-        if self.teams.read().expect("teams lock").is_none() {
+        if !self.last_read.teams_loaded() {
             // Still loading: a user event planned now would see every team empty and cancel or
             // remove what the teams hold. The events are durable in the inbox; the first sync
             // wakes this loop when it has read the teams.
@@ -84,10 +83,8 @@ impl Engine {
             match &record.event.object {
                 EventObject::User { user: Some(user), .. } => {
                     let polled_newer = self
-                        .users
-                        .read()
-                        .expect("users lock")
-                        .get(&user.id)
+                        .last_read
+                        .user(&user.id)
                         .and_then(|known| known.last_update)
                         // A poll's date from the future would shadow every event for this user.
                         .filter(|polled| within_clock_skew(*polled, now))
@@ -143,14 +140,7 @@ impl Engine {
             self.plan_mirrors(&basis, &projects, Scope::Incremental, &self.routing())?
         };
         let changed_teams: BTreeMap<_, _> = projects.iter().map(|p| (p.id.clone(), p.team.clone())).collect();
-        let teams = {
-            let mut guard = self.teams.write().expect("teams lock");
-            let teams = guard
-                .as_mut()
-                .expect("checked above: the teams were loaded, and are never unloaded");
-            Arc::make_mut(teams).extend(changed_teams.clone());
-            Arc::clone(teams)
-        };
+        let teams = self.last_read.extend_teams(changed_teams.clone());
         // A user change can touch any of their projects: plan every cached team. A project
         // change touches only its own pairs.
         let collaborators = if changed_users > 0 {

@@ -12,6 +12,7 @@ mod collaborators;
 mod directories;
 mod dry_run;
 mod events;
+mod last_read;
 mod planner;
 mod routes;
 mod submissions;
@@ -24,12 +25,13 @@ pub use submissions::Submission;
 pub use worker::{Running, WorkOutcome};
 
 use directories::Directories;
+use last_read::LastRead;
 use routes::FrameioRoutes;
 
 use crate::clock::Clock;
 use crate::config::{FrameioCredential, Settings};
 use crate::core::collaborator_plan::Policy;
-use crate::core::model::{Credential, WorkfrontGroup, WorkfrontUser};
+use crate::core::model::{Credential, WorkfrontGroup};
 use crate::core::routing::Routing;
 use crate::frameio::{FrameioAuth, FrameioClient};
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId};
@@ -41,8 +43,8 @@ use crate::store::{ConnectionRecord, Store, StoreError};
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
 use reqwest::Url;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -62,12 +64,8 @@ pub struct Engine {
     pub work_ready: Arc<Notify>,
     /// How collaborators are managed (F3–F5).
     policy: Policy,
-    /// Every Workfront user as last read (also in the store, for restarts).
-    pub(crate) users: RwLock<Arc<HashMap<WorkfrontUserId, WorkfrontUser>>>,
-    /// The last poll's project teams, so a new mirror gets its collaborators at once. `None`
-    /// until the first sync read them: no plan may take "not read yet" for "nobody on the team"
-    /// (events wait for it, see `events.rs`).
-    teams: RwLock<Option<Arc<Teams>>>,
+    /// The users and the project teams as last read (`last_read.rs`).
+    last_read: LastRead,
     /// Frame.io account directories (also in the store).
     directories: Directories,
     /// Reads (and briefly caches) what the access rules need, for `role = "from_access"`.
@@ -96,8 +94,7 @@ impl Engine {
         let workfront = WorkfrontClient::new(&settings.workfront);
         Ok(Self {
             policy: settings.collaborators.policy,
-            users: RwLock::new(Arc::new(users)),
-            teams: RwLock::default(),
+            last_read: LastRead::new(users),
             directories,
             access: AccessFetcher::new(workfront.clone(), access::DEFAULT_TTL),
             flag_field: settings.workfront.frameio_user_field.clone(),

@@ -42,9 +42,7 @@ impl Engine {
             ));
         };
         let wf_user = self
-            .users
-            .read()
-            .expect("users lock")
+            .known_users()
             .values()
             .find(|u| {
                 u.email

@@ -91,12 +91,7 @@ impl Engine {
                 .map(|p| (p.id.clone(), std::mem::take(&mut p.team)))
                 .collect(),
         );
-        let first = self
-            .teams
-            .write()
-            .expect("teams lock")
-            .replace(Arc::clone(&teams))
-            .is_none();
+        let first = self.last_read.replace_teams(Arc::clone(&teams));
         if first {
             // Events recorded meanwhile waited for these teams.
             self.events_ready.notify_one();
@@ -208,36 +203,42 @@ impl Engine {
 
     /// Every Workfront user as last read (shared, not copied).
     pub(super) fn known_users(&self) -> Arc<HashMap<WorkfrontUserId, WorkfrontUser>> {
-        Arc::clone(&self.users.read().expect("users lock"))
+        self.last_read.users()
+    }
+
+    /// One Workfront user as last read.
+    pub(crate) fn known_user(&self, id: &WorkfrontUserId) -> Option<WorkfrontUser> {
+        self.last_read.user(id)
     }
 
     /// Stores the users read and keeps them in memory: a full read replaces the set, a poll's
     /// changed users are merged in. Only what differs from the users held is written, so a
     /// no-change full sync of a large tenant writes nothing.
     pub(super) fn remember_users(&self, users: Vec<WorkfrontUser>, full: bool) -> Result<(), StoreError> {
-        let mut known = self.users.write().expect("users lock");
-        let changed: Vec<&WorkfrontUser> = users.iter().filter(|u| known.get(&u.id) != Some(*u)).collect();
-        let gone: Vec<WorkfrontUserId> = match full {
-            true => {
-                let seen: HashSet<&WorkfrontUserId> = users.iter().map(|u| &u.id).collect();
-                known.keys().filter(|id| !seen.contains(id)).cloned().collect()
+        self.last_read.update_users(|known| {
+            let changed: Vec<&WorkfrontUser> = users.iter().filter(|u| known.get(&u.id) != Some(*u)).collect();
+            let gone: Vec<WorkfrontUserId> = match full {
+                true => {
+                    let seen: HashSet<&WorkfrontUserId> = users.iter().map(|u| &u.id).collect();
+                    known.keys().filter(|id| !seen.contains(id)).cloned().collect()
+                }
+                false => Vec::new(),
+            };
+            self.store.update_users(&changed, &gone)?;
+            if changed.is_empty() && gone.is_empty() {
+                return Ok(());
             }
-            false => Vec::new(),
-        };
-        self.store.update_users(&changed, &gone)?;
-        if changed.is_empty() && gone.is_empty() {
-            return Ok(());
-        }
-        let changed: Vec<WorkfrontUser> = changed.into_iter().cloned().collect();
-        // A plan still holding the old map keeps it; this one is changed alone.
-        let map = Arc::make_mut(&mut known);
-        for id in &gone {
-            map.remove(id);
-        }
-        for user in changed {
-            map.insert(user.id.clone(), user);
-        }
-        Ok(())
+            let changed: Vec<WorkfrontUser> = changed.into_iter().cloned().collect();
+            // A plan still holding the old map keeps it; this one is changed alone.
+            let map = Arc::make_mut(known);
+            for id in &gone {
+                map.remove(id);
+            }
+            for user in changed {
+                map.insert(user.id.clone(), user);
+            }
+            Ok(())
+        })
     }
 }
 

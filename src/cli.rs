@@ -156,9 +156,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let quiet = || telemetry::init("warn", LogFormat::Text);
     match cli.command {
         Command::Run => {
+            // Signals first: a reload (SIGHUP, whose default action ends the process) or a stop
+            // that arrives while the configuration is read or the state dir is awaited is kept for
+            // the daemon, not met by the default action.
+            let shutdown = CancellationToken::new();
+            let (resync_tx, resync_rx) = mpsc::channel(1);
+            spawn_signal_handlers(shutdown.clone(), resync_tx).context("cannot install signal handlers")?;
             let settings = load(&cli.config)?;
             telemetry::init("info", settings.log_format);
-            run_daemon(settings).await
+            run_daemon(settings, shutdown, resync_rx).await
         }
         Command::Demo => {
             quiet();
@@ -456,14 +462,15 @@ fn load(path: &std::path::Path) -> anyhow::Result<Settings> {
     Ok(config::load(path)?)
 }
 
-async fn run_daemon(settings: Settings) -> anyhow::Result<ExitCode> {
+async fn run_daemon(
+    settings: Settings,
+    shutdown: CancellationToken,
+    resync_rx: mpsc::Receiver<()>,
+) -> anyhow::Result<ExitCode> {
     for warning in &settings.warnings {
         tracing::warn!(config = %settings.source.display(), "{warning}");
     }
     let store = Store::open_patiently(&settings.state.dir, crate::store::LOCK_PATIENCE).await?;
-    let shutdown = CancellationToken::new();
-    let (resync_tx, resync_rx) = mpsc::channel(1);
-    spawn_signal_handlers(shutdown.clone(), resync_tx).context("cannot install signal handlers")?;
     let http = match &settings.http {
         Some(http) => Some(
             tokio::net::TcpListener::bind(http.listen)

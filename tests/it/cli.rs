@@ -266,3 +266,37 @@ async fn a_running_daemon_answers_status_resyncs_on_sighup_stops_on_sigterm_and_
     );
     assert!(!log.contains(&sandbox.world().frameio.token) && !log.contains(&sandbox.world().workfront.api_key));
 }
+
+/// Whether process `pid` catches signal `number` (its handler is installed): /proc's `SigCgt`.
+fn catches(pid: u32, number: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (number - 1)) != 0)
+}
+
+/// A reload (SIGHUP, whose default action ends a process) sent while the daemon still waits for
+/// its state dir is kept for it: the handlers are installed before anything else.
+#[tokio::test]
+async fn a_sighup_before_the_daemon_is_up_does_not_kill_it() {
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    // Hold the state dir: the daemon waits for it (up to store::LOCK_PATIENCE) before it starts.
+    let held = frameio_sync::store::Store::open(&dir.path().join("state")).unwrap();
+    let daemon = spawn_daemon(&config);
+    let pid = daemon.pid();
+    wait_until("the SIGHUP handler", Duration::from_secs(3), || catches(pid, 1)).await;
+    daemon.signal("HUP");
+    drop(held);
+    let status = || json_of(&cli(&config, &["status", "--json"]));
+    wait_until("the daemon up, with its mirror", Duration::from_secs(30), || {
+        let s = status();
+        s["daemon_running"] == true && s["mirrors"] == 1
+    })
+    .await;
+    daemon.signal("TERM");
+    assert!(daemon.wait().await.success());
+}

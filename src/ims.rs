@@ -27,6 +27,11 @@ const MAX_ANSWER: usize = 64 * 1024;
 const MIN_LIFETIME_SECS: u64 = 60;
 const MAX_LIFETIME_SECS: u64 = 2 * 24 * 3600;
 
+/// While IMS is unavailable, the first pause before asking again, doubled per failure up to
+/// `OUTAGE_PAUSE_MAX`: an outage is not made worse by every request asking for a token.
+const OUTAGE_PAUSE_FIRST: Duration = Duration::from_secs(1);
+const OUTAGE_PAUSE_MAX: Duration = Duration::from_secs(60);
+
 /// The current time, injectable so tests can move it instead of sleeping.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Instant;
@@ -60,7 +65,7 @@ impl std::fmt::Debug for ImsCredentials {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ImsError {
     /// IMS refused the credential (400/401: `invalid_client`, a wrong secret, a missing scope).
     #[error("Adobe IMS refused the client credentials of client {client_id} (HTTP {status}): {detail}")]
@@ -98,6 +103,8 @@ struct ErrorAnswer {
 struct Cached {
     token: Secret,
     refresh_at: Instant,
+    /// When IMS said it stops working: until then it serves through an outage.
+    expires_at: Instant,
 }
 
 /// Hands out a valid access token for one credential.
@@ -105,8 +112,21 @@ pub struct ImsTokenSource {
     credentials: ImsCredentials,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    cached: tokio::sync::Mutex<Option<Cached>>,
+    state: tokio::sync::Mutex<State>,
     fetches: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    cached: Option<Cached>,
+    /// While IMS is unavailable: the failures in a row, the last one, and when to ask again.
+    outage: Option<Outage>,
+}
+
+struct Outage {
+    failures: u32,
+    last: ImsError,
+    retry_at: Instant,
 }
 
 impl std::fmt::Debug for ImsTokenSource {
@@ -132,7 +152,7 @@ impl ImsTokenSource {
                 .build()
                 .expect("a reqwest client with static settings builds"),
             clock,
-            cached: tokio::sync::Mutex::new(None),
+            state: tokio::sync::Mutex::default(),
             fetches: AtomicU64::new(0),
         }
     }
@@ -146,24 +166,57 @@ impl ImsTokenSource {
         self.fetches.load(Ordering::Relaxed)
     }
 
-    /// A valid access token: the cached one, or a new one when it is due for refresh.
+    /// A valid access token: the cached one, or a new one when it is due for refresh. While IMS
+    /// is unavailable it is asked again only after a pause (1 s, doubling, at most a minute), and
+    /// a cached token that has not expired yet keeps serving meanwhile.
     pub async fn access_token(&self) -> Result<Secret, ImsError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| self.clock.now() < c.refresh_at) {
+        let mut state = self.state.lock().await;
+        let now = self.clock.now();
+        let still_valid = state
+            .cached
+            .as_ref()
+            .filter(|c| now < c.expires_at)
+            .map(|c| c.token.clone());
+        if let Some(c) = state.cached.as_ref().filter(|c| now < c.refresh_at) {
             return Ok(c.token.clone());
         }
-        let fresh = self.fetch().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        if let Some(outage) = state.outage.as_ref().filter(|o| now < o.retry_at) {
+            return still_valid.ok_or_else(|| outage.last.clone());
+        }
+        match self.fetch().await {
+            Ok(fresh) => {
+                let token = fresh.token.clone();
+                state.cached = Some(fresh);
+                state.outage = None;
+                Ok(token)
+            }
+            Err(err @ ImsError::Unavailable { .. }) => {
+                let failures = state.outage.as_ref().map_or(0, |o| o.failures).saturating_add(1);
+                let pause = OUTAGE_PAUSE_FIRST
+                    .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)))
+                    .min(OUTAGE_PAUSE_MAX);
+                tracing::warn!(client_id = %self.credentials.client_id, error = %err, failures, pause_s = pause.as_secs(), serving_cached = still_valid.is_some(), "Adobe IMS is unavailable; asking again after a pause");
+                state.outage = Some(Outage {
+                    failures,
+                    last: err.clone(),
+                    retry_at: self.clock.now() + pause,
+                });
+                still_valid.ok_or(err)
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Forgets `rejected` (a service answered 401 with it), so the next request fetches a new one.
     /// A token already replaced by a concurrent request is left alone.
     pub async fn invalidate(&self, rejected: &Secret) {
-        let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.token.expose() == rejected.expose()) {
-            *cached = None;
+        let mut state = self.state.lock().await;
+        if state
+            .cached
+            .as_ref()
+            .is_some_and(|c| c.token.expose() == rejected.expose())
+        {
+            state.cached = None;
         }
     }
 
@@ -211,9 +264,11 @@ impl ImsTokenSource {
             // the clock (IMS gives 24 hours).
             let lifetime = Duration::from_secs(answer.expires_in.clamp(MIN_LIFETIME_SECS, MAX_LIFETIME_SECS));
             let margin = (lifetime / 10).min(MAX_REFRESH_MARGIN);
+            let now = self.clock.now();
             return Ok(Cached {
                 token: Secret::new(answer.access_token),
-                refresh_at: self.clock.now() + lifetime - margin,
+                refresh_at: now + lifetime - margin,
+                expires_at: now + lifetime,
             });
         }
         let error: ErrorAnswer = serde_json::from_slice(&body).unwrap_or_default();

@@ -139,6 +139,51 @@ async fn the_token_is_refreshed_ahead_of_expiry_on_the_clock() {
     assert_eq!(source.fetches(), 2);
 }
 
+/// During an IMS outage the source asks again only after a pause that doubles (capped), and a
+/// token that has not expired keeps serving; once IMS answers, the pauses end.
+#[tokio::test]
+async fn an_ims_outage_is_asked_again_after_growing_pauses_while_a_valid_token_serves() {
+    let (ims, mode) = ims_server_with_mode(100).await;
+    let clock = Arc::new(ManualClock(Mutex::new(Instant::now())));
+    let source = ImsTokenSource::with_clock(credentials(&ims), clock.clone());
+    assert_eq!(source.access_token().await.unwrap().expose(), "ims-token-1");
+    mode.store(IMS_DOWN, Ordering::SeqCst);
+    // Due for refresh (after 90 s), valid until 100 s: the old token serves, IMS is asked once.
+    clock.advance(Duration::from_secs(91));
+    for _ in 0..50 {
+        assert_eq!(source.access_token().await.unwrap().expose(), "ims-token-1");
+    }
+    assert_eq!(source.fetches(), 2, "one try, then a pause");
+    // Past the pause (1 s): one more try, then 2 s.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(source.access_token().await.unwrap().expose(), "ims-token-1");
+    assert_eq!(source.fetches(), 3);
+    clock.advance(Duration::from_secs(1));
+    source.access_token().await.unwrap();
+    assert_eq!(source.fetches(), 3, "the second pause is 2 s");
+    // Expired (past 100 s) and IMS still down: an error, still no more than one try per pause.
+    clock.advance(Duration::from_secs(10));
+    let err = source.access_token().await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    let tries = source.fetches();
+    for _ in 0..50 {
+        assert!(source.access_token().await.is_err());
+    }
+    assert_eq!(source.fetches(), tries);
+    // The pauses are capped at a minute: after ten more failures (uncapped, 512 s and more),
+    // IMS is still asked once a minute.
+    for _ in 0..10 {
+        clock.advance(Duration::from_secs(60));
+        let before = source.fetches();
+        assert!(source.access_token().await.is_err());
+        assert_eq!(source.fetches(), before + 1);
+    }
+    // Once IMS answers: a new token, and no more pauses.
+    clock.advance(Duration::from_secs(60));
+    mode.store(IMS_UP, Ordering::SeqCst);
+    assert_eq!(source.access_token().await.unwrap().expose(), "ims-token-2");
+}
+
 /// `expires_in` is bounded: 0 would fetch a token per request, u64::MAX overflowed the clock.
 #[tokio::test]
 async fn a_lifetime_of_zero_or_forever_is_bounded() {

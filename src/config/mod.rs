@@ -51,6 +51,10 @@ pub struct CollaboratorSettings {
     /// At most one refetch of an account's user directory per this interval, and only when an
     /// email was not found in it.
     pub directory_refresh: Duration,
+    /// While work is parked for a user missing from an account's directory, the directory is
+    /// read again at most this often (sooner than `directory_refresh`: an admin who invites the
+    /// user expects them added within a minute or two).
+    pub missing_user_recheck: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +219,8 @@ struct RawCollaborators {
     max_removal_percent: u32,
     #[serde(default = "default_directory_refresh")]
     directory_refresh: String,
+    #[serde(default = "default_missing_user_recheck")]
+    missing_user_recheck: String,
 }
 
 impl Default for RawCollaborators {
@@ -225,6 +231,7 @@ impl Default for RawCollaborators {
             max_removals: default_max_removals(),
             max_removal_percent: default_max_removal_percent(),
             directory_refresh: default_directory_refresh(),
+            missing_user_recheck: default_missing_user_recheck(),
         }
     }
 }
@@ -243,6 +250,9 @@ fn default_max_removal_percent() -> u32 {
 }
 fn default_directory_refresh() -> String {
     "10m".into()
+}
+fn default_missing_user_recheck() -> String {
+    "1m".into()
 }
 
 #[derive(Deserialize)]
@@ -615,6 +625,16 @@ impl Validator<'_> {
                 max_removal_percent: raw.max_removal_percent,
             },
             directory_refresh: self.duration("collaborators.directory_refresh", &raw.directory_refresh)?,
+            missing_user_recheck: {
+                let key = "collaborators.missing_user_recheck";
+                let every = self.duration(key, &raw.missing_user_recheck)?;
+                // A directory read is one or more pages of Frame.io reads (100 a minute per user;
+                // the client paces them, so this only bounds how much of that budget goes here).
+                if every < Duration::from_secs(1) {
+                    return Err(self.err(key, "must be at least \"1s\""));
+                }
+                every
+            },
         })
     }
 

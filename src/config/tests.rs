@@ -289,11 +289,21 @@ fn the_collaborators_section_has_defaults_and_names_bad_values() {
     let s = fx.parse(GOOD).unwrap();
     assert_eq!(s.collaborators.policy, Policy::default());
     assert_eq!(s.collaborators.directory_refresh, Duration::from_secs(600));
+    assert_eq!(s.collaborators.missing_user_recheck, Duration::from_secs(60));
 
     let text = format!(
-        "{GOOD}\n[collaborators]\nrole = \"from_access\"\non_deactivate = \"keep\"\nmax_removals = 5\nmax_removal_percent = 50\ndirectory_refresh = \"1m\"\n"
+        "{GOOD}\n[collaborators]\nrole = \"from_access\"\non_deactivate = \"keep\"\nmax_removals = 5\nmax_removal_percent = 50\ndirectory_refresh = \"1m\"\nmissing_user_recheck = \"30s\"\n"
     );
     let s = fx.parse(&text).unwrap();
+    assert_eq!(s.collaborators.missing_user_recheck, Duration::from_secs(30));
+    let err = fx
+        .parse(&format!("{GOOD}\n[collaborators]\nmissing_user_recheck = \"500ms\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("collaborators.missing_user_recheck") && err.contains("at least"),
+        "{err}"
+    );
     assert_eq!(
         s.collaborators.policy,
         Policy {

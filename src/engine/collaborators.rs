@@ -2,6 +2,7 @@
 //! account directories it needs (`directories.rs`: fetched on a miss, at most once per
 //! interval). Adds and removals are carried out in `crate::effects`.
 
+use super::directories::Miss;
 use super::planner::Basis;
 use super::Engine;
 use crate::core::collaborator_plan::{self, CollaboratorPlan, Known, Mirror};
@@ -14,8 +15,8 @@ use std::sync::Arc;
 
 impl Engine {
     /// Plans collaborator changes for `teams`, refreshing the directories of accounts where an
-    /// email was missing (each at most once per `directory_refresh`) and planning again if any
-    /// refresh succeeded.
+    /// email was missing (each at most once per `missing_user_recheck`, and at once after a full
+    /// resync) and planning again if any refresh succeeded.
     pub(super) async fn plan_collaborators(
         &self,
         teams: &BTreeMap<WorkfrontProjectId, Vec<WorkfrontUserId>>,
@@ -29,7 +30,7 @@ impl Engine {
         let due: Vec<(FrameioAccountId, Credential)> = plan
             .misses
             .iter()
-            .filter(|(account, _)| self.directories.due(account, now))
+            .filter(|(account, _)| self.directories.due(account, Miss::Parked, now))
             .map(|(a, c)| (a.clone(), c.clone()))
             .collect();
         let mut refreshed = false;
@@ -68,7 +69,7 @@ impl Engine {
 
     /// Whether an account's directory may be read again now (at most once per interval).
     pub(super) fn directory_due(&self, account: &FrameioAccountId) -> bool {
-        self.directories.due(account, self.clock.now())
+        self.directories.due(account, Miss::Lookup, self.clock.now())
     }
 
     /// Pages through an account's users and stores them by email. `Ok(false)` when it could not
@@ -78,7 +79,7 @@ impl Engine {
         account: &FrameioAccountId,
         credential: &Credential,
     ) -> Result<bool, StoreError> {
-        self.directories.attempting(account);
+        self.directories.attempting(account, self.clock.now());
         let Some(client) = self.client(credential).filter(|_| !self.is_refused(credential)) else {
             return Ok(false);
         };
@@ -101,7 +102,7 @@ impl Engine {
         };
         self.store.put_directory(&record)?;
         tracing::info!(%account, users = record.by_email.len(), "read the account's user directory");
-        self.directories.fetched(record);
+        self.directories.fetched(record, self.clock.now());
         Ok(true)
     }
 

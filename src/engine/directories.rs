@@ -9,12 +9,23 @@ use crate::timestamp::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::time::Instant;
 
 pub(super) struct Directories {
     by_account: Mutex<HashMap<FrameioAccountId, DirectoryState>>,
     /// At most one fetch per account per this interval (`collaborators.directory_refresh`).
     refresh: Duration,
+    /// The same while work is parked for a missing user (`collaborators.missing_user_recheck`).
+    recheck: Duration,
+}
+
+/// Why a directory is wanted: which interval applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Miss {
+    /// A lookup (a submission's user): `directory_refresh`.
+    Lookup,
+    /// A plan found someone missing, whose work is parked until they are found:
+    /// `missing_user_recheck`.
+    Parked,
 }
 
 /// An account's directory.
@@ -23,13 +34,13 @@ struct DirectoryState {
     by_email: Directory,
     /// When the stored copy was fetched (`None`: never).
     fetched_at: Option<Timestamp>,
-    /// When this process last tried to fetch it, successful or not.
-    attempted: Option<Instant>,
+    /// When this process last tried to fetch it, successful or not (on the engine's clock).
+    attempted: Option<Timestamp>,
 }
 
 impl Directories {
     /// The stored copies, none tried yet by this process.
-    pub fn new(records: Vec<DirectoryRecord>, refresh: Duration) -> Self {
+    pub fn new(records: Vec<DirectoryRecord>, refresh: Duration, recheck: Duration) -> Self {
         let by_account = records
             .into_iter()
             .map(|record| {
@@ -44,6 +55,7 @@ impl Directories {
         Self {
             by_account: Mutex::new(by_account),
             refresh,
+            recheck,
         }
     }
 
@@ -52,25 +64,39 @@ impl Directories {
     }
 
     /// Whether a miss in `account` may refetch its directory at `now`.
-    pub fn due(&self, account: &FrameioAccountId, now: Timestamp) -> bool {
+    pub fn due(&self, account: &FrameioAccountId, miss: Miss, now: Timestamp) -> bool {
+        let interval = match miss {
+            Miss::Lookup => self.refresh,
+            Miss::Parked => self.recheck,
+        };
+        let long_enough = |at: Timestamp| at <= now.saturating_sub(interval);
         self.lock().get(account).is_none_or(|d| match d.attempted {
-            Some(at) => at.elapsed() >= self.refresh,
+            Some(at) => long_enough(at),
             // Not tried by this process yet: the stored copy's age decides.
-            None => d.fetched_at.is_none_or(|at| at <= now.saturating_sub(self.refresh)),
+            None => d.fetched_at.is_none_or(long_enough),
         })
     }
 
+    /// Makes every directory due at its next miss (a full resync, SIGHUP: the admin asks for
+    /// everything to be read again).
+    pub fn expire(&self) {
+        for d in self.lock().values_mut() {
+            d.attempted = None;
+            d.fetched_at = None;
+        }
+    }
+
     /// A fetch of `account`'s directory starts (whatever comes of it, it counts as a try).
-    pub fn attempting(&self, account: &FrameioAccountId) {
-        self.lock().entry(account.clone()).or_default().attempted = Some(Instant::now());
+    pub fn attempting(&self, account: &FrameioAccountId, now: Timestamp) {
+        self.lock().entry(account.clone()).or_default().attempted = Some(now);
     }
 
     /// A fetch succeeded.
-    pub fn fetched(&self, record: DirectoryRecord) {
+    pub fn fetched(&self, record: DirectoryRecord, now: Timestamp) {
         let state = DirectoryState {
             by_email: record.by_email.into_iter().collect(),
             fetched_at: Some(record.fetched_at),
-            attempted: Some(Instant::now()),
+            attempted: Some(now),
         };
         self.lock().insert(record.account, state);
     }

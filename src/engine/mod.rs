@@ -89,7 +89,11 @@ impl Engine {
     pub fn new(settings: &Settings, store: Store) -> Result<Self, StoreError> {
         let routes = FrameioRoutes::new(settings, &store)?;
         let users = store.users()?;
-        let directories = Directories::new(store.directories()?, settings.collaborators.directory_refresh);
+        let directories = Directories::new(
+            store.directories()?,
+            settings.collaborators.directory_refresh,
+            settings.collaborators.missing_user_recheck,
+        );
         // One Workfront client (one cap on requests in flight), shared with the access fetcher.
         let workfront = WorkfrontClient::new(&settings.workfront);
         Ok(Self {

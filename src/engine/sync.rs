@@ -61,6 +61,10 @@ impl Engine {
             _ => (Scope::Full, None),
         };
         record.scope = scope;
+        if scope == Scope::Full {
+            // A full resync (start, SIGHUP) reads again the directories someone is missing from.
+            self.directories.expire();
+        }
         let Snapshot {
             mut projects,
             groups,

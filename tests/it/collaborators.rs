@@ -76,6 +76,7 @@ async fn prepare(n: usize, limits: Limits) -> TestApp {
     let mut app = TestApp::prepare(World::generated(n), limits).await;
     app.settings.collaborators.policy.max_removal_percent = 100;
     app.settings.collaborators.directory_refresh = Duration::from_millis(200);
+    app.settings.collaborators.missing_user_recheck = Duration::from_millis(200);
     app
 }
 
@@ -344,4 +345,73 @@ async fn with_roles_from_access_contribute_makes_an_editor_view_a_commenter_and_
     })
     .await;
     assert!(!names(&app, &p[0]).contains(&"dan".to_owned()));
+}
+
+/// A user parked because Frame.io has no one with their email is looked up again after
+/// `missing_user_recheck` (a minute), not `directory_refresh` (ten), and at once on a full
+/// resync (SIGHUP): on the engine's clock, without waiting.
+#[tokio::test]
+async fn a_missing_user_is_looked_up_again_within_a_minute_and_at_once_on_a_resync() {
+    use frameio_sync::clock::Clock;
+    use frameio_sync::engine::{Engine, WorkOutcome};
+    use frameio_sync::ids::FrameioAccountId;
+    use frameio_sync::timestamp::Timestamp;
+    let mut app = TestApp::prepare(World::generated(2), Limits::unlimited()).await;
+    assert_eq!(app.settings.collaborators.missing_user_recheck, Duration::from_secs(60));
+    let p = project_ids(&app);
+    person(&app, "erin", true, true, false);
+    person(&app, "frank", true, true, false);
+    app.sandbox.set_team(&p[0], &["erin"]);
+    app.sandbox.set_team(&p[1], &["frank"]);
+    let store = app.open_store();
+    let clock = Clock::manual(Timestamp::now());
+    let engine = Engine::new(&app.settings, store.clone())
+        .unwrap()
+        .with_clock(clock.clone());
+    let work_all = || async { while engine.work_once().await.unwrap() == WorkOutcome::Worked {} };
+    let fetched_at = || {
+        store
+            .directory(&FrameioAccountId::new(account(&app)).unwrap())
+            .unwrap()
+            .map(|d| d.fetched_at)
+    };
+    let parked = || {
+        store
+            .outbox_entries()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(&e.state, EntryState::Parked { reason, .. } if reason.contains("no Frame.io user")))
+            .count()
+    };
+    engine.sync_once(Scope::Full).await.unwrap();
+    work_all().await;
+    engine.sync_once(Scope::Incremental).await.unwrap();
+    assert_eq!(parked(), 2, "erin and frank wait for a Frame.io user");
+    let first_read = fetched_at().expect("the directory was read");
+
+    // Erin is invited. Half a minute on: not read again yet.
+    app.sandbox
+        .add_frameio_account_user(&account(&app), "fio-erin", &email("erin"));
+    clock.advance(Duration::from_secs(30));
+    engine.sync_once(Scope::Incremental).await.unwrap();
+    assert_eq!(fetched_at(), Some(first_read));
+    assert_eq!(parked(), 2);
+    // A minute on: read again, erin is found and added.
+    clock.advance(Duration::from_secs(31));
+    engine.sync_once(Scope::Incremental).await.unwrap();
+    assert!(fetched_at() > Some(first_read));
+    work_all().await;
+    assert_eq!(names(&app, &p[0]), ["erin"]);
+    assert_eq!(parked(), 1);
+
+    // Frank is invited; a resync (SIGHUP) reads the directory again at once.
+    app.sandbox
+        .add_frameio_account_user(&account(&app), "fio-frank", &email("frank"));
+    let second_read = fetched_at();
+    clock.advance(Duration::from_secs(1));
+    engine.sync_once(Scope::Full).await.unwrap();
+    assert!(fetched_at() > second_read, "read again at once");
+    work_all().await;
+    assert_eq!(names(&app, &p[1]), ["frank"]);
+    assert_eq!(parked(), 0);
 }

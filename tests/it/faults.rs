@@ -18,6 +18,7 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     app.settings.frameio.request_timeout = Duration::from_secs(1);
     app.settings.collaborators.policy.max_removal_percent = 100;
     app.settings.collaborators.directory_refresh = Duration::from_millis(200);
+    app.settings.collaborators.missing_user_recheck = Duration::from_millis(200);
     for name in PEOPLE {
         person(&app, name, true, true, true);
     }

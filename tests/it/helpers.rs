@@ -192,6 +192,13 @@ impl TestApp {
         self.store.as_ref().expect("the store is open")
     }
 
+    /// Opens the store without starting a daemon, for a test that drives the engine itself.
+    pub fn open_store(&mut self) -> Store {
+        let store = Store::open(&self.settings.state.dir).unwrap();
+        self.store = Some(store.clone());
+        store
+    }
+
     pub async fn wait_for_mirrors(&self, n: usize) {
         let store = self.store().clone();
         wait_until(&format!("{n} mirrors"), Duration::from_secs(30), move || {

@@ -97,6 +97,18 @@ pub enum Command {
     },
     /// Carry out the collaborator removals the mass-removal guard held (see `status`).
     ConfirmRemovals,
+    /// Write a consistent export of the state (mirrors, collaborator records, connections without
+    /// their tokens, the outbox) to a file (mode 0600), while the daemon runs or not.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Load a backup into an empty state dir, with the daemon stopped. Tokens are not in a backup:
+    /// run `connect-group` again for each connection afterwards.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Create the Workfront event subscriptions (PROJ and USER; create, update, delete) that
     /// deliver to this daemon; matching ones are kept.
     Subscribe {
@@ -256,6 +268,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { to } => {
+            quiet();
+            let backup = control::ask(&load(&cli.config)?, Request::Backup)
+                .await?
+                .into_backup()?;
+            write_backup(&to, &backup).with_context(|| format!("cannot write the backup to {}", to.display()))?;
+            let c = backup.counts();
+            println!(
+                "backed up {} mirrors, {} collaborator records, {} connections (without tokens) and {} outbox entries to {}",
+                c.mirrors,
+                c.collaborators,
+                c.connections,
+                c.outbox,
+                to.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from } => {
+            quiet();
+            restore(&load(&cli.config)?, &from)
         }
         Command::ConfirmRemovals => {
             quiet();
@@ -454,6 +487,59 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
     } else {
         let e = reply.into_entry()?;
         println!("#{} is now {}: {}", e.id, e.state, e.effect);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `backup` to `path` (0600: it names the organisation's projects and users) through a
+/// temporary file, so a cut leaves the old file or the new one, never half of one.
+fn write_backup(path: &std::path::Path, backup: &crate::store::backup::Backup) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let partial = path.with_extension("partial");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)?;
+    serde_json::to_writer(std::io::BufWriter::new(&mut file), backup)?;
+    file.flush()?;
+    file.sync_all()?;
+    std::fs::rename(&partial, path)?;
+    crate::durable::sync_parent(path)?;
+    Ok(())
+}
+
+/// Loads a backup into the (empty) state dir; the daemon must be stopped.
+fn restore(settings: &Settings, from: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read(from).with_context(|| format!("cannot read the backup {}", from.display()))?;
+    let backup: crate::store::backup::Backup =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not a readable backup", from.display()))?;
+    let store = Store::open(&settings.state.dir).map_err(|err| match err {
+        crate::store::StoreError::Locked { .. } => anyhow::anyhow!(
+            "the state dir {} is in use: stop the daemon (systemctl stop frameio-sync) before restoring",
+            settings.state.dir.display()
+        ),
+        err => err.into(),
+    })?;
+    let c = store.import(&backup).with_context(|| {
+        format!(
+            "cannot restore {} into {}",
+            from.display(),
+            settings.state.dir.display()
+        )
+    })?;
+    println!(
+        "restored {} mirrors, {} collaborator records, {} connections and {} outbox entries into {}",
+        c.mirrors,
+        c.collaborators,
+        c.connections,
+        c.outbox,
+        settings.state.dir.display()
+    );
+    if c.connections > 0 {
+        println!("tokens are not in a backup: run `frameio-sync connect-group` again for each connection (see `frameio-sync connections`)");
     }
     Ok(ExitCode::SUCCESS)
 }

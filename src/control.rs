@@ -14,6 +14,7 @@ use crate::ids::OutboxId;
 use crate::ids::WorkfrontGroupId;
 use crate::secret::Secret;
 use crate::status::{self, ConnectionSummary, EntrySummary, StatusReport};
+use crate::store::backup::Backup;
 use crate::store::ConnectionRecord;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
@@ -59,6 +60,8 @@ pub enum Request {
     ConfirmRemovals,
     /// Plan a full resync and return it, doing none of it (`frameio-sync plan`).
     Plan,
+    /// A consistent export of the state (`frameio-sync backup`).
+    Backup,
 }
 
 /// A token crossing the control socket (mode 0600, same host). It must serialize to travel, so
@@ -105,6 +108,7 @@ pub enum Reply {
         daemon_running: bool,
     },
     Plan(Box<DryRun>),
+    Backup(Box<Backup>),
 }
 
 impl Reply {
@@ -160,6 +164,7 @@ impl Reply {
     reply_as!(into_connection_records, ConnectionRecords, Vec<ConnectionRecord>);
     reply_as!(into_disconnected, Disconnected, ConnectionSummary);
     reply_as!(into_plan, Plan, Box<DryRun>);
+    reply_as!(into_backup, Backup, Box<Backup>);
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -193,6 +198,7 @@ pub fn execute(store: &Store, request: Request, engine: Option<&Engine>) -> anyh
             tracing::warn!(outbox_id = id, effect = %entry.effect.describe(), "outbox entry dropped by an admin");
             Reply::Entry(EntrySummary::of(&entry))
         }
+        Request::Backup => Reply::Backup(Box::new(store.export(Timestamp::now())?)),
         Request::Connections => Reply::Connections(store.connections()?.iter().map(ConnectionSummary::of).collect()),
         Request::ConnectionRecords => Reply::ConnectionRecords(store.connections()?),
         Request::Connect { record, token } => {

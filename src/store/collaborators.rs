@@ -30,7 +30,7 @@ fn managed(
         .collect()
 }
 
-fn pair_key(pair: &Pair) -> String {
+pub(super) fn pair_key(pair: &Pair) -> String {
     format!("{}/{}", pair.0, pair.1)
 }
 

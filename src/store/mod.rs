@@ -21,6 +21,7 @@
 //! the same moment (group commit). It runs on a blocking thread because sled 0.34's `flush_async`
 //! can deadlock (sled #1308).
 
+pub mod backup;
 mod barrier;
 mod collaborators;
 mod connections;

@@ -676,3 +676,52 @@ fn a_connection_credential_is_recorded_without_its_secret_and_read_back_with_it(
         "{err}"
     );
 }
+
+#[test]
+fn a_backup_round_trips_into_an_empty_store_with_new_ids_and_refuses_anything_else() {
+    use super::backup::{RestoreError, BACKUP_FORMAT};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let routing = Routing {
+        default: Some(target()),
+        ..Routing::default()
+    };
+    let first = plan(&projects(3), Scope::Full, &known(&store), &routing).unwrap();
+    store.record_plan(&Recording::of(&first), Timestamp(1)).unwrap();
+    let entries = store.outbox_entries().unwrap();
+    store.mark_in_flight(entries[0].id, Timestamp(2)).unwrap();
+    store
+        .complete_with_mirror(entries[1].id, &mirror_for(&entries[1], "fio-1"))
+        .unwrap();
+    let backup = store.export(Timestamp(3)).unwrap();
+    assert_eq!((backup.outbox.len(), backup.mirrors.len()), (2, 1));
+
+    let other = tempfile::tempdir().unwrap();
+    let fresh = Store::open(other.path()).unwrap();
+    let counts = fresh.import(&backup).unwrap();
+    assert_eq!((counts.outbox, counts.mirrors), (2, 1));
+    let restored = fresh.outbox_entries().unwrap();
+    assert_eq!(restored.len(), 2);
+    assert!(
+        restored.iter().any(|e| e.in_flight.is_some()),
+        "the in-flight mark is kept"
+    );
+    assert_eq!(fresh.outbox_counts().unwrap().pending, 2, "indexed");
+    assert_eq!(fresh.mirrors().unwrap(), store.mirrors().unwrap());
+    // The keys came along: the same plan enqueues nothing new.
+    let again = plan(&projects(3), Scope::Full, &known(&fresh), &routing).unwrap();
+    assert_eq!(
+        fresh
+            .record_plan(&Recording::of(&again), Timestamp(4))
+            .unwrap()
+            .enqueued,
+        0
+    );
+
+    assert!(matches!(fresh.import(&backup), Err(RestoreError::NotEmpty { .. })));
+    let mut wrong = backup.clone();
+    wrong.format = "something-else".into();
+    let empty = tempfile::tempdir().unwrap();
+    let err = Store::open(empty.path()).unwrap().import(&wrong).unwrap_err();
+    assert!(err.to_string().contains(BACKUP_FORMAT), "{err}");
+}

@@ -300,3 +300,62 @@ async fn a_sighup_before_the_daemon_is_up_does_not_kill_it() {
     daemon.signal("TERM");
     assert!(daemon.wait().await.success());
 }
+
+/// `backup` while the daemon runs, a lost state dir, `restore` into a new one: the next start
+/// creates nothing and removes no one. A restore refuses a state dir in use or not empty.
+#[tokio::test]
+async fn a_backup_restored_into_a_wiped_state_dir_creates_nothing_again() {
+    let sandbox = Sandbox::start(World::generated(3), Limits::unlimited()).await.unwrap();
+    let account = sandbox.world().default_target().0.to_owned();
+    sandbox.upsert_workfront_user("alice", "alice@example.test", true, true);
+    sandbox.add_frameio_account_user(&account, "fio-alice", "alice@example.test");
+    let project = sandbox.world().workfront.projects[0].id.clone();
+    sandbox.set_team(&project, &["alice"]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let status = || json_of(&cli(&config, &["status", "--json"]));
+    let daemon = spawn_daemon(&config);
+    wait_until("3 mirrors and alice added", Duration::from_secs(30), || {
+        let s = status();
+        s["mirrors"] == 3 && s["collaborators"] == 1 && s["outbox"]["pending"] == 0
+    })
+    .await;
+
+    let file = dir.path().join("state.backup");
+    let backup = cli(&config, &["backup", "--to", file.to_str().unwrap()]);
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let in_use = cli(&config, &["restore", "--from", file.to_str().unwrap()]);
+    assert_eq!(in_use.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&in_use.stderr).contains("stop the daemon"));
+
+    daemon.signal("TERM");
+    assert!(daemon.wait().await.success());
+    std::fs::remove_dir_all(dir.path().join("state")).unwrap();
+    let restored = cli(&config, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert!(String::from_utf8_lossy(&restored.stdout).contains("restored 3 mirrors, 1 collaborator records"));
+    let again = cli(&config, &["restore", "--from", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty state dir"));
+
+    let before = sandbox.counts();
+    let daemon = spawn_daemon(&config);
+    wait_until("a full sync over the restored state", Duration::from_secs(30), || {
+        let s = status();
+        s["daemon_running"] == true && s["last_sync"]["seq"].as_u64().is_some() && s["outbox"]["pending"] == 0
+    })
+    .await;
+    let after = sandbox.counts();
+    assert_eq!(after.frameio_creates, before.frameio_creates, "no mirror created again");
+    assert_eq!(after.frameio_user_patches, before.frameio_user_patches);
+    assert_eq!(after.frameio_user_deletes, 0);
+    assert_eq!(status()["mirrors"], 3);
+    daemon.signal("TERM");
+    assert!(daemon.wait().await.success());
+}

@@ -43,32 +43,24 @@ const WORKER_MAX_RUNNING: usize = 64;
 const SETTLE_FLUSH_DELAY: Duration = Duration::from_millis(20);
 const SETTLE_FLUSH_MAX: Duration = Duration::from_secs(1);
 
-/// Entries settled and not yet covered by a flush: the mark after the last settle, and when the
-/// worker flushes them itself.
+/// Entries settled and not yet covered by a flush: the mark taken after the last settle, and
+/// when the worker flushes them itself.
 #[derive(Debug, Clone, Copy)]
 struct Settled {
     mark: FlushMark,
-    first: Option<Instant>,
+    /// The first settle not covered yet.
+    first: Instant,
     flush_at: Instant,
 }
 
-impl Default for Settled {
-    fn default() -> Self {
-        Self {
-            mark: FlushMark::default(),
-            first: None,
-            flush_at: Instant::now(),
-        }
-    }
-}
-
 impl Settled {
-    fn after_settle(self, mark: FlushMark) -> Self {
+    /// After a settle, given the ones still waiting (if any).
+    fn after(waiting: Option<Settled>, mark: FlushMark) -> Self {
         let now = Instant::now();
-        let first = self.first.unwrap_or(now);
+        let first = waiting.map_or(now, |w| w.first);
         Self {
             mark,
-            first: Some(first),
+            first,
             flush_at: (now + SETTLE_FLUSH_DELAY).min(first + SETTLE_FLUSH_MAX),
         }
     }
@@ -323,7 +315,7 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
                     Ok((task, outcome)) => (task, outcome.map_err(|e| e.to_string())),
                     Err(err) => (err.id(), Err(format!("the task failed: {err}"))),
                 };
-                settled = Some(settled.unwrap_or_default().after_settle(engine.store.mark()));
+                settled = Some(Settled::after(settled, engine.store.mark()));
                 if let Some((lane, id)) = running.finish(task) {
                     if let Err(err) = outcome {
                         tracing::error!(error = %err, outbox_id = %id, %lane, "outbox worker could not carry out an entry; trying again in a second");

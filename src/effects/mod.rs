@@ -10,8 +10,9 @@
 //! returns once the mark is durable: a crash after it leads the next attempt to look first.
 //!
 //! The payloads are plain data: the core's plans build them and import nothing else from here.
-//! Adding a kind: a module here (payload, `impl Kind`, `carry_out`), its variant in [`Effect`] and
-//! its arm in [`Engine::carry_out`], its client call, its sandbox route (see ARCHITECTURE.md).
+//! Adding a kind: a module here (payload, `impl Kind`, `carry_out`), its variant in [`Effect`] with
+//! its arms in [`Effect::kind`] and [`Engine::carry_out`], its client call, its sandbox route (see
+//! ARCHITECTURE.md).
 
 mod add_collaborator;
 mod add_document;
@@ -206,9 +207,10 @@ impl Engine {
             }
         }
         // Not flushed here: the next flush covers it — the next entry's in-flight mark, or the
-        // worker's when it runs out of due work. If power fails first, the entry is found in
-        // flight again and its kind looks first, finding what this attempt did: so one fsync per
-        // settled effect (its in-flight mark), fewer when concurrent marks share one.
+        // worker's own 20 ms after the last settle no mark covered (`daemon::worker_loop`). If
+        // power fails or the process is killed first, the entry is found in flight again and its
+        // kind looks first, finding what this attempt did: so one fsync per settled effect (its
+        // in-flight mark), fewer when concurrent marks share one.
         if let Some(wf_project) = new_mirror {
             self.collaborators_after_mirror(&wf_project).await;
         }

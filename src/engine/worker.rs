@@ -99,7 +99,8 @@ impl Engine {
     }
 
     /// Carries out `entry` (picked by [`Engine::next_work`]) and settles it, without a flush of
-    /// its own: the caller flushes when it runs out of due work (see `effects::settle`).
+    /// its own: the next in-flight mark covers it, or the daemon's worker loop flushes it (see
+    /// `effects::settle`).
     pub async fn work_on(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
         self.carry_out(entry).await
     }

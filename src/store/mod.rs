@@ -120,7 +120,7 @@ pub struct Store {
 }
 
 /// See [`Store::mark`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlushMark(u64);
 
 /// Callers of [`Store::flush`] at the same moment share one barrier: each takes a ticket, and the

@@ -218,8 +218,9 @@ async fn backlog() {
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
     println!(
-        "  by event: {:.2} s from the event to the mirror, with {waiting} backfill creates still waiting",
-        by_event.as_secs_f64()
+        "  by event: {:.2} s from the event to the mirror, with {waiting} backfill creates still waiting; {} 429s so far",
+        by_event.as_secs_f64(),
+        t.sandbox.counts().frameio_rate_limited
     );
 
     // By polling: a 2 s incremental poll, no event.

@@ -165,7 +165,7 @@ impl std::fmt::Display for Lane {
 }
 
 /// A Frame.io request class with a rate limit of its own, which an effect kind may be paced by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RateClass {
     CreateProject,
     UpdateProjectUser,

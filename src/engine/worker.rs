@@ -9,7 +9,7 @@
 //! one backfill entry goes: backfill is never starved.
 
 use super::Engine;
-use crate::core::model::Lane;
+use crate::core::model::{Credential, Lane, RateClass};
 use crate::ids::OutboxId;
 use crate::store::{OutboxEntry, Priority, StoreError};
 use crate::timestamp::Timestamp;
@@ -87,9 +87,20 @@ impl Engine {
     /// allows it.
     pub fn next_work(&self, running: &Running) -> Result<(Option<OutboxEntry>, Option<Timestamp>), StoreError> {
         let now = self.clock.now();
+        // One answer per credential and rate class for the whole pick: asked per entry, a wait
+        // that runs out while the index is scanned would hold the lane's fresh entry and let the
+        // backfill after it through.
+        let paced = std::cell::RefCell::new(HashMap::new());
         self.store.next_due(
             now,
-            |entry| self.paced_until(entry, now),
+            |entry| {
+                let credential = entry.effect.credential()?;
+                let class = entry.effect.kind().paced_by()?;
+                *paced
+                    .borrow_mut()
+                    .entry((credential.clone(), class))
+                    .or_insert_with(|| self.paced_until(&credential, class, now))
+            },
             |ready| {
                 running.ids.contains(&ready.id)
                     || running.lanes.get(&ready.lane).copied().unwrap_or(0) >= self.lane_capacity(&ready.lane)
@@ -113,11 +124,9 @@ impl Engine {
         }
     }
 
-    /// When the entry's credential may next make its kind's rate-limited request, if that is
-    /// later than `now`.
-    fn paced_until(&self, entry: &OutboxEntry, now: Timestamp) -> Option<Timestamp> {
-        let credential = entry.effect.credential()?;
-        let wait = self.routes.ready_in(&credential, entry.effect.kind().paced_by()?)?;
+    /// When `credential` may next make a request of `class`, if that is later than `now`.
+    fn paced_until(&self, credential: &Credential, class: RateClass, now: Timestamp) -> Option<Timestamp> {
+        let wait = self.routes.ready_in(credential, class)?;
         (!wait.is_zero()).then(|| now.saturating_add(wait))
     }
 }

@@ -495,19 +495,11 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
 /// temporary file, so a cut leaves the old file or the new one, never half of one.
 fn write_backup(path: &std::path::Path, backup: &crate::store::backup::Backup) -> anyhow::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let partial = path.with_extension("partial");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)?;
-    serde_json::to_writer(std::io::BufWriter::new(&mut file), backup)?;
-    file.flush()?;
-    file.sync_all()?;
-    std::fs::rename(&partial, path)?;
-    crate::durable::sync_parent(path)?;
+    crate::durable::write_private(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        serde_json::to_writer(&mut out, backup)?;
+        out.flush()
+    })?;
     Ok(())
 }
 

@@ -26,6 +26,24 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Writes a file readable by its owner only (0600), whole or not at all: `write` fills a
+/// `<path>.partial` beside it, which is synced and renamed into place, and the rename is made
+/// durable in the folder.
+pub fn write_private(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let partial = path.with_extension("partial");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)?;
+    write(&mut file)?;
+    file.sync_all()?;
+    std::fs::rename(&partial, path)?;
+    sync_parent(path)
+}
+
 /// Creates `dir` and any missing ancestors with `mode`, durably: each directory created is made
 /// durable in its parent. An existing `dir` is left as it is (its mode too).
 pub fn create_dir_all(dir: &Path, mode: u32) -> io::Result<()> {

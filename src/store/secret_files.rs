@@ -6,7 +6,6 @@
 use super::StoreError;
 use crate::secret::Secret;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Writes `secret` to `path` (0600), creating its folder (0700), durably.
@@ -17,19 +16,7 @@ pub fn write_secret_file(path: &Path, secret: &Secret) -> Result<(), StoreError>
     };
     let dir = path.parent().expect("a secret file has a folder");
     crate::durable::create_dir_all(dir, 0o700).map_err(error)?;
-    let partial = path.with_extension("partial");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)
-        .map_err(error)?;
-    file.write_all(secret.expose().as_bytes()).map_err(error)?;
-    file.sync_all().map_err(error)?;
-    std::fs::rename(&partial, path).map_err(error)?;
-    // The rename is durable only once the folder is.
-    crate::durable::sync_dir(dir).map_err(error)
+    crate::durable::write_private(path, |file| file.write_all(secret.expose().as_bytes())).map_err(error)
 }
 
 /// Where an action's secret lives. `None` for an id that is not plainly an id: the id comes from

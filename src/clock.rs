@@ -1,6 +1,9 @@
 //! Where the engine reads the time: the system clock in the daemon; in tests, a clock the test
-//! moves, so retry schedules and due times are tested without waiting real seconds. (Frame.io's
-//! pacing runs on tokio's clock, which a paused test runtime controls.)
+//! moves, so retry schedules and due times are tested without waiting real seconds. It is wall
+//! time because the times it gives are persisted (due times, in-flight marks). Two other clocks
+//! stay apart on purpose: Frame.io's pacing runs on tokio's clock (a paused test runtime controls
+//! it), and the IMS token cache on `ims::Clock`'s monotonic `Instant`s (a token's lifetime must
+//! not jump with the wall clock).
 
 use crate::timestamp::Timestamp;
 use std::sync::atomic::{AtomicI64, Ordering};

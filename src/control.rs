@@ -125,23 +125,31 @@ impl Reply {
     }
 }
 
-/// The daemon answered something other than what the request asks for: a CLI and a daemon of
-/// different releases.
 impl Reply {
-    /// The error for a reply that is not the `wanted` variant.
-    pub fn unexpected(&self, wanted: &str) -> anyhow::Error {
-        unexpected(wanted, self)
+    /// The variant's name as the socket carries it, for an error.
+    fn name(&self) -> &'static str {
+        match self {
+            Reply::Status(_) => "status",
+            Reply::Entries(_) => "entries",
+            Reply::Entry(_) => "entry",
+            Reply::Connections(_) => "connections",
+            Reply::ConnectionRecords(_) => "connection_records",
+            Reply::Connected { .. } => "connected",
+            Reply::Disconnected(_) => "disconnected",
+            Reply::Released { .. } => "released",
+            Reply::Plan(_) => "plan",
+            Reply::Backup(_) => "backup",
+        }
     }
-}
 
-fn unexpected(wanted: &str, reply: &Reply) -> anyhow::Error {
-    let got = serde_json::to_value(reply)
-        .ok()
-        .and_then(|v| v.as_object().and_then(|m| m.keys().next().cloned()))
-        .unwrap_or_default();
-    anyhow::anyhow!(
-        "the daemon answered {got:?} to a request for {wanted:?}; are it and this command the same release?"
-    )
+    /// The error for a reply that is not the `wanted` variant: a CLI and a daemon of different
+    /// releases.
+    pub fn unexpected(&self, wanted: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "the daemon answered {:?} to a request for {wanted:?}; are it and this command the same release?",
+            self.name()
+        )
+    }
 }
 
 macro_rules! reply_as {
@@ -150,7 +158,7 @@ macro_rules! reply_as {
         pub fn $name(self) -> anyhow::Result<$t> {
             match self {
                 Reply::$variant(v) => Ok(v),
-                other => Err(unexpected(stringify!($variant), &other)),
+                other => Err(other.unexpected(stringify!($variant))),
             }
         }
     };

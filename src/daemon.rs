@@ -288,7 +288,7 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
                 Ok((Some(entry), _)) => {
                     let engine = engine.clone();
                     let picked = entry.clone();
-                    let task = tasks.spawn(async move { engine.work_on(&picked).await });
+                    let task = tasks.spawn(async move { engine.carry_out(&picked).await });
                     running.start(task.id(), &entry);
                 }
                 Ok((None, next_due)) => {

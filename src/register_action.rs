@@ -45,7 +45,7 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
             "default".into(),
             default.account_id.clone(),
             default.workspace_id.clone(),
-            crate::engine::default_auth(&default.credential),
+            crate::frameio::FrameioAuth::from(&default.credential),
         ));
     }
     let records: Vec<ConnectionRecord> = crate::control::ask(settings, Request::ConnectionRecords)

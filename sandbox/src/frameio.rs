@@ -88,6 +88,15 @@ impl Caller {
     fn reaches(&self, account: &str) -> bool {
         self.accounts.as_ref().is_none_or(|a| a.iter().any(|id| id == account))
     }
+
+    /// Account `id` of `accounts`, if this caller reaches it.
+    fn account<'a>(
+        &self,
+        accounts: &'a [super::world::FrameioAccount],
+        id: &str,
+    ) -> Option<&'a super::world::FrameioAccount> {
+        accounts.iter().find(|a| a.id == id && self.reaches(&a.id))
+    }
 }
 
 /// Checks the token, injected faults and the token's rate limit; on success returns the headers
@@ -202,13 +211,7 @@ async fn workspaces(
         Err(refusal) => return *refusal,
     };
     let state = shared.lock();
-    let Some(acc) = state
-        .world
-        .frameio
-        .accounts
-        .iter()
-        .find(|a| a.id == account && caller.reaches(&a.id))
-    else {
+    let Some(acc) = caller.account(&state.world.frameio.accounts, &account) else {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such account");
     };
     let items = acc
@@ -415,13 +418,7 @@ async fn account_users(
         Err(refusal) => return *refusal,
     };
     let state = shared.lock();
-    let Some(acc) = state
-        .world
-        .frameio
-        .accounts
-        .iter()
-        .find(|a| a.id == account && caller.reaches(&a.id))
-    else {
+    let Some(acc) = caller.account(&state.world.frameio.accounts, &account) else {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such account");
     };
     let items = acc

@@ -156,7 +156,8 @@ pub(crate) enum Produced {
 }
 
 impl Engine {
-    /// Carries out `entry` and settles what came of it. Errors are store errors only.
+    /// Carries out `entry` (picked by `Engine::next_work`) and settles what came of it, without a
+    /// flush of its own (see `settle`). Errors are store errors only.
     pub(crate) async fn carry_out(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
         let outcome = match &entry.effect {
             Effect::CreateMirror(e) => create_mirror::carry_out(self, entry, e).await?,

@@ -67,7 +67,7 @@ impl Engine {
         routing.set_groups(&groups);
         let basis = Basis::whole(&self.store)?;
         let already_pending = self.store.outbox_counts()?.pending;
-        let mirror_plan = self.plan_mirrors(&basis, &projects, Scope::Full, &routing)?;
+        let mirror_plan = basis.plan_mirrors(&projects, Scope::Full, &routing)?;
         let teams = projects.into_iter().map(|p| (p.id, p.team)).collect();
         let users = Arc::new(users.into_iter().map(|u| (u.id.clone(), u)).collect());
         let collaborators = self.plan_collaborators(&teams, true, basis, users).await?;

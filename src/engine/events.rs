@@ -133,23 +133,28 @@ impl Engine {
             self.remember_users(users, false)?;
         }
 
-        let basis = Basis::whole(&self.store)?;
-        let mirror_plan = if projects.is_empty() {
-            Default::default()
-        } else {
-            self.plan_mirrors(&basis, &projects, Scope::Incremental, &self.routing())?
-        };
         let changed_teams: BTreeMap<_, _> = projects.iter().map(|p| (p.id.clone(), p.team.clone())).collect();
         let teams = self.last_read.extend_teams(changed_teams.clone());
-        // A user change can touch any of their projects: plan every cached team. A project
-        // change touches only its own pairs.
-        let collaborators = if changed_users > 0 {
-            self.plan_collaborators(&teams, true, basis, self.known_users()).await?
-        } else if !changed_teams.is_empty() {
-            self.plan_collaborators(&changed_teams, false, basis, self.known_users())
-                .await?
+        // Stale events, deletions and vanished projects leave nothing to plan: the store is not read.
+        let (mirror_plan, collaborators) = if projects.is_empty() && changed_users == 0 {
+            Default::default()
         } else {
-            CollaboratorPlan::default()
+            let basis = Basis::whole(&self.store)?;
+            // No projects (users changed only) is no plan, not a suspiciously empty Workfront.
+            let mirror_plan = if projects.is_empty() {
+                Default::default()
+            } else {
+                basis.plan_mirrors(&projects, Scope::Incremental, &self.routing())?
+            };
+            // A user change can touch any of their projects: plan every cached team. A project
+            // change touches only its own pairs.
+            let collaborators = if changed_users > 0 {
+                self.plan_collaborators(&teams, true, basis, self.known_users()).await?
+            } else {
+                self.plan_collaborators(&changed_teams, false, basis, self.known_users())
+                    .await?
+            };
+            (mirror_plan, collaborators)
         };
         self.report_collaborator_plan(&collaborators)?;
         let recorded = self

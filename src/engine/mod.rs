@@ -29,7 +29,7 @@ use last_read::LastRead;
 use routes::FrameioRoutes;
 
 use crate::clock::Clock;
-use crate::config::{FrameioCredential, Settings};
+use crate::config::Settings;
 use crate::core::collaborator_plan::Policy;
 use crate::core::model::{Credential, WorkfrontGroup};
 use crate::core::routing::Routing;
@@ -224,11 +224,6 @@ impl Engine {
 /// A Frame.io client with the configured request timeout.
 pub fn frameio_client(base_url: &Url, timeout: std::time::Duration, auth: FrameioAuth) -> FrameioClient {
     FrameioClient::with_auth(base_url, auth).with_request_timeout(timeout)
-}
-
-/// How the default account's requests authenticate.
-pub fn default_auth(credential: &FrameioCredential) -> FrameioAuth {
-    FrameioAuth::from(credential)
 }
 
 /// How a connection's requests authenticate, from its record and its stored secret.

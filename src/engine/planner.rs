@@ -1,8 +1,7 @@
 //! What every plan is made against, read once per plan: sync, events, a new mirror's
-//! collaborators and the dry run all read a `Basis`, then plan mirrors (`core::mirror_plan`) and
-//! collaborators (`collaborators.rs`) against it.
+//! collaborators and the dry run all read a `Basis`, then plan mirrors (`Basis::plan_mirrors`) and
+//! collaborators (`Engine::plan_collaborators`) against it.
 
-use super::Engine;
 use crate::core::collaborator_plan::{Managed, Pair};
 use crate::core::mirror_plan::{plan, Known, Plan, PlanError, Scope};
 use crate::core::model::WorkfrontProject;
@@ -40,22 +39,21 @@ impl Basis {
     }
 }
 
-impl Engine {
-    /// The mirror plan for `projects` against `basis`, routed by `routing`.
-    pub(super) fn plan_mirrors(
+impl Basis {
+    /// The mirror plan for `projects` against this basis, routed by `routing`.
+    pub fn plan_mirrors(
         &self,
-        basis: &Basis,
         projects: &[WorkfrontProject],
         scope: Scope,
         routing: &Routing,
     ) -> Result<Plan, PlanError> {
         let known = Known {
-            mirrored: basis
+            mirrored: self
                 .mirrors
                 .iter()
                 .map(|m| (m.wf_project.clone(), m.target.clone()))
                 .collect(),
-            outbox: basis.view.mirrors.clone(),
+            outbox: self.view.mirrors.clone(),
         };
         plan(projects, scope, &known, routing)
     }

@@ -3,7 +3,7 @@
 //! credentials Frame.io refuses. Replaced whole or in part while the daemon runs (`connect-group`,
 //! `disconnect-group`, a sync's group tree), read by every lane.
 
-use super::{connection_auth, default_auth, frameio_client};
+use super::{connection_auth, frameio_client};
 use crate::config::Settings;
 use crate::core::model::{Credential, RateClass, Target, WorkfrontGroup};
 use crate::core::routing::Routing;
@@ -44,7 +44,7 @@ impl FrameioRoutes {
             if let Some(default) = &settings.frameio.default {
                 inner.clients.insert(
                     Credential::Default,
-                    routes.client_with(default_auth(&default.credential)),
+                    routes.client_with(FrameioAuth::from(&default.credential)),
                 );
                 inner.routing.default = Some(Target {
                     account: default.account_id.clone(),
@@ -57,19 +57,17 @@ impl FrameioRoutes {
                     .routing
                     .connections
                     .insert(connection.group.clone(), connection_target(&connection));
-                let auth = store
-                    .connection_token(&connection.group)
-                    .map_err(anyhow::Error::from)
-                    .and_then(|secret| Ok(connection_auth(&connection, secret)?));
-                match auth {
-                    Ok(auth) => {
-                        inner
-                            .clients
-                            .insert(Credential::Group(connection.group.clone()), routes.client_with(auth));
-                    }
-                    Err(err) => {
-                        tracing::error!(group = %connection.group, error = %err, "connection without a usable credential")
-                    }
+                let unusable = |error: &dyn std::fmt::Display| tracing::error!(group = %connection.group, %error, "connection without a usable credential; run connect-group for it again");
+                match store.connection_token(&connection.group) {
+                    Err(err) => unusable(&err),
+                    Ok(secret) => match connection_auth(&connection, secret) {
+                        Err(err) => unusable(&err),
+                        Ok(auth) => {
+                            inner
+                                .clients
+                                .insert(Credential::Group(connection.group.clone()), routes.client_with(auth));
+                        }
+                    },
                 }
                 if connection.broken.is_some() {
                     inner.refused.insert(Credential::Group(connection.group.clone()));

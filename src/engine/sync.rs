@@ -101,7 +101,7 @@ impl Engine {
             self.events_ready.notify_one();
         }
         let basis = Basis::whole(&self.store)?;
-        let plan = self.plan_mirrors(&basis, &projects, scope, &self.routing())?;
+        let plan = basis.plan_mirrors(&projects, scope, &self.routing())?;
         for gone in &plan.gone {
             tracing::warn!(
                 wf_project = %gone,

@@ -109,13 +109,6 @@ impl Engine {
         )
     }
 
-    /// Carries out `entry` (picked by [`Engine::next_work`]) and settles it, without a flush of
-    /// its own: the next in-flight mark covers it, or the daemon's worker loop flushes it (see
-    /// `effects::settle`).
-    pub async fn work_on(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
-        self.carry_out(entry).await
-    }
-
     /// How many entries of `lane` may be carried out at once.
     fn lane_capacity(&self, lane: &Lane) -> usize {
         match lane {

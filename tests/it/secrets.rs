@@ -9,7 +9,8 @@ use crate::connections::{connect_marketing_and_post, three_account_app, TOKEN_B,
 use crate::helpers::{add_http_listener, wait_until};
 use frameio_sync::config;
 use frameio_sync::control::WireToken;
-use frameio_sync::engine::{default_auth, frameio_client};
+use frameio_sync::engine::frameio_client;
+use frameio_sync::frameio::FrameioAuth;
 use frameio_sync::frameio::FrameioClient;
 use frameio_sync::ims::ImsCredentials;
 use frameio_sync::secret::Secret;
@@ -153,9 +154,9 @@ async fn no_secret_reaches_logs_command_output_errors_or_debug_output() {
     let client: FrameioClient = frameio_client(
         &settings.frameio.base_url,
         settings.frameio.request_timeout,
-        default_auth(&default.credential),
+        FrameioAuth::from(&default.credential),
     );
-    seen.push(format!("{client:?} {:?}", default_auth(&default.credential)));
+    seen.push(format!("{client:?} {:?}", FrameioAuth::from(&default.credential)));
     seen.push(format!("{:?}", WireToken::new(&Secret::new(TOKEN_B))));
     seen.push(format!(
         "{:?}",

@@ -22,7 +22,7 @@
 
 use frameio_sync::config::{self, Settings};
 use frameio_sync::core::mirror_plan::Scope;
-use frameio_sync::core::model::CollaboratorRole;
+use frameio_sync::core::model::{CollaboratorRole, FrameioProject};
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::effects::{AddCollaborator, CreateMirror, Effect};
 use frameio_sync::engine::Engine;
@@ -366,12 +366,14 @@ async fn seed(t: &Tenant) {
                     wf_project,
                     name,
                     target: Some(target),
+                    ..
                 }) => {
+                    let id = FrameioProjectId::new(format!("b1000000-0000-4000-8000-{i:06}{round:06}")).unwrap();
                     let record = MirrorRecord::new(
                         wf_project,
                         name,
                         target,
-                        FrameioProjectId::new(format!("b1000000-0000-4000-8000-{i:06}{round:06}")).unwrap(),
+                        &FrameioProject::new(id, name),
                         MirrorOrigin::Created,
                         Timestamp::now(),
                     );

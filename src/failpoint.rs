@@ -12,6 +12,10 @@
 pub const AFTER_CREATE: &str = "after_create";
 /// After a collaborator PATCH succeeded, before the collaborator is recorded.
 pub const AFTER_COLLABORATOR_ADD: &str = "after_collaborator_add";
+/// After a mirror rename PATCH succeeded, before the new name is recorded.
+pub const AFTER_RENAME: &str = "after_rename";
+/// After a link field PUT succeeded, before the link is recorded.
+pub const AFTER_LINK: &str = "after_link";
 /// After an event batch is recorded and flushed, before its senders are answered.
 pub const BEFORE_EVENT_ACK: &str = "before_event_ack";
 

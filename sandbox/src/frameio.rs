@@ -22,7 +22,10 @@ pub(super) fn router(shared: Shared) -> Router {
             "/v4/accounts/{account}/workspaces/{workspace}/projects",
             get(list_projects).post(create_project),
         )
-        .route("/v4/accounts/{account}/projects/{project}", get(show_project))
+        .route(
+            "/v4/accounts/{account}/projects/{project}",
+            get(show_project).patch(rename_project),
+        )
         .route("/v4/accounts/{account}/users", get(account_users))
         .route(
             "/v4/accounts/{account}/workspaces/{workspace}/actions",
@@ -75,6 +78,8 @@ fn project_json(p: &SandboxProject) -> Value {
         "restricted": false,
         "created_at": dates::frameio(p.created_at),
         "updated_at": dates::frameio(p.created_at),
+        "view_url": format!("https://next.frame.io/project/{}", p.id),
+        "owner": { "id": p.owner_id },
     })
 }
 
@@ -229,7 +234,7 @@ fn admit_to_workspace(
     class: &'static str,
     account: &str,
     workspace: &str,
-) -> Result<HeaderMap, Box<Response>> {
+) -> Result<(HeaderMap, Caller), Box<Response>> {
     let (out, caller) = admit(shared, headers, class)?;
     if !caller.reaches(account) || !workspace_exists(shared, account, workspace) {
         return Err(Box::new(errors(
@@ -238,7 +243,7 @@ fn admit_to_workspace(
             "no such workspace",
         )));
     }
-    Ok(out)
+    Ok((out, caller))
 }
 
 fn workspace_exists(shared: &Shared, account: &str, workspace: &str) -> bool {
@@ -258,7 +263,7 @@ async fn list_projects(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let out = match admit_to_workspace(&shared, &headers, "read", &account, &workspace) {
-        Ok(out) => out,
+        Ok((out, _)) => out,
         Err(refusal) => return *refusal,
     };
     let items = shared
@@ -282,18 +287,19 @@ async fn create_project(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let out = match admit_to_workspace(&shared, &headers, "create", &account, &workspace) {
-        Ok(out) => out,
+    let (out, caller) = match admit_to_workspace(&shared, &headers, "create", &account, &workspace) {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
     let name = match data_name(&body) {
         Ok(name) => name,
         Err(refusal) => return *refusal,
     };
+    let owner = caller.user.id;
     let (project, ambiguous) = {
         let mut state = shared.lock();
         state.counts.frameio_creates += 1;
-        let project = state.new_project(&name, &account, &workspace, dates::now());
+        let project = state.new_project(&name, &account, &workspace, dates::now(), &owner);
         let ambiguous = state.faults.ambiguous_creates > 0;
         if ambiguous {
             state.faults.ambiguous_creates -= 1;
@@ -334,6 +340,35 @@ async fn show_project(
         Some(p) => (out, Json(json!({ "data": project_json(p) }))).into_response(),
         None => errors(StatusCode::NOT_FOUND, "Not Found", "no such project"),
     }
+}
+
+/// `PATCH /v4/accounts/{a}/projects/{p}` with `{"data":{"name"}}`: a rename.
+async fn rename_project(
+    State(shared): State<Shared>,
+    Path((account, project)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "project_update") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let name = match data_name(&body) {
+        Ok(name) => name,
+        Err(refusal) => return *refusal,
+    };
+    let mut state = shared.lock();
+    let Some(p) = state
+        .projects
+        .iter_mut()
+        .find(|p| p.id == project && p.account_id == account && caller.reaches(&account))
+    else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such project");
+    };
+    p.name = name;
+    let json = project_json(p);
+    state.counts.frameio_renames += 1;
+    (out, Json(json!({ "data": json }))).into_response()
 }
 
 /// `POST /v4/accounts/{a}/workspaces` with `{"data":{"name"}}`.
@@ -548,7 +583,7 @@ async fn list_actions(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let out = match admit_to_workspace(&shared, &headers, "read", &account, &workspace) {
-        Ok(out) => out,
+        Ok((out, _)) => out,
         Err(refusal) => return *refusal,
     };
     let items = shared
@@ -575,7 +610,7 @@ async fn create_action(
     body: axum::body::Bytes,
 ) -> Response {
     let out = match admit_to_workspace(&shared, &headers, "create", &account, &workspace) {
-        Ok(out) => out,
+        Ok((out, _)) => out,
         Err(refusal) => return *refusal,
     };
     let data = serde_json::from_slice::<Value>(&body).ok().map(|v| v["data"].clone());

@@ -20,7 +20,7 @@ pub use time;
 pub use world::World;
 
 use dates::Date;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -96,6 +96,19 @@ pub struct SandboxProject {
     pub account_id: String,
     pub workspace_id: String,
     pub created_at: Date,
+    /// The user who created it.
+    pub owner_id: String,
+}
+
+/// What the sandbox's Workfront does with a write to a custom field that is not on the project's
+/// custom form: the documentation does not say, so both are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingField {
+    /// Takes the write and keeps nothing.
+    #[default]
+    Ignore,
+    /// Refuses it (422).
+    Refuse,
 }
 
 /// A custom action in the sandbox's Frame.io.
@@ -119,6 +132,10 @@ pub struct Counts {
     /// Project-user PATCHes (adds or role changes) that were carried out.
     pub frameio_user_patches: u64,
     pub frameio_user_deletes: u64,
+    /// Project renames (`PATCH …/projects/{p}`).
+    pub frameio_renames: u64,
+    /// Workfront project writes (`PUT /proj/{id}`), taken or not.
+    pub workfront_project_writes: u64,
 }
 
 #[derive(Debug)]
@@ -143,6 +160,11 @@ struct State {
     next_handle: u64,
     /// Workfront refuses every new document (422), as it would a project that takes none.
     refuse_documents: bool,
+    /// The custom fields on the custom form every Workfront project has (but those in
+    /// `formless_projects`), and what a write to any other field does.
+    form_fields: BTreeSet<String>,
+    formless_projects: BTreeSet<String>,
+    missing_field: MissingField,
     /// Leaky buckets per token and endpoint class: Frame.io limits each user separately.
     buckets: HashMap<(String, &'static str), Bucket>,
     next_workspace: u64,
@@ -197,6 +219,9 @@ impl Sandbox {
                 notes: Vec::new(),
                 next_handle: 0,
                 refuse_documents: false,
+                form_fields: BTreeSet::new(),
+                formless_projects: BTreeSet::new(),
+                missing_field: MissingField::default(),
                 buckets: HashMap::new(),
                 next_workspace: 1,
                 faults: Faults::default(),
@@ -233,7 +258,45 @@ impl Sandbox {
         let mut state = self.shared.lock();
         let (account, workspace) = state.world.default_target();
         let (account, workspace) = (account.to_owned(), workspace.to_owned());
-        state.new_project(name, &account, &workspace, created_at)
+        let owner = state.world.frameio.user.id.clone();
+        state.new_project(name, &account, &workspace, created_at, &owner)
+    }
+
+    /// Renames a Frame.io project, as a person might by hand.
+    pub fn rename_frameio_project(&self, id: &str, name: &str) {
+        let mut state = self.shared.lock();
+        let project = state.projects.iter_mut().find(|p| p.id == id).expect("no such project");
+        project.name = name.to_owned();
+    }
+
+    /// Puts a custom form with `fields` on every Workfront project but `formless`; a write to a
+    /// field not on a project's form is handled as `missing` says.
+    pub fn set_custom_form(&self, fields: &[&str], formless: &[&str], missing: MissingField) {
+        let mut state = self.shared.lock();
+        state.form_fields = fields.iter().map(|f| (*f).to_owned()).collect();
+        state.formless_projects = formless.iter().map(|p| (*p).to_owned()).collect();
+        state.missing_field = missing;
+    }
+
+    /// A custom field's value on a Workfront project, if set.
+    pub fn workfront_project_field(&self, project: &str, field: &str) -> Option<String> {
+        let state = self.shared.lock();
+        let row = state.world.workfront.projects.iter().find(|p| p.id == project)?;
+        row.custom.get(field)?.as_str().map(str::to_owned)
+    }
+
+    /// Sets a custom field on a Workfront project, as a person might by hand (not stamped as an
+    /// update).
+    pub fn set_workfront_project_field(&self, project: &str, field: &str, value: &str) {
+        let mut state = self.shared.lock();
+        let row = state
+            .world
+            .workfront
+            .projects
+            .iter_mut()
+            .find(|p| p.id == project)
+            .expect("no such project");
+        row.custom.insert(field.to_owned(), value.into());
     }
 
     /// Adds or replaces a Workfront project without a group, stamped as updated now.
@@ -249,9 +312,16 @@ impl Sandbox {
         self.upsert(ProjectRow::in_group(id, name, group));
     }
 
+    /// Custom field values and the team stay, as they would when a project is edited.
     fn upsert(&self, mut row: ProjectRow) {
         row.last_update_date = dates::workfront_rest(dates::now());
         let projects = &mut self.shared.lock().world.workfront.projects;
+        if let Some(old) = projects.iter().find(|p| p.id == row.id) {
+            row.custom = old.custom.clone();
+            if row.project_users.is_empty() {
+                row.project_users = old.project_users.clone();
+            }
+        }
         projects.retain(|p| p.id != row.id);
         projects.push(row);
     }
@@ -507,13 +577,21 @@ impl State {
             .expect("the sandbox has the project")
     }
 
-    fn new_project(&mut self, name: &str, account: &str, workspace: &str, created_at: Date) -> SandboxProject {
+    fn new_project(
+        &mut self,
+        name: &str,
+        account: &str,
+        workspace: &str,
+        created_at: Date,
+        owner: &str,
+    ) -> SandboxProject {
         let project = SandboxProject {
             id: format!("b0000000-0000-4000-8000-{:012x}", self.next_project),
             name: name.to_owned(),
             account_id: account.to_owned(),
             workspace_id: workspace.to_owned(),
             created_at,
+            owner_id: owner.to_owned(),
         };
         self.next_project += 1;
         self.projects.push(project.clone());
@@ -523,8 +601,9 @@ impl State {
     /// Takes one request from `token`'s leaky bucket of `class`; returns (allowed, remaining, limit).
     fn take(&mut self, token: &str, class: &'static str) -> (bool, u64, u64) {
         let limit = match class {
-            // Frame.io limits project-user PATCHes like creates: about 10 a minute.
-            "create" | "project_user_update" => self.limits.create_per_window,
+            // Frame.io limits project-user PATCHes and project updates like creates: about 10 a
+            // minute.
+            "create" | "project_user_update" | "project_update" => self.limits.create_per_window,
             _ => self.limits.read_per_window,
         };
         let window = self.limits.window.as_secs_f64();

@@ -2,6 +2,7 @@
 
 use super::Shared;
 use crate::dates;
+use crate::MissingField;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,7 @@ use std::sync::atomic::Ordering;
 pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .route("/attask/api/{version}/{search}/search", get(search))
-        .route("/attask/api/{version}/{obj}/{id}", get(get_one))
+        .route("/attask/api/{version}/{obj}/{id}", get(get_one).put(update_one))
         .route("/attask/api/{version}/{obj}", post(create))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
@@ -222,6 +223,72 @@ async fn get_one(
             &format!("{obj} {id} not found"),
         ),
     }
+}
+
+/// `PUT /proj/{id}?updates={"DE:…":"…"}`: custom field values of a project. A field on the
+/// project's custom form is kept; any other is ignored or refused (`MissingField`).
+async fn update_one(
+    State(shared): State<Shared>,
+    Path((_version, obj, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut state = shared.lock();
+    state.counts.workfront_requests += 1;
+    if let Some(refusal) = unauthenticated(&state, &headers) {
+        return refusal;
+    }
+    if let Some(failure) = injected_failure(&mut state) {
+        return failure;
+    }
+    if !matches!(obj.to_ascii_lowercase().as_str(), "proj" | "project") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "com.attask.common.InvalidParameterException",
+            &format!("sandbox does not update {obj}"),
+        );
+    }
+    let Some(updates) = query
+        .get("updates")
+        .and_then(|u| serde_json::from_str::<serde_json::Map<String, Value>>(u).ok())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "java.lang.IllegalArgumentException",
+            "updates must be a JSON object",
+        );
+    };
+    state.counts.workfront_project_writes += 1;
+    let has_form = !state.formless_projects.contains(&id);
+    let mut kept = serde_json::Map::new();
+    for (field, value) in updates {
+        if !field.starts_with("DE:") {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "sandbox.Unsupported",
+                "the sandbox updates custom fields only",
+            );
+        }
+        if has_form && state.form_fields.contains(&field) {
+            kept.insert(field, value);
+        } else if state.missing_field == MissingField::Refuse {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "com.attask.common.ValidationException",
+                &format!("{field} is not a custom field on the object's custom forms"),
+            );
+        }
+    }
+    let Some(row) = state.world.workfront.projects.iter_mut().find(|p| p.id == id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "com.attask.common.NotFoundException",
+            &format!("{obj} {id} not found"),
+        );
+    };
+    row.custom.extend(kept);
+    let row = serde_json::to_value(&*row).expect("rows serialize");
+    (StatusCode::OK, Json(json!({ "data": row }))).into_response()
 }
 
 /// `POST /upload` (multipart), `POST /document?updates=…` and `POST /note?updates=…`.

@@ -42,6 +42,9 @@ pub struct ProjectRow {
     /// The project's shares (`accessRules:*`), for the access rules.
     #[serde(rename = "accessRules", default, skip_serializing_if = "Vec::is_empty")]
     pub access_rules: Vec<serde_json::Value>,
+    /// Custom field values, by `DE:<name>`, top-level as `fields=DE:<name>` returns them.
+    #[serde(flatten)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +64,7 @@ impl ProjectRow {
             last_update_date: "2026-11-01T10:00:00:000+0000".into(),
             project_users: Vec::new(),
             access_rules: Vec::new(),
+            custom: serde_json::Map::new(),
         }
     }
 }
@@ -136,6 +140,7 @@ impl World {
                 last_update_date: "2026-01-05T09:00:00:000+0000".into(),
                 project_users: Vec::new(),
                 access_rules: Vec::new(),
+                custom: serde_json::Map::new(),
             })
             .collect();
         world
@@ -176,6 +181,7 @@ impl World {
                     })
                     .collect(),
                 access_rules: Vec::new(),
+                custom: serde_json::Map::new(),
             })
             .collect();
         let account = &mut world.frameio.accounts[0];

@@ -71,6 +71,9 @@ pub struct WorkfrontSettings {
     pub poll_overlap: Duration,
     /// The custom field that marks a Frame.io user (F3).
     pub frameio_user_field: String,
+    /// The project custom field (`DE:<name>`) that gets each mirror's Frame.io address, and
+    /// names the mirror to adopt when the state is lost; `None`: no link is written or read.
+    pub link_field: Option<String>,
     /// Requests in flight at once; Workfront limits concurrent requests per customer.
     pub max_in_flight: usize,
     /// Rows per search page; Workfront refuses more than 2000.
@@ -275,6 +278,7 @@ struct RawWorkfront {
     poll_overlap: String,
     #[serde(default = "default_user_field")]
     frameio_user_field: String,
+    link_field: Option<String>,
     #[serde(default = "default_max_in_flight")]
     max_in_flight: usize,
     #[serde(default = "default_page_size")]
@@ -529,6 +533,15 @@ impl Validator<'_> {
         if raw.frameio_user_field.trim().is_empty() {
             return Err(self.err("workfront.frameio_user_field", "must not be empty"));
         }
+        if let Some(field) = &raw.link_field {
+            let name = field.strip_prefix("DE:").map(str::trim).unwrap_or_default();
+            if name.is_empty() || field.chars().count() > 255 || field.chars().any(char::is_control) {
+                return Err(self.err(
+                    "workfront.link_field",
+                    "must be a custom field's API name: \"DE:\" and the field's name, e.g. \"DE:Frame.io project\"",
+                ));
+            }
+        }
         Ok(WorkfrontSettings {
             base_url,
             api_version: raw.api_version,
@@ -536,6 +549,7 @@ impl Validator<'_> {
             poll_interval,
             poll_overlap: self.duration("workfront.poll_overlap", &raw.poll_overlap)?,
             frameio_user_field: raw.frameio_user_field,
+            link_field: raw.link_field,
             max_in_flight: raw.max_in_flight,
             page_size: raw.page_size,
         })

@@ -1,9 +1,14 @@
-//! Which existing Frame.io project, if any, is the result of a create whose outcome we never saw.
+//! Which existing Frame.io project, if any, a create should adopt instead of making a new one.
 //!
-//! Frame.io has no idempotency key, so after a timeout, a reset, a 5xx or a crash between sending a
-//! create and recording its answer, the daemon lists the workspace and adopts the project with
-//! exactly that name, created since the attempt began, that no other Workfront project already
-//! owns. Only when there is none is the create sent again.
+//! - **A create whose outcome we never saw** ([`choose_adoption`]): Frame.io has no idempotency
+//!   key, so after a timeout, a reset, a 5xx or a crash between sending a create and recording its
+//!   answer, the daemon lists the workspace and adopts the project with exactly that name,
+//!   created since the attempt began, that no other Workfront project already owns. Only when
+//!   there is none is the create sent again.
+//! - **A mirror that exists already** ([`find_existing`]): before the first create in a workspace
+//!   (a lost state dir, a first install where projects were made by hand), the project the
+//!   Workfront project's link field names, else the one project with exactly its name. Several
+//!   with that name: none is guessed.
 
 use crate::core::model::FrameioProject;
 use crate::ids::FrameioProjectId;
@@ -32,6 +37,62 @@ pub fn choose_adoption<'a>(
         .min_by_key(|p| (p.created_at, p.id.clone()))
 }
 
+/// What a workspace already holds for a Workfront project about to be mirrored there.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Existing<'a> {
+    /// The project its link field names.
+    ByLink(&'a FrameioProject),
+    /// The one project with exactly its name.
+    ByName(&'a FrameioProject),
+    /// Several projects with exactly its name (never guessed between).
+    Several(Vec<&'a FrameioProject>),
+    Nothing,
+}
+
+impl Existing<'_> {
+    /// `by link` or `by name`, for `plan` and the logs.
+    pub fn how(&self) -> &'static str {
+        match self {
+            Existing::ByLink(_) => "by link",
+            Existing::ByName(_) => "by name",
+            Existing::Several(_) => "several by name",
+            Existing::Nothing => "none",
+        }
+    }
+}
+
+/// Whether [`find_existing`] could find anything: the caller reads which projects are already
+/// mirrors (a whole read of the store) only when it could.
+pub fn may_exist(listed: &[FrameioProject], name: &str, linked: Option<&FrameioProjectId>) -> bool {
+    listed.iter().any(|p| p.name == name || Some(&p.id) == linked)
+}
+
+/// The project in `listed` that `name` (with the link field naming `linked`) already has, of
+/// those no other Workfront project owns (`mapped`): the linked one if it is there, else the one
+/// with exactly that name; several with that name are returned for an admin to choose.
+pub fn find_existing<'a>(
+    listed: &'a [FrameioProject],
+    name: &str,
+    linked: Option<&FrameioProjectId>,
+    mapped: &HashSet<FrameioProjectId>,
+) -> Existing<'a> {
+    let free = |p: &&FrameioProject| !mapped.contains(&p.id);
+    if let Some(linked) = linked {
+        if let Some(found) = listed.iter().filter(free).find(|p| &p.id == linked) {
+            return Existing::ByLink(found);
+        }
+    }
+    let mut named: Vec<&FrameioProject> = listed.iter().filter(free).filter(|p| p.name == name).collect();
+    match named.len() {
+        0 => Existing::Nothing,
+        1 => Existing::ByName(named[0]),
+        _ => {
+            named.sort_by(|a, b| a.id.cmp(&b.id));
+            Existing::Several(named)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +103,8 @@ mod tests {
             name: name.into(),
             workspace_id: None,
             created_at: created_ms.map(Timestamp),
+            view_url: None,
+            owner: None,
         }
     }
 
@@ -101,5 +164,50 @@ mod tests {
                 .as_str(),
             "u"
         );
+    }
+
+    #[test]
+    fn an_existing_mirror_is_found_by_link_first_then_by_its_one_exact_name() {
+        let listed = [
+            project("linked", "Renamed by hand", None),
+            project("named", "Launch", None),
+            project("other", "launch", None),
+        ];
+        let linked = FrameioProjectId::new("linked").unwrap();
+        let none = HashSet::new();
+        assert_eq!(find_existing(&listed, "Launch", Some(&linked), &none).how(), "by link");
+        assert_eq!(
+            find_existing(&listed, "Launch", None, &none),
+            Existing::ByName(&listed[1])
+        );
+        // A link to a project that is not there (or is another's mirror) falls back to the name.
+        let gone = FrameioProjectId::new("gone").unwrap();
+        assert_eq!(
+            find_existing(&listed, "Launch", Some(&gone), &none),
+            Existing::ByName(&listed[1])
+        );
+        let owned: HashSet<_> = [linked.clone()].into();
+        assert_eq!(
+            find_existing(&listed, "Launch", Some(&linked), &owned),
+            Existing::ByName(&listed[1])
+        );
+        assert_eq!(find_existing(&listed, "Spring", None, &none), Existing::Nothing);
+        assert!(!may_exist(&listed, "Spring", Some(&gone)));
+        assert!(may_exist(&listed, "Spring", Some(&linked)));
+    }
+
+    #[test]
+    fn several_projects_with_the_name_are_never_guessed_between() {
+        let listed = [
+            project("b", "Launch", None),
+            project("a", "Launch", None),
+            project("c", "Launch", None),
+        ];
+        let owned: HashSet<_> = [FrameioProjectId::new("c").unwrap()].into();
+        let Existing::Several(found) = find_existing(&listed, "Launch", None, &owned) else {
+            panic!("several expected")
+        };
+        let ids: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"], "sorted, and never one another mirror owns");
     }
 }

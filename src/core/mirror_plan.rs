@@ -1,10 +1,10 @@
 //! The desired-state diff for mirrors (F1): given what Workfront says and what we have recorded,
 //! which effects are needed. Plain functions over values; the engine does the I/O around them.
 
-use super::model::{Target, WorkfrontProject};
+use super::model::{frameio_project_in_link, Target, WorkfrontProject};
 use super::routing::Routing;
-use crate::effects::{CreateMirror, Effect};
-use crate::ids::WorkfrontProjectId;
+use crate::effects::{CreateMirror, Effect, RenameMirror, WriteLink};
+use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How much of Workfront a sync read. Projects (with their teams) are read whole by every sync,
@@ -34,9 +34,24 @@ pub enum KeyState {
 /// What we have recorded, as the plan needs it.
 #[derive(Debug, Default)]
 pub struct Known {
-    /// Each mirrored project and where its mirror is.
-    pub mirrored: HashMap<WorkfrontProjectId, Target>,
+    /// Each mirrored project and its mirror.
+    pub mirrored: HashMap<WorkfrontProjectId, Mirrored>,
     pub outbox: HashMap<String, KeyState>,
+    /// `workfront.link_field` is set: each mirror's address goes into its project's link field.
+    pub write_links: bool,
+}
+
+/// A recorded mirror, as the plan needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirrored {
+    pub target: Target,
+    pub frameio_project: FrameioProjectId,
+    /// The name we last gave it, or the Workfront name it was adopted under.
+    pub name: String,
+    /// Where a person opens it: what the link field should hold.
+    pub url: String,
+    /// What the link field holds, as we last wrote or found it.
+    pub link: Option<String>,
 }
 
 /// One effect to record, with why.
@@ -97,8 +112,9 @@ pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing:
     let mut plan = Plan::default();
     for project in by_id.values() {
         let route = routing.route(project);
-        if let Some(mirrored_in) = known.mirrored.get(&project.id) {
+        if let Some(mirror) = known.mirrored.get(&project.id) {
             let now = route.as_ref().ok();
+            let mirrored_in = &mirror.target;
             let same_place =
                 now.is_some_and(|t| t.account == mirrored_in.account && t.workspace == mirrored_in.workspace);
             if !same_place {
@@ -108,13 +124,18 @@ pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing:
                     now_routes_to: now.cloned(),
                 });
             }
-            plan.unchanged += 1;
+            let changes = mirror_changes(project, mirror, known);
+            if changes.is_empty() {
+                plan.unchanged += 1;
+            }
+            plan.enqueue.extend(changes);
             continue;
         }
         let effect = Effect::CreateMirror(CreateMirror {
             wf_project: project.id.clone(),
             name: project.name.clone(),
             target: route.as_ref().ok().cloned(),
+            linked: project.link.as_deref().and_then(frameio_project_in_link),
         });
         match (known.outbox.get(&effect.key()), route) {
             (Some(KeyState::Pending | KeyState::Dead | KeyState::Parked { unroutable: false }), _) => {
@@ -141,6 +162,42 @@ pub fn plan(projects: &[WorkfrontProject], scope: Scope, known: &Known, routing:
         plan.gone.sort();
     }
     Ok(plan)
+}
+
+/// What a mirrored project's mirror needs: a rename when the Workfront name is no longer the one
+/// we last gave it (a mirror renamed by hand keeps its name until the Workfront name changes
+/// again), and its address in the link field when that is not what we last wrote or found. Each
+/// at most once in the outbox: a parked or dead one stays until an admin acts.
+fn mirror_changes(project: &WorkfrontProject, mirror: &Mirrored, known: &Known) -> Vec<Planned> {
+    let mut changes = Vec::new();
+    let mut add = |effect: Effect, reason: String| {
+        if !known.outbox.contains_key(&effect.key()) {
+            changes.push(Planned { effect, reason });
+        }
+    };
+    if project.name != mirror.name && !project.name.trim().is_empty() {
+        add(
+            Effect::RenameMirror(RenameMirror {
+                wf_project: project.id.clone(),
+                frameio_project: mirror.frameio_project.clone(),
+                target: mirror.target.clone(),
+                from: mirror.name.clone(),
+                name: project.name.clone(),
+            }),
+            "the Workfront project was renamed".into(),
+        );
+    }
+    if known.write_links && mirror.link.as_deref() != Some(mirror.url.as_str()) {
+        add(
+            Effect::WriteLink(WriteLink {
+                wf_project: project.id.clone(),
+                frameio_project: mirror.frameio_project.clone(),
+                url: mirror.url.clone(),
+            }),
+            "the Workfront project's link field does not hold its mirror's address".into(),
+        );
+    }
+    changes
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The values the core decides over. The clients convert their wire types into these.
 
 use crate::ids::{
-    FrameioAccountId, FrameioProjectId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontUserId,
+    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId,
+    WorkfrontUserId,
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,9 @@ pub struct WorkfrontProject {
     /// The project's team (`projectUsers`), for collaborators (F3).
     #[serde(default)]
     pub team: Vec<WorkfrontUserId>,
+    /// The value of `workfront.link_field` on the project, when configured and set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// A Workfront user, as far as collaborator sync cares (F3–F5). Persisted (the store keeps every
@@ -168,6 +172,8 @@ impl std::fmt::Display for Lane {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RateClass {
     CreateProject,
+    /// A project's name (`PATCH …/projects/{p}`), 10 a minute.
+    UpdateProject,
     UpdateProjectUser,
     DeleteProjectUser,
 }
@@ -213,6 +219,42 @@ pub struct FrameioProject {
     pub name: String,
     pub workspace_id: Option<FrameioWorkspaceId>,
     pub created_at: Option<Timestamp>,
+    /// Where a person opens it (`view_url`), when Frame.io said.
+    pub view_url: Option<String>,
+    /// Who created it, when listed with its owner.
+    pub owner: Option<FrameioUserId>,
+}
+
+impl FrameioProject {
+    /// A project known only by its id and name.
+    pub fn new(id: FrameioProjectId, name: &str) -> Self {
+        Self {
+            id,
+            name: name.to_owned(),
+            workspace_id: None,
+            created_at: None,
+            view_url: None,
+            owner: None,
+        }
+    }
+}
+
+/// Where a person opens Frame.io project `id`: its `view_url` when Frame.io gave one, else the
+/// web app's project address.
+pub fn frameio_project_url(id: &FrameioProjectId, view_url: Option<&str>) -> String {
+    view_url.map_or_else(|| format!("https://next.frame.io/project/{id}"), str::to_owned)
+}
+
+/// The Frame.io project a link points at: the path segment after `project/` in a Frame.io web
+/// address (what the link field holds), if it is a valid id.
+pub fn frameio_project_in_link(link: &str) -> Option<FrameioProjectId> {
+    let link = link.trim();
+    let rest = link.strip_prefix("https://").or_else(|| link.strip_prefix("http://"))?;
+    let path = &rest[rest.find('/')?..];
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.split('/');
+    segments.find(|s| *s == "project")?;
+    FrameioProjectId::new(segments.next()?).ok()
 }
 
 /// How far ahead of our clock an event may be dated. An event from the future would make every

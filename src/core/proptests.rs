@@ -334,12 +334,24 @@ proptest! {
                 status: None,
                 last_update: None,
                 team: Vec::new(),
+                link: None,
             })
             .collect();
+        // The name the plan sees for each project (of rows with one id, the last), which its
+        // mirror carries: renames have a property of their own.
+        let names: HashMap<WorkfrontProjectId, String> =
+            projects.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+        let mirror = |id: &WorkfrontProjectId| mirror_plan::Mirrored {
+            target: target(),
+            frameio_project: FrameioProjectId::new(format!("f-{id}")).unwrap(),
+            name: names.get(id).cloned().unwrap_or_default(),
+            url: format!("https://next.frame.io/project/f-{id}"),
+            link: None,
+        };
         let routing = Routing { default: routable.then(target), ..Routing::default() };
         let mut known = mirror_plan::Known::default();
         for i in &mirrored {
-            known.mirrored.insert(pid(*i), target());
+            known.mirrored.insert(pid(*i), mirror(&pid(*i)));
         }
         for (i, state) in &queued {
             let state = match state {
@@ -370,8 +382,8 @@ proptest! {
             known.outbox.remove(&key);
             // The worker completes a create whose project has a mirror already without sending it.
             let id = WorkfrontProjectId::new(key.trim_start_matches("create_mirror:")).unwrap();
-            if let std::collections::hash_map::Entry::Vacant(slot) = known.mirrored.entry(id) {
-                slot.insert(target());
+            if let std::collections::hash_map::Entry::Vacant(slot) = known.mirrored.entry(id.clone()) {
+                slot.insert(mirror(&id));
                 creates += 1;
             }
         }

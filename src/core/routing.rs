@@ -101,6 +101,7 @@ mod tests {
             status: None,
             last_update: None,
             team: Vec::new(),
+            link: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! `AddCollaborator` (F3): a flagged Workfront user on a mirror. Looks first: someone already on
-//! the project is recorded (as ours only if our own earlier request may have added them) and not
-//! sent again, so a role someone set by hand is never overwritten.
+//! the project is recorded and not sent again, so a role someone set by hand is never
+//! overwritten. They are recorded as ours (removed on deactivation) if our own earlier request may
+//! have added them, or if the mirror was adopted on recovery and they are not its creator;
+//! otherwise as present before us (never removed).
 
 use super::{Failed, Kind, Outcome, Produced};
 use crate::core::access::collaborator_role;
@@ -98,8 +100,12 @@ pub(super) async fn carry_out(
         Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
         Ok(members) => {
             if let Some(member) = members.iter().find(|m| &m.id == frameio_user) {
-                // Our own earlier request may have added them; otherwise someone else did.
-                let arrival = if entry.in_flight.is_some() {
+                // Our own earlier request may have added them; on a mirror adopted after a lost
+                // state dir (or on a first install), the rules would have added them, so they
+                // count as ours too — except the project's creator; otherwise someone else did.
+                let adopted = engine.store.mirror(wf_project)?.filter(|m| m.adopted_on_recovery());
+                let ours_on_adoption = adopted.is_some_and(|m| m.owner.as_ref() != Some(frameio_user));
+                let arrival = if entry.in_flight.is_some() || ours_on_adoption {
                     Arrival::Added
                 } else {
                     Arrival::Present

@@ -1,9 +1,14 @@
-//! `CreateMirror`: a Workfront project's Frame.io project (F1). Frame.io has no idempotency key,
-//! so an attempt whose answer was lost looks first: it lists the workspace and adopts the project
-//! the earlier create made (`core::adoption`) before it creates again.
+//! `CreateMirror`: a Workfront project's Frame.io project (F1). Looks first, twice
+//! (`core::adoption`):
+//! - a mirror that already exists (a lost state dir, a first install where projects were made by
+//!   hand) is adopted: the project the link field names, else the one with exactly the name, from
+//!   the workspace as listed once per process (`engine/listings.rs`); several with the name park
+//!   the entry with their ids;
+//! - Frame.io has no idempotency key, so an attempt whose answer was lost lists the workspace
+//!   and adopts the project the earlier create made before it creates again.
 
 use super::{Effect, Failed, Kind, Outcome, Produced};
-use crate::core::adoption::choose_adoption;
+use crate::core::adoption::{choose_adoption, find_existing, may_exist, Existing};
 use crate::core::model::{Lane, RateClass, Target};
 use crate::engine::Engine;
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
@@ -19,6 +24,9 @@ pub struct CreateMirror {
     pub wf_project: WorkfrontProjectId,
     pub name: String,
     pub target: Option<Target>,
+    /// The Frame.io project the Workfront project's link field named when planned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked: Option<FrameioProjectId>,
 }
 
 impl Kind for CreateMirror {
@@ -31,6 +39,7 @@ impl Kind for CreateMirror {
             wf_project,
             name,
             target,
+            ..
         } = self;
         match target {
             Some(t) => format!(
@@ -61,6 +70,7 @@ pub(super) async fn carry_out(
         wf_project,
         name,
         target,
+        linked,
     } = payload;
     if engine.store.mirror(wf_project)?.is_some() {
         return Ok(Outcome::Done(Produced::Nothing));
@@ -90,7 +100,7 @@ pub(super) async fn carry_out(
                     wf_project,
                     name,
                     target,
-                    found.id,
+                    &found,
                     MirrorOrigin::AdoptedAfterUnknownOutcome,
                     engine.clock.now(),
                 );
@@ -100,6 +110,18 @@ pub(super) async fn carry_out(
                 tracing::info!(outbox_id = %entry.id, wf_project = %wf_project, "earlier create left nothing; creating");
             }
             Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
+        }
+    } else {
+        let listed = match engine.listings.of(&client, target).await {
+            Ok(listed) => listed,
+            Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
+        };
+        if may_exist(&listed, name, linked.as_ref()) {
+            let mapped = engine.store.mirrored_frameio_ids()?;
+            let existing = find_existing(&listed, name, linked.as_ref(), &mapped);
+            if let Some(outcome) = adopt_existing(engine, entry, payload, target, existing) {
+                return Ok(outcome);
+            }
         }
     }
 
@@ -112,13 +134,14 @@ pub(super) async fn carry_out(
             crate::failpoint::hit(crate::failpoint::AFTER_CREATE);
             tracing::info!(
                 outbox_id = %entry.id, wf_project = %wf_project, frameio_project = %project.id,
-                account = %target.account, workspace = %target.workspace, "created mirror"
+                account = %target.account, workspace = %target.workspace,
+                workfront_url = %engine.workfront_project_url(wf_project), "created mirror"
             );
             let record = MirrorRecord::new(
                 wf_project,
                 name,
                 target,
-                project.id,
+                &project,
                 MirrorOrigin::Created,
                 engine.clock.now(),
             );
@@ -126,6 +149,45 @@ pub(super) async fn carry_out(
         }
         Err(err) => engine.frameio_failed(entry, &credential, &err, Failed::Sending),
     }
+}
+
+/// What an existing project comes to: adopted (by link or by name), or the entry parked when
+/// several have the name. `None`: there is none, so the mirror is created.
+fn adopt_existing(
+    engine: &Engine,
+    entry: &OutboxEntry,
+    payload: &CreateMirror,
+    target: &Target,
+    existing: Existing<'_>,
+) -> Option<Outcome> {
+    let CreateMirror { wf_project, name, .. } = payload;
+    let how = existing.how();
+    let (found, origin) = match existing {
+        Existing::Nothing => return None,
+        Existing::Several(found) => {
+            let ids: Vec<String> = found.iter().map(|p| p.id.to_string()).collect();
+            return Some(Outcome::Park {
+                reason: format!(
+                    "Frame.io workspace {} (account {}) already has {} projects named {name:?} that no other Workfront project mirrors ({}); which one mirrors Workfront project {wf_project} ({}) is not guessed. Rename all but one in Frame.io, or put the address of the right one in the project's link field, then `frameio-sync outbox retry {}`",
+                    target.workspace,
+                    target.account,
+                    found.len(),
+                    ids.join(", "),
+                    engine.workfront_project_url(wf_project),
+                    entry.id
+                ),
+                cause: ParkCause::Permanent,
+            });
+        }
+        Existing::ByLink(found) => (found, MirrorOrigin::AdoptedByLink),
+        Existing::ByName(found) => (found, MirrorOrigin::AdoptedByName),
+    };
+    tracing::info!(
+        outbox_id = %entry.id, %wf_project, frameio_project = %found.id, how,
+        workfront_url = %engine.workfront_project_url(wf_project), "adopted an existing project as the mirror"
+    );
+    let record = MirrorRecord::new(wf_project, name, target, found, origin, engine.clock.now());
+    Some(Outcome::Done(Produced::Mirror(record)))
 }
 
 /// Lists the workspace and picks the project a create with an unknown outcome made, if any.

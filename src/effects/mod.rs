@@ -19,12 +19,16 @@ mod add_document;
 mod add_note;
 mod create_mirror;
 mod remove_collaborator;
+mod rename_mirror;
+mod write_link;
 
 pub use add_collaborator::AddCollaborator;
 pub use add_document::AddDocument;
 pub use add_note::AddNote;
 pub use create_mirror::CreateMirror;
 pub use remove_collaborator::RemoveCollaborator;
+pub use rename_mirror::RenameMirror;
+pub use write_link::WriteLink;
 
 use crate::core::collaborator_plan::Pair;
 use crate::core::model::{Credential, Lane, RateClass};
@@ -33,7 +37,9 @@ use crate::exchange::Exchange;
 use crate::frameio::{FrameioClient, FrameioError};
 use crate::ids::{FrameioUserId, OutboxId, WorkfrontProjectId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
-use crate::store::{Arrival, CollaboratorRecord, MirrorRecord, OutboxEntry, ParkCause, SendPermit, StoreError};
+use crate::store::{
+    Arrival, CollaboratorRecord, MirrorChange, MirrorRecord, OutboxEntry, ParkCause, SendPermit, StoreError,
+};
 use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontError;
 use serde::{Deserialize, Serialize};
@@ -49,6 +55,8 @@ pub enum Effect {
     RemoveCollaborator(RemoveCollaborator),
     AddDocument(AddDocument),
     AddNote(AddNote),
+    RenameMirror(RenameMirror),
+    WriteLink(WriteLink),
 }
 
 /// What an effect is, apart from how it is carried out. Plain functions of the payload.
@@ -78,6 +86,8 @@ impl Effect {
             Effect::RemoveCollaborator(e) => e,
             Effect::AddDocument(e) => e,
             Effect::AddNote(e) => e,
+            Effect::RenameMirror(e) => e,
+            Effect::WriteLink(e) => e,
         }
     }
 
@@ -153,6 +163,11 @@ pub(crate) enum Produced {
         pair: Pair,
         removed: Vec<FrameioUserId>,
     },
+    /// A change to a recorded mirror (its name, its link).
+    MirrorChange {
+        wf_project: WorkfrontProjectId,
+        change: MirrorChange,
+    },
 }
 
 impl Engine {
@@ -165,6 +180,8 @@ impl Engine {
             Effect::RemoveCollaborator(e) => remove_collaborator::carry_out(self, entry, e).await?,
             Effect::AddDocument(e) => add_document::carry_out(self, entry, e).await?,
             Effect::AddNote(e) => add_note::carry_out(self, entry, e).await?,
+            Effect::RenameMirror(e) => rename_mirror::carry_out(self, entry, e).await?,
+            Effect::WriteLink(e) => write_link::carry_out(self, entry, e).await?,
         };
         self.settle(entry, outcome).await
     }
@@ -193,6 +210,11 @@ impl Engine {
                 .store
                 .complete_with_collaborator(id, &base, &frameio_user, arrival)?,
             Outcome::Done(Produced::Removal { pair, removed }) => self.store.complete_removal(id, &pair, &removed)?,
+            Outcome::Done(Produced::MirrorChange { wf_project, change }) => {
+                if !self.store.complete_with_mirror_change(id, &wf_project, &change)? {
+                    tracing::warn!(%wf_project, ?change, "the mirror's record is gone; the change is not recorded");
+                }
+            }
             Outcome::Retry {
                 at,
                 error,
@@ -374,6 +396,7 @@ mod tests {
             wf_project: WorkfrontProjectId::new("p1").unwrap(),
             name: "Spring".into(),
             target: Some(target.clone()),
+            linked: None,
         });
         assert_eq!(create.key(), "create_mirror:p1");
         assert_eq!(create.lane(), Lane::Frameio(target.credential()));

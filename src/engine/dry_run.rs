@@ -6,11 +6,13 @@
 use super::planner::Basis;
 use super::sync::Snapshot;
 use super::Engine;
+use crate::core::adoption::{find_existing, may_exist, Existing};
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::{Rerouted, Scope};
 use crate::core::model::Hold;
-use crate::effects::Effect;
-use crate::ids::WorkfrontProjectId;
+use crate::effects::{CreateMirror, Effect};
+use crate::ids::{FrameioProjectId, WorkfrontProjectId};
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -46,6 +48,17 @@ pub struct WouldDo {
     /// What would hold a parked effect.
     pub held: Option<String>,
     pub effect: Effect,
+    /// A create that would adopt an existing Frame.io project instead (see `core::adoption`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<WouldAdopt>,
+}
+
+/// The existing project a create would adopt, and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WouldAdopt {
+    pub frameio_project: FrameioProjectId,
+    /// "by link" or "by name".
+    pub how: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +80,7 @@ impl Engine {
         routing.set_groups(&groups);
         let basis = Basis::whole(&self.store)?;
         let already_pending = self.store.outbox_counts()?.pending;
-        let mirror_plan = basis.plan_mirrors(&projects, Scope::Full, &routing)?;
+        let mirror_plan = basis.plan_mirrors(&projects, Scope::Full, &routing, self.link_field.is_some())?;
         let teams = projects.into_iter().map(|p| (p.id, p.team)).collect();
         let users = Arc::new(users.into_iter().map(|u| (u.id.clone(), u)).collect());
         let collaborators = self.plan_collaborators(&teams, true, basis, users).await?;
@@ -76,20 +89,48 @@ impl Engine {
             reason: reason.to_owned(),
             held: held.map(|h| hold_text(h).to_owned()),
             effect: effect.clone(),
+            adopt: None,
         };
+        let mut enqueue = Vec::new();
+        let mut several = Vec::new();
+        for planned in mirror_plan.enqueue.iter().chain(&collaborators.enqueue) {
+            let mut w = would(&planned.effect, &planned.reason, None);
+            if let Effect::CreateMirror(create) = &planned.effect {
+                match self.existing_mirror(create).await? {
+                    Found::Nothing => {}
+                    Found::One(adopt) => {
+                        w.describe = format!(
+                            "adopt {} as the mirror of Workfront project {} ({:?}, {}) ({})",
+                            adopt.frameio_project,
+                            create.wf_project,
+                            create.name,
+                            self.workfront_project_url(&create.wf_project),
+                            adopt.how
+                        );
+                        w.adopt = Some(adopt);
+                    }
+                    Found::Several(ids) => {
+                        w.held = Some("several Frame.io projects with the name".to_owned());
+                        w.reason = format!("already in the workspace: {}", ids.join(", "));
+                        several.push(w);
+                        continue;
+                    }
+                }
+            }
+            enqueue.push(w);
+        }
         Ok(DryRun {
             projects_seen,
             users_seen,
-            enqueue: mirror_plan
-                .enqueue
-                .iter()
-                .chain(&collaborators.enqueue)
-                .map(|p| would(&p.effect, &p.reason, None))
-                .collect(),
-            park: mirror_plan
-                .park
-                .iter()
-                .map(|p| would(&p.effect, &p.reason, Some(Hold::Unroutable)))
+            enqueue,
+            park: several
+                .into_iter()
+                .chain(
+                    mirror_plan
+                        .park
+                        .iter()
+                        .map(|p| would(&p.effect, &p.reason, Some(Hold::Unroutable))),
+                )
                 .chain(
                     collaborators
                         .park
@@ -111,6 +152,47 @@ impl Engine {
             unchanged: mirror_plan.unchanged + collaborators.unchanged,
             already_pending,
         })
+    }
+}
+
+/// What a create would find in its workspace.
+enum Found {
+    Nothing,
+    One(WouldAdopt),
+    Several(Vec<String>),
+}
+
+impl Engine {
+    /// What `create`'s worker would find before creating: the same listing (once per process)
+    /// and the same rule (`core::adoption::find_existing`). A create whose credential has no
+    /// client finds nothing here; the worker parks it.
+    async fn existing_mirror(&self, create: &CreateMirror) -> anyhow::Result<Found> {
+        let Some(target) = &create.target else {
+            return Ok(Found::Nothing);
+        };
+        let Some(client) = self.client(&target.credential()) else {
+            return Ok(Found::Nothing);
+        };
+        let listed = self.listings.of(&client, target).await.with_context(|| {
+            format!(
+                "listing Frame.io workspace {} of account {} to find existing mirrors",
+                target.workspace, target.account
+            )
+        })?;
+        if !may_exist(&listed, &create.name, create.linked.as_ref()) {
+            return Ok(Found::Nothing);
+        }
+        let mapped = self.store.mirrored_frameio_ids()?;
+        Ok(
+            match find_existing(&listed, &create.name, create.linked.as_ref(), &mapped) {
+                Existing::Nothing => Found::Nothing,
+                Existing::Several(found) => Found::Several(found.iter().map(|p| p.id.to_string()).collect()),
+                existing @ (Existing::ByLink(found) | Existing::ByName(found)) => Found::One(WouldAdopt {
+                    frameio_project: found.id.clone(),
+                    how: existing.how().to_owned(),
+                }),
+            },
+        )
     }
 }
 

@@ -144,7 +144,12 @@ impl Engine {
             let mirror_plan = if projects.is_empty() {
                 Default::default()
             } else {
-                basis.plan_mirrors(&projects, Scope::Incremental, &self.routing())?
+                basis.plan_mirrors(
+                    &projects,
+                    Scope::Incremental,
+                    &self.routing(),
+                    self.link_field.is_some(),
+                )?
             };
             // A user change can touch any of their projects: plan every cached team. A project
             // change touches only its own pairs.

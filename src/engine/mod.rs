@@ -13,6 +13,7 @@ mod directories;
 mod dry_run;
 mod events;
 mod last_read;
+mod listings;
 mod planner;
 mod routes;
 mod submissions;
@@ -26,6 +27,7 @@ pub use worker::{Running, WorkOutcome};
 
 use directories::Directories;
 use last_read::LastRead;
+use listings::Listings;
 use routes::FrameioRoutes;
 
 use crate::clock::Clock;
@@ -41,7 +43,7 @@ use crate::secret::Secret;
 use crate::store::records::UnusableTokenUrl;
 use crate::store::{ConnectionRecord, Store, StoreError};
 use crate::workfront::access::{self, AccessFetcher};
-use crate::workfront::WorkfrontClient;
+use crate::workfront::{workfront_project_url, WorkfrontClient};
 use reqwest::Url;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -72,6 +74,12 @@ pub struct Engine {
     pub(crate) access: AccessFetcher,
     /// The custom field that flags Frame.io users.
     pub(crate) flag_field: String,
+    /// The project custom field that holds each mirror's address (`workfront.link_field`).
+    pub(crate) link_field: Option<String>,
+    /// The tenant's web address, for links to its projects in logs, `plan` and `status`.
+    workfront_web: Url,
+    /// Each workspace's projects, as listed before the first create in it (`listings.rs`).
+    pub(crate) listings: Listings,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Woken when events were recorded in the inbox.
@@ -102,6 +110,9 @@ impl Engine {
             directories,
             access: AccessFetcher::new(workfront.clone(), access::DEFAULT_TTL),
             flag_field: settings.workfront.frameio_user_field.clone(),
+            link_field: settings.workfront.link_field.clone(),
+            workfront_web: settings.workfront.base_url.clone(),
+            listings: Listings::default(),
             metrics: Arc::default(),
             events_ready: Arc::new(Notify::new()),
             workfront_writes: settings.workfront.max_in_flight.max(1),
@@ -118,6 +129,11 @@ impl Engine {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Where a person opens Workfront project `id`.
+    pub fn workfront_project_url(&self, id: &WorkfrontProjectId) -> String {
+        workfront_project_url(&self.workfront_web, id)
     }
 
     /// Workfront requests and failures so far.

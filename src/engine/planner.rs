@@ -3,7 +3,7 @@
 //! collaborators (`Engine::plan_collaborators`) against it.
 
 use crate::core::collaborator_plan::{Managed, Pair};
-use crate::core::mirror_plan::{plan, Known, Plan, PlanError, Scope};
+use crate::core::mirror_plan::{plan, Known, Mirrored, Plan, PlanError, Scope};
 use crate::core::model::WorkfrontProject;
 use crate::core::routing::Routing;
 use crate::ids::WorkfrontProjectId;
@@ -40,20 +40,32 @@ impl Basis {
 }
 
 impl Basis {
-    /// The mirror plan for `projects` against this basis, routed by `routing`.
+    /// The mirror plan for `projects` against this basis, routed by `routing`; `write_links`:
+    /// `workfront.link_field` is set.
     pub fn plan_mirrors(
         &self,
         projects: &[WorkfrontProject],
         scope: Scope,
         routing: &Routing,
+        write_links: bool,
     ) -> Result<Plan, PlanError> {
         let known = Known {
             mirrored: self
                 .mirrors
                 .iter()
-                .map(|m| (m.wf_project.clone(), m.target.clone()))
+                .map(|m| {
+                    let mirrored = Mirrored {
+                        target: m.target.clone(),
+                        frameio_project: m.frameio_project.clone(),
+                        name: m.name.clone(),
+                        url: m.url(),
+                        link: m.link.clone(),
+                    };
+                    (m.wf_project.clone(), mirrored)
+                })
                 .collect(),
             outbox: self.view.mirrors.clone(),
+            write_links,
         };
         plan(projects, scope, &known, routing)
     }

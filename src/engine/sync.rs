@@ -101,7 +101,7 @@ impl Engine {
             self.events_ready.notify_one();
         }
         let basis = Basis::whole(&self.store)?;
-        let plan = basis.plan_mirrors(&projects, scope, &self.routing())?;
+        let plan = basis.plan_mirrors(&projects, scope, &self.routing(), self.link_field.is_some())?;
         for gone in &plan.gone {
             tracing::warn!(
                 wf_project = %gone,

@@ -25,6 +25,7 @@ use std::time::Duration;
 /// reads to about 100, per user; pacing each class apart keeps reads flowing during a backfill.
 const BUCKET_READ: &str = "read";
 const BUCKET_CREATE_PROJECT: &str = "projects.create";
+const BUCKET_UPDATE_PROJECT: &str = "projects.update";
 const BUCKET_CREATE_WORKSPACE: &str = "workspaces.create";
 const BUCKET_PROJECT_USER_UPDATE: &str = "projects.users.update";
 const BUCKET_PROJECT_USER_DELETE: &str = "projects.users.delete";
@@ -110,6 +111,7 @@ impl FrameioClient {
     pub fn ready_in(&self, class: RateClass) -> Duration {
         self.limiter.ready_in(match class {
             RateClass::CreateProject => BUCKET_CREATE_PROJECT,
+            RateClass::UpdateProject => BUCKET_UPDATE_PROJECT,
             RateClass::UpdateProjectUser => BUCKET_PROJECT_USER_UPDATE,
             RateClass::DeleteProjectUser => BUCKET_PROJECT_USER_DELETE,
         })
@@ -305,8 +307,8 @@ impl FrameioClient {
         account: &FrameioAccountId,
         name: &str,
     ) -> Result<FrameioWorkspace, FrameioError> {
-        let body = serde_json::to_vec(&wire::CreateProject {
-            data: wire::CreateProjectData { name },
+        let body = serde_json::to_vec(&wire::ProjectName {
+            data: wire::ProjectNameData { name },
         })
         .expect("a create body serializes");
         let w: Data<wire::WorkspaceWire> = self
@@ -358,22 +360,50 @@ impl FrameioClient {
             .collect()
     }
 
-    /// Every project in a workspace, across all pages.
+    /// Every project in a workspace, across all pages, with its owner.
     pub async fn projects(
         &self,
         account: &FrameioAccountId,
         workspace: &FrameioWorkspaceId,
     ) -> Result<Vec<FrameioProject>, FrameioError> {
         let rows: Vec<wire::ProjectWire> = self
-            .list(&[
-                "accounts",
-                account.as_str(),
-                "workspaces",
-                workspace.as_str(),
-                "projects",
-            ])
+            .list_with(
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "workspaces",
+                    workspace.as_str(),
+                    "projects",
+                ],
+                &[("include", "owner")],
+            )
             .await?;
         rows.into_iter().map(project_from_wire).collect()
+    }
+
+    /// Renames a project (`PATCH …/projects/{p}` with `{"data":{"name"}}`). Sending it twice
+    /// changes nothing.
+    pub async fn rename_project(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        project: &FrameioProjectId,
+        name: &str,
+    ) -> Result<FrameioProject, FrameioError> {
+        let body = serde_json::to_vec(&wire::ProjectName {
+            data: wire::ProjectNameData { name },
+        })
+        .expect("a rename body serializes");
+        let p: Data<wire::ProjectWire> = self
+            .send(
+                Method::PATCH,
+                &["accounts", account.as_str(), "projects", project.as_str()],
+                &[],
+                Some(body),
+                BUCKET_UPDATE_PROJECT,
+            )
+            .await?;
+        project_from_wire(p.data)
     }
 
     pub async fn project(
@@ -402,8 +432,8 @@ impl FrameioClient {
         workspace: &FrameioWorkspaceId,
         name: &str,
     ) -> Result<FrameioProject, FrameioError> {
-        let body = serde_json::to_vec(&wire::CreateProject {
-            data: wire::CreateProjectData { name },
+        let body = serde_json::to_vec(&wire::ProjectName {
+            data: wire::ProjectNameData { name },
         })
         .expect("a create body serializes");
         let p: Data<wire::ProjectWire> = self
@@ -427,11 +457,21 @@ impl FrameioClient {
     /// Pages through a list with Frame.io's cursor. `links.next` carries only the `after` cursor, so
     /// the other query parameters are added again on every page.
     async fn list<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<Vec<T>, FrameioError> {
+        self.list_with(segments, &[]).await
+    }
+
+    /// [`Self::list`] with more query parameters (`include`), sent on every page.
+    async fn list_with<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        extra: &[(&'static str, &str)],
+    ) -> Result<Vec<T>, FrameioError> {
         let endpoint = segments.join("/");
         let mut items = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut query = vec![("page_size", PAGE_SIZE.to_owned())];
+            query.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
             if let Some(cursor) = &after {
                 query.push(("after", cursor.clone()));
             }
@@ -654,5 +694,7 @@ fn project_from_wire(p: wire::ProjectWire) -> Result<FrameioProject, FrameioErro
         name: p.name,
         workspace_id: p.workspace_id.and_then(|w| FrameioWorkspaceId::new(w).ok()),
         created_at: p.created_at.as_deref().and_then(|c| Timestamp::parse(c).ok()),
+        view_url: p.view_url.filter(|u| u.starts_with("https://") && u.len() <= 2048),
+        owner: p.owner.and_then(|o| FrameioUserId::new(o.id).ok()),
     })
 }

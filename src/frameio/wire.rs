@@ -44,6 +44,16 @@ pub(super) struct ProjectWire {
     pub name: String,
     pub workspace_id: Option<String>,
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub view_url: Option<String>,
+    /// With `include=owner`: the user who created it.
+    #[serde(default)]
+    pub owner: Option<OwnerWire>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct OwnerWire {
+    pub id: String,
 }
 
 /// An account's user (`GET /accounts/{a}/users`), or a project's (`GET …/projects/{p}/users`):
@@ -80,14 +90,14 @@ pub(super) struct SetRoleData<'a> {
     pub role: &'a str,
 }
 
-/// `{"data":{"name":…}}`: the body that creates a project or a workspace.
+/// `{"data":{"name":…}}`: the body that creates a project or a workspace, or renames a project.
 #[derive(Serialize)]
-pub(super) struct CreateProject<'a> {
-    pub data: CreateProjectData<'a>,
+pub(super) struct ProjectName<'a> {
+    pub data: ProjectNameData<'a>,
 }
 
 #[derive(Serialize)]
-pub(super) struct CreateProjectData<'a> {
+pub(super) struct ProjectNameData<'a> {
     pub name: &'a str,
 }
 

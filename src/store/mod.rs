@@ -39,7 +39,7 @@ pub use permit::SendPermit;
 pub use ready::{Ready, Tally};
 pub use records::{
     Broken, CollaboratorRecord, ConnectionCredential, ConnectionRecord, DirectoryRecord, EntryState, InFlight,
-    MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, Priority, SyncRecord, UserRecord,
+    MirrorChange, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, Priority, SyncRecord, UserRecord,
 };
 
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
@@ -422,8 +422,7 @@ pub(crate) trait Record: DeserializeOwned {
     const V: u32;
 
     /// Reads a record an earlier release wrote at version `v` (< `V`): the old shape, converted.
-    /// `None`: no release wrote that version. No record has changed shape yet, so no type has
-    /// an older version to read; a type that bumps `V` overrides this.
+    /// `None`: no release wrote that version. A type that bumps `V` overrides this.
     fn read_older(v: u32, bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
         let _ = (v, bytes);
         None

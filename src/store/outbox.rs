@@ -3,13 +3,13 @@
 
 use super::ready::Tally;
 use super::records::{
-    CollaboratorRecord, EntryState, InFlight, MirrorRecord, OutboxEntry, ParkCause, Priority, OUTBOX_V,
+    CollaboratorRecord, EntryState, InFlight, MirrorChange, MirrorRecord, OutboxEntry, ParkCause, Priority, OUTBOX_V,
 };
 use super::{decode, decode_value, encode, Ready, Store, StoreError, META_CURSOR};
 use crate::core::collaborator_plan::{self, Cancel, CollaboratorPlan, Pair};
 use crate::core::mirror_plan::{KeyState, Plan, Planned};
 use crate::core::model::{collaborator_key_prefix, Hold, Lane};
-use crate::effects::{AddCollaborator, CreateMirror, Effect, RemoveCollaborator};
+use crate::effects::{AddCollaborator, CreateMirror, Effect, RemoveCollaborator, RenameMirror, WriteLink};
 use crate::exchange::Exchange;
 use crate::ids::{OutboxId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
@@ -88,7 +88,7 @@ impl<'a> Recording<'a> {
 /// The outbox as the plans see it.
 #[derive(Debug, Default)]
 pub struct OutboxView {
-    /// Mirror creates by key.
+    /// Mirror effects (creates, renames, links) by key.
     pub mirrors: HashMap<String, KeyState>,
     /// Collaborator changes by pair.
     pub collaborators: HashMap<Pair, collaborator_plan::Entry>,
@@ -103,7 +103,7 @@ impl OutboxView {
     fn add(&mut self, e: &OutboxEntry) {
         self.pending += usize::from(e.state == EntryState::Pending);
         match &e.effect {
-            Effect::CreateMirror(_) => {
+            Effect::CreateMirror(_) | Effect::RenameMirror(_) | Effect::WriteLink(_) => {
                 let state = match &e.state {
                     EntryState::Pending => KeyState::Pending,
                     EntryState::Parked { cause, .. } => KeyState::Parked {
@@ -373,6 +373,22 @@ impl Store {
                     }) => collaborators
                         .get(format!("{wf_project}/{wf_user}").as_bytes())?
                         .is_none(),
+                    Effect::RenameMirror(RenameMirror { wf_project, name, .. }) => {
+                        match mirrors.get(wf_project.as_str())? {
+                            Some(raw) => {
+                                let m: MirrorRecord = decode("mirrors", wf_project.as_str(), &raw).map_err(abort)?;
+                                &m.name == name
+                            }
+                            None => true,
+                        }
+                    }
+                    Effect::WriteLink(WriteLink { wf_project, url, .. }) => match mirrors.get(wf_project.as_str())? {
+                        Some(raw) => {
+                            let m: MirrorRecord = decode("mirrors", wf_project.as_str(), &raw).map_err(abort)?;
+                            m.link.as_ref() == Some(url)
+                        }
+                        None => true,
+                    },
                     // No plan records the other kinds again once done.
                     _ => false,
                 };
@@ -472,6 +488,33 @@ impl Store {
         let recorded = result.map_err(tx_error)?;
         self.reindex(id);
         Ok(recorded)
+    }
+
+    /// Removes a done entry and changes `wf_project`'s mirror record by `change`, in one
+    /// transaction. `false`: no mirror is recorded (only the entry was removed).
+    pub fn complete_with_mirror_change(
+        &self,
+        id: OutboxId,
+        wf_project: &WorkfrontProjectId,
+        change: &MirrorChange,
+    ) -> Result<bool, StoreError> {
+        let result =
+            (&self.outbox, &self.outbox_keys, &self.mirrors).transaction(|(outbox, keys, mirrors)| -> TxResult<bool> {
+                if let Some(raw) = outbox.remove(&id.to_key())? {
+                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                    keys.remove(entry.key.as_bytes())?;
+                }
+                let Some(raw) = mirrors.get(wf_project.as_str())? else {
+                    return Ok(false);
+                };
+                let mut record: MirrorRecord = decode("mirrors", wf_project.as_str(), &raw).map_err(abort)?;
+                change.apply(&mut record);
+                mirrors.insert(wf_project.as_str(), encode(&record))?;
+                Ok(true)
+            });
+        let changed = result.map_err(tx_error)?;
+        self.reindex(id);
+        Ok(changed)
     }
 
     /// Removes an entry whose effect turned out to be done already.

@@ -5,7 +5,9 @@ use crate::config::FrameioCredential;
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::Rerouted;
 use crate::core::mirror_plan::Scope;
-use crate::core::model::{CollaboratorRole, Credential, Hold, Target, WorkfrontUser};
+use crate::core::model::{
+    frameio_project_url, CollaboratorRole, Credential, FrameioProject, Hold, Target, WorkfrontUser,
+};
 use crate::effects::Effect;
 use crate::exchange::Exchange;
 use crate::ids::{
@@ -18,8 +20,10 @@ use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const MIRROR_V: u32 = 1;
-pub const OUTBOX_V: u32 = 1;
+/// 2: `view_url`, `owner`, `link`, and the adoption origins (`adopted_by_link`, `adopted_by_name`).
+pub const MIRROR_V: u32 = 2;
+/// 2: the effect kinds `rename_mirror` and `write_link`, which a release that writes 1 cannot read.
+pub const OUTBOX_V: u32 = 2;
 pub const SYNC_V: u32 = 1;
 pub const CONNECTION_V: u32 = 1;
 pub const USER_V: u32 = 1;
@@ -33,30 +37,75 @@ pub struct MirrorRecord {
     pub wf_project: WorkfrontProjectId,
     pub frameio_project: FrameioProjectId,
     pub target: Target,
-    /// The name the mirror was created with.
+    /// The name we last gave the mirror (created or renamed it to), or the Workfront project's
+    /// name when we adopted it: a rename is planned only when the Workfront name differs from
+    /// this, so a mirror renamed by hand is left alone until the Workfront name changes again.
     pub name: String,
     pub origin: MirrorOrigin,
     pub recorded_at: Timestamp,
+    /// Where a person opens the mirror (its `view_url`), when Frame.io said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_url: Option<String>,
+    /// Who created the mirror, when known (an adopted one's): never removed as a collaborator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<FrameioUserId>,
+    /// What the Workfront project's link field holds, as we last wrote or found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 impl MirrorRecord {
-    /// `wf_project`'s mirror `frameio_project`, made (or adopted) in `target` under `name`.
+    /// `wf_project`'s mirror `project`, made (or adopted) in `target`; `name` is the Workfront
+    /// name it now stands for (see [`MirrorRecord::name`]).
     pub fn new(
         wf_project: &WorkfrontProjectId,
         name: &str,
         target: &Target,
-        frameio_project: FrameioProjectId,
+        project: &FrameioProject,
         origin: MirrorOrigin,
         at: Timestamp,
     ) -> Self {
         Self {
             v: MIRROR_V,
             wf_project: wf_project.clone(),
-            frameio_project,
+            frameio_project: project.id.clone(),
             target: target.clone(),
             name: name.to_owned(),
             origin,
             recorded_at: at,
+            view_url: project.view_url.clone(),
+            owner: project.owner.clone(),
+            link: None,
+        }
+    }
+
+    /// Where a person opens the mirror.
+    pub fn url(&self) -> String {
+        frameio_project_url(&self.frameio_project, self.view_url.as_deref())
+    }
+
+    /// Whether we found it rather than made it: users the rules add who are already on an
+    /// adopted mirror count as ours (a lost state dir must not orphan them), its creator never.
+    pub fn adopted_on_recovery(&self) -> bool {
+        matches!(self.origin, MirrorOrigin::AdoptedByLink | MirrorOrigin::AdoptedByName)
+    }
+}
+
+/// What a done effect changes in a mirror's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MirrorChange {
+    /// The mirror now has this name (we renamed it, or found it renamed).
+    Renamed(String),
+    /// The Workfront project's link field now holds this.
+    Linked(String),
+}
+
+impl MirrorChange {
+    pub fn apply(&self, record: &mut MirrorRecord) {
+        record.v = MIRROR_V;
+        match self {
+            MirrorChange::Renamed(name) => record.name.clone_from(name),
+            MirrorChange::Linked(link) => record.link = Some(link.clone()),
         }
     }
 }
@@ -68,6 +117,12 @@ pub enum MirrorOrigin {
     Created,
     /// We sent a create whose answer we never saw, then found its result by listing.
     AdoptedAfterUnknownOutcome,
+    /// Before our first create in its workspace, we found the project the Workfront project's
+    /// link field names.
+    AdoptedByLink,
+    /// Before our first create in its workspace, we found the one project with the Workfront
+    /// project's exact name.
+    AdoptedByName,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,10 +404,20 @@ pub struct DirectoryRecord {
 
 impl super::Record for MirrorRecord {
     const V: u32 = MIRROR_V;
+
+    /// Version 1 is version 2 without its optional fields and new origins.
+    fn read_older(v: u32, bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
+        (v == 1).then(|| serde_json::from_slice(bytes).map(|r: Self| Self { v: MIRROR_V, ..r }))
+    }
 }
 
 impl super::Record for OutboxEntry {
     const V: u32 = OUTBOX_V;
+
+    /// Version 1 is version 2 without the new kinds.
+    fn read_older(v: u32, bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
+        (v == 1).then(|| serde_json::from_slice(bytes).map(|e: Self| Self { v: OUTBOX_V, ..e }))
+    }
 }
 
 impl super::Record for SyncRecord {

@@ -1,6 +1,6 @@
 use super::*;
-use crate::core::mirror_plan::{plan, Known, Scope};
-use crate::core::model::{Target, WorkfrontProject};
+use crate::core::mirror_plan::{plan, Known, Mirrored, Scope};
+use crate::core::model::{FrameioProject, Target, WorkfrontProject};
 use crate::core::routing::Routing;
 use crate::effects::{AddCollaborator, CreateMirror, Effect};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, OutboxId};
@@ -35,6 +35,7 @@ fn projects(n: usize) -> Vec<WorkfrontProject> {
             status: None,
             last_update: Some(Timestamp(1000 + i as i64)),
             team: Vec::new(),
+            link: None,
         })
         .collect()
 }
@@ -45,9 +46,19 @@ fn known(store: &Store) -> Known {
             .mirrors()
             .unwrap()
             .into_iter()
-            .map(|m| (m.wf_project, m.target))
+            .map(|m| {
+                let mirrored = Mirrored {
+                    url: m.url(),
+                    target: m.target,
+                    frameio_project: m.frameio_project,
+                    name: m.name,
+                    link: m.link,
+                };
+                (m.wf_project, mirrored)
+            })
             .collect(),
         outbox: store.outbox_key_states().unwrap(),
+        write_links: false,
     }
 }
 
@@ -56,6 +67,7 @@ fn mirror_for(entry: &OutboxEntry, fio: &str) -> MirrorRecord {
         wf_project,
         name,
         target,
+        ..
     }) = &entry.effect
     else {
         panic!("not a create: {:?}", entry.effect);
@@ -64,7 +76,7 @@ fn mirror_for(entry: &OutboxEntry, fio: &str) -> MirrorRecord {
         wf_project,
         name,
         target.as_ref().unwrap(),
-        FrameioProjectId::new(fio).unwrap(),
+        &FrameioProject::new(FrameioProjectId::new(fio).unwrap(), name),
         MirrorOrigin::Created,
         Timestamp(5),
     )
@@ -511,6 +523,7 @@ fn one_projects_view_and_records_are_those_of_the_whole_restricted_to_it() {
             wf_project: project.clone(),
             name: project.to_string(),
             target: Some(target()),
+            linked: None,
         }),
         reason: "test".into(),
     };

@@ -49,6 +49,7 @@ pub struct WorkfrontClient {
     in_flight: Arc<Semaphore>,
     page_size: usize,
     user_field: String,
+    link_field: Option<String>,
     calls: Arc<AtomicU64>,
     /// Failed requests by HTTP status (`none`: no answer), for `/metrics`.
     errors: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
@@ -90,6 +91,7 @@ impl WorkfrontClient {
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             page_size: settings.page_size,
             user_field: settings.frameio_user_field.clone(),
+            link_field: settings.link_field.clone(),
             calls: Arc::new(AtomicU64::new(0)),
             errors: Arc::default(),
         }
@@ -142,10 +144,13 @@ impl WorkfrontClient {
     pub async fn search_projects(&self, since: Option<Timestamp>) -> Result<Vec<WorkfrontProject>, WorkfrontError> {
         // Each user id is kept once however many teams it is on: teams are most of a sync's memory.
         let mut ids = HashSet::new();
-        self.search_all("proj", PROJECT_FIELDS.to_owned(), since, |row| {
-            project_from_row(row, &mut ids)
-        })
-        .await
+        let fields = match &self.link_field {
+            Some(link) => format!("{PROJECT_FIELDS},{link}"),
+            None => PROJECT_FIELDS.to_owned(),
+        };
+        let link_field = self.link_field.as_deref();
+        self.search_all("proj", fields, since, |row| project_from_row(row, link_field, &mut ids))
+            .await
     }
 
     /// One project's team (event payloads carry none).
@@ -244,10 +249,21 @@ impl WorkfrontClient {
         query: &[(&str, String)],
         body: Option<(Vec<u8>, String)>,
     ) -> Result<T, WorkfrontError> {
+        self.write(Method::POST, segments, query, body).await
+    }
+
+    /// A write (`POST` or `PUT /<endpoint>`) whose answer is in the usual envelope. Not retried.
+    pub(super) async fn write<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<(Vec<u8>, String)>,
+    ) -> Result<T, WorkfrontError> {
         let endpoint = segments.join("/");
         let url = self.url(segments);
         let (status, answer) = self
-            .exchange(Method::POST, url, query, body.as_ref(), &endpoint)
+            .exchange(method.clone(), url, query, body.as_ref(), &endpoint)
             .await?;
         let decoded = decode(&endpoint, status, &answer);
         if decoded.is_err() {
@@ -257,8 +273,8 @@ impl WorkfrontClient {
             e.with_exchange(|| {
                 let fields: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let line = match fields.is_empty() {
-                    true => format!("POST /{endpoint}"),
-                    false => format!("POST /{endpoint}?{}", fields.join("&")),
+                    true => format!("{method} /{endpoint}"),
+                    false => format!("{method} /{endpoint}?{}", fields.join("&")),
                 };
                 Exchange {
                     request: exchange::request_line(&line, body.as_ref().map(|(bytes, _)| bytes.as_slice())),
@@ -454,7 +470,11 @@ pub(super) fn decode<T: DeserializeOwned>(
 
 /// A project row as a value; team members' ids are taken from (or added to) `ids`, so each id is
 /// one allocation however many teams it is on.
-fn project_from_row(row: ProjectRow, ids: &mut HashSet<WorkfrontUserId>) -> Option<WorkfrontProject> {
+fn project_from_row(
+    row: ProjectRow,
+    link_field: Option<&str>,
+    ids: &mut HashSet<WorkfrontUserId>,
+) -> Option<WorkfrontProject> {
     let id = match WorkfrontProjectId::new(row.id) {
         Ok(id) => id,
         Err(err) => {
@@ -494,9 +514,17 @@ fn project_from_row(row: ProjectRow, ids: &mut HashSet<WorkfrontUserId>) -> Opti
             }
         }
     }));
+    // A link is only ever parsed for a Frame.io project id; a long one is not a link of ours.
+    let link = link_field
+        .and_then(|field| row.rest.get(field))
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && l.len() <= 2048)
+        .map(str::to_owned);
     Some(WorkfrontProject {
         name: row.name.unwrap_or_else(|| id.to_string()),
         team,
+        link,
         id,
         group_id,
         status: row.status,

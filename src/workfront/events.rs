@@ -160,6 +160,7 @@ fn project_from_state(id: &WorkfrontProjectId, state: &Map<String, Value>) -> Re
         status: text(state, "status")?,
         last_update: text(state, "lastUpdateDate")?.and_then(|d| Timestamp::parse(&d).ok()),
         team: Vec::new(),
+        link: None,
     })
 }
 

@@ -8,9 +8,11 @@ mod client;
 mod documents;
 mod error;
 pub mod events;
+mod links;
 mod subscriptions;
 mod wire;
 
 pub use client::WorkfrontClient;
 pub use error::WorkfrontError;
+pub use links::workfront_project_url;
 pub use subscriptions::Subscription;

@@ -31,6 +31,9 @@ pub(super) struct ProjectRow {
     /// The team: `projectUsers:userID` asks for each member's `userID`.
     #[serde(rename = "projectUsers", default)]
     pub project_users: Vec<ProjectUserRow>,
+    /// The link field, when asked for by name (`DE:<name>`).
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@ mod crash;
 #[cfg(feature = "failpoints")]
 mod crash_loop;
 mod faults;
+mod fidelity;
 mod frameio_client;
 mod frameio_project_users;
 #[cfg(feature = "powerloss")]

@@ -232,6 +232,10 @@ async fn a_failed_create_is_retried_when_its_due_time_comes_on_the_engines_clock
     let store = Store::open(&settings.state.dir).unwrap();
     let clock = Clock::manual(Timestamp::now());
     let engine = Engine::new(&settings, store.clone()).unwrap().with_clock(clock.clone());
+    // The plan lists the workspace (once per process, as the worker would before its first
+    // create), so the fault below hits the create itself.
+    let plan = engine.dry_run().await.unwrap();
+    assert!(plan.enqueue.len() == 1 && plan.enqueue[0].adopt.is_none(), "{plan:?}");
     engine.sync_once(Scope::Full).await.unwrap();
     assert_eq!(store.outbox_counts().unwrap().pending, 1);
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::core::model::Target;
 use crate::effects::{CreateMirror, Effect};
+use crate::effects::{RenameMirror, WriteLink};
 use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontGroupId};
 use crate::timestamp::Timestamp;
 
@@ -12,6 +13,17 @@ fn project(id: &str, updated: i64) -> WorkfrontProject {
         status: None,
         last_update: Some(Timestamp(updated)),
         team: Vec::new(),
+        link: None,
+    }
+}
+
+fn mirrored_in(id: &str, account: &str) -> Mirrored {
+    Mirrored {
+        target: target(account),
+        frameio_project: FrameioProjectId::new(format!("f-{id}")).unwrap(),
+        name: format!("Project {id}"),
+        url: format!("https://next.frame.io/project/f-{id}"),
+        link: None,
     }
 }
 
@@ -44,12 +56,13 @@ fn known(mirrored: &[&str], outbox: &[(&str, KeyState)]) -> Known {
     Known {
         mirrored: mirrored
             .iter()
-            .map(|id| (WorkfrontProjectId::new(*id).unwrap(), target("acc")))
+            .map(|id| (WorkfrontProjectId::new(*id).unwrap(), mirrored_in(id, "acc")))
             .collect(),
         outbox: outbox
             .iter()
             .map(|(id, s)| (format!("create_mirror:{id}"), *s))
             .collect(),
+        write_links: false,
     }
 }
 
@@ -133,10 +146,86 @@ fn a_mirrored_project_whose_group_now_routes_elsewhere_is_reported_not_moved() {
     let projects = [project("a", 1), project("b", 1)];
     let mut k = known(&["a", "b"], &[]);
     k.mirrored
-        .insert(WorkfrontProjectId::new("b").unwrap(), target("old-account"));
+        .insert(WorkfrontProjectId::new("b").unwrap(), mirrored_in("b", "old-account"));
     let plan = plan(&projects, Scope::Full, &k, &routing()).unwrap();
     assert!(plan.enqueue.is_empty(), "never moved or duplicated");
     assert_eq!(plan.rerouted.len(), 1);
     assert_eq!(plan.rerouted[0].wf_project.as_str(), "b");
     assert_eq!(plan.rerouted[0].now_routes_to.as_ref().unwrap().account.as_str(), "acc");
+}
+
+#[test]
+fn a_renamed_workfront_project_renames_its_mirror_once_and_a_hand_rename_is_left_alone() {
+    let mut renamed = project("a", 2);
+    renamed.name = "Spring launch".into();
+    let projects = [renamed, project("b", 1)];
+    let k = known(&["a", "b"], &[]);
+    let plan = plan(&projects, Scope::Incremental, &k, &routing()).unwrap();
+    assert_eq!(plan.enqueue.len(), 1, "{:?}", plan.enqueue);
+    let Effect::RenameMirror(RenameMirror {
+        wf_project,
+        frameio_project,
+        from,
+        name,
+        ..
+    }) = &plan.enqueue[0].effect
+    else {
+        panic!("a rename expected: {:?}", plan.enqueue[0])
+    };
+    assert_eq!(
+        (
+            wf_project.as_str(),
+            frameio_project.as_str(),
+            from.as_str(),
+            name.as_str()
+        ),
+        ("a", "f-a", "Project a", "Spring launch")
+    );
+    assert_eq!(plan.unchanged, 1);
+
+    // Queued already: not again.
+    let mut queued = known(&["a", "b"], &[]);
+    queued
+        .outbox
+        .insert(plan.enqueue[0].effect.key(), KeyState::Parked { unroutable: false });
+    assert!(plan_of(&projects, &queued).enqueue.is_empty());
+
+    // The record holds the name we last set, whatever the mirror is called in Frame.io now (a
+    // hand rename is not visible here, and needs nothing): the same Workfront name plans nothing.
+    let plain = [project("a", 2), project("b", 1)];
+    assert!(plan_of(&plain, &k).enqueue.is_empty());
+}
+
+#[test]
+fn the_link_field_is_written_when_configured_and_not_yet_holding_the_mirrors_address() {
+    let projects = [project("a", 1), project("b", 1)];
+    let mut k = known(&["a", "b"], &[]);
+    assert!(plan_of(&projects, &k).enqueue.is_empty(), "off unless configured");
+    k.write_links = true;
+    k.mirrored.get_mut(&WorkfrontProjectId::new("b").unwrap()).unwrap().link =
+        Some("https://next.frame.io/project/f-b".into());
+    let plan = plan_of(&projects, &k);
+    assert_eq!(plan.enqueue.len(), 1);
+    let Effect::WriteLink(WriteLink { wf_project, url, .. }) = &plan.enqueue[0].effect else {
+        panic!("a link expected")
+    };
+    assert_eq!(
+        (wf_project.as_str(), url.as_str()),
+        ("a", "https://next.frame.io/project/f-a")
+    );
+}
+
+#[test]
+fn a_create_carries_the_project_its_link_field_names() {
+    let mut linked = project("a", 1);
+    linked.link = Some("https://next.frame.io/project/f-old/view/x?y=1".into());
+    let plan = plan_of(&[linked], &known(&[], &[]));
+    let Effect::CreateMirror(CreateMirror { linked, .. }) = &plan.enqueue[0].effect else {
+        panic!("a create expected")
+    };
+    assert_eq!(linked.as_ref().map(|l| l.as_str()), Some("f-old"));
+}
+
+fn plan_of(projects: &[WorkfrontProject], known: &Known) -> Plan {
+    plan(projects, Scope::Incremental, known, &routing()).unwrap()
 }

@@ -86,6 +86,47 @@ async fn main() {
     if mode == "backlog" || mode == "all" {
         backlog().await;
     }
+    if mode == "recovery" || mode == "all" {
+        recovery(sizes.first().copied().unwrap_or(10_000)).await;
+    }
+}
+
+/// A lost state dir: `projects` mirrors made, the state dir wiped, the daemon started again. How
+/// long until every mirror is adopted (by name), and how many creates that made (none is right).
+async fn recovery(projects: usize) {
+    let t = tenant(World::scaled(projects, 1, 1, 0, 1), Limits::unlimited()).await;
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let (daemon, shutdown) = run_in_process(&t, &store);
+    while store.mirror_count() < projects {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    drop(store);
+    std::fs::remove_dir_all(&t.settings.state.dir).unwrap();
+
+    let before = t.sandbox.counts();
+    let store = Store::open(&t.settings.state.dir).unwrap();
+    let started = Instant::now();
+    let (daemon, shutdown) = run_in_process(&t, &store);
+    while store.mirror_count() < projects {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = started.elapsed();
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    let after = t.sandbox.counts();
+    println!(
+        "
+recovery: {projects} mirrors, state dir wiped, Frame.io limits off"
+    );
+    println!(
+        "  all adopted in {:.2} s ({:.0} adoptions/s); {} creates, {} Frame.io requests",
+        took.as_secs_f64(),
+        projects as f64 / took.as_secs_f64(),
+        after.frameio_creates - before.frameio_creates,
+        after.frameio_requests - before.frameio_requests,
+    );
 }
 
 /// A new install's first sync: `projects` mirrors to create and `collaborators` adds (ten flagged

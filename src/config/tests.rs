@@ -365,3 +365,16 @@ fn secret_files_others_may_read_are_named_in_a_warning_with_the_fix() {
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(fx.parse(GOOD).unwrap().warnings.is_empty());
 }
+
+#[test]
+fn the_link_field_is_a_custom_field_name_or_an_error_naming_it() {
+    let fx = Fixture::new();
+    assert_eq!(fx.parse(GOOD).unwrap().workfront.link_field, None);
+    let with = |value: &str| GOOD.replacen("poll_interval", &format!("link_field = {value:?}\npoll_interval"), 1);
+    let s = fx.parse(&with("DE:Frame.io project")).unwrap();
+    assert_eq!(s.workfront.link_field.as_deref(), Some("DE:Frame.io project"));
+    let long = format!("DE:{}", "x".repeat(300));
+    for bad in ["Frame.io project", "DE:", "DE:  ", &long] {
+        check_error(&with(bad), "workfront.link_field", "DE:");
+    }
+}

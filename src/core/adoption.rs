@@ -61,14 +61,18 @@ impl Existing<'_> {
     }
 }
 
-/// Whether [`find_existing`] could find anything: the caller reads which projects are already
-/// mirrors (a whole read of the store) only when it could.
-pub fn may_exist(listed: &[FrameioProject], name: &str, linked: Option<&FrameioProjectId>) -> bool {
-    listed.iter().any(|p| p.name == name || Some(&p.id) == linked)
+/// What [`find_existing`] may choose from: the projects with the name or the linked id. Only
+/// these need to be checked against the recorded mirrors.
+pub fn candidates<'a>(
+    listed: &'a [FrameioProject],
+    name: &'a str,
+    linked: Option<&'a FrameioProjectId>,
+) -> impl Iterator<Item = &'a FrameioProject> {
+    listed.iter().filter(move |p| p.name == name || Some(&p.id) == linked)
 }
 
 /// The project in `listed` that `name` (with the link field naming `linked`) already has, of
-/// those no other Workfront project owns (`mapped`): the linked one if it is there, else the one
+/// those no other Workfront project owns (`mapped`: at least the candidates among them): the linked one if it is there, else the one
 /// with exactly that name; several with that name are returned for an admin to choose.
 pub fn find_existing<'a>(
     listed: &'a [FrameioProject],
@@ -192,8 +196,8 @@ mod tests {
             Existing::ByName(&listed[1])
         );
         assert_eq!(find_existing(&listed, "Spring", None, &none), Existing::Nothing);
-        assert!(!may_exist(&listed, "Spring", Some(&gone)));
-        assert!(may_exist(&listed, "Spring", Some(&linked)));
+        assert_eq!(candidates(&listed, "Spring", Some(&gone)).count(), 0);
+        assert_eq!(candidates(&listed, "Launch", Some(&linked)).count(), 2);
     }
 
     #[test]

@@ -298,3 +298,33 @@ impl WorkfrontEvent {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_names_the_project_after_its_project_segment_and_nothing_else_does() {
+        let id = |link: &str| frameio_project_in_link(link).map(|p| p.to_string());
+        assert_eq!(id("https://next.frame.io/project/abc-123").as_deref(), Some("abc-123"));
+        assert_eq!(
+            id(" https://next.frame.io/project/abc/view/f1?x=1 ").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(id("https://next.frame.io/project/abc#top").as_deref(), Some("abc"));
+        for not_a_link in [
+            "",
+            "abc",
+            "next.frame.io/project/abc",
+            "https://next.frame.io/projects/abc",
+            "https://next.frame.io/project/",
+            "https://next.frame.io/project/%2e%2e",
+            "ftp://next.frame.io/project/abc",
+        ] {
+            assert_eq!(id(not_a_link), None, "{not_a_link:?}");
+        }
+        let fid = FrameioProjectId::new("abc").unwrap();
+        assert_eq!(frameio_project_url(&fid, None), "https://next.frame.io/project/abc");
+        assert_eq!(frameio_project_url(&fid, Some("https://x/y")), "https://x/y");
+    }
+}

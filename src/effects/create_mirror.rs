@@ -8,7 +8,7 @@
 //!   and adopts the project the earlier create made before it creates again.
 
 use super::{Effect, Failed, Kind, Outcome, Produced};
-use crate::core::adoption::{choose_adoption, find_existing, may_exist, Existing};
+use crate::core::adoption::{candidates, choose_adoption, find_existing, Existing};
 use crate::core::model::{Lane, RateClass, Target};
 use crate::engine::Engine;
 use crate::frameio::{FrameioClient, FrameioError, FrameioProject};
@@ -116,8 +116,9 @@ pub(super) async fn carry_out(
             Ok(listed) => listed,
             Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
         };
-        if may_exist(&listed, name, linked.as_ref()) {
-            let mapped = engine.store.mirrored_frameio_ids()?;
+        let candidates: Vec<_> = candidates(&listed, name, linked.as_ref()).map(|p| &p.id).collect();
+        if !candidates.is_empty() {
+            let mapped = engine.listings.claimed_among(&engine.store, candidates)?;
             let existing = find_existing(&listed, name, linked.as_ref(), &mapped);
             if let Some(outcome) = adopt_existing(engine, entry, payload, target, existing) {
                 return Ok(outcome);

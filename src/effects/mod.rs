@@ -194,6 +194,7 @@ impl Engine {
             Outcome::Done(Produced::Nothing) => self.store.complete(id)?,
             Outcome::Done(Produced::Mirror(record)) => {
                 if self.store.complete_with_mirror(id, &record)? {
+                    self.listings.claim(&record.frameio_project);
                     new_mirror = Some(record.wf_project);
                 } else {
                     tracing::error!(

@@ -6,7 +6,7 @@
 use super::planner::Basis;
 use super::sync::Snapshot;
 use super::Engine;
-use crate::core::adoption::{find_existing, may_exist, Existing};
+use crate::core::adoption::{candidates, find_existing, Existing};
 use crate::core::collaborator_plan::GuardTrip;
 use crate::core::mirror_plan::{Rerouted, Scope};
 use crate::core::model::Hold;
@@ -179,10 +179,13 @@ impl Engine {
                 target.workspace, target.account
             )
         })?;
-        if !may_exist(&listed, &create.name, create.linked.as_ref()) {
+        let candidates: Vec<_> = candidates(&listed, &create.name, create.linked.as_ref())
+            .map(|p| &p.id)
+            .collect();
+        if candidates.is_empty() {
             return Ok(Found::Nothing);
         }
-        let mapped = self.store.mirrored_frameio_ids()?;
+        let mapped = self.listings.claimed_among(&self.store, candidates)?;
         Ok(
             match find_existing(&listed, &create.name, create.linked.as_ref(), &mapped) {
                 Existing::Nothing => Found::Nothing,

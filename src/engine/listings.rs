@@ -3,11 +3,16 @@
 //! first install in an organisation that made its Frame.io projects by hand (`core::adoption`).
 //! Listed once, not before every create: a backfill of thousands of creates in one workspace
 //! costs one listing, and projects we create are recorded, so they never need it.
+//!
+//! Which Frame.io projects are mirrors already (never adopted twice) is read from the store once,
+//! then kept up to date as mirrors are recorded (`claim`): a recovery adopting thousands of
+//! mirrors reading every mirror for each would be quadratic.
 
 use crate::core::model::{FrameioProject, Target};
 use crate::frameio::{FrameioClient, FrameioError};
-use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
-use std::collections::HashMap;
+use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioWorkspaceId};
+use crate::store::{Store, StoreError};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 type Workspace = (FrameioAccountId, FrameioWorkspaceId);
@@ -15,6 +20,8 @@ type Workspace = (FrameioAccountId, FrameioWorkspaceId);
 #[derive(Default)]
 pub(crate) struct Listings {
     listed: Mutex<HashMap<Workspace, Arc<Vec<FrameioProject>>>>,
+    /// The Frame.io projects recorded as mirrors, once read.
+    claimed: Mutex<Option<HashSet<FrameioProjectId>>>,
 }
 
 impl Listings {
@@ -38,5 +45,26 @@ impl Listings {
             .entry(key)
             .or_insert(listed)
             .clone())
+    }
+
+    /// Those of `ids` that are some Workfront project's mirror already.
+    pub fn claimed_among<'a>(
+        &self,
+        store: &Store,
+        ids: impl IntoIterator<Item = &'a FrameioProjectId>,
+    ) -> Result<HashSet<FrameioProjectId>, StoreError> {
+        let mut claimed = self.claimed.lock().expect("claimed lock");
+        if claimed.is_none() {
+            *claimed = Some(store.mirrored_frameio_ids()?);
+        }
+        let claimed = claimed.as_ref().expect("just read");
+        Ok(ids.into_iter().filter(|id| claimed.contains(*id)).cloned().collect())
+    }
+
+    /// `id` is now recorded as a mirror (a create or an adoption settled).
+    pub fn claim(&self, id: &FrameioProjectId) {
+        if let Some(claimed) = self.claimed.lock().expect("claimed lock").as_mut() {
+            claimed.insert(id.clone());
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::failpoint;
 use frameio_sync::ids::WorkfrontProjectId;
-use frameio_sync_sandbox::{Limits, Sandbox, World};
+use frameio_sync_sandbox::{Limits, MissingField, Sandbox, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
@@ -164,5 +164,120 @@ async fn thirty_sigkills_in_the_narrowest_windows_lose_and_duplicate_nothing() {
         "crash loop: {} Frame.io creates for {expected} projects, {} collaborator PATCHes for {recorded} collaborators",
         sandbox.counts().frameio_creates,
         sandbox.counts().frameio_user_patches
+    );
+}
+
+/// Renames and link writes under SIGKILL: the daemon is killed right after Frame.io renamed a
+/// mirror or Workfront took a link, before either is recorded, and at random moments, while
+/// every Workfront project is renamed again each round. At the end every mirror carries its
+/// project's last name, every link field holds its mirror's address, written once per project,
+/// and nothing was created twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkills_after_renames_and_link_writes_repeat_and_lose_nothing() {
+    const N: usize = 12;
+    const ROUNDS: usize = 15;
+    const LINK_FIELD: &str = "DE:Frame.io project";
+    let sandbox = Sandbox::start(World::generated(N), Limits::unlimited()).await.unwrap();
+    sandbox.set_custom_form(&[LINK_FIELD], &[], MissingField::Refuse);
+    let world = sandbox.world();
+    let projects: Vec<(String, String)> = world
+        .workfront
+        .projects
+        .iter()
+        .map(|p| (p.id.clone(), p.group_id.clone().unwrap_or_default()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replacen(
+        "[workfront]\n",
+        &format!("[workfront]\nlink_field = \"{LINK_FIELD}\"\n"),
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0x7e4a_3e00_0000_0018);
+
+    let mut at_failpoint: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut at_random = 0;
+    let name = |i: usize, round: usize| format!("Generated project {i:05} v{round}");
+    for round in 0..ROUNDS {
+        // The links are written while the first mirrors appear: kill there first.
+        let point = match round {
+            0..=3 => Some(failpoint::AFTER_LINK),
+            _ if round % 3 == 2 => None,
+            _ => Some(failpoint::AFTER_RENAME),
+        };
+        if round > 0 {
+            for (i, (id, group)) in projects.iter().enumerate() {
+                sandbox.upsert_workfront_project_in(id, &name(i, round), group);
+            }
+        }
+        let _ = std::fs::remove_file(&mark);
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if let Some(point) = point {
+            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{point}@{}", 1 + rng.next() % 3)));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(&config, "info", &env);
+        let reached = match point {
+            Some(_) => eventually(Duration::from_secs(8), || mark.exists()).await,
+            None => {
+                tokio::time::sleep(Duration::from_millis(50 + rng.next() % 600)).await;
+                false
+            }
+        };
+        daemon.kill(); // SIGKILL
+        match (point, reached) {
+            (Some(p), true) => *at_failpoint.entry(p).or_default() += 1,
+            _ => at_random += 1,
+        }
+    }
+    eprintln!("rename crash loop: {ROUNDS} SIGKILLs, {at_failpoint:?} at failpoints, {at_random} at random moments");
+    for point in [failpoint::AFTER_LINK, failpoint::AFTER_RENAME] {
+        assert!(
+            at_failpoint.get(point).copied().unwrap_or(0) >= 3,
+            "too few kills at {point}: {at_failpoint:?}"
+        );
+    }
+
+    let daemon = Daemon::start(&config, "info", &[]);
+    let last = ROUNDS - 1;
+    let converged = eventually(Duration::from_secs(60), || {
+        let in_frameio = sandbox.frameio_projects();
+        in_frameio.len() == N
+            && (0..N).all(|i| in_frameio.iter().any(|p| p.name == name(i, last)))
+            && projects
+                .iter()
+                .all(|(id, _)| sandbox.workfront_project_field(id, LINK_FIELD).is_some())
+    })
+    .await;
+    assert!(
+        converged,
+        "names or links did not converge: {:?}",
+        sandbox.frameio_projects()
+    );
+    converge_and_stop(daemon, &config, N, Duration::from_secs(60)).await;
+    let store = assert_one_mirror_each(&sandbox, &dir.path().join("state"), N);
+    for (i, (id, _)) in projects.iter().enumerate() {
+        let mirror = store.mirror(&WorkfrontProjectId::new(id).unwrap()).unwrap().unwrap();
+        assert_eq!(mirror.name, name(i, last), "the recorded name of {id}");
+        assert_eq!(
+            mirror.link.as_deref(),
+            Some(mirror.url().as_str()),
+            "the recorded link of {id}"
+        );
+        assert_eq!(sandbox.workfront_project_field(id, LINK_FIELD), Some(mirror.url()));
+    }
+    let counts = sandbox.counts();
+    assert_eq!(counts.frameio_creates, N as u64, "no create twice");
+    assert_eq!(counts.workfront_project_writes, N as u64, "each link written once");
+    let outbox = store.outbox_counts().unwrap();
+    assert_eq!((outbox.pending, outbox.parked, outbox.dead), (0, 0, 0));
+    eprintln!(
+        "rename crash loop: {} renames for {} Workfront renames, {} link writes for {N} projects",
+        counts.frameio_renames,
+        N * (ROUNDS - 1),
+        counts.workfront_project_writes
     );
 }

@@ -1,16 +1,18 @@
 //! Fault injection end to end: with a fifth of all requests failing with 5xx, a tenth answered
 //! 429 without headers, a tenth of Frame.io writes carried out but their answer lost, and some
 //! connections reset or stalled past the client's timeout, the daemon still reaches exactly the
-//! intended Frame.io state: every mirror once, every collaborator once, nothing missing.
+//! intended state: every mirror once with its project's latest name, every collaborator once,
+//! every link field written once, nothing missing.
 
 use crate::collaborators::person;
 use crate::helpers::{team_of, wait_until, TestApp, PEOPLE};
 use frameio_sync::ids::WorkfrontProjectId;
-use frameio_sync_sandbox::{FaultRates, Limits, World};
+use frameio_sync_sandbox::{FaultRates, Limits, MissingField, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const PROJECTS: usize = 12;
+const LINK_FIELD: &str = "DE:Frame.io project";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
@@ -19,6 +21,8 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     app.settings.collaborators.policy.max_removal_percent = 100;
     app.settings.collaborators.directory_refresh = Duration::from_millis(200);
     app.settings.collaborators.missing_user_recheck = Duration::from_millis(200);
+    app.settings.workfront.link_field = Some(LINK_FIELD.into());
+    app.sandbox.set_custom_form(&[LINK_FIELD], &[], MissingField::Refuse);
     for name in PEOPLE {
         person(&app, name, true, true, true);
     }
@@ -55,13 +59,50 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
             })
             .collect()
     };
-    wait_until(
-        "the intended Frame.io state under faults",
-        Duration::from_secs(240),
-        || actual() == intended && store.outbox_counts().unwrap().pending == 0,
-    )
+    // Once every project has its mirror, half of them are renamed in Workfront.
+    wait_until("every mirror under faults", Duration::from_secs(240), || {
+        store.mirror_count() == PROJECTS
+    })
+    .await;
+    let renamed: BTreeMap<String, String> = world
+        .workfront
+        .projects
+        .iter()
+        .step_by(2)
+        .map(|p| (p.id.clone(), format!("{} (renamed)", p.name)))
+        .collect();
+    for project in world.workfront.projects.iter().step_by(2) {
+        let group = project.group_id.clone().unwrap_or_default();
+        app.sandbox
+            .upsert_workfront_project_in(&project.id, &renamed[&project.id], &group);
+    }
+    let name_of = |wf: &str| {
+        let original = world.workfront.projects.iter().find(|p| p.id == wf).unwrap();
+        renamed.get(wf).cloned().unwrap_or_else(|| original.name.clone())
+    };
+    let names_and_links_hold = || {
+        intended.keys().all(|wf| {
+            let Some(mirror) = store.mirror(&WorkfrontProjectId::new(wf).unwrap()).unwrap() else {
+                return false;
+            };
+            let in_frameio = sandbox
+                .frameio_projects()
+                .into_iter()
+                .find(|p| p.id == mirror.frameio_project.as_str());
+            in_frameio.is_some_and(|p| p.name == name_of(wf))
+                && sandbox.workfront_project_field(wf, LINK_FIELD) == Some(mirror.url())
+        })
+    };
+    wait_until("the intended state under faults", Duration::from_secs(240), || {
+        actual() == intended && names_and_links_hold() && store.outbox_counts().unwrap().pending == 0
+    })
     .await;
     let injected = app.sandbox.set_fault_rates(None);
+    assert_eq!(
+        app.sandbox.counts().workfront_project_writes,
+        PROJECTS as u64,
+        "each link written once"
+    );
 
     // Nothing duplicated: one Frame.io project per Workfront project, each the recorded mirror.
     let projects = app.sandbox.frameio_projects();
@@ -69,6 +110,7 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     for p in &projects {
         *by_name.entry(p.name.as_str()).or_default() += 1;
     }
+    assert!(names_and_links_hold());
     assert_eq!(projects.len(), PROJECTS, "duplicates: {by_name:?}");
     assert!(by_name.values().all(|n| *n == 1), "{by_name:?}");
     // Nothing missing and nothing parked or dead: the faults were all transient.

@@ -236,6 +236,14 @@ async fn a_first_install_adopts_by_name_and_parks_a_duplicate_name() {
     let by_hand = app.sandbox.insert_frameio_project(&name(0), made_at);
     let twin_a = app.sandbox.insert_frameio_project(&name(1), made_at);
     let twin_b = app.sandbox.insert_frameio_project(&name(1), made_at);
+    // The hand-made project's creator is on its team in Workfront, and flagged; Alice too.
+    let creator = world.frameio.user.clone();
+    app.sandbox.upsert_workfront_user("creator", &creator.email, true, true);
+    app.sandbox
+        .put_frameio_project_user(&by_hand.id, &creator.id, "full_access");
+    person(&app, "alice", true, true, true);
+    app.sandbox.put_frameio_project_user(&by_hand.id, "fio-alice", "editor");
+    app.sandbox.set_team(&p[0], &["creator", "alice"]);
 
     let config = app.config_path.clone();
     let output = tokio::task::spawn_blocking(move || crate::cli::cli(&config, &["plan"]))
@@ -278,4 +286,22 @@ async fn a_first_install_adopts_by_name_and_parks_a_duplicate_name() {
     assert_eq!(mirror_of(&store, &p[2]).unwrap().origin, MirrorOrigin::Created);
     assert_eq!(app.sandbox.counts().frameio_creates, 1);
     assert_eq!(app.sandbox.frameio_projects().len(), 4);
+
+    // Found on the adopted project: Alice counts as ours, its creator never.
+    let pair = |user: &str| {
+        (
+            WorkfrontProjectId::new(&p[0]).unwrap(),
+            frameio_sync::ids::WorkfrontUserId::new(user).unwrap(),
+        )
+    };
+    wait_until("both recorded", WAIT, || {
+        store.collaborator(&pair("creator")).unwrap().is_some() && store.collaborator(&pair("alice")).unwrap().is_some()
+    })
+    .await;
+    let creator_record = store.collaborator(&pair("creator")).unwrap().unwrap();
+    assert!(creator_record.added.is_empty(), "{creator_record:?}");
+    assert_eq!(creator_record.present.len(), 1);
+    let alice = store.collaborator(&pair("alice")).unwrap().unwrap();
+    assert_eq!(alice.added.len(), 1, "{alice:?}");
+    assert_eq!(app.sandbox.counts().frameio_user_patches, 0, "both were there already");
 }

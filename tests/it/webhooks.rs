@@ -140,6 +140,20 @@ async fn an_event_for_a_new_project_mirrors_it_without_a_poll() {
     assert_eq!(app.store().last_sync().unwrap().unwrap().seq, syncs, "no poll ran");
     assert_eq!(app.store().inbox_len(), 0, "applied and removed");
 
+    // A rename arrives by event too, and reaches the mirror without a poll.
+    app.sandbox.upsert_workfront_project(id, "Renamed by event");
+    let (status, _) = post_json(&app.http_url(), &project_event("UPDATE", id, "Renamed by event", 15)).await;
+    assert_eq!(status, 200);
+    let sandbox = &app.sandbox;
+    wait_until("the rename by event", WAIT, || {
+        sandbox
+            .frameio_projects()
+            .iter()
+            .any(|p| p.id == mirror.frameio_project.as_str() && p.name == "Renamed by event")
+    })
+    .await;
+    assert_eq!(app.store().last_sync().unwrap().unwrap().seq, syncs, "no poll ran");
+
     // Deleting it in Workfront leaves the mirror, and `status` says so.
     app.sandbox.delete_workfront_project(id);
     let delete = json!({

@@ -457,11 +457,12 @@ async fn check_access(settings: &Settings, user: &str, project: &str, json: bool
 }
 
 async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
-    let reply = control::ask(settings, Request::Status).await?;
+    let mut report = control::ask(settings, Request::Status).await?.into_status()?;
+    report.link_workfront(&settings.workfront.base_url);
     if json {
-        println!("{}", reply.to_json());
+        println!("{}", Reply::Status(report).to_json());
     } else {
-        print!("{}", reply.into_status()?.render_text());
+        print!("{}", report.render_text());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -474,16 +475,23 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<E
     };
     let is_list = request == Request::OutboxList;
     let reply = control::ask(settings, request).await?;
-    if json {
-        println!("{}", reply.to_json());
-    } else if is_list {
-        let entries = reply.into_entries()?;
+    if is_list {
+        let mut entries = reply.into_entries()?;
+        for e in &mut entries {
+            e.link_workfront(&settings.workfront.base_url);
+        }
+        if json {
+            println!("{}", Reply::Entries(entries).to_json());
+            return Ok(ExitCode::SUCCESS);
+        }
         if entries.is_empty() {
             println!("the outbox is empty");
         }
         for e in entries {
             print!("{}", e.render_text());
         }
+    } else if json {
+        println!("{}", reply.to_json());
     } else {
         let e = reply.into_entry()?;
         println!("#{} is now {}: {}", e.id, e.state, e.effect);

@@ -4,8 +4,10 @@
 use crate::core::collaborator_plan::GuardTrip;
 
 use crate::exchange::Exchange;
+use crate::ids::WorkfrontProjectId;
 use crate::store::{ConnectionRecord, EntryState, OutboxCounts, OutboxEntry, Store, StoreError, SyncRecord};
 use crate::timestamp::Timestamp;
+use crate::workfront::workfront_project_url;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -87,6 +89,12 @@ pub struct EntrySummary {
     /// A dead letter's refused request and the answer.
     #[serde(default)]
     pub exchange: Option<Exchange>,
+    /// The Workfront project the entry concerns, and where a person opens it (filled in by the
+    /// command, which knows the tenant's address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workfront_project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workfront_url: Option<String>,
 }
 
 impl EntrySummary {
@@ -111,15 +119,39 @@ impl EntrySummary {
             attempts: entry.attempts,
             dead_at,
             exchange,
+            workfront_project: entry.effect.wf_project().map(ToString::to_string),
+            workfront_url: None,
         }
+    }
+
+    /// Adds the Workfront project's address, on the tenant at `workfront`.
+    pub fn link_workfront(&mut self, workfront: &reqwest::Url) {
+        self.workfront_url = self
+            .workfront_project
+            .as_deref()
+            .and_then(|id| WorkfrontProjectId::new(id).ok())
+            .map(|id| workfront_project_url(workfront, &id));
+    }
+
+    /// ` (Workfront: <address>)`, when known.
+    fn workfront_suffix(&self) -> String {
+        self.workfront_url
+            .as_deref()
+            .map(|url| format!(" (Workfront: {url})"))
+            .unwrap_or_default()
     }
 
     /// One entry for `outbox list`: a line, and for a dead letter when it died, what was sent
     /// and what came back, indented.
     pub fn render_text(&self) -> String {
         let mut out = format!(
-            "#{} {} (attempts {}): {} — {}\n",
-            self.id, self.state, self.attempts, self.effect, self.reason
+            "#{} {} (attempts {}): {} — {}{}\n",
+            self.id,
+            self.state,
+            self.attempts,
+            self.effect,
+            self.reason,
+            self.workfront_suffix()
         );
         if let Some(at) = self.dead_at {
             out.push_str(&format!("    at {at}\n"));
@@ -131,6 +163,15 @@ impl EntrySummary {
             out.push_str(&format!("    response: {status}{}\n", indent(&exchange.response)));
         }
         out
+    }
+}
+
+impl StatusReport {
+    /// Adds each entry's Workfront project address, on the tenant at `workfront`.
+    pub fn link_workfront(&mut self, workfront: &reqwest::Url) {
+        for entry in &mut self.attention {
+            entry.link_workfront(workfront);
+        }
     }
 }
 
@@ -273,7 +314,15 @@ impl StatusReport {
         if !self.attention.is_empty() {
             let _ = writeln!(out, "\nwaiting for attention (see `frameio-sync outbox list`):");
             for e in &self.attention {
-                let _ = writeln!(out, "  #{} {}: {} — {}", e.id, e.state, e.effect, e.reason);
+                let _ = writeln!(
+                    out,
+                    "  #{} {}: {} — {}{}",
+                    e.id,
+                    e.state,
+                    e.effect,
+                    e.reason,
+                    e.workfront_suffix()
+                );
             }
         }
         out

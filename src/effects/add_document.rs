@@ -36,6 +36,10 @@ impl Kind for AddDocument {
     fn lane(&self) -> Lane {
         Lane::Workfront
     }
+
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        Some(&self.wf_project)
+    }
 }
 
 pub(super) async fn carry_out(

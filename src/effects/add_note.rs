@@ -34,6 +34,10 @@ impl Kind for AddNote {
     fn lane(&self) -> Lane {
         Lane::Workfront
     }
+
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        Some(&self.wf_project)
+    }
 }
 
 pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry, payload: &AddNote) -> Result<Outcome, StoreError> {

@@ -56,6 +56,10 @@ impl Kind for CreateMirror {
             .map_or(Lane::Unrouted, |t| Lane::Frameio(t.credential()))
     }
 
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        Some(&self.wf_project)
+    }
+
     fn paced_by(&self) -> Option<RateClass> {
         Some(RateClass::CreateProject)
     }

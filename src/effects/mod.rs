@@ -75,6 +75,10 @@ pub trait Kind {
     fn paced_by(&self) -> Option<RateClass> {
         None
     }
+    /// The Workfront project it concerns, if one: `status` and `outbox list` link to it.
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        None
+    }
 }
 
 impl Effect {
@@ -104,6 +108,11 @@ impl Effect {
     /// See [`Kind::lane`].
     pub fn lane(&self) -> Lane {
         self.kind().lane()
+    }
+
+    /// See [`Kind::wf_project`].
+    pub fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        self.kind().wf_project()
     }
 
     /// The Frame.io credential the effect's requests use, once it has one.

@@ -39,6 +39,10 @@ impl Kind for RemoveCollaborator {
         Lane::Frameio(self.target.credential())
     }
 
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        Some(&self.wf_project)
+    }
+
     fn paced_by(&self) -> Option<RateClass> {
         Some(RateClass::DeleteProjectUser)
     }

@@ -38,6 +38,10 @@ impl Kind for RenameMirror {
         Lane::Frameio(self.target.credential())
     }
 
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        Some(&self.wf_project)
+    }
+
     fn paced_by(&self) -> Option<RateClass> {
         Some(RateClass::UpdateProject)
     }

@@ -37,6 +37,10 @@ impl Kind for WriteLink {
     fn lane(&self) -> Lane {
         Lane::Workfront
     }
+
+    fn wf_project(&self) -> Option<&WorkfrontProjectId> {
+        Some(&self.wf_project)
+    }
 }
 
 pub(super) async fn carry_out(

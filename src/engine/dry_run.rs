@@ -51,6 +51,9 @@ pub struct WouldDo {
     /// A create that would adopt an existing Frame.io project instead (see `core::adoption`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopt: Option<WouldAdopt>,
+    /// Where a person opens the Workfront project it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workfront_url: Option<String>,
 }
 
 /// The existing project a create would adopt, and how it was found.
@@ -90,6 +93,7 @@ impl Engine {
             held: held.map(|h| hold_text(h).to_owned()),
             effect: effect.clone(),
             adopt: None,
+            workfront_url: effect.wf_project().map(|p| self.workfront_project_url(p)),
         };
         let mut enqueue = Vec::new();
         let mut several = Vec::new();
@@ -217,7 +221,14 @@ impl DryRun {
             self.projects_seen, self.users_seen
         );
         for w in &self.enqueue {
-            let _ = writeln!(out, "  {}", w.describe);
+            // A mirror's own line names the project's address (an adoption's says it already).
+            let address = match (&w.effect, &w.workfront_url, &w.adopt) {
+                (Effect::CreateMirror(_) | Effect::RenameMirror(_) | Effect::WriteLink(_), Some(url), None) => {
+                    format!(" ({url})")
+                }
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  {}{address}", w.describe);
         }
         for w in &self.park {
             let held = w.held.as_deref().unwrap_or("held");

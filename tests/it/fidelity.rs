@@ -120,6 +120,16 @@ async fn link_field_written_once(missing: MissingField) {
     assert_eq!(app.sandbox.counts().workfront_project_writes, writes, "written once");
     assert_eq!(parked_with(&store, "is not on the custom form").len(), 1);
     assert_eq!(app.sandbox.workfront_project_field(&p[2], LINK_FIELD), None);
+
+    // `status` says so, once, with the project's address in Workfront.
+    let config = app.config_path.clone();
+    let output = tokio::task::spawn_blocking(move || crate::cli::cli(&config, &["status"]))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let address = format!("(Workfront: {}/project/{})", app.sandbox.workfront_url, p[2]);
+    assert_eq!(text.matches("is not on the custom form").count(), 1, "{text}");
+    assert!(text.contains(&address), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -265,6 +275,10 @@ async fn a_first_install_adopts_by_name_and_parks_a_duplicate_name() {
     assert!(
         text.contains(&format!("create mirror of Workfront project {}", p[2])),
         "{text}"
+    );
+    assert!(
+        text.contains(&format!("/project/{})\n", p[2])),
+        "the create names the project's address: {text}"
     );
     assert_eq!(app.sandbox.counts().frameio_creates, 0, "the plan did nothing");
 

@@ -99,6 +99,8 @@ fn failed(
     err: &WorkfrontError,
 ) -> Outcome {
     match err.class() {
+        // Deleted in Workfront: nothing to link (a full sync reports the project gone).
+        _ if matches!(err, WorkfrontError::NotFound { .. }) => Outcome::Done(Produced::Nothing),
         ErrorClass::Permanent => not_on_form(engine, entry, wf_project, field, &err.to_string()),
         _ => workfront_failed(entry, err, engine.clock.now()),
     }

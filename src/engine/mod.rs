@@ -202,7 +202,15 @@ impl Engine {
                     tracing::warn!(error = %err, "Workfront does not answer yet; trying again");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
-                Err(err) => return Err(anyhow::Error::new(err).context("Workfront start-up check failed")),
+                Err(err) => {
+                    let context = match &self.link_field {
+                        Some(field) => format!(
+                            "Workfront start-up check failed (it reads the project custom field workfront.link_field = {field:?}: is that the field's exact name?)"
+                        ),
+                        None => "Workfront start-up check failed".to_owned(),
+                    };
+                    return Err(anyhow::Error::new(err).context(context));
+                }
             }
         }
         for (credential, client) in self.routes.clients() {

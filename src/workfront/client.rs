@@ -112,10 +112,16 @@ impl WorkfrontClient {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// The cheapest request that proves the tenant answers and accepts the key: one project ID.
+    /// The cheapest request that proves the tenant answers and accepts the key: one project ID
+    /// (with the link field, when one is set, so a field Workfront does not know stops the start
+    /// rather than every sync).
     pub async fn check(&self) -> Result<(), WorkfrontError> {
+        let fields = match &self.link_field {
+            Some(link) => format!("ID,{link}"),
+            None => "ID".to_owned(),
+        };
         let query = [
-            ("fields", "ID".to_owned()),
+            ("fields", fields),
             ("$$FIRST", "0".to_owned()),
             ("$$LIMIT", "1".to_owned()),
             ("ID_Sort", "asc".to_owned()),

@@ -307,3 +307,39 @@ async fn with_nothing_remaining_the_next_request_waits_instead_of_being_refused(
         .unwrap();
     assert!(start.elapsed() >= Duration::from_millis(250), "{:?}", start.elapsed());
 }
+
+/// A rename is a PATCH of the project with the name in `data`, paced on its own bucket; a
+/// workspace is listed with each project's owner and `view_url`.
+#[tokio::test]
+async fn rename_patches_the_name_and_the_listing_asks_for_owners() {
+    let server = MockServer::start().await;
+    let mut renamed = project("p9", "Spring launch");
+    renamed["view_url"] = json!("https://next.frame.io/project/p9");
+    renamed["owner"] = json!({ "id": "u-owner", "email": "o@x" });
+    Mock::given(method("PATCH"))
+        .and(path("/v4/accounts/acc-1/projects/p9"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({ "data": { "name": "Spring launch" } })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": renamed.clone() })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .and(query_param("include", "owner"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [renamed], "links": {} })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (a, w) = ids();
+    let client = client(&server);
+    let p9 = frameio_sync::ids::FrameioProjectId::new("p9").unwrap();
+    let answered = client
+        .rename_project(&SendPermit::outside_the_outbox(), &a, &p9, "Spring launch")
+        .await
+        .unwrap();
+    assert_eq!(answered.name, "Spring launch");
+    let listed = client.projects(&a, &w).await.unwrap();
+    assert_eq!(listed[0].owner.as_ref().map(|o| o.as_str()), Some("u-owner"));
+    assert_eq!(listed[0].view_url.as_deref(), Some("https://next.frame.io/project/p9"));
+}

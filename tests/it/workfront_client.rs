@@ -225,3 +225,70 @@ async fn requests_in_flight_are_capped() {
     // With one request in flight at a time, three delayed answers cannot take less than three delays.
     assert!(start.elapsed() >= delay * 3, "{:?}", start.elapsed());
 }
+
+/// `workfront.link_field`: the start-up check and every project search ask for it, a project's
+/// value is read from it, and the link is read and written with `fields=` and `updates=`.
+#[tokio::test]
+async fn the_link_field_is_checked_at_start_read_with_projects_and_written_with_updates() {
+    let server = MockServer::start().await;
+    let field = "DE:Frame.io project";
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param("fields", format!("ID,{field}")))
+        .and(query_param("$$LIMIT", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [] })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut linked = row("a", "2017-03-24T17:00:00:000+0400");
+    linked[field] = json!(" https://next.frame.io/project/f-a ");
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param(
+            "fields",
+            format!("ID,name,groupID,status,lastUpdateDate,projectUsers:userID,{field}"),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": [linked, row("b", "2017-03-24T17:00:00:000+0400")] })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/attask/api/v21.0/proj/b"))
+        .and(query_param("fields", field))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "data": { "ID": "b", "parameterValues": { field: "https://next.frame.io/project/f-b" } } }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/attask/api/v21.0/proj/b"))
+        .and(query_param(
+            "updates",
+            json!({ field: "https://next.frame.io/project/f-b2" }).to_string(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": { "ID": "b" } })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _dir) = client(&server, &format!("link_field = {field:?}")).await;
+
+    client.check().await.unwrap();
+    let projects = client.search_projects(None).await.unwrap();
+    assert_eq!(projects[0].link.as_deref(), Some("https://next.frame.io/project/f-a"));
+    assert_eq!(projects[1].link, None);
+    let b = frameio_sync::ids::WorkfrontProjectId::new("b").unwrap();
+    assert_eq!(
+        client.project_field(&b, field).await.unwrap().as_deref(),
+        Some("https://next.frame.io/project/f-b"),
+        "read from parameterValues too"
+    );
+    let permit = frameio_sync::store::SendPermit::outside_the_outbox();
+    client
+        .set_project_field(&permit, &b, field, "https://next.frame.io/project/f-b2")
+        .await
+        .unwrap();
+}

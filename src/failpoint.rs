@@ -16,6 +16,8 @@ pub const AFTER_COLLABORATOR_ADD: &str = "after_collaborator_add";
 pub const AFTER_RENAME: &str = "after_rename";
 /// After a link field PUT succeeded, before the link is recorded.
 pub const AFTER_LINK: &str = "after_link";
+/// After a review file was uploaded to Workfront, before its document is created.
+pub const AFTER_UPLOAD: &str = "after_upload";
 /// After an event batch is recorded and flushed, before its senders are answered.
 pub const BEFORE_EVENT_ACK: &str = "before_event_ack";
 

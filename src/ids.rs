@@ -134,6 +134,11 @@ string_id!(
     "Frame.io project id"
 );
 string_id!(
+    /// A Frame.io file id.
+    FrameioFileId,
+    "Frame.io file id"
+);
+string_id!(
     /// A Frame.io user id.
     FrameioUserId,
     "Frame.io user id"

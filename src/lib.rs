@@ -54,5 +54,6 @@ pub mod subscribe;
 pub mod systemd;
 pub mod telemetry;
 pub mod timestamp;
+pub mod transfer;
 pub mod url_segments;
 pub mod workfront;

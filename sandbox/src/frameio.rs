@@ -33,6 +33,7 @@ pub(super) fn router(shared: Shared) -> Router {
         )
         .route("/v4/accounts/{account}/actions/{action}", delete(delete_action))
         .route("/v4/accounts/{account}/files/{file}", get(show_file))
+        .route("/media/{file}", get(download))
         .route("/v4/accounts/{account}/projects/{project}/users", get(project_users))
         .route(
             "/v4/accounts/{account}/projects/{project}/users/{user}",
@@ -665,28 +666,82 @@ async fn show_file(
     State(shared): State<Shared>,
     Path((account, file)): Path<(String, String)>,
     headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (out, caller) = match admit(&shared, &headers, "read") {
         Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
     let state = shared.lock();
-    let found = state.files.get(&file).filter(|(project, _)| {
+    let found = state.files.get(&file).filter(|f| {
         caller.reaches(&account)
             && state
                 .projects
                 .iter()
-                .any(|p| &p.id == project && p.account_id == account)
+                .any(|p| p.id == f.project && p.account_id == account)
     });
-    match found {
-        Some((project, name)) => (
-            out,
-            Json(json!({ "data": {
-                "id": file, "name": name, "project_id": project, "type": "file",
-                "view_url": format!("https://next.frame.io/project/{project}/view/{file}")
-            } })),
-        )
-            .into_response(),
-        None => errors(StatusCode::NOT_FOUND, "Not Found", "no such file"),
+    let Some(f) = found else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such file");
+    };
+    let project = &f.project;
+    let mut data = json!({
+        "id": file, "name": f.name, "project_id": project, "type": "file", "status": "transcoded",
+        "file_size": f.content.len(), "media_type": "application/octet-stream",
+        "view_url": format!("https://next.frame.io/project/{project}/view/{file}")
+    });
+    let includes = q.get("include").map(String::as_str).unwrap_or_default();
+    if includes.split(',').any(|i| i == "media_links.original") {
+        // Null without download permission, as Frame.io answers; else a signed address on this
+        // server (the Host the request came to), valid without any credential.
+        let original = f.downloadable.then(|| {
+            let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+            json!({ "download_url": format!("http://{host}/media/{file}?signature={}", signature(&file)) })
+        });
+        data["media_links"] = json!({ "original": original });
     }
+    (out, Json(json!({ "data": data }))).into_response()
+}
+
+/// The signature of a file's download address.
+fn signature(file: &str) -> String {
+    let mut digest = crate::files::Digest::default();
+    digest.update(file.as_bytes());
+    format!("{:016x}", digest.0)
+}
+
+/// `GET /media/{file}?signature=…`: the original, streamed. Like S3, it refuses a request that
+/// also carries an `Authorization` header, and a wrong signature.
+async fn download(
+    State(shared): State<Shared>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if headers.contains_key("authorization") {
+        return errors(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "only one auth mechanism allowed",
+        );
+    }
+    if q.get("signature") != Some(&signature(&file)) {
+        return errors(StatusCode::FORBIDDEN, "Forbidden", "signature does not match");
+    }
+    let content = {
+        let mut state = shared.lock();
+        state.counts.frameio_downloads += 1;
+        match state.files.get(&file) {
+            Some(f) => f.content.clone(),
+            None => return errors(StatusCode::NOT_FOUND, "Not Found", "no such file"),
+        }
+    };
+    let length = content.len();
+    (
+        [
+            ("content-type", "application/octet-stream".to_owned()),
+            ("content-length", length.to_string()),
+        ],
+        axum::body::Body::from_stream(content.stream()),
+    )
+        .into_response()
 }

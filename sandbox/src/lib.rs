@@ -10,6 +10,7 @@
 
 pub mod dates;
 mod faults;
+pub mod files;
 mod frameio;
 mod workfront;
 pub mod world;
@@ -111,6 +112,15 @@ pub enum MissingField {
     Refuse,
 }
 
+/// A file in the sandbox's Frame.io.
+#[derive(Debug, Clone)]
+struct SandboxFile {
+    project: String,
+    name: String,
+    content: files::FileContent,
+    downloadable: bool,
+}
+
 /// A custom action in the sandbox's Frame.io.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxAction {
@@ -134,6 +144,10 @@ pub struct Counts {
     pub frameio_user_deletes: u64,
     /// Project renames (`PATCH …/projects/{p}`).
     pub frameio_renames: u64,
+    /// Downloads of files' originals.
+    pub frameio_downloads: u64,
+    /// Workfront uploads taken in.
+    pub workfront_uploads: u64,
     /// Workfront project writes (`PUT /proj/{id}`), taken or not.
     pub workfront_project_writes: u64,
 }
@@ -152,8 +166,11 @@ struct State {
     project_users: HashMap<String, BTreeMap<String, String>>,
     /// Frame.io custom actions, with their secrets.
     actions: Vec<SandboxAction>,
-    /// Frame.io files: id → (project id, name).
-    files: HashMap<String, (String, String)>,
+    /// Frame.io files, by id.
+    files: HashMap<String, SandboxFile>,
+    /// Workfront uploads by handle, and which upload each document was made from.
+    uploads: HashMap<String, files::Upload>,
+    document_uploads: HashMap<String, String>,
     /// Workfront documents and notes created through the API.
     documents: Vec<serde_json::Value>,
     notes: Vec<serde_json::Value>,
@@ -215,6 +232,8 @@ impl Sandbox {
                 project_users: HashMap::new(),
                 actions: Vec::new(),
                 files: HashMap::new(),
+                uploads: HashMap::new(),
+                document_uploads: HashMap::new(),
                 documents: Vec::new(),
                 notes: Vec::new(),
                 next_handle: 0,
@@ -421,10 +440,36 @@ impl Sandbox {
 
     /// Adds a file to a Frame.io project (what a user would upload).
     pub fn add_frameio_file(&self, project: &str, id: &str, name: &str) {
-        self.shared
-            .lock()
-            .files
-            .insert(id.to_owned(), (project.to_owned(), name.to_owned()));
+        let content = files::FileContent::Bytes(format!("the bytes of {name}").into_bytes());
+        self.add_frameio_file_with(project, id, name, content);
+    }
+
+    /// Adds a file with `content` to a Frame.io project.
+    pub fn add_frameio_file_with(&self, project: &str, id: &str, name: &str, content: files::FileContent) {
+        self.shared.lock().files.insert(
+            id.to_owned(),
+            SandboxFile {
+                project: project.to_owned(),
+                name: name.to_owned(),
+                content,
+                downloadable: true,
+            },
+        );
+    }
+
+    /// Whether Frame.io gives the file's original (`media_links.original`); not without download
+    /// permission, or under a watermark.
+    pub fn set_frameio_file_downloadable(&self, id: &str, downloadable: bool) {
+        if let Some(file) = self.shared.lock().files.get_mut(id) {
+            file.downloadable = downloadable;
+        }
+    }
+
+    /// The file a Workfront document was made from, as it arrived.
+    pub fn workfront_document_upload(&self, document: &str) -> Option<files::Upload> {
+        let state = self.shared.lock();
+        let handle = state.document_uploads.get(document)?;
+        state.uploads.get(handle).cloned()
     }
 
     /// The custom actions in the sandbox's Frame.io, with their secrets.

@@ -8,12 +8,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 pub(super) fn router(shared: Shared) -> Router {
     Router::new()
+        .route("/attask/api/{version}/upload", post(upload))
         .route("/attask/api/{version}/{search}/search", get(search))
         .route("/attask/api/{version}/{obj}/{id}", get(get_one).put(update_one))
         .route("/attask/api/{version}/{obj}", post(create))
@@ -291,13 +293,46 @@ async fn update_one(
     (StatusCode::OK, Json(json!({ "data": row }))).into_response()
 }
 
-/// `POST /upload` (multipart), `POST /document?updates=…` and `POST /note?updates=…`.
+/// `POST /upload`: one file part, read as it arrives (`files::read_upload`); its handle.
+async fn upload(State(shared): State<Shared>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    {
+        let mut state = shared.lock();
+        state.counts.workfront_requests += 1;
+        if let Some(refusal) = unauthenticated(&state, &headers) {
+            return refusal;
+        }
+        if let Some(failure) = injected_failure(&mut state) {
+            return failure;
+        }
+    }
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("multipart/form-data; boundary="))
+        .map(str::to_owned);
+    let Some(boundary) = boundary else {
+        return error(StatusCode::BAD_REQUEST, "sandbox.Upload", "expected a multipart file");
+    };
+    let chunks = body.into_data_stream().map(|c| c.map_err(|e| e.to_string()));
+    let upload = match crate::files::read_upload(&boundary, chunks).await {
+        Ok(upload) if upload.size > 0 => upload,
+        Ok(_) => return error(StatusCode::BAD_REQUEST, "sandbox.Upload", "the file is empty"),
+        Err(why) => return error(StatusCode::BAD_REQUEST, "sandbox.Upload", &why),
+    };
+    let mut state = shared.lock();
+    state.counts.workfront_uploads += 1;
+    state.next_handle += 1;
+    let handle = format!("handle-{}", state.next_handle);
+    state.uploads.insert(handle.clone(), upload);
+    (StatusCode::OK, Json(json!({ "data": { "handle": handle } }))).into_response()
+}
+
+/// `POST /document?updates=…` and `POST /note?updates=…`.
 async fn create(
     State(shared): State<Shared>,
     Path((_version, obj)): Path<(String, String)>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-    body: axum::body::Bytes,
 ) -> Response {
     let mut state = shared.lock();
     state.counts.workfront_requests += 1;
@@ -319,18 +354,6 @@ async fn create(
         )
     };
     match obj.to_ascii_lowercase().as_str() {
-        "upload" => {
-            let multipart = headers
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("multipart/form-data; boundary="));
-            if !multipart || body.is_empty() {
-                return error(StatusCode::BAD_REQUEST, "sandbox.Upload", "expected a multipart file");
-            }
-            state.next_handle += 1;
-            let handle = format!("handle-{}", state.next_handle);
-            (StatusCode::OK, Json(json!({ "data": { "handle": handle } }))).into_response()
-        }
         "document" | "docu" => {
             let Some(updates) = updates else {
                 return bad_updates();
@@ -350,10 +373,20 @@ async fn create(
                     "a document needs name, handle, docObjCode PROJ and objID",
                 );
             }
+            let handle = updates["handle"].as_str().unwrap_or_default().to_owned();
+            let Some(size) = state.uploads.get(&handle).map(|u| u.size) else {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "com.attask.common.ValidationException",
+                    "no upload with that handle",
+                );
+            };
             let id = format!("d0c{:029x}", state.documents.len() + 1);
             let mut row = updates.clone();
             row["ID"] = id.clone().into();
             row["projectID"] = updates["objID"].clone();
+            row["currentVersion"]["docSize"] = size.into();
+            state.document_uploads.insert(id.clone(), handle);
             state.documents.push(row.clone());
             (StatusCode::OK, Json(json!({ "data": row }))).into_response()
         }

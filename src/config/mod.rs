@@ -38,10 +38,23 @@ pub struct Settings {
     /// How `run` writes logs to stderr when not under systemd's journal.
     pub log_format: LogFormat,
     pub collaborators: CollaboratorSettings,
+    pub review: ReviewSettings,
     /// Things that work but should not be so, for `run` to log: secret files that others than
     /// their owner may read.
     pub warnings: Vec<String>,
 }
+
+/// `[review]`: how an asset sent for review reaches Workfront.
+#[derive(Debug, Clone)]
+pub struct ReviewSettings {
+    /// The largest file uploaded to Workfront; a larger one goes as a link document with a note
+    /// saying why (bytes).
+    pub max_upload_size: u64,
+}
+
+/// The default `review.max_upload_size`: Workfront asks that an upload complete within five
+/// minutes, and 2 GiB does so at about 57 Mbit/s; it is also half Workfront's 4 GB download cap.
+pub const DEFAULT_MAX_UPLOAD_SIZE: u64 = 2 << 30;
 
 /// `[collaborators]`: how flagged Workfront users become collaborators on mirrors (F3–F5).
 #[derive(Debug, Clone)]
@@ -207,6 +220,14 @@ struct RawConfig {
     http: Option<RawHttp>,
     #[serde(default)]
     collaborators: RawCollaborators,
+    #[serde(default)]
+    review: RawReview,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    max_upload_size: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -460,6 +481,7 @@ impl Validator<'_> {
             },
             http: raw.http.map(|h| self.http(h)).transpose()?,
             collaborators: self.collaborators(raw.collaborators)?,
+            review: self.review(raw.review)?,
             log_format: match raw.log_format.as_deref() {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
@@ -602,6 +624,27 @@ impl Validator<'_> {
             default,
             request_timeout,
         })
+    }
+
+    fn review(&self, raw: RawReview) -> Result<ReviewSettings, ConfigError> {
+        let max_upload_size = match raw.max_upload_size {
+            None => DEFAULT_MAX_UPLOAD_SIZE,
+            Some(text) => self.size("review.max_upload_size", &text)?,
+        };
+        Ok(ReviewSettings { max_upload_size })
+    }
+
+    /// A size like `"2GiB"` or `"500 MB"`, from 1 byte to 1 TiB.
+    fn size(&self, key: &str, text: &str) -> Result<u64, ConfigError> {
+        let size = text
+            .trim()
+            .parse::<bytesize::ByteSize>()
+            .map_err(|_| self.err(key, format!("{text:?} is not a size like \"2GiB\" or \"500 MB\"")))?
+            .as_u64();
+        if !(1..=1 << 40).contains(&size) {
+            return Err(self.err(key, format!("{text:?} must be between 1 byte and 1 TiB")));
+        }
+        Ok(size)
     }
 
     fn collaborators(&self, raw: RawCollaborators) -> Result<CollaboratorSettings, ConfigError> {

@@ -378,3 +378,21 @@ fn the_link_field_is_a_custom_field_name_or_an_error_naming_it() {
         check_error(&with(bad), "workfront.link_field", "DE:");
     }
 }
+
+#[test]
+fn the_review_section_reads_sizes_and_names_bad_ones() {
+    let fx = Fixture::new();
+    assert_eq!(fx.parse(GOOD).unwrap().review.max_upload_size, 2 << 30);
+    let with = |value: &str| format!("{GOOD}\n[review]\nmax_upload_size = {value:?}\n");
+    assert_eq!(fx.parse(&with("500 MiB")).unwrap().review.max_upload_size, 500 << 20);
+    assert_eq!(fx.parse(&with("1GB")).unwrap().review.max_upload_size, 1_000_000_000);
+    assert_eq!(fx.parse(&with("4GiB")).unwrap().review.max_upload_size, 4 << 30);
+    for bad in ["lots", "", "2 parsecs", "0", "2TiB"] {
+        check_error(&with(bad), "review.max_upload_size", "");
+    }
+    check_error(
+        &format!("{GOOD}\n[review]\nmax_upload = \"1GiB\"\n"),
+        "[review] line 16",
+        "max_upload_size",
+    );
+}

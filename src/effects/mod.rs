@@ -23,7 +23,7 @@ mod rename_mirror;
 mod write_link;
 
 pub use add_collaborator::AddCollaborator;
-pub use add_document::AddDocument;
+pub use add_document::{AddDocument, ReviewFile};
 pub use add_note::AddNote;
 pub use create_mirror::CreateMirror;
 pub use remove_collaborator::RemoveCollaborator;

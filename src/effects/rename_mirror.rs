@@ -79,7 +79,8 @@ pub(super) async fn carry_out(
         Ok(client) => client,
         Err(parked) => return Ok(*parked),
     };
-    match client.project(&target.account, frameio_project).await {
+    let looked = crate::retry::retry_read("projects show", || client.project(&target.account, frameio_project)).await;
+    match looked {
         Ok(project) if &project.name == name => return Ok(renamed()),
         Ok(_) => {}
         Err(FrameioError::Rejected { status: 404, .. }) => {

@@ -42,6 +42,7 @@ use crate::retry::{Classify, ErrorClass};
 use crate::secret::Secret;
 use crate::store::records::UnusableTokenUrl;
 use crate::store::{ConnectionRecord, Store, StoreError};
+use crate::transfer::Transfers;
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::{workfront_project_url, WorkfrontClient};
 use reqwest::Url;
@@ -80,6 +81,9 @@ pub struct Engine {
     workfront_web: Url,
     /// Each workspace's projects, as listed before the first create in it (`listings.rs`).
     pub(crate) listings: Listings,
+    /// Downloads of files sent for review, and the largest one uploaded (`review.max_upload_size`).
+    pub(crate) transfers: Transfers,
+    pub(crate) max_upload_size: u64,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Woken when events were recorded in the inbox.
@@ -113,6 +117,8 @@ impl Engine {
             link_field: settings.workfront.link_field.clone(),
             workfront_web: settings.workfront.base_url.clone(),
             listings: Listings::default(),
+            transfers: Transfers::default(),
+            max_upload_size: settings.review.max_upload_size,
             metrics: Arc::default(),
             events_ready: Arc::new(Notify::new()),
             workfront_writes: settings.workfront.max_in_flight.max(1),

@@ -6,9 +6,9 @@ use super::Engine;
 use crate::core::access::may_submit_asset;
 use crate::core::mirror_plan::Planned;
 use crate::core::model::Credential;
-use crate::effects::{AddDocument, AddNote, Effect};
+use crate::effects::{AddDocument, AddNote, Effect, ReviewFile};
 use crate::frameio::actions::ActionInvocation;
-use crate::ids::{FrameioAccountId, FrameioUserId};
+use crate::ids::{FrameioAccountId, FrameioFileId, FrameioUserId};
 use crate::retry::{Classify, ErrorClass};
 use crate::store::{Recording, StoreError};
 use crate::workfront::access::AccessFetchError;
@@ -29,6 +29,9 @@ impl Engine {
     /// answering): nothing was recorded, and the user may try again.
     pub async fn submit_asset(&self, action: &ActionInvocation) -> anyhow::Result<Submission> {
         let refuse = |reason: String| Ok(Submission::Refused { reason });
+        if action.resource_type == "folder" {
+            return refuse("A folder cannot be sent for review: select the files in it and send them.".into());
+        }
         let Some(mirror) = self.store.mirror_of_frameio_project(&action.project)? else {
             return refuse("This Frame.io project is not the mirror of a Workfront project, so there is no Workfront project to send it to.".into());
         };
@@ -77,6 +80,12 @@ impl Engine {
             .client(&mirror.target.credential())
             .ok_or_else(|| anyhow::anyhow!("no Frame.io credential reaches account {}", mirror.target.account))?;
         let file = client.file(&action.account, &action.resource_id).await?;
+        let Ok(file_id) = FrameioFileId::new(file.id.clone()) else {
+            return refuse(format!(
+                "Frame.io named the file with an id that cannot be used ({:?}).",
+                file.id
+            ));
+        };
         let asset_url = file
             .view_url
             .clone()
@@ -94,6 +103,10 @@ impl Engine {
                 user_name: user_name.clone(),
                 asset_name: file.name.clone(),
                 asset_url: asset_url.clone(),
+                file: Some(ReviewFile {
+                    id: file_id,
+                    target: mirror.target.clone(),
+                }),
             }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };

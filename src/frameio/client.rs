@@ -285,19 +285,48 @@ impl FrameioClient {
 
     /// One file: its name and the link people open it with.
     pub async fn file(&self, account: &FrameioAccountId, id: &str) -> Result<FrameioFile, FrameioError> {
+        self.file_with(account, id, &[]).await
+    }
+
+    /// A file with the signed address of its original (`include=media_links.original`), to be
+    /// downloaded at once: the address expires.
+    pub async fn file_to_download(&self, account: &FrameioAccountId, id: &str) -> Result<FrameioFile, FrameioError> {
+        self.file_with(account, id, &[("include", "media_links.original".to_owned())])
+            .await
+    }
+
+    async fn file_with(
+        &self,
+        account: &FrameioAccountId,
+        id: &str,
+        query: &[(&str, String)],
+    ) -> Result<FrameioFile, FrameioError> {
         let f: Data<wire::FileWire> = self
             .send(
                 Method::GET,
                 &["accounts", account.as_str(), "files", id],
-                &[],
+                query,
                 None,
                 BUCKET_READ,
             )
             .await?;
+        let original = f
+            .data
+            .media_links
+            .and_then(|l| l.original)
+            .and_then(|o| o.download_url)
+            .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 8192)
+            .map(crate::secret::Secret::new);
         Ok(FrameioFile {
             id: f.data.id,
             name: f.data.name,
             view_url: f.data.view_url,
+            size: f.data.file_size,
+            media_type: f
+                .data
+                .media_type
+                .filter(|m| m.len() <= 255 && !m.contains(['\r', '\n'])),
+            original,
         })
     }
 

@@ -80,9 +80,15 @@ pub struct FrameioAction {
 }
 
 /// A file (an asset), as a submission names and links it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FrameioFile {
     pub id: String,
     pub name: String,
     pub view_url: Option<String>,
+    /// Bytes, once uploaded.
+    pub size: Option<u64>,
+    pub media_type: Option<String>,
+    /// The signed address of the original (`media_links.original.download_url`), when asked for
+    /// and allowed: a secret, short-lived, never stored.
+    pub original: Option<crate::secret::Secret>,
 }

@@ -166,4 +166,24 @@ pub(super) struct FileWire {
     pub name: String,
     #[serde(default)]
     pub view_url: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// With `include=media_links.original`; null without download permission or under a
+    /// watermark.
+    #[serde(default)]
+    pub media_links: Option<MediaLinksWire>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct MediaLinksWire {
+    #[serde(default)]
+    pub original: Option<MediaLinkWire>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct MediaLinkWire {
+    #[serde(default)]
+    pub download_url: Option<String>,
 }

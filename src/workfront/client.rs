@@ -232,7 +232,7 @@ impl WorkfrontClient {
     }
 
     /// The URL of `segments` under the API base, each segment encoded (`url_segments.rs`).
-    fn url(&self, segments: &[&str]) -> Url {
+    pub(super) fn url(&self, segments: &[&str]) -> Url {
         crate::url_segments::under(&self.api_base, segments)
     }
 
@@ -330,26 +330,7 @@ impl WorkfrontClient {
                     .header("content-type", content_type.as_str())
                     .body(bytes.clone());
             }
-            let mut bearer = None;
-            match &self.auth {
-                Auth::ApiKey(key) => request = request.header("apiKey", key.expose()),
-                Auth::ServerToServer { ims, org_id } => {
-                    let token = ims.access_token().await.map_err(|e| match e {
-                        ImsError::Refused { status, .. } => WorkfrontError::Auth {
-                            endpoint: endpoint.to_owned(),
-                            status,
-                            message: e.to_string(),
-                        },
-                        ImsError::Unavailable { status, .. } => WorkfrontError::Transient {
-                            endpoint: endpoint.to_owned(),
-                            status,
-                            message: e.to_string(),
-                        },
-                    })?;
-                    request = request.bearer_auth(token.expose()).header("x-gw-ims-org-id", org_id);
-                    bearer = Some((ims, token));
-                }
-            }
+            let (request, bearer) = self.authorize(request, endpoint).await?;
             let response = request.send().await.map_err(|e| {
                 self.count_error(None);
                 WorkfrontError::Transient {
@@ -366,22 +347,102 @@ impl WorkfrontClient {
                     continue;
                 }
             }
-            let body = answer_body::read(response, MAX_ANSWER).await.map_err(|e| match e {
-                AnswerBodyError::Broken(e) => WorkfrontError::Transient {
-                    endpoint: endpoint.to_owned(),
-                    status: Some(status.as_u16()),
-                    message: without_url(e),
-                },
-                AnswerBodyError::TooLarge { limit } => WorkfrontError::Decode {
-                    endpoint: endpoint.to_owned(),
-                    message: AnswerBodyError::too_large_message(
-                        limit,
-                        "lower workfront.page_size, or check that workfront.base_url is the tenant",
-                    ),
-                },
-            })?;
+            let body = self.answer(response, status, endpoint).await?;
             return Ok((status, body));
         }
+    }
+
+    /// Sends a write whose body is a stream (an upload), with its own `timeout` (an upload
+    /// takes minutes), within the in-flight cap. Not retried, not even after a 401 with a fresh
+    /// IMS token: the stream is spent; the outbox tries again.
+    pub(super) async fn exchange_stream(
+        &self,
+        url: Url,
+        body: reqwest::Body,
+        content_type: &str,
+        length: Option<u64>,
+        timeout: Duration,
+        endpoint: &str,
+    ) -> Result<(StatusCode, Vec<u8>), WorkfrontError> {
+        let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let mut request = self
+            .http
+            .post(url)
+            .timeout(timeout)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(length) = length {
+            request = request.header("content-length", length);
+        }
+        let (request, bearer) = self.authorize(request, endpoint).await?;
+        let response = request.send().await.map_err(|e| {
+            self.count_error(None);
+            WorkfrontError::Transient {
+                endpoint: endpoint.to_owned(),
+                status: None,
+                message: without_url(e),
+            }
+        })?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            if let Some((ims, token)) = bearer {
+                ims.invalidate(&token).await;
+            }
+        }
+        let answer = self.answer(response, status, endpoint).await?;
+        Ok((status, answer))
+    }
+
+    /// `request` with the client's credential: the API key, or a (cached) IMS access token and
+    /// the organization, returned too so a 401 can drop it.
+    async fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        endpoint: &str,
+    ) -> Result<(reqwest::RequestBuilder, Option<(&Arc<ImsTokenSource>, Secret)>), WorkfrontError> {
+        match &self.auth {
+            Auth::ApiKey(key) => Ok((request.header("apiKey", key.expose()), None)),
+            Auth::ServerToServer { ims, org_id } => {
+                let token = ims.access_token().await.map_err(|e| match e {
+                    ImsError::Refused { status, .. } => WorkfrontError::Auth {
+                        endpoint: endpoint.to_owned(),
+                        status,
+                        message: e.to_string(),
+                    },
+                    ImsError::Unavailable { status, .. } => WorkfrontError::Transient {
+                        endpoint: endpoint.to_owned(),
+                        status,
+                        message: e.to_string(),
+                    },
+                })?;
+                let request = request.bearer_auth(token.expose()).header("x-gw-ims-org-id", org_id);
+                Ok((request, Some((ims, token))))
+            }
+        }
+    }
+
+    /// An answer's body, within [`MAX_ANSWER`].
+    async fn answer(
+        &self,
+        response: reqwest::Response,
+        status: StatusCode,
+        endpoint: &str,
+    ) -> Result<Vec<u8>, WorkfrontError> {
+        answer_body::read(response, MAX_ANSWER).await.map_err(|e| match e {
+            AnswerBodyError::Broken(e) => WorkfrontError::Transient {
+                endpoint: endpoint.to_owned(),
+                status: Some(status.as_u16()),
+                message: without_url(e),
+            },
+            AnswerBodyError::TooLarge { limit } => WorkfrontError::Decode {
+                endpoint: endpoint.to_owned(),
+                message: AnswerBodyError::too_large_message(
+                    limit,
+                    "lower workfront.page_size, or check that workfront.base_url is the tenant",
+                ),
+            },
+        })
     }
 }
 

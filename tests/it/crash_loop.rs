@@ -8,11 +8,15 @@
 
 use crate::cli::Daemon;
 use crate::crash::{assert_one_mirror_each, converge_and_stop, XorShift};
-use crate::helpers::{add_http_listener, deliver_event, eventually, team_of, wait_for_listener, PEOPLE};
+use crate::helpers::{
+    add_http_listener, default_target, deliver_event, eventually, record_review_files, team_of, wait_for_listener,
+    PEOPLE,
+};
 use crate::webhooks::project_event;
 use frameio_sync::demo::write_sandbox_config;
 use frameio_sync::failpoint;
 use frameio_sync::ids::WorkfrontProjectId;
+use frameio_sync_sandbox::files::FileContent;
 use frameio_sync_sandbox::{Limits, MissingField, Sandbox, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -279,5 +283,78 @@ async fn sigkills_after_renames_and_link_writes_repeat_and_lose_nothing() {
         counts.frameio_renames,
         N * (ROUNDS - 1),
         counts.workfront_project_writes
+    );
+}
+
+/// Kills right after a review file reached Workfront's upload and before its document was made,
+/// and at random moments: each file still ends as exactly one document, with its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkills_after_review_uploads_make_one_document_per_file() {
+    const FILES: usize = 6;
+    const ROUNDS: usize = 10;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let settings = frameio_sync::config::load(&config).unwrap();
+    let project = sandbox.insert_frameio_project("Review", frameio_sync_sandbox::dates::now());
+    let mut contents = BTreeMap::new();
+    let mut files = Vec::new();
+    for i in 0..FILES {
+        let id = format!("file-{i}");
+        let content = FileContent::Pattern {
+            size: 100_000 + i as u64 * 77_777,
+            seed: i as u8,
+        };
+        sandbox.add_frameio_file_with(&project.id, &id, &format!("Cut {i}.mov"), content.clone());
+        contents.insert(format!("frameio-file:{id}"), content);
+        files.push((id, format!("Cut {i}.mov")));
+    }
+    let wf_project = sandbox.world().workfront.projects[0].id.clone();
+    let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+    record_review_files(&store, &default_target(&settings), &wf_project, &files);
+    drop(store);
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0x0f11_e5e0_0000_0019);
+    let mut at_failpoint = 0;
+    for round in 0..ROUNDS {
+        let _ = std::fs::remove_file(&mark);
+        let armed = round % 3 != 2;
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if armed {
+            env.push((
+                "FRAMEIO_SYNC_FAILPOINT",
+                format!("{}@{}", failpoint::AFTER_UPLOAD, 1 + rng.next() % 2),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(&config, "info", &env);
+        let reached = if armed {
+            eventually(Duration::from_secs(8), || mark.exists()).await
+        } else {
+            tokio::time::sleep(Duration::from_millis(20 + rng.next() % 300)).await;
+            false
+        };
+        daemon.kill(); // SIGKILL
+        at_failpoint += usize::from(reached);
+    }
+    assert!(at_failpoint >= 3, "only {at_failpoint} kills after an upload");
+
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(60)).await;
+    let documents = sandbox.workfront_documents();
+    assert_eq!(documents.len(), FILES, "one document per file: {documents:#?}");
+    for doc in &documents {
+        let reference = doc["extRefID"].as_str().unwrap();
+        let content = &contents[reference];
+        let arrived = sandbox.workfront_document_upload(doc["ID"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            (arrived.size, arrived.digest),
+            (content.len(), content.digest()),
+            "{reference}"
+        );
+    }
+    eprintln!(
+        "review crash loop: {ROUNDS} SIGKILLs ({at_failpoint} right after an upload), {} uploads for {FILES} documents",
+        sandbox.counts().workfront_uploads
     );
 }

@@ -5,8 +5,9 @@
 //! every link field written once, nothing missing.
 
 use crate::collaborators::person;
-use crate::helpers::{team_of, wait_until, TestApp, PEOPLE};
+use crate::helpers::{default_target, record_review_files, team_of, wait_until, TestApp, PEOPLE};
 use frameio_sync::ids::WorkfrontProjectId;
+use frameio_sync_sandbox::files::FileContent;
 use frameio_sync_sandbox::{FaultRates, Limits, MissingField, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -44,6 +45,26 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
         seed: 0x5eed,
         rare_faults_first: true,
     };
+    // Three files sent for review (a hand-made project holds them): each must arrive once, whole.
+    let review = app
+        .sandbox
+        .insert_frameio_project("Review files", frameio_sync_sandbox::dates::now());
+    let mut review_files = BTreeMap::new();
+    let mut files = Vec::new();
+    for i in 0..3u8 {
+        let id = format!("review-{i}");
+        let content = FileContent::Pattern {
+            size: 200_000 + u64::from(i) * 50_000,
+            seed: i,
+        };
+        app.sandbox
+            .add_frameio_file_with(&review.id, &id, &format!("Cut {i}.mov"), content.clone());
+        review_files.insert(format!("frameio-file:{id}"), content);
+        files.push((id, format!("Cut {i}.mov")));
+    }
+    let wf_first = world.workfront.projects[0].id.clone();
+    let store = app.open_store();
+    record_review_files(&store, &default_target(&app.settings), &wf_first, &files);
     app.sandbox.set_fault_rates(Some(rates));
     app.start();
 
@@ -80,6 +101,16 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
         let original = world.workfront.projects.iter().find(|p| p.id == wf).unwrap();
         renamed.get(wf).cloned().unwrap_or_else(|| original.name.clone())
     };
+    let documents_whole = || {
+        let documents = sandbox.workfront_documents();
+        documents.len() == review_files.len()
+            && documents.iter().all(|doc| {
+                let content = &review_files[doc["extRefID"].as_str().unwrap_or_default()];
+                sandbox
+                    .workfront_document_upload(doc["ID"].as_str().unwrap_or_default())
+                    .is_some_and(|u| (u.size, u.digest) == (content.len(), content.digest()))
+            })
+    };
     let names_and_links_hold = || {
         intended.keys().all(|wf| {
             let Some(mirror) = store.mirror(&WorkfrontProjectId::new(wf).unwrap()).unwrap() else {
@@ -93,7 +124,7 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
                 && sandbox.workfront_project_field(wf, LINK_FIELD) == Some(mirror.url())
         })
     };
-    wait_until("the intended state under faults", Duration::from_secs(240), || {
+    wait_until("the intended state under faults", Duration::from_secs(300), || {
         actual() == intended && names_and_links_hold() && store.outbox_counts().unwrap().pending == 0
     })
     .await;
@@ -104,8 +135,15 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
         "each link written once"
     );
 
-    // Nothing duplicated: one Frame.io project per Workfront project, each the recorded mirror.
-    let projects = app.sandbox.frameio_projects();
+    // Nothing duplicated: one Frame.io project per Workfront project, each the recorded mirror
+    // (and the hand-made one holding the review files); one document per review file.
+    assert!(documents_whole());
+    let projects: Vec<_> = app
+        .sandbox
+        .frameio_projects()
+        .into_iter()
+        .filter(|p| p.id != review.id)
+        .collect();
     let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &projects {
         *by_name.entry(p.name.as_str()).or_default() += 1;
@@ -137,5 +175,5 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     // A full resync afterwards finds nothing to do.
     let sync = app.resync_and_wait().await;
     assert_eq!((sync.enqueued, sync.parked), (0, 0));
-    assert_eq!(app.sandbox.frameio_projects().len(), PROJECTS);
+    assert_eq!(app.sandbox.frameio_projects().len(), PROJECTS + 1);
 }

@@ -281,3 +281,52 @@ pub const PEOPLE: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 pub fn team_of(i: usize) -> Vec<&'static str> {
     (0..2 + i % 2).map(|k| PEOPLE[(i + k) % PEOPLE.len()]).collect()
 }
+
+/// Records in `store` one review-file document per `(file id, name)` on Workfront project
+/// `wf_project`, as a submission would.
+pub fn record_review_files(
+    store: &Store,
+    target: &frameio_sync::core::model::Target,
+    wf_project: &str,
+    files: &[(String, String)],
+) {
+    use frameio_sync::core::mirror_plan::Planned;
+    use frameio_sync::effects::{AddDocument, Effect, ReviewFile};
+    use frameio_sync::ids::{FrameioFileId, WorkfrontProjectId, WorkfrontUserId};
+    let planned: Vec<Planned> = files
+        .iter()
+        .map(|(id, name)| Planned {
+            effect: Effect::AddDocument(AddDocument {
+                interaction: format!("interaction-{id}"),
+                wf_project: WorkfrontProjectId::new(wf_project).unwrap(),
+                wf_user: WorkfrontUserId::new("alice").unwrap(),
+                user_name: "Alice".into(),
+                asset_name: name.clone(),
+                asset_url: format!("https://next.frame.io/project/p/view/{id}"),
+                file: Some(ReviewFile {
+                    id: FrameioFileId::new(id.as_str()).unwrap(),
+                    target: target.clone(),
+                }),
+            }),
+            reason: "sent for review".into(),
+        })
+        .collect();
+    let recording = frameio_sync::store::Recording {
+        enqueue: planned.iter().collect(),
+        ..Default::default()
+    };
+    store
+        .record_plan(&recording, frameio_sync::timestamp::Timestamp::now())
+        .unwrap();
+    store.flush_blocking().unwrap();
+}
+
+/// The default account's target in `settings`.
+pub fn default_target(settings: &Settings) -> frameio_sync::core::model::Target {
+    let default = settings.frameio.default.as_ref().unwrap();
+    frameio_sync::core::model::Target {
+        account: default.account_id.clone(),
+        workspace: default.workspace_id.clone(),
+        via: None,
+    }
+}

@@ -23,8 +23,14 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(|_| {}).await
+}
+
+/// [`setup`], with `settings` changed before the daemon starts.
+async fn setup_with(settings: impl FnOnce(&mut frameio_sync::config::Settings)) -> Setup {
     let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
     app.enable_http("unused-webhook-token");
+    settings(&mut app.settings);
     let wf_project = app.sandbox.world().workfront.projects[0].id.clone();
     let (account, workspace) = {
         let world = app.sandbox.world();
@@ -52,6 +58,7 @@ async fn setup() -> Setup {
         .frameio_project
         .to_string();
     app.sandbox.add_frameio_file(&mirror, "file-1", "Hero cut v3.mov");
+    app.sandbox.add_frameio_file(&mirror, "file-2", "Hero cut v4.mov");
     Setup {
         app,
         wf_project,
@@ -72,9 +79,14 @@ async fn register(app: &TestApp) -> String {
 }
 
 fn body(s: &Setup, action_id: &str, interaction: &str, user: &str) -> String {
+    body_for(s, action_id, interaction, user, "file-1", "file")
+}
+
+/// A delivery for `resource` (of `kind`: file, folder, version_stack).
+fn body_for(s: &Setup, action_id: &str, interaction: &str, user: &str, resource: &str, kind: &str) -> String {
     json!({
         "account_id": s.account, "action_id": action_id, "interaction_id": interaction,
-        "project": { "id": s.mirror }, "resource": { "id": "file-1", "type": "file" },
+        "project": { "id": s.mirror }, "resource": { "id": resource, "type": kind },
         "type": "workfront.review", "user": { "id": user }, "workspace": { "id": s.workspace }
     })
     .to_string()
@@ -147,7 +159,11 @@ async fn an_allowed_submission_makes_one_document_even_when_replayed_and_a_denie
         (doc["docObjCode"].as_str(), doc["objID"].as_str()),
         (Some("PROJ"), Some(s.wf_project.as_str()))
     );
-    assert_eq!(doc["extRefID"], "interaction-1");
+    assert_eq!(doc["extRefID"], "frameio-file:file-1");
+    // The file itself, byte for byte.
+    let arrived = sandbox.workfront_document_upload(doc["ID"].as_str().unwrap()).unwrap();
+    assert_eq!(arrived.file_name, "Hero cut v3.mov");
+    assert_eq!(arrived.bytes.unwrap(), b"the bytes of Hero cut v3.mov");
     let note = sandbox.workfront_notes()[0]["noteText"].as_str().unwrap().to_owned();
     assert!(note.contains("alice") && note.contains("Hero cut v3.mov"), "{note}");
 
@@ -245,7 +261,7 @@ async fn workfront_failures_are_retried_and_a_refusal_is_a_dead_letter_with_the_
     sandbox.set_refuse_documents(true);
     let (status, _) = deliver(
         &s,
-        &body(&s, &action.id, "interaction-6", "fio-alice"),
+        &body_for(&s, &action.id, "interaction-6", "fio-alice", "file-2", "file"),
         &action.secret,
         0,
     )
@@ -274,8 +290,85 @@ async fn workfront_failures_are_retried_and_a_refusal_is_a_dead_letter_with_the_
     assert!(!exchange.response.is_empty());
     let report = frameio_sync::status::gather(s.app.store(), true).unwrap().render_text();
     assert!(
-        report.contains("Hero cut v3.mov") && report.contains("alice"),
+        report.contains("Hero cut v4.mov") && report.contains("alice"),
         "{report}"
     );
     assert_eq!(sandbox.workfront_documents().len(), 1);
+}
+
+/// The file goes as a link document when it is over `review.max_upload_size` or Frame.io gives
+/// no download of it, the description saying why; a folder is refused; the same file sent again
+/// makes no second document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_refused() {
+    let s = setup_with(|settings| settings.review.max_upload_size = 1_000).await;
+    register(&s.app).await;
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    let sandbox = &s.app.sandbox;
+    sandbox.add_frameio_file_with(
+        &s.mirror,
+        "big-1",
+        "Master.mov",
+        frameio_sync_sandbox::files::FileContent::Pattern { size: 5_000, seed: 1 },
+    );
+    sandbox.set_frameio_file_downloadable("file-2", false);
+    for (i, file) in ["file-1", "big-1", "file-2"].iter().enumerate() {
+        let delivery = body_for(&s, &action.id, &format!("interaction-{i}"), "fio-alice", file, "file");
+        let (status, answer) = deliver(&s, &delivery, &action.secret, 0).await;
+        assert_eq!(
+            (status, answer["title"].as_str()),
+            (200, Some("Sent to Workfront")),
+            "{answer}"
+        );
+    }
+    wait_until("three documents", WAIT, || sandbox.workfront_documents().len() == 3).await;
+    drained(&s.app).await;
+    let documents = sandbox.workfront_documents();
+    let by_ref = |file: &str| {
+        documents
+            .iter()
+            .find(|d| d["extRefID"] == format!("frameio-file:{file}"))
+            .unwrap()
+            .clone()
+    };
+    let upload_of = |doc: &Value| sandbox.workfront_document_upload(doc["ID"].as_str().unwrap()).unwrap();
+    // Small enough: the file itself.
+    assert_eq!(
+        upload_of(&by_ref("file-1")).bytes.unwrap(),
+        b"the bytes of Hero cut v3.mov"
+    );
+    // Over the limit: a link, and why.
+    let big = by_ref("big-1");
+    let link = upload_of(&big);
+    assert_eq!(link.file_name, "Master.mov.url");
+    let shortcut = String::from_utf8(link.bytes.unwrap()).unwrap();
+    assert!(shortcut.contains("URL=https://next.frame.io/project/"), "{shortcut}");
+    let why = big["description"].as_str().unwrap();
+    assert!(why.contains("over review.max_upload_size"), "{why}");
+    assert_eq!(
+        sandbox.counts().frameio_downloads,
+        1,
+        "the big one was never downloaded"
+    );
+    // Not downloadable: a link, and why.
+    let locked = by_ref("file-2");
+    assert_eq!(upload_of(&locked).file_name, "Hero cut v4.mov.url");
+    assert!(
+        locked["description"].as_str().unwrap().contains("no download"),
+        "{locked}"
+    );
+
+    // The same file sent again: no second document.
+    let again = body_for(&s, &action.id, "interaction-again", "fio-alice", "file-1", "file");
+    assert_eq!(deliver(&s, &again, &action.secret, 0).await.0, 200);
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_documents().len(), 3);
+
+    // A folder is refused with the reason, and nothing is recorded.
+    let folder = body_for(&s, &action.id, "interaction-folder", "fio-alice", "folder-1", "folder");
+    let (status, answer) = deliver(&s, &folder, &action.secret, 0).await;
+    assert_eq!((status, answer["title"].as_str()), (200, Some("Not sent to Workfront")));
+    assert!(answer["description"].as_str().unwrap().contains("folder"), "{answer}");
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_documents().len(), 3);
 }

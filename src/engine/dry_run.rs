@@ -174,7 +174,9 @@ impl Engine {
         let Some(target) = &create.target else {
             return Ok(Found::Nothing);
         };
-        let Some(client) = self.client(&target.credential()) else {
+        // A credential Frame.io refuses (or none): the worker parks the create; nothing to list.
+        let credential = target.credential();
+        let Some(client) = self.client(&credential).filter(|_| !self.is_refused(&credential)) else {
             return Ok(Found::Nothing);
         };
         let listed = self.listings.of(&client, target).await.with_context(|| {

@@ -583,9 +583,8 @@ fn project_from_row(
     }));
     // A link is only ever parsed for a Frame.io project id; a long one is not a link of ours.
     let link = link_field
-        .and_then(|field| row.rest.get(field))
-        .and_then(serde_json::Value::as_str)
-        .map(str::trim)
+        .and_then(|field| row.custom.iter().find(|(f, _)| f == field))
+        .map(|(_, value)| value.trim())
         .filter(|l| !l.is_empty() && l.len() <= 2048)
         .map(str::to_owned);
     Some(WorkfrontProject {

@@ -178,7 +178,9 @@ async fn thirty_sigkills_in_the_narrowest_windows_lose_and_duplicate_nothing() {
 /// and nothing was created twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkills_after_renames_and_link_writes_repeat_and_lose_nothing() {
-    const N: usize = 12;
+    // Enough projects that the links are not all written before the link rounds are over: up to
+    // three are written at once (workfront.max_in_flight).
+    const N: usize = 24;
     const ROUNDS: usize = 15;
     const LINK_FIELD: &str = "DE:Frame.io project";
     let sandbox = Sandbox::start(World::generated(N), Limits::unlimited()).await.unwrap();
@@ -220,7 +222,11 @@ async fn sigkills_after_renames_and_link_writes_repeat_and_lose_nothing() {
         let _ = std::fs::remove_file(&mark);
         let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
         if let Some(point) = point {
-            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{point}@{}", 1 + rng.next() % 3)));
+            let nth = match point {
+                failpoint::AFTER_LINK => 1,
+                _ => 1 + rng.next() % 3,
+            };
+            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{point}@{nth}")));
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let daemon = Daemon::start(&config, "info", &env);
@@ -290,7 +296,9 @@ async fn sigkills_after_renames_and_link_writes_repeat_and_lose_nothing() {
 /// and at random moments: each file still ends as exactly one document, with its bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkills_after_review_uploads_make_one_document_per_file() {
-    const FILES: usize = 6;
+    // Enough files that uploads remain for every armed round: up to three go at once, and the
+    // others go on while the thread that reached the failpoint is frozen.
+    const FILES: usize = 60;
     const ROUNDS: usize = 10;
     let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -302,7 +310,7 @@ async fn sigkills_after_review_uploads_make_one_document_per_file() {
     for i in 0..FILES {
         let id = format!("file-{i}");
         let content = FileContent::Pattern {
-            size: 100_000 + i as u64 * 77_777,
+            size: 20_000 + i as u64 * 3_331,
             seed: i as u8,
         };
         sandbox.add_frameio_file_with(&project.id, &id, &format!("Cut {i}.mov"), content.clone());
@@ -321,10 +329,7 @@ async fn sigkills_after_review_uploads_make_one_document_per_file() {
         let armed = round % 3 != 2;
         let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
         if armed {
-            env.push((
-                "FRAMEIO_SYNC_FAILPOINT",
-                format!("{}@{}", failpoint::AFTER_UPLOAD, 1 + rng.next() % 2),
-            ));
+            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{}@1", failpoint::AFTER_UPLOAD)));
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let daemon = Daemon::start(&config, "info", &env);

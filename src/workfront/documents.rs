@@ -1,7 +1,8 @@
-//! Workfront writes for asset submissions (F6): a document on a project that links to a Frame.io
-//! file, and a note saying who sent what. Each create has a look-up that finds it again, so a
-//! create whose answer was lost is never repeated blindly: documents carry the Frame.io
-//! interaction in `extRefID`, notes carry it in their text.
+//! Workfront writes for asset submissions (F6): uploads (a file streamed as it downloads, or a
+//! small `.url` link), a document on a project made from one, and a note saying who sent what.
+//! Each create has a look-up that finds it again, so a create whose answer was lost is never
+//! repeated blindly: documents carry the Frame.io file (or, in entries from before files were
+//! sent, the interaction) in `extRefID`, notes carry the interaction in their text.
 
 use super::client::decode;
 use super::client::WorkfrontClient;

@@ -1,10 +1,12 @@
 //! `AddNote`: the F6 submission's note on the Workfront project, carrying `(ref <interaction>)`
-//! so a lost answer is found by that marker and never written twice.
+//! so a lost answer is found by that marker and never written twice, and the file it is about
+//! (`[frameio-file:<id>]`), so the same file sent again adds no second note (as it adds no second
+//! document).
 
 use super::{workfront_failed, Kind, Outcome, Produced};
 use crate::core::model::Lane;
 use crate::engine::Engine;
-use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
+use crate::ids::{FrameioFileId, WorkfrontProjectId, WorkfrontUserId};
 use crate::store::{OutboxEntry, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,16 @@ pub struct AddNote {
     pub user_name: String,
     pub asset_name: String,
     pub text: String,
+    /// The file sent, whose marker the text carries; `None` in entries from before files were sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FrameioFileId>,
+}
+
+impl AddNote {
+    /// What the text of a note about `file` carries.
+    pub fn file_marker(file: &FrameioFileId) -> String {
+        format!("[frameio-file:{file}]")
+    }
 }
 
 impl Kind for AddNote {
@@ -45,13 +57,16 @@ pub(super) async fn carry_out(engine: &Engine, entry: &OutboxEntry, payload: &Ad
         interaction,
         wf_project,
         text,
+        file,
         ..
     } = payload;
-    let marker = format!("(ref {interaction})");
-    match engine.workfront.find_note(wf_project, &marker).await {
-        Ok(Some(_)) => return Ok(Outcome::Done(Produced::Nothing)),
-        Ok(None) => {}
-        Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
+    let markers = std::iter::once(format!("(ref {interaction})")).chain(file.as_ref().map(AddNote::file_marker));
+    for marker in markers {
+        match engine.workfront.find_note(wf_project, &marker).await {
+            Ok(Some(_)) => return Ok(Outcome::Done(Produced::Nothing)),
+            Ok(None) => {}
+            Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
+        }
     }
     let permit = engine.permit_to_send(entry).await?;
     Ok(match engine.workfront.create_note(&permit, wf_project, text).await {

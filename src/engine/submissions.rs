@@ -104,7 +104,7 @@ impl Engine {
                 asset_name: file.name.clone(),
                 asset_url: asset_url.clone(),
                 file: Some(ReviewFile {
-                    id: file_id,
+                    id: file_id.clone(),
                     target: mirror.target.clone(),
                 }),
             }),
@@ -118,9 +118,12 @@ impl Engine {
                 user_name: user_name.clone(),
                 asset_name: file.name.clone(),
                 text: format!(
-                    "{user_name} sent \"{}\" from Frame.io for review: {asset_url} (ref {})",
-                    file.name, action.interaction_id
+                    "{user_name} sent \"{}\" from Frame.io for review: {asset_url} (ref {}) {}",
+                    file.name,
+                    action.interaction_id,
+                    AddNote::file_marker(&file_id)
                 ),
+                file: Some(file_id.clone()),
             }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };

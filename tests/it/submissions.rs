@@ -358,11 +358,13 @@ async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_ref
         "{locked}"
     );
 
-    // The same file sent again: no second document.
+    // The same file sent again: no second document, and no second note.
+    wait_until("three notes", WAIT, || sandbox.workfront_notes().len() == 3).await;
     let again = body_for(&s, &action.id, "interaction-again", "fio-alice", "file-1", "file");
     assert_eq!(deliver(&s, &again, &action.secret, 0).await.0, 200);
     drained(&s.app).await;
     assert_eq!(sandbox.workfront_documents().len(), 3);
+    assert_eq!(sandbox.workfront_notes().len(), 3);
 
     // A folder is refused with the reason, and nothing is recorded.
     let folder = body_for(&s, &action.id, "interaction-folder", "fio-alice", "folder-1", "folder");

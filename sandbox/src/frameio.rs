@@ -691,9 +691,13 @@ async fn show_file(
     });
     let includes = q.get("include").map(String::as_str).unwrap_or_default();
     if includes.split(',').any(|i| i == "media_links.original") {
-        // Null without download permission, as Frame.io answers; else a signed address on this
-        // server (the Host the request came to), valid without any credential.
-        let original = f.downloadable.then(|| {
+        // A 403 without download permission, null under a watermark, as Frame.io answers; else a
+        // signed address on this server (the Host the request came to), valid without any
+        // credential.
+        if f.original == crate::Original::Forbidden {
+            return errors(StatusCode::FORBIDDEN, "Forbidden", "no download permission");
+        }
+        let original = (f.original == crate::Original::Allowed).then(|| {
             let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
             json!({ "download_url": format!("http://{host}/media/{file}?signature={}", signature(&file)) })
         });

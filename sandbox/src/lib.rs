@@ -112,13 +112,22 @@ pub enum MissingField {
     Refuse,
 }
 
+/// What Frame.io answers for a file's original. The documentation names both refusals: a 403 on
+/// the whole call without download permission, and a null link under a watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Original {
+    Allowed,
+    Forbidden,
+    Watermarked,
+}
+
 /// A file in the sandbox's Frame.io.
 #[derive(Debug, Clone)]
 struct SandboxFile {
     project: String,
     name: String,
     content: files::FileContent,
-    downloadable: bool,
+    original: Original,
 }
 
 /// A custom action in the sandbox's Frame.io.
@@ -452,16 +461,15 @@ impl Sandbox {
                 project: project.to_owned(),
                 name: name.to_owned(),
                 content,
-                downloadable: true,
+                original: Original::Allowed,
             },
         );
     }
 
-    /// Whether Frame.io gives the file's original (`media_links.original`); not without download
-    /// permission, or under a watermark.
-    pub fn set_frameio_file_downloadable(&self, id: &str, downloadable: bool) {
+    /// What Frame.io answers when asked for the file's original (`media_links.original`).
+    pub fn set_frameio_file_original(&self, id: &str, original: Original) {
         if let Some(file) = self.shared.lock().files.get_mut(id) {
-            file.downloadable = downloadable;
+            file.original = original;
         }
     }
 

@@ -9,7 +9,7 @@
 use super::{workfront_failed, Failed, Kind, Outcome, Produced};
 use crate::core::model::{Lane, Target};
 use crate::engine::Engine;
-use crate::frameio::FrameioFile;
+use crate::frameio::{FrameioError, FrameioFile};
 use crate::ids::{FrameioFileId, WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::{outbox_delay, retry_read, Classify, ErrorClass};
 use crate::store::{OutboxEntry, SendPermit, StoreError};
@@ -114,6 +114,12 @@ pub(super) async fn carry_out(
     .await;
     let file = match file {
         Ok(file) => file,
+        // Frame.io answers 403 for the whole call when the token may see the file but not download
+        // its original: that is this file's limit, not a refused credential. A link, then.
+        Err(FrameioError::Auth { status: 403, .. }) => {
+            let why = "Frame.io refuses a download of the original (no download permission)";
+            return link_instead(engine, entry, payload, &ext_ref, why).await;
+        }
         Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
     };
     let limit = engine.max_upload_size;

@@ -8,7 +8,7 @@ use frameio_sync::frameio::actions::sign;
 use frameio_sync::ids::WorkfrontProjectId;
 use frameio_sync::secret::Secret;
 use frameio_sync::store::EntryState;
-use frameio_sync_sandbox::{Limits, World};
+use frameio_sync_sandbox::{Limits, Original, World};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -311,8 +311,10 @@ async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_ref
         "Master.mov",
         frameio_sync_sandbox::files::FileContent::Pattern { size: 5_000, seed: 1 },
     );
-    sandbox.set_frameio_file_downloadable("file-2", false);
-    for (i, file) in ["file-1", "big-1", "file-2"].iter().enumerate() {
+    sandbox.set_frameio_file_original("file-2", Original::Watermarked);
+    sandbox.add_frameio_file(&s.mirror, "file-3", "Locked.mov");
+    sandbox.set_frameio_file_original("file-3", Original::Forbidden);
+    for (i, file) in ["file-1", "big-1", "file-2", "file-3"].iter().enumerate() {
         let delivery = body_for(&s, &action.id, &format!("interaction-{i}"), "fio-alice", file, "file");
         let (status, answer) = deliver(&s, &delivery, &action.secret, 0).await;
         assert_eq!(
@@ -321,7 +323,7 @@ async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_ref
             "{answer}"
         );
     }
-    wait_until("three documents", WAIT, || sandbox.workfront_documents().len() == 3).await;
+    wait_until("four documents", WAIT, || sandbox.workfront_documents().len() == 4).await;
     drained(&s.app).await;
     let documents = sandbox.workfront_documents();
     let by_ref = |file: &str| {
@@ -357,14 +359,21 @@ async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_ref
         locked["description"].as_str().unwrap().contains("no download"),
         "{locked}"
     );
+    // A 403 for the original (no download permission): a link too, and the credential is not
+    // taken for refused.
+    let forbidden = by_ref("file-3");
+    assert_eq!(upload_of(&forbidden).file_name, "Locked.mov.url");
+    let why = forbidden["description"].as_str().unwrap();
+    assert!(why.contains("no download permission"), "{why}");
+    assert_eq!(s.app.store().outbox_counts().unwrap().parked, 0);
 
     // The same file sent again: no second document, and no second note.
-    wait_until("three notes", WAIT, || sandbox.workfront_notes().len() == 3).await;
+    wait_until("four notes", WAIT, || sandbox.workfront_notes().len() == 4).await;
     let again = body_for(&s, &action.id, "interaction-again", "fio-alice", "file-1", "file");
     assert_eq!(deliver(&s, &again, &action.secret, 0).await.0, 200);
     drained(&s.app).await;
-    assert_eq!(sandbox.workfront_documents().len(), 3);
-    assert_eq!(sandbox.workfront_notes().len(), 3);
+    assert_eq!(sandbox.workfront_documents().len(), 4);
+    assert_eq!(sandbox.workfront_notes().len(), 4);
 
     // A folder is refused with the reason, and nothing is recorded.
     let folder = body_for(&s, &action.id, "interaction-folder", "fio-alice", "folder-1", "folder");
@@ -372,5 +381,5 @@ async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_ref
     assert_eq!((status, answer["title"].as_str()), (200, Some("Not sent to Workfront")));
     assert!(answer["description"].as_str().unwrap().contains("folder"), "{answer}");
     drained(&s.app).await;
-    assert_eq!(sandbox.workfront_documents().len(), 3);
+    assert_eq!(sandbox.workfront_documents().len(), 4);
 }

@@ -1,6 +1,22 @@
 //! Reading an answer from Workfront, Frame.io or IMS within a size: a broken or hostile server
 //! cannot make the daemon hold more than the limit of any one answer.
 
+/// What went wrong with a request, for a message: reqwest's own errors print the URL, which may
+/// carry a query or be a signed download address, so messages carry what failed and its cause.
+pub fn without_url(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    match std::error::Error::source(err) {
+        Some(source) => format!("{kind}: {source}"),
+        None => kind.to_owned(),
+    }
+}
+
 /// Why an answer's body was not read.
 #[derive(Debug)]
 pub enum AnswerBodyError {

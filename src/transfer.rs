@@ -6,6 +6,7 @@
 //! Nothing from the download is trusted: its length must match what it declared and stay within
 //! the cap the caller gives, or the stream ends with an error and the upload with it.
 
+use crate::answer_body::without_url;
 use crate::secret::Secret;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -87,7 +88,7 @@ impl Transfers {
             .get(url.expose())
             .send()
             .await
-            .map_err(|e| TransferError::Broken(describe(&e)))?;
+            .map_err(|e| TransferError::Broken(without_url(&e)))?;
         let status = response.status();
         if !status.is_success() {
             return Err(TransferError::Refused {
@@ -102,7 +103,7 @@ impl Transfers {
         let seen = Arc::new(AtomicU64::new(0));
         let counter = seen.clone();
         let body = response.bytes_stream().map(move |chunk| {
-            let chunk = chunk.map_err(|e| std::io::Error::other(describe(&e)))?;
+            let chunk = chunk.map_err(|e| std::io::Error::other(without_url(&e)))?;
             let total = counter.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
             if total > cap {
                 return Err(std::io::Error::other(format!(
@@ -126,29 +127,5 @@ impl Transfers {
             length,
             chunks: body.chain(end).boxed(),
         })
-    }
-}
-
-/// reqwest's errors print the URL, which here is a signed address: never in a message.
-fn describe(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else if err.is_body() || err.is_decode() {
-        "the body broke off"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(err);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {detail}")
     }
 }

@@ -38,6 +38,13 @@ fn unauthenticated(state: &super::State, headers: &HeaderMap) -> Option<Response
     })
 }
 
+/// A write's request counted, its key checked, and an injected failure used up, if any is left:
+/// the answer that refuses it, if one does.
+fn admit_write(state: &mut super::State, headers: &HeaderMap) -> Option<Response> {
+    state.counts.workfront_requests += 1;
+    unauthenticated(state, headers).or_else(|| injected_failure(state))
+}
+
 /// Uses up one injected failure, if any is left.
 fn injected_failure(state: &mut super::State) -> Option<Response> {
     (state.faults.workfront_errors > 0).then(|| {
@@ -236,12 +243,8 @@ async fn update_one(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let mut state = shared.lock();
-    state.counts.workfront_requests += 1;
-    if let Some(refusal) = unauthenticated(&state, &headers) {
+    if let Some(refusal) = admit_write(&mut state, &headers) {
         return refusal;
-    }
-    if let Some(failure) = injected_failure(&mut state) {
-        return failure;
     }
     if !matches!(obj.to_ascii_lowercase().as_str(), "proj" | "project") {
         return error(
@@ -295,15 +298,8 @@ async fn update_one(
 
 /// `POST /upload`: one file part, read as it arrives (`files::read_upload`); its handle.
 async fn upload(State(shared): State<Shared>, headers: HeaderMap, body: axum::body::Body) -> Response {
-    {
-        let mut state = shared.lock();
-        state.counts.workfront_requests += 1;
-        if let Some(refusal) = unauthenticated(&state, &headers) {
-            return refusal;
-        }
-        if let Some(failure) = injected_failure(&mut state) {
-            return failure;
-        }
+    if let Some(refusal) = admit_write(&mut shared.lock(), &headers) {
+        return refusal;
     }
     let boundary = headers
         .get("content-type")
@@ -335,12 +331,8 @@ async fn create(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let mut state = shared.lock();
-    state.counts.workfront_requests += 1;
-    if let Some(refusal) = unauthenticated(&state, &headers) {
+    if let Some(refusal) = admit_write(&mut state, &headers) {
         return refusal;
-    }
-    if let Some(failure) = injected_failure(&mut state) {
-        return failure;
     }
     let updates = query
         .get("updates")

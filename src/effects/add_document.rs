@@ -9,7 +9,7 @@
 use super::{workfront_failed, Failed, Kind, Outcome, Produced};
 use crate::core::model::{Lane, Target};
 use crate::engine::Engine;
-use crate::frameio::{FrameioError, FrameioFile};
+use crate::frameio::FrameioError;
 use crate::ids::{FrameioFileId, WorkfrontProjectId, WorkfrontUserId};
 use crate::retry::{outbox_delay, retry_read, Classify, ErrorClass};
 use crate::store::{OutboxEntry, SendPermit, StoreError};
@@ -47,6 +47,19 @@ pub struct ReviewFile {
 }
 
 impl AddDocument {
+    /// The document's description: who sent it, the link back to Frame.io, and why it is a link
+    /// when it is one.
+    fn description(&self, why_a_link: Option<&str>) -> String {
+        let sent = format!(
+            "Sent from Frame.io for review by {}: {}",
+            self.user_name, self.asset_url
+        );
+        match why_a_link {
+            Some(why) => format!("{sent}. This document links to the file instead of carrying it: {why}."),
+            None => sent,
+        }
+    }
+
     /// The document's `extRefID`: what it is found again by.
     pub fn ext_ref(&self) -> String {
         match &self.file {
@@ -94,11 +107,7 @@ pub(super) async fn carry_out(
     }
     let Some(source) = &payload.file else {
         let permit = engine.permit_to_send(entry).await?;
-        let description = format!(
-            "Sent from Frame.io for review by {}: {}",
-            payload.user_name, payload.asset_url
-        );
-        let created = link_document(engine, &permit, payload, &ext_ref, &description).await;
+        let created = link_document(engine, &permit, payload, &ext_ref, &payload.description(None)).await;
         return Ok(settled(engine, entry, payload, created));
     };
 
@@ -118,7 +127,8 @@ pub(super) async fn carry_out(
         // its original: that is this file's limit, not a refused credential. A link, then.
         Err(FrameioError::Auth { status: 403, .. }) => {
             let why = "Frame.io refuses a download of the original (no download permission)";
-            return link_instead(engine, entry, payload, &ext_ref, why).await;
+            let permit = engine.permit_to_send(entry).await?;
+            return Ok(link_instead(engine, &permit, entry, payload, &ext_ref, why).await);
         }
         Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
     };
@@ -135,7 +145,8 @@ pub(super) async fn carry_out(
         _ => None,
     };
     if let Some(why) = why_a_link {
-        return link_instead(engine, entry, payload, &ext_ref, &why).await;
+        let permit = engine.permit_to_send(entry).await?;
+        return Ok(link_instead(engine, &permit, entry, payload, &ext_ref, &why).await);
     }
     let address = file.original.as_ref().expect("checked above");
     let permit = engine.permit_to_send(entry).await?;
@@ -164,7 +175,7 @@ pub(super) async fn carry_out(
                 bytesize::ByteSize(declared),
                 bytesize::ByteSize(limit)
             );
-            return link_instead(engine, entry, payload, &ext_ref, &why).await;
+            return Ok(link_instead(engine, &permit, entry, payload, &ext_ref, &why).await);
         }
         // An expired or refused address, a broken connection: a new address next time.
         Err(Step::Download(err)) => {
@@ -178,27 +189,23 @@ pub(super) async fn carry_out(
         }
         Err(Step::Upload(err)) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
     };
-    let created = async {
-        crate::failpoint::hit(crate::failpoint::AFTER_UPLOAD);
-        let description = format!(
-            "Sent from Frame.io for review by {}: {}",
-            payload.user_name, payload.asset_url
-        );
-        engine
-            .workfront
-            .create_document(
-                &permit,
-                wf_project,
-                &payload.asset_name,
-                &handle,
-                &file.name,
-                &ext_ref,
-                &description,
-            )
-            .await
-    }
-    .await;
-    log_sent(entry, payload, &file, &created);
+    crate::failpoint::hit(crate::failpoint::AFTER_UPLOAD);
+    tracing::info!(
+        outbox_id = %entry.id, %wf_project, frameio_file = %file.id,
+        bytes = file.size.unwrap_or_default(), "the file was uploaded to Workfront"
+    );
+    let created = engine
+        .workfront
+        .create_document(
+            &permit,
+            wf_project,
+            &payload.asset_name,
+            &handle,
+            &file.name,
+            &ext_ref,
+            &payload.description(None),
+        )
+        .await;
     Ok(settled(engine, entry, payload, created))
 }
 
@@ -223,19 +230,15 @@ impl Classify for Step {
 /// A link document instead of the file, its description saying why.
 async fn link_instead(
     engine: &Engine,
+    permit: &SendPermit,
     entry: &OutboxEntry,
     payload: &AddDocument,
     ext_ref: &str,
     why: &str,
-) -> Result<Outcome, StoreError> {
+) -> Outcome {
     tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, asset = %payload.asset_name, %why, "sending a link instead of the file");
-    let permit = engine.permit_to_send(entry).await?;
-    let description = format!(
-        "Sent from Frame.io for review by {}: {}. This document links to the file instead of carrying it: {why}.",
-        payload.user_name, payload.asset_url
-    );
-    let created = link_document(engine, &permit, payload, ext_ref, &description).await;
-    Ok(settled(engine, entry, payload, created))
+    let created = link_document(engine, permit, payload, ext_ref, &payload.description(Some(why))).await;
+    settled(engine, entry, payload, created)
 }
 
 /// An uploaded `.url` file that opens the asset, as a document.
@@ -261,15 +264,6 @@ async fn link_document(
             description,
         )
         .await
-}
-
-fn log_sent(entry: &OutboxEntry, payload: &AddDocument, file: &FrameioFile, created: &Result<String, WorkfrontError>) {
-    if created.is_ok() {
-        tracing::info!(
-            outbox_id = %entry.id, wf_project = %payload.wf_project, frameio_file = %file.id,
-            bytes = file.size.unwrap_or_default(), "the file was uploaded to Workfront"
-        );
-    }
 }
 
 fn settled(

@@ -566,7 +566,7 @@ impl FrameioClient {
                     endpoint: endpoint.clone(),
                     status: None,
                     sent: !(e.is_connect() || e.is_builder()),
-                    detail: describe(&e),
+                    detail: answer_body::without_url(&e),
                 }
             })?;
             let status = response.status();
@@ -606,7 +606,7 @@ impl FrameioClient {
                 endpoint: endpoint.clone(),
                 status: Some(status.as_u16()),
                 sent: true,
-                detail: describe(&e),
+                detail: answer_body::without_url(&e),
             },
             AnswerBodyError::TooLarge { limit } => FrameioError::Decode {
                 endpoint: endpoint.clone(),
@@ -676,20 +676,6 @@ fn ims_error(err: ImsError) -> FrameioError {
             detail: err.to_string(),
             sent: false,
         },
-    }
-}
-
-fn describe(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "connection failed"
-    };
-    match std::error::Error::source(err) {
-        Some(source) => format!("{kind}: {source}"),
-        None => kind.to_owned(),
     }
 }
 

@@ -330,15 +330,7 @@ impl WorkfrontClient {
                     .header("content-type", content_type.as_str())
                     .body(bytes.clone());
             }
-            let (request, bearer) = self.authorize(request, endpoint).await?;
-            let response = request.send().await.map_err(|e| {
-                self.count_error(None);
-                WorkfrontError::Transient {
-                    endpoint: endpoint.to_owned(),
-                    status: None,
-                    message: without_url(e),
-                }
-            })?;
+            let (response, bearer) = self.send_authorized(request, endpoint).await?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED && !retried_with_fresh_token {
                 if let Some((ims, token)) = bearer {
@@ -375,15 +367,7 @@ impl WorkfrontClient {
         if let Some(length) = length {
             request = request.header("content-length", length);
         }
-        let (request, bearer) = self.authorize(request, endpoint).await?;
-        let response = request.send().await.map_err(|e| {
-            self.count_error(None);
-            WorkfrontError::Transient {
-                endpoint: endpoint.to_owned(),
-                status: None,
-                message: without_url(e),
-            }
-        })?;
+        let (response, bearer) = self.send_authorized(request, endpoint).await?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED {
             if let Some((ims, token)) = bearer {
@@ -394,15 +378,16 @@ impl WorkfrontClient {
         Ok((status, answer))
     }
 
-    /// `request` with the client's credential: the API key, or a (cached) IMS access token and
-    /// the organization, returned too so a 401 can drop it.
-    async fn authorize(
+    /// Sends `request` with the client's credential: the API key, or a (cached) IMS access token
+    /// and the organization, returned with the answer so a 401 can drop it. No answer is a
+    /// transient error.
+    async fn send_authorized(
         &self,
         request: reqwest::RequestBuilder,
         endpoint: &str,
-    ) -> Result<(reqwest::RequestBuilder, Option<(&Arc<ImsTokenSource>, Secret)>), WorkfrontError> {
-        match &self.auth {
-            Auth::ApiKey(key) => Ok((request.header("apiKey", key.expose()), None)),
+    ) -> Result<(reqwest::Response, Option<(&Arc<ImsTokenSource>, Secret)>), WorkfrontError> {
+        let (request, bearer) = match &self.auth {
+            Auth::ApiKey(key) => (request.header("apiKey", key.expose()), None),
             Auth::ServerToServer { ims, org_id } => {
                 let token = ims.access_token().await.map_err(|e| match e {
                     ImsError::Refused { status, .. } => WorkfrontError::Auth {
@@ -417,9 +402,18 @@ impl WorkfrontClient {
                     },
                 })?;
                 let request = request.bearer_auth(token.expose()).header("x-gw-ims-org-id", org_id);
-                Ok((request, Some((ims, token))))
+                (request, Some((ims, token)))
             }
-        }
+        };
+        let response = request.send().await.map_err(|e| {
+            self.count_error(None);
+            WorkfrontError::Transient {
+                endpoint: endpoint.to_owned(),
+                status: None,
+                message: answer_body::without_url(&e),
+            }
+        })?;
+        Ok((response, bearer))
     }
 
     /// An answer's body, within [`MAX_ANSWER`].
@@ -433,7 +427,7 @@ impl WorkfrontClient {
             AnswerBodyError::Broken(e) => WorkfrontError::Transient {
                 endpoint: endpoint.to_owned(),
                 status: Some(status.as_u16()),
-                message: without_url(e),
+                message: answer_body::without_url(&e),
             },
             AnswerBodyError::TooLarge { limit } => WorkfrontError::Decode {
                 endpoint: endpoint.to_owned(),
@@ -443,21 +437,6 @@ impl WorkfrontClient {
                 ),
             },
         })
-    }
-}
-
-/// reqwest's errors print the URL; ours carry the endpoint instead, so the message stays short.
-fn without_url(err: reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "connection failed"
-    };
-    match std::error::Error::source(&err) {
-        Some(source) => format!("{kind}: {source}"),
-        None => kind.to_owned(),
     }
 }
 

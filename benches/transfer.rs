@@ -66,6 +66,7 @@ async fn transfer(mib: u64) {
                     id: FrameioFileId::new("big-file").unwrap(),
                     target,
                 }),
+                task: None,
             }),
             reason: "bench".into(),
         };

@@ -18,6 +18,10 @@ pub const AFTER_RENAME: &str = "after_rename";
 pub const AFTER_LINK: &str = "after_link";
 /// After a review file was uploaded to Workfront, before its document is created.
 pub const AFTER_UPLOAD: &str = "after_upload";
+/// After a review document was created in Workfront, before the entry is settled.
+pub const AFTER_DOCUMENT: &str = "after_document";
+/// After a new version of a review document was added, before it is checked and settled.
+pub const AFTER_DOCUMENT_VERSION: &str = "after_document_version";
 /// After an event batch is recorded and flushed, before its senders are answered.
 pub const BEFORE_EVENT_ACK: &str = "before_event_ack";
 

@@ -139,6 +139,26 @@ string_id!(
     "Frame.io file id"
 );
 string_id!(
+    /// A Frame.io version stack id: a file's versions, its head the newest.
+    FrameioVersionStackId,
+    "Frame.io version stack id"
+);
+string_id!(
+    /// A Workfront task (`TASK`) id.
+    WorkfrontTaskId,
+    "Workfront task id"
+);
+string_id!(
+    /// A Workfront document (`DOCU`) id.
+    WorkfrontDocumentId,
+    "Workfront document id"
+);
+string_id!(
+    /// A Workfront document version (`DOCV`) id: approvals are made on one.
+    WorkfrontDocumentVersionId,
+    "Workfront document version id"
+);
+string_id!(
     /// A Frame.io user id.
     FrameioUserId,
     "Frame.io user id"

@@ -33,6 +33,11 @@ pub(super) fn router(shared: Shared) -> Router {
         )
         .route("/v4/accounts/{account}/actions/{action}", delete(delete_action))
         .route("/v4/accounts/{account}/files/{file}", get(show_file))
+        .route("/v4/accounts/{account}/version_stacks/{stack}", get(show_stack))
+        .route(
+            "/v4/accounts/{account}/version_stacks/{stack}/children",
+            get(stack_children),
+        )
         .route("/media/{file}", get(download))
         .route("/v4/accounts/{account}/projects/{project}/users", get(project_users))
         .route(
@@ -683,12 +688,7 @@ async fn show_file(
     let Some(f) = found else {
         return errors(StatusCode::NOT_FOUND, "Not Found", "no such file");
     };
-    let project = &f.project;
-    let mut data = json!({
-        "id": file, "name": f.name, "project_id": project, "type": "file", "status": "transcoded",
-        "file_size": f.content.len(), "media_type": "application/octet-stream",
-        "view_url": format!("https://next.frame.io/project/{project}/view/{file}")
-    });
+    let mut data = file_json(&file, f);
     let includes = q.get("include").map(String::as_str).unwrap_or_default();
     if includes.split(',').any(|i| i == "media_links.original") {
         // A 403 without download permission, null under a watermark, as Frame.io answers; else a
@@ -704,6 +704,79 @@ async fn show_file(
         data["media_links"] = json!({ "original": original });
     }
     (out, Json(json!({ "data": data }))).into_response()
+}
+
+/// A file as Frame.io shows it: its parent is its version stack, or the project's root folder.
+fn file_json(id: &str, f: &crate::SandboxFile) -> Value {
+    let project = &f.project;
+    let parent = f.stack.clone().unwrap_or_else(|| format!("root-{project}"));
+    json!({
+        "id": id, "name": f.name, "project_id": project, "type": "file", "status": "transcoded",
+        "file_size": f.content.len(), "media_type": "application/octet-stream", "parent_id": parent,
+        "view_url": format!("https://next.frame.io/project/{project}/view/{id}")
+    })
+}
+
+/// The files of a version stack `caller` reaches in `account`, oldest first.
+fn stack_files<'a>(
+    state: &'a crate::State,
+    caller: &Caller,
+    account: &str,
+    stack: &str,
+) -> Option<Vec<(&'a String, &'a crate::SandboxFile)>> {
+    let ids = state.stacks.get(stack)?;
+    let files: Vec<_> = ids
+        .iter()
+        .filter_map(|id| state.files.get_key_value(id))
+        .filter(|(_, f)| {
+            caller.reaches(account)
+                && state
+                    .projects
+                    .iter()
+                    .any(|p| p.id == f.project && p.account_id == account)
+        })
+        .collect();
+    (!files.is_empty()).then_some(files)
+}
+
+/// `GET /version_stacks/{id}`: the stack and its head version.
+async fn show_stack(
+    State(shared): State<Shared>,
+    Path((account, stack)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    let Some(files) = stack_files(&state, &caller, &account, &stack) else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such version stack");
+    };
+    let (head_id, head) = files.last().expect("a stack has files");
+    let data = json!({
+        "id": stack, "type": "version_stack", "name": head.name, "project_id": head.project,
+        "head_version": file_json(head_id, head)
+    });
+    (out, Json(json!({ "data": data }))).into_response()
+}
+
+/// `GET /version_stacks/{id}/children`: its files, newest first, in one page.
+async fn stack_children(
+    State(shared): State<Shared>,
+    Path((account, stack)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    let Some(files) = stack_files(&state, &caller, &account, &stack) else {
+        return errors(StatusCode::NOT_FOUND, "Not Found", "no such version stack");
+    };
+    let data: Vec<Value> = files.iter().rev().map(|(id, f)| file_json(id, f)).collect();
+    (out, Json(json!({ "data": data, "links": { "next": null } }))).into_response()
 }
 
 /// The signature of a file's download address.

@@ -112,6 +112,17 @@ pub enum MissingField {
     Refuse,
 }
 
+/// What the sandbox's Workfront does with a document version added through the API (`POST
+/// /docv`): no documentation gives the call, so both outcomes are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersionsByApi {
+    /// The new version becomes the document's current one, as in the UI.
+    #[default]
+    MakeCurrent,
+    /// The version is kept, but the document's current version stays as it was.
+    KeepCurrent,
+}
+
 /// What Frame.io answers for a file's original. The documentation names both refusals: a 403 on
 /// the whole call without download permission, and a null link under a watermark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +139,8 @@ struct SandboxFile {
     name: String,
     content: files::FileContent,
     original: Original,
+    /// The version stack it is in, if any (else it is in the project's root folder).
+    stack: Option<String>,
 }
 
 /// A custom action in the sandbox's Frame.io.
@@ -177,11 +190,18 @@ struct State {
     actions: Vec<SandboxAction>,
     /// Frame.io files, by id.
     files: HashMap<String, SandboxFile>,
+    /// Frame.io version stacks: their files, oldest first (the last is the head version).
+    stacks: HashMap<String, Vec<String>>,
     /// Workfront uploads by handle, and which upload each document was made from.
     uploads: HashMap<String, files::Upload>,
     document_uploads: HashMap<String, String>,
     /// Workfront documents and notes created through the API.
     documents: Vec<serde_json::Value>,
+    /// Workfront document versions (a document's first one too), and the upload each was made from.
+    versions: Vec<serde_json::Value>,
+    version_uploads: HashMap<String, String>,
+    /// What a version added through the API (`POST /docv`) does to its document.
+    versions_by_api: VersionsByApi,
     notes: Vec<serde_json::Value>,
     next_handle: u64,
     /// Workfront refuses every new document (422), as it would a project that takes none.
@@ -241,9 +261,13 @@ impl Sandbox {
                 project_users: HashMap::new(),
                 actions: Vec::new(),
                 files: HashMap::new(),
+                stacks: HashMap::new(),
                 uploads: HashMap::new(),
                 document_uploads: HashMap::new(),
                 documents: Vec::new(),
+                versions: Vec::new(),
+                version_uploads: HashMap::new(),
+                versions_by_api: VersionsByApi::default(),
                 notes: Vec::new(),
                 next_handle: 0,
                 refuse_documents: false,
@@ -462,8 +486,25 @@ impl Sandbox {
                 name: name.to_owned(),
                 content,
                 original: Original::Allowed,
+                stack: None,
             },
         );
+    }
+
+    /// Puts `files` (oldest first) in version stack `stack`, as a user stacking versions would: the
+    /// last is the head. Files already in it stay, below.
+    pub fn stack_frameio_files(&self, stack: &str, files: &[&str]) {
+        let mut state = self.shared.lock();
+        for id in files {
+            if let Some(file) = state.files.get_mut(*id) {
+                file.stack = Some(stack.to_owned());
+            }
+        }
+        let stacked = state.stacks.entry(stack.to_owned()).or_default();
+        for id in files {
+            stacked.retain(|f| f != id);
+            stacked.push((*id).to_owned());
+        }
     }
 
     /// What Frame.io answers when asked for the file's original (`media_links.original`).
@@ -483,6 +524,25 @@ impl Sandbox {
     /// The custom actions in the sandbox's Frame.io, with their secrets.
     pub fn frameio_actions(&self) -> Vec<SandboxAction> {
         self.shared.lock().actions.clone()
+    }
+
+    /// The versions of a Workfront document, oldest first, each with the file it was made from.
+    pub fn workfront_document_versions(&self, document: &str) -> Vec<(serde_json::Value, files::Upload)> {
+        let state = self.shared.lock();
+        state
+            .versions
+            .iter()
+            .filter(|v| v["documentID"] == document)
+            .filter_map(|v| {
+                let handle = state.version_uploads.get(v["ID"].as_str()?)?;
+                Some((v.clone(), state.uploads.get(handle)?.clone()))
+            })
+            .collect()
+    }
+
+    /// What a version added through the API does to its document.
+    pub fn set_versions_by_api(&self, behaviour: VersionsByApi) {
+        self.shared.lock().versions_by_api = behaviour;
     }
 
     /// Documents created in the sandbox's Workfront.

@@ -178,9 +178,12 @@ async fn search(
             };
             let matches = |row: &Value| {
                 ["projectID", "objID", "extRefID"].iter().all(|field| {
-                    query
-                        .get(*field)
-                        .is_none_or(|wanted| row[*field].as_str() == Some(wanted.as_str()))
+                    let contains = query.get(&format!("{field}_Mod")).is_some_and(|m| m == "contains");
+                    query.get(*field).is_none_or(|wanted| {
+                        row[*field]
+                            .as_str()
+                            .is_some_and(|value| value == wanted || (contains && value.contains(wanted.as_str())))
+                    })
                 }) && query.get("noteText").is_none_or(|part| {
                     row["noteText"]
                         .as_str()
@@ -188,6 +191,14 @@ async fn search(
                 })
             };
             page_of(list, matches, no_id, Value::clone, first, limit)
+        }
+        "docv" => {
+            let matches = |row: &Value| {
+                query
+                    .get("documentID")
+                    .is_none_or(|wanted| row["documentID"].as_str() == Some(wanted.as_str()))
+            };
+            page_of(&state.versions, matches, no_id, Value::clone, first, limit)
         }
         other => {
             return error(
@@ -222,6 +233,7 @@ async fn get_one(
             .iter()
             .find(|p| p.id == id)
             .map(|p| serde_json::to_value(p).expect("rows serialize")),
+        "docu" | "document" => state.documents.iter().find(|d| d["ID"] == id.as_str()).cloned(),
         _ => None,
     };
     match found {
@@ -358,11 +370,12 @@ async fn create(
                 );
             }
             let has = |k: &str| updates[k].as_str().is_some_and(|v| !v.is_empty());
-            if !(has("name") && has("handle") && has("objID")) || updates["docObjCode"] != "PROJ" {
+            let on = updates["docObjCode"].as_str().unwrap_or_default();
+            if !(has("name") && has("handle") && has("objID") && matches!(on, "PROJ" | "TASK")) {
                 return error(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "com.attask.common.ValidationException",
-                    "a document needs name, handle, docObjCode PROJ and objID",
+                    "a document needs name, handle, docObjCode PROJ or TASK and objID",
                 );
             }
             let handle = updates["handle"].as_str().unwrap_or_default().to_owned();
@@ -373,13 +386,69 @@ async fn create(
                     "no upload with that handle",
                 );
             };
+            let object = updates["objID"].as_str().unwrap_or_default();
+            let project = if on == "TASK" {
+                let task = state.world.workfront.tasks.iter().find(|t| t["ID"] == object);
+                match task {
+                    Some(task) => task["projectID"].clone(),
+                    None => {
+                        return error(
+                            StatusCode::NOT_FOUND,
+                            "com.attask.common.NotFoundException",
+                            &format!("task {object} not found"),
+                        )
+                    }
+                }
+            } else {
+                updates["objID"].clone()
+            };
             let id = format!("d0c{:029x}", state.documents.len() + 1);
             let mut row = updates.clone();
             row["ID"] = id.clone().into();
-            row["projectID"] = updates["objID"].clone();
+            row["projectID"] = project;
             row["currentVersion"]["docSize"] = size.into();
+            let version = json!({
+                "documentID": id, "handle": handle, "docSize": size,
+                "version": updates["currentVersion"]["version"].clone(),
+                "fileName": updates["currentVersion"]["fileName"].clone(),
+            });
+            row["currentVersionID"] = add_version(&mut state, version).into();
             state.document_uploads.insert(id.clone(), handle);
             state.documents.push(row.clone());
+            (StatusCode::OK, Json(json!({ "data": row }))).into_response()
+        }
+        "docv" | "documentversion" => {
+            let Some(updates) = updates else {
+                return bad_updates();
+            };
+            let document = updates["documentID"].as_str().unwrap_or_default().to_owned();
+            let handle = updates["handle"].as_str().unwrap_or_default().to_owned();
+            let Some(size) = state.uploads.get(&handle).map(|u| u.size) else {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "com.attask.common.ValidationException",
+                    "no upload with that handle",
+                );
+            };
+            if !state.documents.iter().any(|d| d["ID"] == document.as_str()) {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "com.attask.common.NotFoundException",
+                    &format!("document {document} not found"),
+                );
+            }
+            let mut version = updates.clone();
+            version["docSize"] = size.into();
+            let id = add_version(&mut state, version);
+            if state.versions_by_api == crate::VersionsByApi::MakeCurrent {
+                let file_name = updates["fileName"].clone();
+                let label = updates["version"].clone();
+                if let Some(row) = state.documents.iter_mut().find(|d| d["ID"] == document.as_str()) {
+                    row["currentVersionID"] = id.clone().into();
+                    row["currentVersion"] = json!({ "version": label, "fileName": file_name, "docSize": size });
+                }
+            }
+            let row = state.versions.iter().find(|v| v["ID"] == id.as_str()).cloned();
             (StatusCode::OK, Json(json!({ "data": row }))).into_response()
         }
         "note" => {
@@ -398,6 +467,19 @@ async fn create(
             &format!("sandbox does not create {other}"),
         ),
     }
+}
+
+/// Records a document version (`handle` names its upload); its ID.
+fn add_version(state: &mut super::State, mut version: Value) -> String {
+    let id = format!("d0cv{:028x}", state.versions.len() + 1);
+    let handle = version["handle"].as_str().unwrap_or_default().to_owned();
+    version["ID"] = id.clone().into();
+    if let Some(fields) = version.as_object_mut() {
+        fields.remove("handle");
+    }
+    state.version_uploads.insert(id.clone(), handle);
+    state.versions.push(version);
+    id
 }
 
 /// The rows `keep` selects, sorted by ID, from `first`, at most `limit`, as JSON.

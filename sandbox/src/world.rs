@@ -23,6 +23,10 @@ pub struct WorkfrontWorld {
     /// Access levels (`ACSLVL` rows), for the access rules.
     #[serde(default)]
     pub access_levels: Vec<serde_json::Value>,
+    /// Tasks (`TASK` rows): `ID`, `name`, `projectID`, `status` (`NEW`, `INP`, `CPL`),
+    /// `lastUpdateDate`.
+    #[serde(default)]
+    pub tasks: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

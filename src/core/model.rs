@@ -2,7 +2,7 @@
 
 use crate::ids::{
     FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId,
-    WorkfrontUserId,
+    WorkfrontTaskId, WorkfrontUserId,
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,43 @@ pub struct WorkfrontUser {
     /// "Add to projects in Frame.io" = Yes.
     pub frameio_flag: bool,
     pub last_update: Option<Timestamp>,
+}
+
+/// The Workfront object a review file goes to: the mirrored project itself, or one of its tasks
+/// (the custom action's form offers both). Persisted in outbox entries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "obj_code", content = "id")]
+pub enum WorkfrontObject {
+    #[serde(rename = "PROJ")]
+    Project(WorkfrontProjectId),
+    #[serde(rename = "TASK")]
+    Task(WorkfrontTaskId),
+}
+
+impl WorkfrontObject {
+    /// Workfront's object code (`docObjCode`, `noteObjCode`).
+    pub fn obj_code(&self) -> &'static str {
+        match self {
+            WorkfrontObject::Project(_) => "PROJ",
+            WorkfrontObject::Task(_) => "TASK",
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            WorkfrontObject::Project(id) => id.as_str(),
+            WorkfrontObject::Task(id) => id.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkfrontObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorkfrontObject::Project(id) => write!(f, "project {id}"),
+            WorkfrontObject::Task(id) => write!(f, "task {id}"),
+        }
+    }
 }
 
 /// Where a mirror lives, and through which credential it is reached.

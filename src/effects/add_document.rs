@@ -1,20 +1,26 @@
-//! `AddDocument`: the F6 submission's Workfront document. It carries the asset's original file,
-//! streamed from Frame.io's download to Workfront's upload (`transfer.rs`: memory does not grow
-//! with the file); a file over `review.max_upload_size`, or one Frame.io will not let us download,
-//! goes as a link document (an uploaded `.url` file that opens the asset) whose description says
-//! why. Looked up first by its `extRefID` (the Frame.io file, or for entries written before files
-//! were sent, the interaction), so a lost answer or a crash never makes a second document, and
-//! sending the same file again changes nothing.
+//! `AddDocument`: the F6 submission's Workfront document, on the project or the task the user
+//! chose. It carries the asset's original file, streamed from Frame.io's download to Workfront's
+//! upload (`transfer.rs`: memory does not grow with the file); a file over
+//! `review.max_upload_size`, or one Frame.io will not let us download, goes as a link document (an
+//! uploaded `.url` file that opens the asset) whose description says why.
+//!
+//! A file in a version stack is a version of the others in it: when one of them is on a document
+//! already, the file becomes that document's new version instead of a document of its own.
+//!
+//! Looked up first, so a lost answer or a crash never makes a second document or version, and
+//! sending the same file again changes nothing: a document's `extRefID` names the Frame.io file of
+//! its first version (for entries written before files were sent, the interaction), and each later
+//! version's label names its file (`v2 frameio-file:<id>`).
 
 use super::{workfront_failed, Failed, Kind, Outcome, Produced};
-use crate::core::model::{Lane, Target};
+use crate::core::model::{Lane, Target, WorkfrontObject};
 use crate::engine::Engine;
-use crate::frameio::FrameioError;
-use crate::ids::{FrameioFileId, WorkfrontProjectId, WorkfrontUserId};
+use crate::frameio::{FrameioError, FrameioFile};
+use crate::ids::{FrameioFileId, WorkfrontDocumentId, WorkfrontProjectId, WorkfrontTaskId, WorkfrontUserId};
 use crate::retry::{outbox_delay, retry_read, Classify, ErrorClass};
-use crate::store::{OutboxEntry, SendPermit, StoreError};
+use crate::store::{OutboxEntry, ParkCause, SendPermit, StoreError};
 use crate::transfer::TransferError;
-use crate::workfront::WorkfrontError;
+use crate::workfront::{FoundDocument, WorkfrontError};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -37,6 +43,9 @@ pub struct AddDocument {
     /// were sent: those make a link document, as they did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<ReviewFile>,
+    /// The task of `wf_project` it was sent to, if one was chosen; else the project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<WorkfrontTaskId>,
 }
 
 /// A Frame.io file sent for review: its id, and the mirror's target (whose credential reads it).
@@ -63,10 +72,31 @@ impl AddDocument {
     /// The document's `extRefID`: what it is found again by.
     pub fn ext_ref(&self) -> String {
         match &self.file {
-            Some(file) => format!("frameio-file:{}", file.id),
+            Some(file) => file_ref(&file.id),
             None => self.interaction.clone(),
         }
     }
+
+    /// The object the document goes on.
+    pub fn on(&self) -> WorkfrontObject {
+        match &self.task {
+            Some(task) => WorkfrontObject::Task(task.clone()),
+            None => WorkfrontObject::Project(self.wf_project.clone()),
+        }
+    }
+}
+
+/// What names a Frame.io file in Workfront: a document's `extRefID`, a later version's label.
+fn file_ref(file: &FrameioFileId) -> String {
+    format!("{FILE_REF}{file}")
+}
+
+const FILE_REF: &str = "frameio-file:";
+
+/// The Frame.io file a document's `extRefID` or a version's label names, if any.
+fn referenced_file(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once(FILE_REF)?;
+    Some(rest.split_whitespace().next().unwrap_or_default()).filter(|id| !id.is_empty())
 }
 
 impl Kind for AddDocument {
@@ -76,8 +106,10 @@ impl Kind for AddDocument {
 
     fn describe(&self) -> String {
         format!(
-            "add document {:?}, sent for review by {}, to Workfront project {}",
-            self.asset_name, self.user_name, self.wf_project
+            "add document {:?}, sent for review by {}, to Workfront {}",
+            self.asset_name,
+            self.user_name,
+            self.on()
         )
     }
 
@@ -95,118 +127,247 @@ pub(super) async fn carry_out(
     entry: &OutboxEntry,
     payload: &AddDocument,
 ) -> Result<Outcome, StoreError> {
-    let wf_project = &payload.wf_project;
-    let ext_ref = payload.ext_ref();
-    match engine.workfront.find_document(wf_project, &ext_ref).await {
-        Ok(Some(id)) => {
-            tracing::info!(outbox_id = %entry.id, %wf_project, document = %id, "the document exists already");
-            return Ok(Outcome::Done(Produced::Nothing));
-        }
-        Ok(None) => {}
-        Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
-    }
+    let on = payload.on();
     let Some(source) = &payload.file else {
+        // An entry from before files were sent: a link document, found by the interaction.
+        let ext_ref = payload.ext_ref();
+        match engine.workfront.find_document(&on, &ext_ref).await {
+            Ok(Some(found)) => return Ok(already(entry, payload, &found.id)),
+            Ok(None) => {}
+            Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
+        }
         let permit = engine.permit_to_send(entry).await?;
-        let created = link_document(engine, &permit, payload, &ext_ref, &payload.description(None)).await;
-        return Ok(settled(engine, entry, payload, created));
+        let delivered = link_upload(engine, &permit, payload).await;
+        let made = match delivered {
+            Ok(handle) => create(engine, &permit, payload, &handle, &payload.description(None)).await,
+            Err(err) => Err(err),
+        };
+        return Ok(settled(engine, entry, payload, made.map(|_| ())));
     };
 
-    // The signed address expires: read it right before the transfer, never keep it.
     let credential = source.target.credential();
     let client = match engine.client_for(&credential) {
         Ok(client) => client,
         Err(parked) => return Ok(*parked),
     };
-    let file = retry_read("files show", || {
-        client.file_to_download(&source.target.account, source.id.as_str())
-    })
-    .await;
-    let file = match file {
+    let account = &source.target.account;
+    let file = match retry_read("files show", || client.file(account, source.id.as_str())).await {
+        Ok(file) => file,
+        Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
+    };
+    // The other versions of the file, when it is in a version stack (its parent may be a folder:
+    // then Frame.io knows no stack by that id).
+    let versions = match &file.parent {
+        Some(parent) => match retry_read("version stack", || client.version_stack(account, parent)).await {
+            Ok(stack) => match retry_read("version stack children", || {
+                client.version_stack_files(account, &stack.id)
+            })
+            .await
+            {
+                Ok(files) => files,
+                Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
+            },
+            Err(err) if err.status() == Some(404) => Vec::new(),
+            Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
+        },
+        None => Vec::new(),
+    };
+    let place = match where_it_goes(engine, &on, &source.id, &versions).await {
+        Ok(Place::There(id)) => return Ok(already(entry, payload, &id)),
+        Ok(place) => place,
+        Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
+    };
+
+    // The signed address expires: read it right before the transfer, never keep it.
+    let file = match retry_read("files show", || client.file_to_download(account, source.id.as_str())).await {
         Ok(file) => file,
         // Frame.io answers 403 for the whole call when the token may see the file but not download
         // its original: that is this file's limit, not a refused credential. A link, then.
-        Err(FrameioError::Auth { status: 403, .. }) => {
-            let why = "Frame.io refuses a download of the original (no download permission)";
-            let permit = engine.permit_to_send(entry).await?;
-            return Ok(link_instead(engine, &permit, entry, payload, &ext_ref, why).await);
-        }
+        Err(FrameioError::Auth { status: 403, .. }) => FrameioFile { original: None, ..file },
         Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
     };
-    let limit = engine.max_upload_size;
-    let why_a_link = match (&file.original, file.size) {
-        (None, _) => {
-            Some("Frame.io gives no download of the original (no download permission, or a watermark)".to_owned())
+    let permit = engine.permit_to_send(entry).await?;
+    let (handle, file_name, why_a_link) = match deliver(engine, &permit, entry, payload, &file).await {
+        Ok(delivered) => delivered,
+        Err(outcome) => return Ok(*outcome),
+    };
+    let description = payload.description(why_a_link.as_deref());
+    let made = match place {
+        Place::New => {
+            let version = "v1";
+            engine
+                .workfront
+                .create_document(&permit, &on, &payload.asset_name, &handle, &file_name, version, &payload.ext_ref(), &description)
+                .await
+                .map(|document| {
+                    crate::failpoint::hit(crate::failpoint::AFTER_DOCUMENT);
+                    tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, on = %on, document = %document.id, asset = %payload.asset_name, "document added");
+                })
         }
-        (Some(_), Some(size)) if size > limit => Some(format!(
+        Place::NewVersion { document, number } => {
+            return Ok(new_version(engine, &permit, entry, payload, &document, number, &handle, &file_name).await);
+        }
+        Place::There(_) => unreachable!("returned above"),
+    };
+    Ok(settled(engine, entry, payload, made))
+}
+
+/// Where a file goes, as Workfront shows it now.
+enum Place {
+    /// On this document already (as its first version, or a later one): nothing to do.
+    There(WorkfrontDocumentId),
+    /// A new version of this document (another version of the file is on it), the `number`th.
+    NewVersion { document: FoundDocument, number: usize },
+    /// A document of its own.
+    New,
+}
+
+/// Looks for `file` and its other `versions` among the documents on `on` made from Frame.io files.
+async fn where_it_goes(
+    engine: &Engine,
+    on: &WorkfrontObject,
+    file: &FrameioFileId,
+    versions: &[FrameioFileId],
+) -> Result<Place, WorkfrontError> {
+    let workfront = &engine.workfront;
+    let documents = workfront.find_documents_containing(on, FILE_REF).await?;
+    let first_file = |d: &FoundDocument| referenced_file(&d.ext_ref).map(str::to_owned);
+    if let Some(mine) = documents
+        .iter()
+        .find(|d| first_file(d).as_deref() == Some(file.as_str()))
+    {
+        return Ok(Place::There(mine.id.clone()));
+    }
+    // The oldest document made from another version of the file (the search is in ID order).
+    let sibling = documents
+        .into_iter()
+        .find(|d| first_file(d).is_some_and(|first| versions.iter().any(|v| v.as_str() == first)));
+    let Some(document) = sibling else {
+        return Ok(Place::New);
+    };
+    let labels = workfront.document_versions(&document.id).await?;
+    if labels.iter().any(|v| referenced_file(&v.label) == Some(file.as_str())) {
+        return Ok(Place::There(document.id));
+    }
+    Ok(Place::NewVersion {
+        number: labels.len() + 1,
+        document,
+    })
+}
+
+/// Adds the uploaded file to `document` as its `number`th version, and checks that Workfront made
+/// it the current one (the API documents no call for this: a version it takes but does not make
+/// current is parked, never followed by a second document).
+#[allow(clippy::too_many_arguments)]
+async fn new_version(
+    engine: &Engine,
+    permit: &SendPermit,
+    entry: &OutboxEntry,
+    payload: &AddDocument,
+    document: &FoundDocument,
+    number: usize,
+    handle: &str,
+    file_name: &str,
+) -> Outcome {
+    let source = payload.file.as_ref().expect("a version is of a file");
+    let label = format!("v{number} {}", file_ref(&source.id));
+    let workfront = &engine.workfront;
+    let added = workfront
+        .add_document_version(permit, &document.id, handle, file_name, &label)
+        .await;
+    let version = match added {
+        Ok(version) => version,
+        Err(err) => return workfront_failed(entry, &err, engine.clock.now()),
+    };
+    crate::failpoint::hit(crate::failpoint::AFTER_DOCUMENT_VERSION);
+    match workfront.current_version(&document.id).await {
+        Ok(Some(current)) if current == version => {
+            tracing::info!(
+                outbox_id = %entry.id, wf_project = %payload.wf_project, document = %document.id,
+                %version, %label, asset = %payload.asset_name, "document version added"
+            );
+            Outcome::Done(Produced::Nothing)
+        }
+        Ok(current) => Outcome::Park {
+            reason: format!(
+                "Workfront took version {version} ({label}) of document {} but its current version is {}: \
+                 this Workfront does not make a version added through the API current. Make it current by hand, \
+                 then `outbox resume` this entry (it finds the version and changes nothing)",
+                document.id,
+                current.map_or_else(|| "none".to_owned(), |c| c.to_string())
+            ),
+            cause: ParkCause::Permanent,
+        },
+        Err(err) => workfront_failed(entry, &err, engine.clock.now()),
+    }
+}
+
+/// The file's bytes uploaded to Workfront (or a link to it, and why): its handle and file name.
+async fn deliver(
+    engine: &Engine,
+    permit: &SendPermit,
+    entry: &OutboxEntry,
+    payload: &AddDocument,
+    file: &FrameioFile,
+) -> Result<(String, String, Option<String>), Box<Outcome>> {
+    let limit = engine.max_upload_size;
+    let over = |size: u64| {
+        format!(
             "the file ({}) is over review.max_upload_size ({})",
             bytesize::ByteSize(size),
             bytesize::ByteSize(limit)
-        )),
-        _ => None,
+        )
     };
-    if let Some(why) = why_a_link {
-        let permit = engine.permit_to_send(entry).await?;
-        return Ok(link_instead(engine, &permit, entry, payload, &ext_ref, &why).await);
-    }
-    let address = file.original.as_ref().expect("checked above");
-    let permit = engine.permit_to_send(entry).await?;
+    let link = |why: String| async move {
+        tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, asset = %payload.asset_name, %why, "sending a link instead of the file");
+        match link_upload(engine, permit, payload).await {
+            Ok(handle) => Ok((handle, link_file_name(payload), Some(why))),
+            Err(err) => Err(Box::new(workfront_failed(entry, &err, engine.clock.now()))),
+        }
+    };
+    let address = match (&file.original, file.size) {
+        (None, _) => {
+            return link(
+                "Frame.io gives no download of the original (no download permission, or a watermark)".to_owned(),
+            )
+            .await
+        }
+        (Some(_), Some(size)) if size > limit => return link(over(size)).await,
+        (Some(address), _) => address,
+    };
     // An upload is only a handle until a document uses it, so a failed one is tried again at once,
     // from a new download, a few times before the entry waits its turn.
     let uploaded = retry_read("upload", || async {
         let download = engine.transfers.open(address, limit).await.map_err(Step::Download)?;
         engine
             .workfront
-            .upload_stream(
-                &permit,
-                &file.name,
-                file.media_type.as_deref(),
-                download,
-                UPLOAD_TIMEOUT,
-            )
+            .upload_stream(permit, &file.name, file.media_type.as_deref(), download, UPLOAD_TIMEOUT)
             .await
             .map_err(Step::Upload)
     })
     .await;
-    let handle = match uploaded {
-        Ok(handle) => handle,
-        Err(Step::Download(TransferError::TooLarge { declared, .. })) => {
-            let why = format!(
-                "the file ({}) is over review.max_upload_size ({})",
-                bytesize::ByteSize(declared),
-                bytesize::ByteSize(limit)
+    match uploaded {
+        Ok(handle) => {
+            crate::failpoint::hit(crate::failpoint::AFTER_UPLOAD);
+            tracing::info!(
+                outbox_id = %entry.id, wf_project = %payload.wf_project, frameio_file = %file.id,
+                bytes = file.size.unwrap_or_default(), "the file was uploaded to Workfront"
             );
-            return Ok(link_instead(engine, &permit, entry, payload, &ext_ref, &why).await);
+            Ok((handle, file.name.clone(), None))
         }
+        Err(Step::Download(TransferError::TooLarge { declared, .. })) => link(over(declared)).await,
         // An expired or refused address, a broken connection: a new address next time.
         Err(Step::Download(err)) => {
             let wait = outbox_delay(entry.attempts + 1, ErrorClass::Transient, None);
             tracing::warn!(outbox_id = %entry.id, error = %err, "could not download the file; trying again");
-            return Ok(Outcome::Retry {
+            Err(Box::new(Outcome::Retry {
                 at: engine.clock.now().saturating_add(wait),
                 error: format!("downloading {:?} from Frame.io: {err}", file.name),
                 outcome_known: false,
-            });
+            }))
         }
-        Err(Step::Upload(err)) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
-    };
-    crate::failpoint::hit(crate::failpoint::AFTER_UPLOAD);
-    tracing::info!(
-        outbox_id = %entry.id, %wf_project, frameio_file = %file.id,
-        bytes = file.size.unwrap_or_default(), "the file was uploaded to Workfront"
-    );
-    let created = engine
-        .workfront
-        .create_document(
-            &permit,
-            wf_project,
-            &payload.asset_name,
-            &handle,
-            &file.name,
-            &ext_ref,
-            &payload.description(None),
-        )
-        .await;
-    Ok(settled(engine, entry, payload, created))
+        Err(Step::Upload(err)) => Err(Box::new(workfront_failed(entry, &err, engine.clock.now()))),
+    }
 }
 
 /// Which half of a transfer failed.
@@ -227,56 +388,69 @@ impl Classify for Step {
     }
 }
 
-/// A link document instead of the file, its description saying why.
-async fn link_instead(
-    engine: &Engine,
-    permit: &SendPermit,
-    entry: &OutboxEntry,
-    payload: &AddDocument,
-    ext_ref: &str,
-    why: &str,
-) -> Outcome {
-    tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, asset = %payload.asset_name, %why, "sending a link instead of the file");
-    let created = link_document(engine, permit, payload, ext_ref, &payload.description(Some(why))).await;
-    settled(engine, entry, payload, created)
+/// The name of the `.url` file a link document carries.
+fn link_file_name(payload: &AddDocument) -> String {
+    format!("{}.url", payload.asset_name.replace(['/', '\\'], "_"))
 }
 
-/// An uploaded `.url` file that opens the asset, as a document.
-async fn link_document(
+/// Uploads a `.url` file that opens the asset; its handle.
+async fn link_upload(engine: &Engine, permit: &SendPermit, payload: &AddDocument) -> Result<String, WorkfrontError> {
+    let content = format!("[InternetShortcut]\r\nURL={}\r\n", payload.asset_url);
+    engine
+        .workfront
+        .upload(permit, &link_file_name(payload), content.as_bytes())
+        .await
+}
+
+/// A document of its own from an uploaded `handle` (a link's, for entries without a file).
+async fn create(
     engine: &Engine,
     permit: &SendPermit,
     payload: &AddDocument,
-    ext_ref: &str,
+    handle: &str,
     description: &str,
-) -> Result<String, WorkfrontError> {
-    let file_name = format!("{}.url", payload.asset_name.replace(['/', '\\'], "_"));
-    let content = format!("[InternetShortcut]\r\nURL={}\r\n", payload.asset_url);
-    let workfront = &engine.workfront;
-    let handle = workfront.upload(permit, &file_name, content.as_bytes()).await?;
-    workfront
+) -> Result<FoundDocument, WorkfrontError> {
+    engine
+        .workfront
         .create_document(
             permit,
-            &payload.wf_project,
+            &payload.on(),
             &payload.asset_name,
-            &handle,
-            &file_name,
-            ext_ref,
+            handle,
+            &link_file_name(payload),
+            "v1",
+            &payload.ext_ref(),
             description,
         )
         .await
 }
 
-fn settled(
-    engine: &Engine,
-    entry: &OutboxEntry,
-    payload: &AddDocument,
-    created: Result<String, WorkfrontError>,
-) -> Outcome {
-    match created {
-        Ok(id) => {
-            tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, document = %id, asset = %payload.asset_name, "document added");
-            Outcome::Done(Produced::Nothing)
+fn already(entry: &OutboxEntry, payload: &AddDocument, document: &WorkfrontDocumentId) -> Outcome {
+    tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, %document, "the file is on the document already");
+    Outcome::Done(Produced::Nothing)
+}
+
+fn settled(engine: &Engine, entry: &OutboxEntry, payload: &AddDocument, made: Result<(), WorkfrontError>) -> Outcome {
+    match made {
+        Ok(()) => Outcome::Done(Produced::Nothing),
+        Err(err) => {
+            tracing::debug!(outbox_id = %entry.id, wf_project = %payload.wf_project, "the document was not added");
+            workfront_failed(entry, &err, engine.clock.now())
         }
-        Err(err) => workfront_failed(entry, &err, engine.clock.now()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_back_from_an_ext_ref_or_a_version_label() {
+        assert_eq!(referenced_file("frameio-file:abc"), Some("abc"));
+        assert_eq!(referenced_file("v3 frameio-file:abc"), Some("abc"));
+        assert_eq!(referenced_file("v3 frameio-file:abc extra"), Some("abc"));
+        assert_eq!(referenced_file("v1"), None);
+        assert_eq!(referenced_file("frameio-file:"), None);
+        assert_eq!(referenced_file("interaction-123"), None);
     }
 }

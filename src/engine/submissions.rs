@@ -79,7 +79,14 @@ impl Engine {
         let client = self
             .client(&mirror.target.credential())
             .ok_or_else(|| anyhow::anyhow!("no Frame.io credential reaches account {}", mirror.target.account))?;
-        let file = client.file(&action.account, &action.resource_id).await?;
+        // A version stack's payload names its head file; should it name the stack itself, the
+        // stack's head is the file sent.
+        let file = match client.file(&action.account, &action.resource_id).await {
+            Err(err) if err.status() == Some(404) && action.resource_type == "version_stack" => {
+                client.version_stack(&action.account, &action.resource_id).await?.head
+            }
+            file => file?,
+        };
         let Ok(file_id) = FrameioFileId::new(file.id.clone()) else {
             return refuse(format!(
                 "Frame.io named the file with an id that cannot be used ({:?}).",
@@ -107,6 +114,7 @@ impl Engine {
                     id: file_id.clone(),
                     target: mirror.target.clone(),
                 }),
+                task: None,
             }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };
@@ -124,6 +132,7 @@ impl Engine {
                     AddNote::file_marker(&file_id)
                 ),
                 file: Some(file_id.clone()),
+                task: None,
             }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };

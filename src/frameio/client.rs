@@ -5,12 +5,14 @@ use super::rate_limit::{Observed, RateLimiter};
 use super::wire::{self, Data, ErrorBody, Page};
 use super::{
     FrameioAccount, FrameioAction, FrameioAuth, FrameioFile, FrameioMember, FrameioProfile, FrameioProject,
-    FrameioWorkspace,
+    FrameioVersionStack, FrameioWorkspace,
 };
 use crate::answer_body::{self, AnswerBodyError};
 use crate::core::model::RateClass;
 use crate::exchange::{self, Exchange};
-use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
+use crate::ids::{
+    FrameioAccountId, FrameioFileId, FrameioProjectId, FrameioUserId, FrameioVersionStackId, FrameioWorkspaceId,
+};
 use crate::ims::ImsError;
 use crate::secret::Secret;
 use crate::store::SendPermit;
@@ -301,7 +303,7 @@ impl FrameioClient {
         id: &str,
         query: &[(&str, String)],
     ) -> Result<FrameioFile, FrameioError> {
-        let f: Data<wire::FileWire> = self
+        let mut f: Data<wire::FileWire> = self
             .send(
                 Method::GET,
                 &["accounts", account.as_str(), "files", id],
@@ -313,21 +315,63 @@ impl FrameioClient {
         let original = f
             .data
             .media_links
+            .take()
             .and_then(|l| l.original)
             .and_then(|o| o.download_url)
             .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 8192)
             .map(crate::secret::Secret::new);
-        Ok(FrameioFile {
-            id: f.data.id,
-            name: f.data.name,
-            view_url: f.data.view_url,
-            size: f.data.file_size,
-            media_type: f
-                .data
-                .media_type
-                .filter(|m| m.len() <= 255 && !m.contains(['\r', '\n'])),
-            original,
+        Ok(file_from_wire(f.data, original))
+    }
+
+    /// A version stack and its head version (`GET /version_stacks/{id}`): a NotFound means the id
+    /// is not a stack's (a folder's, say).
+    pub async fn version_stack(
+        &self,
+        account: &FrameioAccountId,
+        id: &str,
+    ) -> Result<FrameioVersionStack, FrameioError> {
+        let s: Data<wire::VersionStackWire> = self
+            .send(
+                Method::GET,
+                &["accounts", account.as_str(), "version_stacks", id],
+                &[],
+                None,
+                BUCKET_READ,
+            )
+            .await?;
+        let stack_id = FrameioVersionStackId::new(&s.data.id).map_err(|err| FrameioError::Decode {
+            endpoint: "version_stacks".into(),
+            detail: err.to_string(),
+        })?;
+        Ok(FrameioVersionStack {
+            id: stack_id,
+            head: file_from_wire(s.data.head_version, None),
         })
+    }
+
+    /// The files of a version stack (`GET /version_stacks/{id}/children`), every page.
+    pub async fn version_stack_files(
+        &self,
+        account: &FrameioAccountId,
+        stack: &FrameioVersionStackId,
+    ) -> Result<Vec<FrameioFileId>, FrameioError> {
+        let rows: Vec<wire::StackChildWire> = self
+            .list(&[
+                "accounts",
+                account.as_str(),
+                "version_stacks",
+                stack.as_str(),
+                "children",
+            ])
+            .await?;
+        rows.into_iter()
+            .map(|c| {
+                FrameioFileId::new(&c.id).map_err(|err| FrameioError::Decode {
+                    endpoint: "version_stacks/children".into(),
+                    detail: err.to_string(),
+                })
+            })
+            .collect()
     }
 
     /// Creates a workspace in `account` (used when connecting a group).
@@ -712,4 +756,18 @@ fn project_from_wire(p: wire::ProjectWire) -> Result<FrameioProject, FrameioErro
         view_url: p.view_url.filter(|u| u.starts_with("https://") && u.len() <= 2048),
         owner: p.owner.and_then(|o| FrameioUserId::new(o.id).ok()),
     })
+}
+
+fn file_from_wire(f: wire::FileWire, original: Option<Secret>) -> FrameioFile {
+    FrameioFile {
+        id: f.id,
+        name: f.name,
+        view_url: f.view_url,
+        size: f.file_size,
+        media_type: f.media_type.filter(|m| m.len() <= 255 && !m.contains(['\r', '\n'])),
+        parent: f
+            .parent_id
+            .filter(|p| crate::ids::FrameioVersionStackId::new(p).is_ok()),
+        original,
+    }
 }

@@ -88,7 +88,16 @@ pub struct FrameioFile {
     /// Bytes, once uploaded.
     pub size: Option<u64>,
     pub media_type: Option<String>,
+    /// The folder or version stack it is in.
+    pub parent: Option<String>,
     /// The signed address of the original (`media_links.original.download_url`), when asked for
     /// and allowed: a secret, short-lived, never stored.
     pub original: Option<crate::secret::Secret>,
+}
+
+/// A version stack: its id, and its newest file (the "head version").
+#[derive(Debug, Clone)]
+pub struct FrameioVersionStack {
+    pub id: crate::ids::FrameioVersionStackId,
+    pub head: FrameioFile,
 }

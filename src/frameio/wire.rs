@@ -170,6 +170,9 @@ pub(super) struct FileWire {
     pub file_size: Option<u64>,
     #[serde(default)]
     pub media_type: Option<String>,
+    /// The folder or version stack the file is in (the API does not say which).
+    #[serde(default)]
+    pub parent_id: Option<String>,
     /// With `include=media_links.original`; null without download permission or under a
     /// watermark.
     #[serde(default)]
@@ -186,4 +189,17 @@ pub(super) struct MediaLinksWire {
 pub(super) struct MediaLinkWire {
     #[serde(default)]
     pub download_url: Option<String>,
+}
+
+/// `GET /version_stacks/{id}`: the stack and its newest file.
+#[derive(Deserialize)]
+pub(super) struct VersionStackWire {
+    pub id: String,
+    pub head_version: FileWire,
+}
+
+/// A child of a version stack (`GET /version_stacks/{id}/children`): only its id is read.
+#[derive(Deserialize)]
+pub(super) struct StackChildWire {
+    pub id: String,
 }

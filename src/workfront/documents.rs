@@ -1,13 +1,16 @@
 //! Workfront writes for asset submissions (F6): uploads (a file streamed as it downloads, or a
-//! small `.url` link), a document on a project made from one, and a note saying who sent what.
-//! Each create has a look-up that finds it again, so a create whose answer was lost is never
-//! repeated blindly: documents carry the Frame.io file (or, in entries from before files were
-//! sent, the interaction) in `extRefID`, notes carry the interaction in their text.
+//! small `.url` link), a document on a project or task made from one, a new version of a
+//! document, and a note saying who sent what. Each create has a look-up that finds it again, so a
+//! create whose answer was lost is never repeated blindly: documents carry the Frame.io file of
+//! their first version (or, in entries from before files were sent, the interaction) in
+//! `extRefID`, later versions carry theirs in their version label, notes carry a marker in their
+//! text.
 
 use super::client::decode;
 use super::client::WorkfrontClient;
 use super::error::WorkfrontError;
-use crate::ids::WorkfrontProjectId;
+use crate::core::model::WorkfrontObject;
+use crate::ids::{WorkfrontDocumentId, WorkfrontDocumentVersionId};
 use crate::store::SendPermit;
 use crate::transfer::Download;
 use bytes::Bytes;
@@ -23,9 +26,55 @@ struct IdRow {
     id: String,
 }
 
+/// A document as a look-up reads it.
+#[derive(Deserialize)]
+struct DocumentRow {
+    #[serde(rename = "ID")]
+    id: WorkfrontDocumentId,
+    #[serde(rename = "extRefID", default)]
+    ext_ref: Option<String>,
+    #[serde(rename = "currentVersionID", default)]
+    current_version: Option<WorkfrontDocumentVersionId>,
+}
+
+/// A document version as a look-up reads it.
+#[derive(Deserialize)]
+struct VersionRow {
+    #[serde(rename = "ID")]
+    id: WorkfrontDocumentVersionId,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// A document found again: its id, its `extRefID`, and its current version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDocument {
+    pub id: WorkfrontDocumentId,
+    pub ext_ref: String,
+    pub current_version: Option<WorkfrontDocumentVersionId>,
+}
+
+/// One version of a document: its id and its label (`version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundVersion {
+    pub id: WorkfrontDocumentVersionId,
+    pub label: String,
+}
+
 #[derive(Deserialize)]
 struct Handle {
     handle: String,
+}
+
+/// What a document look-up reads.
+const DOCUMENT_FIELDS: &str = "ID,extRefID,currentVersionID";
+
+fn found(row: DocumentRow) -> FoundDocument {
+    FoundDocument {
+        id: row.id,
+        ext_ref: row.ext_ref.unwrap_or_default(),
+        current_version: row.current_version,
+    }
 }
 
 /// The multipart boundary for uploads (never in the uploaded text: it is a link and a name).
@@ -45,20 +94,68 @@ fn safe_file_name(name: &str) -> String {
 }
 
 impl WorkfrontClient {
-    /// The document on `project` made for `ext_ref`, if any.
+    /// The document on `on` made for `ext_ref`, if any.
     pub async fn find_document(
         &self,
-        project: &WorkfrontProjectId,
+        on: &WorkfrontObject,
         ext_ref: &str,
-    ) -> Result<Option<String>, WorkfrontError> {
-        let rows: Vec<IdRow> = self
+    ) -> Result<Option<FoundDocument>, WorkfrontError> {
+        let rows: Vec<DocumentRow> = self
             .search_where(
                 "docu",
-                &[("projectID", project.to_string()), ("extRefID", ext_ref.to_owned())],
-                "ID",
+                &[("objID", on.id().to_owned()), ("extRefID", ext_ref.to_owned())],
+                DOCUMENT_FIELDS,
             )
             .await?;
-        Ok(rows.into_iter().next().map(|r| r.id))
+        Ok(rows.into_iter().map(found).find(|d| d.ext_ref == ext_ref))
+    }
+
+    /// The documents on `on` whose `extRefID` contains `part` (`extRefID_Mod=contains`): the
+    /// documents made from Frame.io files, say, to find a file's siblings in its version stack.
+    pub async fn find_documents_containing(
+        &self,
+        on: &WorkfrontObject,
+        part: &str,
+    ) -> Result<Vec<FoundDocument>, WorkfrontError> {
+        let rows: Vec<DocumentRow> = self
+            .search_where(
+                "docu",
+                &[
+                    ("objID", on.id().to_owned()),
+                    ("extRefID", part.to_owned()),
+                    ("extRefID_Mod", "contains".to_owned()),
+                ],
+                DOCUMENT_FIELDS,
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(found)
+            .filter(|d| d.ext_ref.contains(part))
+            .collect())
+    }
+
+    /// The versions of `document` (`GET /docv/search?documentID=`).
+    pub async fn document_versions(&self, document: &WorkfrontDocumentId) -> Result<Vec<FoundVersion>, WorkfrontError> {
+        let rows: Vec<VersionRow> = self
+            .search_where("docv", &[("documentID", document.to_string())], "ID,version")
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| FoundVersion {
+                id: r.id,
+                label: r.version.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The current version of `document` (`GET /docu/{id}?fields=currentVersionID`).
+    pub async fn current_version(
+        &self,
+        document: &WorkfrontDocumentId,
+    ) -> Result<Option<WorkfrontDocumentVersionId>, WorkfrontError> {
+        let row: DocumentRow = self.get_object("docu", document.as_str(), DOCUMENT_FIELDS).await?;
+        Ok(row.current_version)
     }
 
     /// Uploads a small file (`POST /upload`, multipart); returns its handle.
@@ -133,44 +230,63 @@ impl WorkfrontClient {
         Ok(handle.handle)
     }
 
-    /// Creates a document on `project` from an uploaded `handle`; returns its ID.
+    /// Creates a document on `on` from an uploaded `handle`, its first version labelled
+    /// `version`; returns it.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_document(
         &self,
         _permit: &SendPermit,
-        project: &WorkfrontProjectId,
+        on: &WorkfrontObject,
         name: &str,
         handle: &str,
         file_name: &str,
+        version: &str,
         ext_ref: &str,
         description: &str,
-    ) -> Result<String, WorkfrontError> {
+    ) -> Result<FoundDocument, WorkfrontError> {
         let updates = json!({
             "name": name,
             "handle": handle,
-            "docObjCode": "PROJ",
-            "objID": project.as_str(),
+            "docObjCode": on.obj_code(),
+            "objID": on.id(),
             "extRefID": ext_ref,
             "description": description,
-            "currentVersion": { "version": "v1", "fileName": file_name },
+            "currentVersion": { "version": version, "fileName": file_name },
         });
-        let row: IdRow = self
-            .post(&["document"], &[("updates", updates.to_string())], None)
-            .await?;
+        let query = [("updates", updates.to_string()), ("fields", DOCUMENT_FIELDS.to_owned())];
+        let row: DocumentRow = self.post(&["document"], &query, None).await?;
+        Ok(found(row))
+    }
+
+    /// Adds a version to `document` from an uploaded `handle` (`POST /docv`), labelled `version`;
+    /// returns the new version's id. Whether Workfront made it the document's current version is
+    /// for the caller to read (`current_version`): the API documents no call for this.
+    pub async fn add_document_version(
+        &self,
+        _permit: &SendPermit,
+        document: &WorkfrontDocumentId,
+        handle: &str,
+        file_name: &str,
+        version: &str,
+    ) -> Result<WorkfrontDocumentVersionId, WorkfrontError> {
+        let updates = json!({
+            "documentID": document.as_str(),
+            "handle": handle,
+            "fileName": file_name,
+            "version": version,
+        });
+        let query = [("updates", updates.to_string()), ("fields", "ID,version".to_owned())];
+        let row: VersionRow = self.post(&["docv"], &query, None).await?;
         Ok(row.id)
     }
 
-    /// The note on `project` whose text contains `marker`, if any.
-    pub async fn find_note(
-        &self,
-        project: &WorkfrontProjectId,
-        marker: &str,
-    ) -> Result<Option<String>, WorkfrontError> {
+    /// The note on `on` whose text contains `marker`, if any.
+    pub async fn find_note(&self, on: &WorkfrontObject, marker: &str) -> Result<Option<String>, WorkfrontError> {
         let rows: Vec<IdRow> = self
             .search_where(
                 "note",
                 &[
-                    ("objID", project.to_string()),
+                    ("objID", on.id().to_owned()),
                     ("noteText", marker.to_owned()),
                     ("noteText_Mod", "contains".to_owned()),
                 ],
@@ -180,14 +296,14 @@ impl WorkfrontClient {
         Ok(rows.into_iter().next().map(|r| r.id))
     }
 
-    /// Adds a note (an update) to `project`; returns its ID.
+    /// Adds a note (an update) to `on`; returns its ID.
     pub async fn create_note(
         &self,
         _permit: &SendPermit,
-        project: &WorkfrontProjectId,
+        on: &WorkfrontObject,
         text: &str,
     ) -> Result<String, WorkfrontError> {
-        let updates = json!({ "noteObjCode": "PROJ", "objID": project.as_str(), "noteText": text });
+        let updates = json!({ "noteObjCode": on.obj_code(), "objID": on.id(), "noteText": text });
         let row: IdRow = self.post(&["note"], &[("updates", updates.to_string())], None).await?;
         Ok(row.id)
     }

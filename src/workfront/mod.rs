@@ -13,6 +13,7 @@ mod subscriptions;
 mod wire;
 
 pub use client::WorkfrontClient;
+pub use documents::{FoundDocument, FoundVersion};
 pub use error::WorkfrontError;
 pub use links::workfront_project_url;
 pub use subscriptions::Subscription;

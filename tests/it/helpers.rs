@@ -307,6 +307,7 @@ pub fn record_review_files(
                     id: FrameioFileId::new(id.as_str()).unwrap(),
                     target: target.clone(),
                 }),
+                task: None,
             }),
             reason: "sent for review".into(),
         })

@@ -2,6 +2,7 @@
 //! documents, notes and their look-ups — request shape, headers, errors.
 
 use crate::helpers::{settings_for, FIO_TOKEN, WF_KEY};
+use frameio_sync::core::model::WorkfrontObject;
 use frameio_sync::frameio::FrameioClient;
 use frameio_sync::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontProjectId};
 use frameio_sync::retry::{Classify, ErrorClass};
@@ -146,7 +147,9 @@ async fn uploads_are_multipart_and_documents_and_notes_send_their_updates() {
             assert_eq!(updates["handle"], "h-1");
             assert_eq!(updates["extRefID"], "i-1");
             assert_eq!(updates["currentVersion"]["fileName"], "Cut.mov.url");
-            ResponseTemplate::new(200).set_body_json(json!({ "data": { "ID": "doc-1" } }))
+            assert_eq!(updates["currentVersion"]["version"], "v1");
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": { "ID": "doc-1", "extRefID": "i-1", "currentVersionID": "docv-1" } }))
         })
         .expect(1)
         .mount(&server)
@@ -164,7 +167,7 @@ async fn uploads_are_multipart_and_documents_and_notes_send_their_updates() {
         .mount(&server)
         .await;
     let (client, _dir) = workfront(&server).await;
-    let project = WorkfrontProjectId::new("p1").unwrap();
+    let project = WorkfrontObject::Project(WorkfrontProjectId::new("p1").unwrap());
     let handle = client
         .upload(
             &SendPermit::outside_the_outbox(),
@@ -180,12 +183,14 @@ async fn uploads_are_multipart_and_documents_and_notes_send_their_updates() {
             "Cut.mov",
             &handle,
             "Cut.mov.url",
+            "v1",
             "i-1",
             "sent by A",
         )
         .await
         .unwrap();
-    assert_eq!(doc, "doc-1");
+    assert_eq!(doc.id.as_str(), "doc-1");
+    assert_eq!(doc.current_version.as_ref().map(|v| v.as_str()), Some("docv-1"));
     assert_eq!(
         client
             .create_note(&SendPermit::outside_the_outbox(), &project, "hello (ref i-1)")
@@ -200,10 +205,12 @@ async fn look_ups_filter_by_project_and_reference_and_a_refused_write_is_permane
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/attask/api/v21.0/docu/search"))
-        .and(query_param("projectID", "p1"))
+        .and(query_param("objID", "p1"))
         .and(query_param("extRefID", "i-1"))
         .and(query_param("ID_Sort", "asc"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [ { "ID": "doc-1" } ] })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "data": [ { "ID": "doc-1", "extRefID": "i-1" } ] })),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -222,14 +229,28 @@ async fn look_ups_filter_by_project_and_reference_and_a_refused_write_is_permane
         .mount(&server)
         .await;
     let (client, _dir) = workfront(&server).await;
-    let project = WorkfrontProjectId::new("p1").unwrap();
+    let project = WorkfrontObject::Project(WorkfrontProjectId::new("p1").unwrap());
     assert_eq!(
-        client.find_document(&project, "i-1").await.unwrap().as_deref(),
+        client
+            .find_document(&project, "i-1")
+            .await
+            .unwrap()
+            .map(|d| d.id.to_string())
+            .as_deref(),
         Some("doc-1")
     );
     assert_eq!(client.find_note(&project, "(ref i-2)").await.unwrap(), None);
     let err = client
-        .create_document(&SendPermit::outside_the_outbox(), &project, "n", "h", "f", "i-3", "d")
+        .create_document(
+            &SendPermit::outside_the_outbox(),
+            &project,
+            "n",
+            "h",
+            "f",
+            "v1",
+            "i-3",
+            "d",
+        )
         .await
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);

@@ -383,3 +383,85 @@ async fn a_file_too_large_or_not_downloadable_goes_as_a_link_and_a_folder_is_ref
     drained(&s.app).await;
     assert_eq!(sandbox.workfront_documents().len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_version_becomes_a_version_of_the_same_document_and_the_same_one_changes_nothing() {
+    let s = setup().await;
+    register(&s.app).await;
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    let sandbox = &s.app.sandbox;
+    let send = |interaction: &str, resource: &str, kind: &str| {
+        let delivery = body_for(&s, &action.id, interaction, "fio-alice", resource, kind);
+        let secret = action.secret.clone();
+        let s = &s;
+        async move {
+            let (status, answer) = deliver(s, &delivery, &secret, 0).await;
+            assert_eq!(
+                (status, answer["title"].as_str()),
+                (200, Some("Sent to Workfront")),
+                "{answer}"
+            );
+        }
+    };
+    // The first cut, alone: a document.
+    send("interaction-v1", "file-1", "file").await;
+    wait_until("one document", WAIT, || sandbox.workfront_documents().len() == 1).await;
+    drained(&s.app).await;
+    let document = sandbox.workfront_documents()[0]["ID"].as_str().unwrap().to_owned();
+
+    // A second cut is stacked on it in Frame.io, and the stack (its head) is sent: the same
+    // document gains a version carrying the new file's bytes.
+    sandbox.add_frameio_file(&s.mirror, "file-5", "Hero cut v5.mov");
+    sandbox.stack_frameio_files("stack-1", &["file-1", "file-5"]);
+    send("interaction-v2", "file-5", "file").await;
+    wait_until("a second version", WAIT, || {
+        sandbox.workfront_document_versions(&document).len() == 2
+    })
+    .await;
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_documents().len(), 1, "no second document");
+    let versions = sandbox.workfront_document_versions(&document);
+    let (label, upload) = (&versions[1].0, &versions[1].1);
+    assert_eq!(label["version"], "v2 frameio-file:file-5");
+    assert_eq!(upload.bytes.as_deref(), Some(&b"the bytes of Hero cut v5.mov"[..]));
+    let current = &sandbox.workfront_documents()[0]["currentVersionID"];
+    assert_eq!(current, &label["ID"], "the new version is the current one");
+
+    // The same version again, as a file or as the stack: nothing changes.
+    send("interaction-v2-again", "file-5", "file").await;
+    send("interaction-stack", "stack-1", "version_stack").await;
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_documents().len(), 1);
+    assert_eq!(sandbox.workfront_document_versions(&document).len(), 2);
+    // An older version sent again: it is on the document already (its first version).
+    send("interaction-v1-again", "file-1", "file").await;
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_document_versions(&document).len(), 2);
+
+    // A Workfront that takes a version without making it current: parked, saying so, and no
+    // second document.
+    sandbox.set_versions_by_api(frameio_sync_sandbox::VersionsByApi::KeepCurrent);
+    sandbox.add_frameio_file(&s.mirror, "file-6", "Hero cut v6.mov");
+    sandbox.stack_frameio_files("stack-1", &["file-6"]);
+    send("interaction-v3", "file-6", "file").await;
+    let store = s.app.store().clone();
+    wait_until("the version parked", WAIT, || {
+        store.outbox_counts().unwrap().parked == 1
+    })
+    .await;
+    let reason = store
+        .outbox_entries()
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e.state {
+            EntryState::Parked { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        reason.contains("current version") && reason.contains(&document),
+        "{reason}"
+    );
+    assert_eq!(sandbox.workfront_documents().len(), 1);
+    assert_eq!(sandbox.workfront_document_versions(&document).len(), 3);
+}

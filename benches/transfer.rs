@@ -67,6 +67,7 @@ async fn transfer(mib: u64) {
                     target,
                 }),
                 task: None,
+                message: None,
             }),
             reason: "bench".into(),
         };

@@ -597,6 +597,27 @@ impl Sandbox {
         }));
     }
 
+    /// Adds (or replaces) a Workfront task of `project`, open (`NEW`), updated now.
+    pub fn add_workfront_task(&self, id: &str, project: &str, name: &str) {
+        let now = dates::workfront_rest(dates::now());
+        let tasks = &mut self.shared.lock().world.workfront.tasks;
+        tasks.retain(|t| t["ID"] != id);
+        tasks.push(serde_json::json!({
+            "ID": id, "name": name, "projectID": project, "status": "NEW",
+            "lastUpdateDate": now, "accessRules": []
+        }));
+    }
+
+    /// Changes a Workfront task (its `status`, `name`, `accessRules`…), stamping it as updated now.
+    pub fn update_workfront_task(&self, id: &str, change: impl FnOnce(&mut serde_json::Value)) {
+        let now = dates::workfront_rest(dates::now());
+        let tasks = &mut self.shared.lock().world.workfront.tasks;
+        if let Some(row) = tasks.iter_mut().find(|t| t["ID"] == id) {
+            change(row);
+            row["lastUpdateDate"] = now.into();
+        }
+    }
+
     /// Changes Workfront users in one step, as one admin action would, stamping them as updated
     /// now. `change` gets each user's row (`isActive`, `emailAddr`, the flag field, …).
     pub fn update_workfront_users(&self, ids: &[&str], change: impl Fn(&mut serde_json::Value)) {

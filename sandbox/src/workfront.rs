@@ -192,6 +192,26 @@ async fn search(
             };
             page_of(list, matches, no_id, Value::clone, first, limit)
         }
+        "task" => {
+            let status_ne = match query.get("status_Mod").map(String::as_str) {
+                None => None,
+                Some("ne") => query.get("status").cloned(),
+                Some(other) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "sandbox.Unsupported",
+                        &format!("status_Mod={other} is not served"),
+                    )
+                }
+            };
+            let matches = |row: &Value| {
+                updated_since(row["lastUpdateDate"].as_str().unwrap_or(""))
+                    && status_ne
+                        .as_ref()
+                        .is_none_or(|s| row["status"].as_str() != Some(s.as_str()))
+            };
+            page_of(&wf.tasks, matches, no_id, Value::clone, first, limit)
+        }
         "docv" => {
             let matches = |row: &Value| {
                 query
@@ -234,6 +254,7 @@ async fn get_one(
             .find(|p| p.id == id)
             .map(|p| serde_json::to_value(p).expect("rows serialize")),
         "docu" | "document" => state.documents.iter().find(|d| d["ID"] == id.as_str()).cloned(),
+        "task" => wf.tasks.iter().find(|t| t["ID"] == id.as_str()).cloned(),
         _ => None,
     };
     match found {

@@ -36,6 +36,16 @@ pub struct WorkfrontUser {
     pub last_update: Option<Timestamp>,
 }
 
+/// A Workfront task, as the review form offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkfrontTask {
+    pub id: WorkfrontTaskId,
+    pub project: WorkfrontProjectId,
+    pub name: String,
+    /// Not complete: only open tasks are offered.
+    pub open: bool,
+}
+
 /// The Workfront object a review file goes to: the mirrored project itself, or one of its tasks
 /// (the custom action's form offers both). Persisted in outbox entries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -46,6 +46,9 @@ pub struct AddDocument {
     /// The task of `wf_project` it was sent to, if one was chosen; else the project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<WorkfrontTaskId>,
+    /// The sender's message to the approvers, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A Frame.io file sent for review: its id, and the mirror's target (whose credential reads it).

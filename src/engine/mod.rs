@@ -15,13 +15,16 @@ mod events;
 mod last_read;
 mod listings;
 mod planner;
+mod review_form;
 mod routes;
 mod submissions;
 mod sync;
+mod tasks;
 mod worker;
 
 pub use dry_run::{DryRun, WouldCancel, WouldDo};
 pub use events::Applied;
+pub use review_form::ReviewForm;
 pub use submissions::Submission;
 pub use worker::{Running, WorkOutcome};
 
@@ -84,6 +87,10 @@ pub struct Engine {
     /// Downloads of files sent for review, and the largest one uploaded (`review.max_upload_size`).
     pub(crate) transfers: Transfers,
     pub(crate) max_upload_size: u64,
+    /// The open tasks of each project, for the review form (`tasks.rs`).
+    pub(crate) open_tasks: tasks::OpenTasks,
+    /// Clicks on the custom action whose form is not answered yet (`review_form.rs`).
+    pub(crate) clicks: review_form::Clicks,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Woken when events were recorded in the inbox.
@@ -119,6 +126,8 @@ impl Engine {
             listings: Listings::default(),
             transfers: Transfers::default(),
             max_upload_size: settings.review.max_upload_size,
+            open_tasks: tasks::OpenTasks::default(),
+            clicks: review_form::Clicks::default(),
             metrics: Arc::default(),
             events_ready: Arc::new(Notify::new()),
             workfront_writes: settings.workfront.max_in_flight.max(1),

@@ -5,7 +5,7 @@
 use super::Engine;
 use crate::core::access::may_submit_asset;
 use crate::core::mirror_plan::Planned;
-use crate::core::model::Credential;
+use crate::core::model::{Credential, WorkfrontObject};
 use crate::effects::{AddDocument, AddNote, Effect, ReviewFile};
 use crate::frameio::actions::ActionInvocation;
 use crate::ids::{FrameioAccountId, FrameioFileId, FrameioUserId};
@@ -16,18 +16,25 @@ use crate::workfront::access::AccessFetchError;
 /// What the user is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submission {
-    /// Recorded (or recorded before: a redelivery); the Workfront project's name.
-    Sent { project_name: String },
+    /// Recorded (or recorded before: a redelivery); where it went, in words
+    /// (`Workfront project <name>`, `task <name> of Workfront project <name>`).
+    Sent { to: String },
     /// Not sent, and why, in words.
     Refused { reason: String },
 }
 
 impl Engine {
-    /// Resolves the invocation (mirror → Workfront project, Frame.io user → email → Workfront
-    /// user), asks the F6 gate, and when it allows, records the document and the note in one
-    /// transaction and flushes. Errors are transient problems (Workfront or Frame.io not
-    /// answering): nothing was recorded, and the user may try again.
-    pub async fn submit_asset(&self, action: &ActionInvocation) -> anyhow::Result<Submission> {
+    /// Resolves the click (mirror → Workfront project, Frame.io user → email → Workfront user)
+    /// and the chosen `target` (the project when `None`), asks the F6 gate for that object, and
+    /// when it allows, records the document and the note in one transaction and flushes. Errors
+    /// are transient problems (Workfront or Frame.io not answering): nothing was recorded, and the
+    /// user may try again.
+    pub async fn submit_asset(
+        &self,
+        action: &ActionInvocation,
+        target: Option<&WorkfrontObject>,
+        message: Option<&str>,
+    ) -> anyhow::Result<Submission> {
         let refuse = |reason: String| Ok(Submission::Refused { reason });
         if action.resource_type == "folder" {
             return refuse("A folder cannot be sent for review: select the files in it and send them.".into());
@@ -35,6 +42,14 @@ impl Engine {
         let Some(mirror) = self.store.mirror_of_frameio_project(&action.project)? else {
             return refuse("This Frame.io project is not the mirror of a Workfront project, so there is no Workfront project to send it to.".into());
         };
+        if let Some(WorkfrontObject::Project(chosen)) = target {
+            if *chosen != mirror.wf_project {
+                return refuse(format!(
+                    "Workfront project {chosen} is not the one this Frame.io project mirrors ({}); choose again.",
+                    mirror.wf_project
+                ));
+            }
+        }
         let Some(email) = self
             .email_of(&action.account, &action.user, &mirror.target.credential())
             .await?
@@ -57,21 +72,50 @@ impl Engine {
             return refuse(format!("There is no Workfront user with the email address {email}."));
         };
         // Workfront not answering is worth a retry; anything else it says is the answer.
+        let task = match target {
+            Some(WorkfrontObject::Task(task)) => Some(task),
+            _ => None,
+        };
         let fetched = async {
             let subject = self.access.subject(&wf_user.id, &self.flag_field).await?;
+            let object = match task {
+                Some(task) => Some(self.access.task(task).await?),
+                None => None,
+            };
             let project = self.access.project(&mirror.wf_project).await?;
-            Ok::<_, AccessFetchError>((subject, project))
+            Ok::<_, AccessFetchError>((subject, object, project))
         }
         .await;
-        let (subject, project) = match fetched {
-            Ok(both) => both,
+        let (subject, task_object, project) = match fetched {
+            Ok(all) => all,
             Err(AccessFetchError::Workfront(err)) if err.class() == ErrorClass::Transient => return Err(err.into()),
             Err(err) => return refuse(format!("Not sent: {err}.")),
         };
-        let decision = may_submit_asset(&subject, &project);
+        let (gated, to) = match (&task_object, task) {
+            (Some(found), Some(task)) => {
+                if found.project != mirror.wf_project {
+                    return refuse(format!(
+                        "Workfront task {task} is in project {}, not in the one this Frame.io project mirrors ({}).",
+                        found.project, mirror.wf_project
+                    ));
+                }
+                if found.complete {
+                    return refuse(format!(
+                        "Workfront task {:?} is complete; choose another task or the project.",
+                        found.object.name
+                    ));
+                }
+                (
+                    &found.object,
+                    format!("task {} of Workfront project {}", found.object.name, mirror.name),
+                )
+            }
+            _ => (&project, format!("Workfront project {}", mirror.name)),
+        };
+        let decision = may_submit_asset(&subject, gated);
         if !decision.allowed {
             tracing::info!(
-                wf_user = %wf_user.id, wf_project = %mirror.wf_project, rule = ?decision.rule,
+                wf_user = %wf_user.id, wf_project = %mirror.wf_project, task = ?task, rule = ?decision.rule,
                 interaction = %action.interaction_id, "asset submission refused by the access rules"
             );
             return refuse(format!("Not sent: {}", decision.explanation));
@@ -114,10 +158,12 @@ impl Engine {
                     id: file_id.clone(),
                     target: mirror.target.clone(),
                 }),
-                task: None,
+                task: task.cloned(),
+                message: message.map(str::to_owned),
             }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };
+        let message_line = message.map(|m| format!("\nMessage: {m}")).unwrap_or_default();
         let note = Planned {
             effect: Effect::AddNote(AddNote {
                 interaction: action.interaction_id.clone(),
@@ -126,13 +172,13 @@ impl Engine {
                 user_name: user_name.clone(),
                 asset_name: file.name.clone(),
                 text: format!(
-                    "{user_name} sent \"{}\" from Frame.io for review: {asset_url} (ref {}) {}",
+                    "{user_name} sent \"{}\" from Frame.io for review: {asset_url} (ref {}) {}{message_line}",
                     file.name,
                     action.interaction_id,
                     AddNote::file_marker(&file_id)
                 ),
                 file: Some(file_id.clone()),
-                task: None,
+                task: task.cloned(),
             }),
             reason: format!("{user_name} sent {:?} from Frame.io for review", file.name),
         };
@@ -149,9 +195,7 @@ impl Engine {
             wf_user = %wf_user.id, wf_project = %mirror.wf_project, asset = %file.name,
             interaction = %action.interaction_id, new = recorded.enqueued > 0, "asset submission accepted"
         );
-        Ok(Submission::Sent {
-            project_name: mirror.name,
-        })
+        Ok(Submission::Sent { to })
     }
 
     /// The email of a Frame.io user, from the account's directory (read again if it does not know

@@ -50,6 +50,14 @@ impl Engine {
         if let Err(err) = &outcome {
             record.error = Some(format!("{err:#}"));
         }
+        if outcome.is_ok() {
+            // The review form's tasks: not part of the sync's plan (nor of its figures), so a
+            // failure is only logged (the form offers the tasks last read). Read before the sync
+            // is recorded, so whoever waits for the record finds them.
+            if let Err(err) = self.refresh_tasks(record.scope == Scope::Full).await {
+                tracing::warn!(error = %err, "could not read Workfront's open tasks; the review form offers those read before");
+            }
+        }
         let record = self.store.record_sync(record).context("failed to record the sync")?;
         outcome.map(|()| record)
     }

@@ -4,10 +4,13 @@
 //! Frame.io signs each delivery: `X-Frameio-Request-Timestamp` (epoch seconds) and
 //! `X-Frameio-Signature: v0=<hex HMAC-SHA256(secret, "v0:{timestamp}:{raw body}")>`.
 
-use crate::ids::{FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId};
+use crate::core::model::WorkfrontObject;
+use crate::ids::{
+    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontProjectId, WorkfrontTaskId,
+};
 use crate::secret::Secret;
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// How old a signed delivery may be (replays beyond this are refused).
@@ -131,14 +134,30 @@ struct Resource {
 
 #[derive(Deserialize)]
 struct Payload {
-    account_id: String,
+    #[serde(default)]
+    account_id: Option<String>,
     action_id: String,
     interaction_id: String,
     #[serde(default)]
     workspace: Option<Id>,
-    project: Id,
-    resource: Resource,
-    user: Id,
+    #[serde(default)]
+    project: Option<Id>,
+    #[serde(default)]
+    resource: Option<Resource>,
+    #[serde(default)]
+    user: Option<Id>,
+    /// The form's fields, when the user submitted the form we answered the click with.
+    #[serde(default)]
+    data: Option<FormData>,
+}
+
+/// What the review form sends back: field name → value (Frame.io sends text).
+#[derive(Deserialize)]
+struct FormData {
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
 }
 
 /// Only the action id, read before the signature is checked to pick the action's secret. Nothing
@@ -161,27 +180,139 @@ pub enum ActionPayloadError {
         field: &'static str,
         error: crate::ids::IdError,
     },
+    #[error("a click without {0}")]
+    Missing(&'static str),
+    #[error("data.target {0:?} is not one of the form's choices (PROJ:<id> or TASK:<id>)")]
+    Target(String),
+    #[error("data.message is {0} characters long; at most {MAX_MESSAGE} are sent")]
+    MessageTooLong(usize),
+}
+
+/// The longest message to the approvers.
+pub const MAX_MESSAGE: usize = 2_000;
+
+/// A (verified) delivery: a click on the action, or the form we answered a click with, submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionDelivery {
+    pub action_id: String,
+    /// One per click; the form's submit carries the click's.
+    pub interaction_id: String,
+    /// Who clicked on what. A submit may repeat it (or not: the documentation shows a submit
+    /// without it).
+    pub invocation: Option<ActionInvocation>,
+    /// The submitted form, if this is a submit.
+    pub form: Option<FormReply>,
+}
+
+/// The review form as submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormReply {
+    /// The chosen Workfront project or task; `None` when the field was left out.
+    pub target: Option<WorkfrontObject>,
+    /// The message to the approvers, if any was written.
+    pub message: Option<String>,
 }
 
 /// Reads a (verified) delivery.
-pub fn parse_action(body: &[u8]) -> Result<ActionInvocation, ActionPayloadError> {
+pub fn parse_action(body: &[u8]) -> Result<ActionDelivery, ActionPayloadError> {
     let p: Payload = serde_json::from_slice(body)?;
     let bad = |field: &'static str, error: crate::ids::IdError| ActionPayloadError::Id { field, error };
-    Ok(ActionInvocation {
-        account: FrameioAccountId::new(p.account_id).map_err(|e| bad("account_id", e))?,
+    let form = p.data.map(read_form).transpose()?;
+    let invocation = match (p.account_id, p.project, p.resource, p.user) {
+        (Some(account), Some(project), Some(resource), Some(user)) => Some(ActionInvocation {
+            account: FrameioAccountId::new(account).map_err(|e| bad("account_id", e))?,
+            action_id: p.action_id.clone(),
+            interaction_id: p.interaction_id.clone(),
+            workspace: p.workspace.and_then(|w| FrameioWorkspaceId::new(w.id).ok()),
+            project: FrameioProjectId::new(project.id).map_err(|e| bad("project.id", e))?,
+            resource_id: resource.id,
+            resource_type: resource.kind.unwrap_or_default(),
+            user: FrameioUserId::new(user.id).map_err(|e| bad("user.id", e))?,
+        }),
+        (account, project, resource, user) if form.is_none() => {
+            let missing = [
+                (account.is_none(), "account_id"),
+                (project.is_none(), "project"),
+                (resource.is_none(), "resource"),
+                (user.is_none(), "user"),
+            ];
+            let field = missing.iter().find(|(m, _)| *m).map_or("account_id", |(_, f)| *f);
+            return Err(ActionPayloadError::Missing(field));
+        }
+        _ => None,
+    };
+    Ok(ActionDelivery {
         action_id: p.action_id,
         interaction_id: p.interaction_id,
-        workspace: p.workspace.and_then(|w| FrameioWorkspaceId::new(w.id).ok()),
-        project: FrameioProjectId::new(p.project.id).map_err(|e| bad("project.id", e))?,
-        resource_id: p.resource.id,
-        resource_type: p.resource.kind.unwrap_or_default(),
-        user: FrameioUserId::new(p.user.id).map_err(|e| bad("user.id", e))?,
+        invocation,
+        form,
     })
+}
+
+fn read_form(data: FormData) -> Result<FormReply, ActionPayloadError> {
+    let target = match data.target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => {
+            Some(parse_target(text).ok_or_else(|| ActionPayloadError::Target(text.chars().take(100).collect()))?)
+        }
+    };
+    let message = data.message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+    if let Some(length) = message.as_ref().map(|m| m.chars().count()).filter(|n| *n > MAX_MESSAGE) {
+        return Err(ActionPayloadError::MessageTooLong(length));
+    }
+    Ok(FormReply { target, message })
+}
+
+/// A select option's value: `PROJ:<id>` or `TASK:<id>`.
+fn parse_target(text: &str) -> Option<WorkfrontObject> {
+    let (code, id) = text.split_once(':')?;
+    match code {
+        "PROJ" => WorkfrontProjectId::new(id).ok().map(WorkfrontObject::Project),
+        "TASK" => WorkfrontTaskId::new(id).ok().map(WorkfrontObject::Task),
+        _ => None,
+    }
+}
+
+/// The select option's value for `object` (what [`parse_target`] reads back).
+pub fn target_value(object: &WorkfrontObject) -> String {
+    format!("{}:{}", object.obj_code(), object.id())
 }
 
 /// The answer Frame.io shows the user: a title and a description.
 pub fn answer(title: &str, description: &str) -> serde_json::Value {
     serde_json::json!({ "title": title, "description": description })
+}
+
+/// A form Frame.io shows the user; its submit comes back to the same address with `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FormAnswer {
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<FormField>,
+}
+
+/// A form field, in Frame.io's shapes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum FormField {
+    Select {
+        label: String,
+        name: String,
+        value: String,
+        options: Vec<SelectOption>,
+    },
+    Textarea {
+        label: String,
+        name: String,
+        value: String,
+    },
+}
+
+/// One choice of a select: what is shown, and what comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SelectOption {
+    pub name: String,
+    pub value: String,
 }
 
 #[cfg(test)]
@@ -270,11 +401,44 @@ mod tests {
     fn a_payload_is_read_and_a_broken_one_is_named() {
         let body = br#"{"account_id":"acc","action_id":"a1","interaction_id":"i1","project":{"id":"p"},
             "resource":{"id":"f","type":"file"},"type":"workfront.review","user":{"id":"u"},"workspace":{"id":"w"}}"#;
-        let a = parse_action(body).unwrap();
+        let a = parse_action(body).unwrap().invocation.unwrap();
         assert_eq!(
             (a.interaction_id.as_str(), a.project.as_str(), a.user.as_str()),
             ("i1", "p", "u")
         );
+        // A submit without the click's fields, as the documentation shows one.
+        let submit = br#"{"action_id":"a1","interaction_id":"i1","type":"workfront.review",
+            "data":{"target":"TASK:t-9","message":"  Please look at the grade  "}}"#;
+        let d = parse_action(submit).unwrap();
+        assert_eq!(d.invocation, None);
+        let form = d.form.unwrap();
+        assert_eq!(
+            form.target,
+            Some(WorkfrontObject::Task(WorkfrontTaskId::new("t-9").unwrap()))
+        );
+        assert_eq!(form.message.as_deref(), Some("Please look at the grade"));
+        let project =
+            parse_action(br#"{"action_id":"a","interaction_id":"i","data":{"target":"PROJ:p1","message":""}}"#)
+                .unwrap()
+                .form
+                .unwrap();
+        assert_eq!(
+            project.target,
+            Some(WorkfrontObject::Project(WorkfrontProjectId::new("p1").unwrap()))
+        );
+        assert_eq!(project.message, None);
+        let wrong = parse_action(br#"{"action_id":"a","interaction_id":"i","data":{"target":"DOCU:x"}}"#);
+        assert!(wrong.unwrap_err().to_string().contains("data.target"));
+        let long = format!(
+            r#"{{"action_id":"a","interaction_id":"i","data":{{"message":"{}"}}}}"#,
+            "x".repeat(2_001)
+        );
+        assert!(parse_action(long.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("data.message"));
+        let click = parse_action(br#"{"action_id":"a","interaction_id":"i","account_id":"acc"}"#);
+        assert!(click.unwrap_err().to_string().contains("without project"));
         assert_eq!(unverified_action_id(body).as_deref(), Some("a1"));
         assert!(parse_action(b"{}")
             .unwrap_err()

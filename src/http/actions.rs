@@ -1,9 +1,10 @@
 //! `POST /frameio/actions`: the Frame.io custom action "Send to Workfront for review" (F6).
-//! Bounded, signature-checked before anything in the body is trusted, then resolved and gated;
-//! the user sees the answer's title and description.
+//! Bounded, signature-checked before anything in the body is trusted. A click is answered with
+//! the review form (where to, and a message); the submitted form is resolved and gated, and the
+//! user sees the answer's title and description.
 
 use super::{body, HttpContext, MAX_ACTION_BODY};
-use crate::engine::Submission;
+use crate::engine::{ReviewForm, Submission};
 use crate::frameio::actions::{answer, parse_action, unverified_action_id, SignatureError, SignedEnvelope};
 use crate::store::secret_files::action_secret;
 use axum::body::Body;
@@ -41,22 +42,47 @@ pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: He
         tracing::warn!(error = %err, "refused a Frame.io action: bad signature");
         return (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response();
     }
-    let action = match parse_action(&bytes) {
-        Ok(action) => action,
+    let delivery = match parse_action(&bytes) {
+        Ok(delivery) => delivery,
         Err(err) => {
             tracing::warn!(error = %err, "refused a Frame.io action");
             return (StatusCode::BAD_REQUEST, format!("{err}\n")).into_response();
         }
     };
-    let outcome = tokio::time::timeout(ANSWER_WITHIN, context.engine.submit_asset(&action)).await;
-    let (title, description) = match outcome {
-        Ok(Ok(Submission::Sent { project_name })) => (
-            "Sent to Workfront".to_owned(),
-            format!("Sent to Workfront project {project_name} for review."),
-        ),
+    let not_sent = |reason: String| (StatusCode::OK, Json(answer("Not sent to Workfront", &reason))).into_response();
+    let Some(form) = delivery.form else {
+        // A click: the form, at once.
+        let click = delivery
+            .invocation
+            .expect("a click without a form carries its fields (parse_action)");
+        return match context.engine.review_form(&click) {
+            Ok(ReviewForm::Offer(form)) => (StatusCode::OK, Json(form)).into_response(),
+            Ok(ReviewForm::Refused { reason }) => not_sent(reason),
+            Err(err) => {
+                tracing::error!(error = %err, interaction = %click.interaction_id, "could not answer a click with the review form");
+                not_sent(format!(
+                    "Nothing was sent because of a temporary problem ({err}); please try again in a minute."
+                ))
+            }
+        };
+    };
+    // The form, submitted: the click it belongs to is in the submit, or remembered.
+    let Some(click) = delivery
+        .invocation
+        .or_else(|| context.engine.clicked(&delivery.interaction_id))
+    else {
+        return not_sent(
+            "This form is no longer known (it is over an hour old, or the sync service restarted since): please run the action again.".into(),
+        );
+    };
+    let submitted = context
+        .engine
+        .submit_asset(&click, form.target.as_ref(), form.message.as_deref());
+    let (title, description) = match tokio::time::timeout(ANSWER_WITHIN, submitted).await {
+        Ok(Ok(Submission::Sent { to })) => ("Sent to Workfront".to_owned(), format!("Sent to {to} for review.")),
         Ok(Ok(Submission::Refused { reason })) => ("Not sent to Workfront".to_owned(), reason),
         Ok(Err(err)) => {
-            tracing::error!(error = format!("{err:#}"), interaction = %action.interaction_id, "could not handle an asset submission");
+            tracing::error!(error = format!("{err:#}"), interaction = %click.interaction_id, "could not handle an asset submission");
             (
                 "Not sent to Workfront".to_owned(),
                 format!("Nothing was sent because of a temporary problem ({err}); please try again in a minute."),

@@ -6,7 +6,7 @@ use super::client::WorkfrontClient;
 use super::error::WorkfrontError;
 use crate::core::access::levels::{AccessLevel, BuiltinLevel, LevelSetting, License, ObjectType};
 use crate::core::access::sharing::{Accessor, Permission, SecuredObject, Share, Subject};
-use crate::ids::{WorkfrontProjectId, WorkfrontUserId};
+use crate::ids::{WorkfrontProjectId, WorkfrontTaskId, WorkfrontUserId};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,6 +21,7 @@ const LEVEL_FIELDS: &str = "ID,name,isAdmin,licenseType,accessLevelPermissions:*
 const PROJECT_FIELDS: &str = "ID,name,ownerID,portfolioID,programID,accessRules:*";
 const PROGRAM_FIELDS: &str = "ID,name,ownerID,portfolioID,accessRules:*";
 const PORTFOLIO_FIELDS: &str = "ID,name,ownerID,accessRules:*";
+const TASK_FIELDS: &str = "ID,name,projectID,status,accessRules:*";
 
 /// How long fetched records are reused.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
@@ -31,6 +32,8 @@ pub enum AccessFetchError {
     NoSuchUser(String),
     #[error("Workfront project {0} does not exist (or the API key cannot see it)")]
     NoSuchProject(String),
+    #[error("Workfront task {0} does not exist (or the API key cannot see it)")]
+    NoSuchTask(String),
     #[error("Workfront access level {id} ({name:?}): {problem}")]
     UnusableLevel { id: String, name: String, problem: String },
     #[error(transparent)]
@@ -146,6 +149,14 @@ struct SecuredRow {
     access_rules: Vec<AccessRuleRow>,
 }
 
+/// A task as the gate reads it.
+#[derive(Debug, Clone)]
+pub struct SecuredTask {
+    pub object: SecuredObject,
+    pub project: WorkfrontProjectId,
+    pub complete: bool,
+}
+
 /// Fetches and caches what the access rules need.
 pub struct AccessFetcher {
     client: WorkfrontClient,
@@ -218,6 +229,36 @@ impl AccessFetcher {
             None => portfolio,
         };
         Ok(secured(row, ObjectType::Projects, parent))
+    }
+
+    /// A task with its shares, inheriting from its project: the review form may send a file to
+    /// one. Returns it with its project and whether it is complete (`status` `CPL`).
+    pub async fn task(&self, task: &WorkfrontTaskId) -> Result<SecuredTask, AccessFetchError> {
+        #[derive(Deserialize)]
+        struct Placement {
+            #[serde(rename = "projectID")]
+            project_id: Option<String>,
+            status: Option<String>,
+        }
+        let missing = || AccessFetchError::NoSuchTask(task.to_string());
+        let row: SecuredRow = self
+            .fetch("task", task.as_str(), TASK_FIELDS)
+            .await
+            .map_err(|e| not_found(e, missing))?;
+        let placement: Placement = self
+            .fetch("task", task.as_str(), TASK_FIELDS)
+            .await
+            .map_err(|e| not_found(e, missing))?;
+        let project_id = placement
+            .project_id
+            .and_then(|p| WorkfrontProjectId::new(p).ok())
+            .ok_or_else(missing)?;
+        let project = self.project(&project_id).await?;
+        Ok(SecuredTask {
+            project: project_id,
+            complete: placement.status.as_deref() == Some("CPL"),
+            object: secured(row, ObjectType::Tasks, Some(project)),
+        })
     }
 
     async fn container(

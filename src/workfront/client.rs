@@ -204,6 +204,18 @@ impl WorkfrontClient {
         obj: &str,
         fields: String,
         since: Option<Timestamp>,
+        convert: impl FnMut(R) -> Option<T>,
+    ) -> Result<Vec<T>, WorkfrontError> {
+        self.search_all_where(obj, fields, since, &[], convert).await
+    }
+
+    /// [`Self::search_all`] with more filters (`status=CPL&status_Mod=ne`, say), sent on every page.
+    pub(super) async fn search_all_where<R: DeserializeOwned, T>(
+        &self,
+        obj: &str,
+        fields: String,
+        since: Option<Timestamp>,
+        filters: &[(&str, String)],
         mut convert: impl FnMut(R) -> Option<T>,
     ) -> Result<Vec<T>, WorkfrontError> {
         let mut out = Vec::new();
@@ -219,6 +231,7 @@ impl WorkfrontClient {
                 query.push(("lastUpdateDate", since.to_iso_utc()));
                 query.push(("lastUpdateDate_Mod", "gte".to_owned()));
             }
+            query.extend(filters.iter().cloned());
             let endpoint = format!("{obj}/search");
             let segments = [obj, "search"];
             let page: Vec<R> = retry_read(&endpoint, || self.get(&segments, &query)).await?;

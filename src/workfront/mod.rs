@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 mod links;
 mod subscriptions;
+mod tasks;
 mod wire;
 
 pub use client::WorkfrontClient;

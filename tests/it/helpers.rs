@@ -308,6 +308,7 @@ pub fn record_review_files(
                     target: target.clone(),
                 }),
                 task: None,
+                message: None,
             }),
             reason: "sent for review".into(),
         })

@@ -48,8 +48,8 @@ async fn fifty_projects_get_fifty_mirrors_and_neither_a_resync_nor_a_restart_cre
     );
     assert_eq!(
         after.workfront_requests - before.workfront_requests,
-        3,
-        "one page each of up to 2000 projects (with their teams), groups and users"
+        4,
+        "one page each of up to 2000 projects (with their teams), groups and users, and of the open tasks (the review form's)"
     );
     assert_eq!(
         after.frameio_requests, before.frameio_requests,

@@ -48,6 +48,14 @@ async fn setup_with(settings: impl FnOnce(&mut frameio_sync::config::Settings)) 
     }
     app.sandbox.share_project(&wf_project, "alice", "LIMITED_EDIT"); // Contribute
     app.sandbox.share_project(&wf_project, "bob", "VIEW");
+    // Tasks the review form offers (open ones of this project), and two it must not.
+    app.sandbox.add_workfront_task("t-story", &wf_project, "Storyboard");
+    app.sandbox.add_workfront_task("t-grade", &wf_project, "grade");
+    app.sandbox.add_workfront_task("t-done", &wf_project, "Edit");
+    app.sandbox
+        .update_workfront_task("t-done", |t| t["status"] = "CPL".into());
+    app.sandbox
+        .add_workfront_task("t-other", "another-project", "Elsewhere");
     app.start();
     app.wait_for_mirrors(1).await;
     let mirror = app
@@ -92,8 +100,9 @@ fn body_for(s: &Setup, action_id: &str, interaction: &str, user: &str, resource:
     .to_string()
 }
 
-/// Delivers `body` as Frame.io would, signed with `secret` at `age` seconds ago.
-async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
+/// Posts `body` as Frame.io would, signed with `secret` at `age` seconds ago: the status and the
+/// answer.
+async fn post(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
     let ts = (frameio_sync::timestamp::Timestamp::now().millis() / 1000 - age).to_string();
     let signature = sign(&Secret::new(secret), &ts, body.as_bytes());
     let response = reqwest::Client::new()
@@ -108,6 +117,27 @@ async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) 
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// A click (`body`) and, when it is answered with the review form, the form submitted as it is
+/// offered (the project, no message), the way Frame.io sends a submit: without the click's fields.
+async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
+    let (status, form) = post(s, body, secret, age).await;
+    if form.get("fields").is_none() {
+        return (status, form);
+    }
+    let target = form["fields"][0]["value"].as_str().unwrap().to_owned();
+    submit(s, body, secret, &target, "").await
+}
+
+/// Submits the review form of the click in `click` with `target` and `message`.
+async fn submit(s: &Setup, click: &str, secret: &str, target: &str, message: &str) -> (u16, Value) {
+    let click: Value = serde_json::from_str(click).unwrap();
+    let submit = json!({
+        "action_id": click["action_id"], "interaction_id": click["interaction_id"], "type": click["type"],
+        "data": { "target": target, "message": message }
+    });
+    post(s, &submit.to_string(), secret, 0).await
 }
 
 async fn drained(app: &TestApp) {
@@ -464,4 +494,160 @@ async fn a_newer_version_becomes_a_version_of_the_same_document_and_the_same_one
     );
     assert_eq!(sandbox.workfront_documents().len(), 1);
     assert_eq!(sandbox.workfront_document_versions(&document).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_offers_the_project_and_its_open_tasks_and_a_task_is_gated_on_its_own() {
+    let s = setup().await;
+    register(&s.app).await;
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    let sandbox = &s.app.sandbox;
+    // Carol may only contribute to one task: the gate decides for the object chosen.
+    sandbox.upsert_workfront_user("carol", "carol@example.test", true, true);
+    sandbox.update_workfront_users(&["carol"], |u| u["accessLevelID"] = "lvl-standard".into());
+    sandbox.add_frameio_account_user(&s.account, "fio-carol", "carol@example.test");
+    sandbox.update_workfront_task("t-grade", |t| {
+        t["accessRules"] = json!([{ "accessorID": "carol", "accessorObjCode": "USER", "coreAction": "LIMITED_EDIT" }])
+    });
+    s.app.resync_and_wait().await;
+
+    // The click is answered with the form: the project first (the default), then its open tasks
+    // by name, and a message.
+    let click = body_for(&s, &action.id, "interaction-task", "fio-alice", "file-1", "file");
+    let (status, form) = post(&s, &click, &action.secret, 0).await;
+    assert_eq!(status, 200);
+    assert_eq!(form["title"], "Send to Workfront for review", "{form}");
+    let target = &form["fields"][0];
+    assert_eq!(
+        (target["type"].as_str(), target["name"].as_str()),
+        (Some("select"), Some("target"))
+    );
+    assert_eq!(target["value"], format!("PROJ:{}", s.wf_project));
+    let options: Vec<(String, String)> = target["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap().to_owned(),
+                o["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        options,
+        [
+            (
+                "Project: Generated project 00000".to_owned(),
+                format!("PROJ:{}", s.wf_project)
+            ),
+            ("Task: grade".to_owned(), "TASK:t-grade".to_owned()),
+            ("Task: Storyboard".to_owned(), "TASK:t-story".to_owned()),
+        ]
+    );
+    assert_eq!(
+        (form["fields"][1]["type"].as_str(), form["fields"][1]["name"].as_str()),
+        (Some("textarea"), Some("message"))
+    );
+
+    // Alice sends it to the storyboard task with a message: a document and a note on the task.
+    let (status, answer) = submit(&s, &click, &action.secret, "TASK:t-story", "Frame 12 is the new one").await;
+    assert_eq!(
+        (status, answer["title"].as_str()),
+        (200, Some("Sent to Workfront")),
+        "{answer}"
+    );
+    assert!(
+        answer["description"].as_str().unwrap().contains("task Storyboard"),
+        "{answer}"
+    );
+    wait_until("a document and a note", WAIT, || {
+        sandbox.workfront_documents().len() == 1 && sandbox.workfront_notes().len() == 1
+    })
+    .await;
+    let document = &sandbox.workfront_documents()[0];
+    assert_eq!(
+        (document["docObjCode"].as_str(), document["objID"].as_str()),
+        (Some("TASK"), Some("t-story"))
+    );
+    assert_eq!(document["projectID"], s.wf_project.as_str());
+    let note = &sandbox.workfront_notes()[0];
+    assert_eq!(
+        (note["noteObjCode"].as_str(), note["objID"].as_str()),
+        (Some("TASK"), Some("t-story"))
+    );
+    assert!(
+        note["noteText"]
+            .as_str()
+            .unwrap()
+            .contains("Message: Frame 12 is the new one"),
+        "{note}"
+    );
+    // Frame.io delivers the click and the submit again: the same form, the same answer, once.
+    let (_, again) = post(&s, &click, &action.secret, 0).await;
+    assert_eq!(again["fields"][0]["options"].as_array().unwrap().len(), 3);
+    let (_, answer) = submit(&s, &click, &action.secret, "TASK:t-story", "Frame 12 is the new one").await;
+    assert_eq!(answer["title"], "Sent to Workfront");
+    drained(&s.app).await;
+    assert_eq!(
+        (sandbox.workfront_documents().len(), sandbox.workfront_notes().len()),
+        (1, 1)
+    );
+
+    // Carol: refused for the project, sent to the task shared with her.
+    let carol = body_for(&s, &action.id, "interaction-carol", "fio-carol", "file-2", "file");
+    assert!(post(&s, &carol, &action.secret, 0).await.1.get("fields").is_some());
+    let (_, refused) = submit(&s, &carol, &action.secret, &format!("PROJ:{}", s.wf_project), "").await;
+    assert_eq!(refused["title"], "Not sent to Workfront", "{refused}");
+    let (_, sent) = submit(&s, &carol, &action.secret, "TASK:t-grade", "").await;
+    assert_eq!(sent["title"], "Sent to Workfront", "{sent}");
+    wait_until("carol's document", WAIT, || sandbox.workfront_documents().len() == 2).await;
+    assert_eq!(sandbox.workfront_documents()[1]["objID"], "t-grade");
+
+    // A complete task, a task of another project, a form nobody clicked: refused, saying why.
+    let alice = body_for(&s, &action.id, "interaction-odd", "fio-alice", "file-2", "file");
+    post(&s, &alice, &action.secret, 0).await;
+    let (_, done) = submit(&s, &alice, &action.secret, "TASK:t-done", "").await;
+    assert!(done["description"].as_str().unwrap().contains("complete"), "{done}");
+    let (_, other) = submit(&s, &alice, &action.secret, "TASK:t-other", "").await;
+    assert!(
+        other["description"].as_str().unwrap().contains("another-project"),
+        "{other}"
+    );
+    let unknown = body_for(
+        &s,
+        &action.id,
+        "interaction-never-clicked",
+        "fio-alice",
+        "file-2",
+        "file",
+    );
+    let (_, stale) = submit(&s, &unknown, &action.secret, "TASK:t-story", "").await;
+    assert!(
+        stale["description"].as_str().unwrap().contains("run the action again"),
+        "{stale}"
+    );
+    let (status, bad) = submit(&s, &alice, &action.secret, "DOCU:x", "").await;
+    assert_eq!(status, 400);
+    assert!(bad.as_str().unwrap().contains("data.target"), "{bad}");
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_documents().len(), 2);
+
+    // A task completed in Workfront leaves the form after the next poll.
+    sandbox.update_workfront_task("t-story", |t| t["status"] = "CPL".into());
+    s.app.resync_and_wait().await;
+    let (_, form) = post(
+        &s,
+        &body_for(&s, &action.id, "interaction-later", "fio-alice", "file-1", "file"),
+        &action.secret,
+        0,
+    )
+    .await;
+    let values: Vec<&str> = form["fields"][0]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, [format!("PROJ:{}", s.wf_project).as_str(), "TASK:t-grade"]);
 }

@@ -149,6 +149,11 @@ string_id!(
     "Workfront task id"
 );
 string_id!(
+    /// A Workfront team (`TEAMOB`) id.
+    WorkfrontTeamId,
+    "Workfront team id"
+);
+string_id!(
     /// A Workfront document (`DOCU`) id.
     WorkfrontDocumentId,
     "Workfront document id"

@@ -6,8 +6,11 @@
 //! the file for a secret), never a secret's value.
 
 mod duration;
+mod review;
 
 pub use duration::parse_duration;
+pub use review::{ApprovalSystem, Approver, ApproverRole, ReviewSettings, DEFAULT_MAX_UPLOAD_SIZE};
+use review::RawReview;
 
 use crate::core::collaborator_plan::Policy;
 use crate::core::model::{CollaboratorRole, RoleChoice};
@@ -43,18 +46,6 @@ pub struct Settings {
     /// their owner may read.
     pub warnings: Vec<String>,
 }
-
-/// `[review]`: how an asset sent for review reaches Workfront.
-#[derive(Debug, Clone)]
-pub struct ReviewSettings {
-    /// The largest file uploaded to Workfront; a larger one goes as a link document with a note
-    /// saying why (bytes).
-    pub max_upload_size: u64,
-}
-
-/// The default `review.max_upload_size`: Workfront asks that an upload complete within five
-/// minutes, and 2 GiB does so at about 57 Mbit/s; it is also half Workfront's 4 GB download cap.
-pub const DEFAULT_MAX_UPLOAD_SIZE: u64 = 2 << 30;
 
 /// `[collaborators]`: how flagged Workfront users become collaborators on mirrors (F3–F5).
 #[derive(Debug, Clone)]
@@ -222,12 +213,6 @@ struct RawConfig {
     collaborators: RawCollaborators,
     #[serde(default)]
     review: RawReview,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawReview {
-    max_upload_size: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -472,16 +457,18 @@ impl Validator<'_> {
     }
 
     fn settings(&self, raw: RawConfig) -> Result<Settings, ConfigError> {
+        let workfront = self.workfront(raw.workfront)?;
+        let review = self.review(raw.review, &workfront.auth)?;
         let mut settings = Settings {
             source: self.path.to_owned(),
-            workfront: self.workfront(raw.workfront)?,
+            workfront,
             frameio: self.frameio(raw.frameio)?,
             state: StateSettings {
                 dir: self.resolve(&raw.state.dir),
             },
             http: raw.http.map(|h| self.http(h)).transpose()?,
             collaborators: self.collaborators(raw.collaborators)?,
-            review: self.review(raw.review)?,
+            review,
             log_format: match raw.log_format.as_deref() {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
@@ -624,14 +611,6 @@ impl Validator<'_> {
             default,
             request_timeout,
         })
-    }
-
-    fn review(&self, raw: RawReview) -> Result<ReviewSettings, ConfigError> {
-        let max_upload_size = match raw.max_upload_size {
-            None => DEFAULT_MAX_UPLOAD_SIZE,
-            Some(text) => self.size("review.max_upload_size", &text)?,
-        };
-        Ok(ReviewSettings { max_upload_size })
     }
 
     /// A size like `"2GiB"` or `"500 MB"`, from 1 byte to 1 TiB.

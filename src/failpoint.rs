@@ -22,6 +22,10 @@ pub const AFTER_UPLOAD: &str = "after_upload";
 pub const AFTER_DOCUMENT: &str = "after_document";
 /// After a new version of a review document was added, before it is checked and settled.
 pub const AFTER_DOCUMENT_VERSION: &str = "after_document_version";
+/// After an approval was requested in Workfront, before the entry is settled.
+pub const AFTER_APPROVAL: &str = "after_approval";
+/// After the review state was shown on Frame.io files (field and comments), before it is recorded.
+pub const AFTER_SHOW_REVIEW: &str = "after_show_review";
 /// After an event batch is recorded and flushed, before its senders are answered.
 pub const BEFORE_EVENT_ACK: &str = "before_event_ack";
 

@@ -39,6 +39,7 @@ pub(super) fn router(shared: Shared) -> Router {
             get(stack_children),
         )
         .route("/media/{file}", get(download))
+        .merge(crate::review::frameio_routes(Router::new()))
         .route("/v4/accounts/{account}/projects/{project}/users", get(project_users))
         .route(
             "/v4/accounts/{account}/projects/{project}/users/{user}",
@@ -90,13 +91,13 @@ fn project_json(p: &SandboxProject) -> Value {
 }
 
 /// Who is calling: the token, its user, and the accounts it reaches (`None`: every account).
-struct Caller {
-    user: super::world::FrameioUser,
+pub(crate) struct Caller {
+    pub(crate) user: super::world::FrameioUser,
     accounts: Option<Vec<String>>,
 }
 
 impl Caller {
-    fn reaches(&self, account: &str) -> bool {
+    pub(crate) fn reaches(&self, account: &str) -> bool {
         self.accounts.as_ref().is_none_or(|a| a.iter().any(|id| id == account))
     }
 
@@ -112,7 +113,11 @@ impl Caller {
 
 /// Checks the token, injected faults and the token's rate limit; on success returns the headers
 /// to send and the caller.
-fn admit(shared: &Shared, headers: &HeaderMap, class: &'static str) -> Result<(HeaderMap, Caller), Box<Response>> {
+pub(crate) fn admit(
+    shared: &Shared,
+    headers: &HeaderMap,
+    class: &'static str,
+) -> Result<(HeaderMap, Caller), Box<Response>> {
     let mut state = shared.lock();
     state.counts.frameio_requests += 1;
     let presented = headers

@@ -12,10 +12,12 @@ pub mod dates;
 mod faults;
 pub mod files;
 mod frameio;
+mod review;
 mod workfront;
 pub mod world;
 
 pub use faults::{FaultCounts, FaultRates};
+pub use review::CUSTOMER_ID;
 /// The date crate the sandbox's API takes its dates in.
 pub use time;
 pub use world::World;
@@ -222,6 +224,8 @@ struct State {
     slow_tokens: HashMap<String, Duration>,
     counts: Counts,
     limits: Limits,
+    /// Approvals, Frame.io fields and comments (`review.rs`).
+    review: review::ReviewWorld,
 }
 
 #[derive(Clone)]
@@ -281,6 +285,7 @@ impl Sandbox {
                 slow_tokens: HashMap::new(),
                 counts: Counts::default(),
                 limits,
+                review: review::ReviewWorld::default(),
             })),
             creates: broadcast::channel(1024).0,
             workfront_in_flight: Arc::default(),
@@ -595,6 +600,13 @@ impl Sandbox {
         row.access_rules.push(serde_json::json!({
             "accessorID": user, "accessorObjCode": "USER", "coreAction": core_action
         }));
+    }
+
+    /// Sets a Workfront project's owner (`ownerID`).
+    pub fn set_workfront_project_owner(&self, project: &str, user: &str) {
+        let mut state = self.shared.lock();
+        let row = state.workfront_project(project);
+        row.custom.insert("ownerID".into(), user.into());
     }
 
     /// Adds (or replaces) a Workfront task of `project`, open (`NEW`), updated now.

@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 
 pub(super) fn router(shared: Shared) -> Router {
     Router::new()
+        .merge(crate::review::workfront_routes(Router::new()))
         .route("/attask/api/{version}/upload", post(upload))
         .route("/attask/api/{version}/{search}/search", get(search))
         .route("/attask/api/{version}/{obj}/{id}", get(get_one).put(update_one))
@@ -29,7 +30,9 @@ pub(super) fn router(shared: Shared) -> Router {
 /// Workfront answers some authentication failures with HTTP 200 and an error body.
 fn unauthenticated(state: &super::State, headers: &HeaderMap) -> Option<Response> {
     let presented = headers.get("apiKey").and_then(|v| v.to_str().ok());
-    (presented != Some(state.world.workfront.api_key.as_str())).then(|| {
+    let key_ok = presented == Some(state.world.workfront.api_key.as_str());
+    // An IMS access token this sandbox handed out (`/ims/token/v3`) passes too.
+    (!key_ok && !crate::review::has_workfront_ims_token(state, headers)).then(|| {
         error(
             StatusCode::OK,
             "com.attask.common.AuthenticationException",
@@ -40,13 +43,13 @@ fn unauthenticated(state: &super::State, headers: &HeaderMap) -> Option<Response
 
 /// A write's request counted, its key checked, and an injected failure used up, if any is left:
 /// the answer that refuses it, if one does.
-fn admit_write(state: &mut super::State, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn admit_write(state: &mut super::State, headers: &HeaderMap) -> Option<Response> {
     state.counts.workfront_requests += 1;
     unauthenticated(state, headers).or_else(|| injected_failure(state))
 }
 
 /// Uses up one injected failure, if any is left.
-fn injected_failure(state: &mut super::State) -> Option<Response> {
+pub(crate) fn injected_failure(state: &mut super::State) -> Option<Response> {
     (state.faults.workfront_errors > 0).then(|| {
         state.faults.workfront_errors -= 1;
         error(
@@ -57,7 +60,7 @@ fn injected_failure(state: &mut super::State) -> Option<Response> {
     })
 }
 
-fn error(status: StatusCode, class: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, class: &str, message: &str) -> Response {
     (status, Json(json!({ "error": { "class": class, "message": message } }))).into_response()
 }
 
@@ -165,7 +168,13 @@ async fn search(
             &wf.users,
             |u| updated_since(u["lastUpdateDate"].as_str().unwrap_or("")),
             no_id,
-            Value::clone,
+            |u| {
+                let mut row = u.clone();
+                if row.get("customerID").is_none() {
+                    row["customerID"] = crate::review::CUSTOMER_ID.into();
+                }
+                row
+            },
             first,
             limit,
         ),

@@ -9,8 +9,8 @@ mod duration;
 mod review;
 
 pub use duration::parse_duration;
-pub use review::{ApprovalSystem, Approver, ApproverRole, ReviewSettings, DEFAULT_MAX_UPLOAD_SIZE};
 use review::RawReview;
+pub use review::{ApprovalSystem, Approver, ApproverRole, ReviewSettings, DEFAULT_MAX_UPLOAD_SIZE};
 
 use crate::core::collaborator_plan::Policy;
 use crate::core::model::{CollaboratorRole, RoleChoice};

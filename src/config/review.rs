@@ -222,9 +222,15 @@ impl Validator<'_> {
         let bad = |why: String| self.err(key, format!("{entry:?}: {why}"));
         match entry.split_once(':') {
             None if entry == "owner" => Ok(Approver::Owner),
-            Some(("user", id)) => WorkfrontUserId::new(id).map(Approver::User).map_err(|e| bad(e.to_string())),
-            Some(("team", id)) => WorkfrontTeamId::new(id).map(Approver::Team).map_err(|e| bad(e.to_string())),
-            _ => Err(bad("expected \"owner\", \"user:<Workfront user id>\" or \"team:<Workfront team id>\"".into())),
+            Some(("user", id)) => WorkfrontUserId::new(id)
+                .map(Approver::User)
+                .map_err(|e| bad(e.to_string())),
+            Some(("team", id)) => WorkfrontTeamId::new(id)
+                .map(Approver::Team)
+                .map_err(|e| bad(e.to_string())),
+            _ => Err(bad(
+                "expected \"owner\", \"user:<Workfront user id>\" or \"team:<Workfront team id>\"".into(),
+            )),
         }
     }
 }

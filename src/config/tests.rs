@@ -405,8 +405,14 @@ fn the_review_section_reads_approvals_and_names_every_bad_value() {
     assert_eq!(defaults.approvals, ApprovalSystem::None);
     assert_eq!(defaults.approvers, [Approver::Owner]);
     assert_eq!(defaults.approver_role, ApproverRole::Approver);
-    assert_eq!(defaults.approvals_url.as_str(), "https://workfront.adobe.io/workfront-approvals/");
-    assert_eq!((defaults.lane.as_str(), defaults.status_field.as_str()), ("prod", "Workfront review"));
+    assert_eq!(
+        defaults.approvals_url.as_str(),
+        "https://workfront.adobe.io/workfront-approvals/"
+    );
+    assert_eq!(
+        (defaults.lane.as_str(), defaults.status_field.as_str()),
+        ("prod", "Workfront review")
+    );
     assert!(!defaults.comments_to_workfront);
 
     let s2s = GOOD.replace(
@@ -426,19 +432,39 @@ fn the_review_section_reads_approvals_and_names_every_bad_value() {
     assert!(matches!(&unified.approvers[2], Approver::Team(t) if t.as_str() == "t-1"));
     assert_eq!(unified.approver_role, ApproverRole::Reviewer);
     assert_eq!(unified.approvals_url.as_str(), "https://approvals.example.test/base/");
-    assert_eq!((unified.lane.as_str(), unified.status_field.as_str()), ("preview", "Review state"));
+    assert_eq!(
+        (unified.lane.as_str(), unified.status_field.as_str()),
+        ("preview", "Review state")
+    );
     assert!(unified.comments_to_workfront);
-    let legacy = fx.parse(&review(GOOD, "approvals = \"legacy\"\napprovers = [\"user:u-1\"]")).unwrap();
+    let legacy = fx
+        .parse(&review(GOOD, "approvals = \"legacy\"\napprovers = [\"user:u-1\"]"))
+        .unwrap();
     assert_eq!(legacy.review.approvals, ApprovalSystem::Legacy);
 
     let cases = [
-        (GOOD, "approvals = \"unified\"", "review.approvals", "adobe_server_to_server"),
+        (
+            GOOD,
+            "approvals = \"unified\"",
+            "review.approvals",
+            "adobe_server_to_server",
+        ),
         (GOOD, "approvals = \"sometimes\"", "review.approvals", "\"sometimes\""),
         (GOOD, "approvers = []", "review.approvers", "nobody"),
         (GOOD, "approvers = [\"boss\"]", "review.approvers", "\"boss\""),
         (GOOD, "approvers = [\"user:a/b\"]", "review.approvers", "user:a/b"),
-        (GOOD, "approvals = \"legacy\"\napprovers = [\"team:t-1\"]", "review.approvers", "users only"),
-        (GOOD, "approvals = \"legacy\"\napprover_role = \"reviewer\"", "review.approver_role", "unified"),
+        (
+            GOOD,
+            "approvals = \"legacy\"\napprovers = [\"team:t-1\"]",
+            "review.approvers",
+            "users only",
+        ),
+        (
+            GOOD,
+            "approvals = \"legacy\"\napprover_role = \"reviewer\"",
+            "review.approver_role",
+            "unified",
+        ),
         (GOOD, "approver_role = \"boss\"", "review.approver_role", "\"boss\""),
         (GOOD, "approvals_url = \"ftp://x\"", "review.approvals_url", "http(s)"),
         (GOOD, "lane = \"prd\"", "review.lane", "\"prd\""),

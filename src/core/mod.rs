@@ -7,6 +7,7 @@ pub mod adoption;
 pub mod collaborator_plan;
 pub mod mirror_plan;
 pub mod model;
+pub mod review;
 pub mod routing;
 
 #[cfg(test)]

@@ -223,6 +223,9 @@ pub enum RateClass {
     UpdateProject,
     UpdateProjectUser,
     DeleteProjectUser,
+    /// Metadata values (`PATCH …/projects/{p}/metadata/values`), 10 a minute: the review
+    /// status field, batched per project.
+    MetadataValues,
 }
 
 /// The outbox key of a (project, user) pair's collaborator change.

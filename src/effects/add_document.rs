@@ -12,13 +12,19 @@
 //! its first version (for entries written before files were sent, the interaction), and each later
 //! version's label names its file (`v2 frameio-file:<id>`).
 
-use super::{workfront_failed, Failed, Kind, Outcome, Produced};
+use super::{workfront_failed, Effect, Failed, Kind, Outcome, Produced, RequestApproval};
+use crate::config::ApprovalSystem;
+use crate::core::mirror_plan::Planned;
 use crate::core::model::{Lane, Target, WorkfrontObject};
+use crate::core::review::ReviewState;
 use crate::engine::Engine;
 use crate::frameio::{FrameioError, FrameioFile};
-use crate::ids::{FrameioFileId, WorkfrontDocumentId, WorkfrontProjectId, WorkfrontTaskId, WorkfrontUserId};
+use crate::ids::{
+    FrameioFileId, WorkfrontDocumentId, WorkfrontDocumentVersionId, WorkfrontProjectId, WorkfrontTaskId,
+    WorkfrontUserId,
+};
 use crate::retry::{outbox_delay, retry_read, Classify, ErrorClass};
-use crate::store::{OutboxEntry, ParkCause, SendPermit, StoreError};
+use crate::store::{OutboxEntry, ParkCause, SendPermit, StoreError, SubmissionRecord, SUBMISSION_V};
 use crate::transfer::TransferError;
 use crate::workfront::{FoundDocument, WorkfrontError};
 use serde::{Deserialize, Serialize};
@@ -176,7 +182,10 @@ pub(super) async fn carry_out(
         None => Vec::new(),
     };
     let place = match where_it_goes(engine, &on, &source.id, &versions).await {
-        Ok(Place::There(id)) => return Ok(already(entry, payload, &id)),
+        Ok(Place::There { document, version }) => {
+            tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, %document, "the file is on the document already");
+            return Ok(submitted(engine, payload, document, version));
+        }
         Ok(place) => place,
         Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
     };
@@ -195,30 +204,111 @@ pub(super) async fn carry_out(
         Err(outcome) => return Ok(*outcome),
     };
     let description = payload.description(why_a_link.as_deref());
-    let made = match place {
+    match place {
         Place::New => {
-            let version = "v1";
-            engine
+            let label = format!("v1 {}", file_ref(&source.id));
+            let created = engine
                 .workfront
-                .create_document(&permit, &on, &payload.asset_name, &handle, &file_name, version, &payload.ext_ref(), &description)
-                .await
-                .map(|document| {
-                    crate::failpoint::hit(crate::failpoint::AFTER_DOCUMENT);
-                    tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, on = %on, document = %document.id, asset = %payload.asset_name, "document added");
-                })
+                .create_document(
+                    &permit,
+                    &on,
+                    &payload.asset_name,
+                    &handle,
+                    &file_name,
+                    &label,
+                    &payload.ext_ref(),
+                    &description,
+                )
+                .await;
+            let document = match created {
+                Ok(document) => document,
+                Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
+            };
+            crate::failpoint::hit(crate::failpoint::AFTER_DOCUMENT);
+            tracing::info!(outbox_id = %entry.id, wf_project = %payload.wf_project, on = %on, document = %document.id, asset = %payload.asset_name, "document added");
+            let version = match document.current_version {
+                Some(version) => Some(version),
+                None => match engine.workfront.current_version(&document.id).await {
+                    Ok(version) => version,
+                    Err(err) => return Ok(workfront_failed(entry, &err, engine.clock.now())),
+                },
+            };
+            Ok(submitted(engine, payload, document.id, version))
         }
         Place::NewVersion { document, number } => {
-            return Ok(new_version(engine, &permit, entry, payload, &document, number, &handle, &file_name).await);
+            Ok(new_version(engine, &permit, entry, payload, &document, number, &handle, &file_name).await)
         }
-        Place::There(_) => unreachable!("returned above"),
+        Place::There { .. } => unreachable!("returned above"),
+    }
+}
+
+/// The file is on `document` (as `version`, when known): the submission is recorded, and its
+/// approval asked for when `review.approvals` asks for one.
+fn submitted(
+    engine: &Engine,
+    payload: &AddDocument,
+    document: WorkfrontDocumentId,
+    version: Option<WorkfrontDocumentVersionId>,
+) -> Outcome {
+    let (Some(version), Some(source)) = (version, &payload.file) else {
+        return Outcome::Done(Produced::Nothing);
     };
-    Ok(settled(engine, entry, payload, made))
+    let mirror = match engine.store.mirror(&payload.wf_project) {
+        Ok(Some(mirror)) => mirror,
+        // No mirror record (removed since): the document stays; nothing to show the review on.
+        _ => return Outcome::Done(Produced::Nothing),
+    };
+    let system = engine.review.approvals;
+    let now = engine.clock.now();
+    let record = SubmissionRecord {
+        v: SUBMISSION_V,
+        version: version.clone(),
+        document: document.clone(),
+        wf_project: payload.wf_project.clone(),
+        on: payload.on(),
+        file: source.id.clone(),
+        asset_name: payload.asset_name.clone(),
+        frameio_project: mirror.frameio_project,
+        target: source.target.clone(),
+        sender: payload.wf_user.clone(),
+        sender_name: payload.user_name.clone(),
+        message: payload.message.clone(),
+        sent_at: now,
+        approvals: system,
+        state: ReviewState::Sent,
+        decision: None,
+        shown: None,
+    };
+    let follow_ups = match system {
+        ApprovalSystem::None => Vec::new(),
+        ApprovalSystem::Unified | ApprovalSystem::Legacy => vec![Planned {
+            effect: Effect::RequestApproval(RequestApproval {
+                version,
+                document,
+                wf_project: payload.wf_project.clone(),
+                asset_name: payload.asset_name.clone(),
+                sender: payload.wf_user.clone(),
+                message: payload.message.clone(),
+                system,
+                sent_at: now,
+            }),
+            reason: format!("{} sent {:?} for approval", payload.user_name, payload.asset_name),
+        }],
+    };
+    Outcome::Done(Produced::Submission {
+        record: Box::new(record),
+        follow_ups,
+    })
 }
 
 /// Where a file goes, as Workfront shows it now.
 enum Place {
-    /// On this document already (as its first version, or a later one): nothing to do.
-    There(WorkfrontDocumentId),
+    /// On this document already (as its first version, or a later one, `version` when it can be
+    /// told): nothing to send.
+    There {
+        document: WorkfrontDocumentId,
+        version: Option<WorkfrontDocumentVersionId>,
+    },
     /// A new version of this document (another version of the file is on it), the `number`th.
     NewVersion { document: FoundDocument, number: usize },
     /// A document of its own.
@@ -239,7 +329,19 @@ async fn where_it_goes(
         .iter()
         .find(|d| first_file(d).as_deref() == Some(file.as_str()))
     {
-        return Ok(Place::There(mine.id.clone()));
+        // Its version: the one labelled with the file; in documents made before versions were
+        // labelled, the first ("v1"), or else the current one.
+        let labels = workfront.document_versions(&mine.id).await?;
+        let version = labels
+            .iter()
+            .find(|v| referenced_file(&v.label) == Some(file.as_str()))
+            .or_else(|| labels.iter().find(|v| v.label.trim() == "v1"))
+            .map(|v| v.id.clone())
+            .or_else(|| mine.current_version.clone());
+        return Ok(Place::There {
+            document: mine.id.clone(),
+            version,
+        });
     }
     // The oldest document made from another version of the file (the search is in ID order).
     let sibling = documents
@@ -249,8 +351,11 @@ async fn where_it_goes(
         return Ok(Place::New);
     };
     let labels = workfront.document_versions(&document.id).await?;
-    if labels.iter().any(|v| referenced_file(&v.label) == Some(file.as_str())) {
-        return Ok(Place::There(document.id));
+    if let Some(mine) = labels.iter().find(|v| referenced_file(&v.label) == Some(file.as_str())) {
+        return Ok(Place::There {
+            document: document.id,
+            version: Some(mine.id.clone()),
+        });
     }
     Ok(Place::NewVersion {
         number: labels.len() + 1,
@@ -289,7 +394,7 @@ async fn new_version(
                 outbox_id = %entry.id, wf_project = %payload.wf_project, document = %document.id,
                 %version, %label, asset = %payload.asset_name, "document version added"
             );
-            Outcome::Done(Produced::Nothing)
+            submitted(engine, payload, document.id.clone(), Some(version))
         }
         Ok(current) => Outcome::Park {
             reason: format!(

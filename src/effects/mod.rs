@@ -20,6 +20,8 @@ mod add_note;
 mod create_mirror;
 mod remove_collaborator;
 mod rename_mirror;
+mod request_approval;
+mod show_review;
 mod write_link;
 
 pub use add_collaborator::AddCollaborator;
@@ -28,17 +30,22 @@ pub use add_note::AddNote;
 pub use create_mirror::CreateMirror;
 pub use remove_collaborator::RemoveCollaborator;
 pub use rename_mirror::RenameMirror;
+pub use request_approval::RequestApproval;
+pub use show_review::{ShowItem, ShowReview};
 pub use write_link::WriteLink;
 
 use crate::core::collaborator_plan::Pair;
+use crate::core::mirror_plan::Planned;
 use crate::core::model::{Credential, Lane, RateClass};
+use crate::core::review::ReviewState;
 use crate::engine::Engine;
 use crate::exchange::Exchange;
 use crate::frameio::{FrameioClient, FrameioError};
-use crate::ids::{FrameioUserId, OutboxId, WorkfrontProjectId};
+use crate::ids::{FrameioUserId, OutboxId, WorkfrontDocumentVersionId, WorkfrontProjectId};
 use crate::retry::{outbox_delay, Classify, ErrorClass};
 use crate::store::{
     Arrival, CollaboratorRecord, MirrorChange, MirrorRecord, OutboxEntry, ParkCause, SendPermit, StoreError,
+    SubmissionRecord,
 };
 use crate::timestamp::Timestamp;
 use crate::workfront::WorkfrontError;
@@ -57,6 +64,8 @@ pub enum Effect {
     AddNote(AddNote),
     RenameMirror(RenameMirror),
     WriteLink(WriteLink),
+    RequestApproval(RequestApproval),
+    ShowReview(ShowReview),
 }
 
 /// What an effect is, apart from how it is carried out. Plain functions of the payload.
@@ -92,6 +101,8 @@ impl Effect {
             Effect::AddNote(e) => e,
             Effect::RenameMirror(e) => e,
             Effect::WriteLink(e) => e,
+            Effect::RequestApproval(e) => e,
+            Effect::ShowReview(e) => e,
         }
     }
 
@@ -177,6 +188,13 @@ pub(crate) enum Produced {
         wf_project: WorkfrontProjectId,
         change: MirrorChange,
     },
+    /// A document version delivered for review, and what follows it (its approval request).
+    Submission {
+        record: Box<SubmissionRecord>,
+        follow_ups: Vec<Planned>,
+    },
+    /// The review states now shown on the Frame.io files of these versions.
+    ReviewsShown(Vec<(WorkfrontDocumentVersionId, ReviewState)>),
 }
 
 impl Engine {
@@ -191,6 +209,8 @@ impl Engine {
             Effect::AddNote(e) => add_note::carry_out(self, entry, e).await?,
             Effect::RenameMirror(e) => rename_mirror::carry_out(self, entry, e).await?,
             Effect::WriteLink(e) => write_link::carry_out(self, entry, e).await?,
+            Effect::RequestApproval(e) => request_approval::carry_out(self, entry, e).await?,
+            Effect::ShowReview(e) => show_review::carry_out(self, entry, e).await?,
         };
         self.settle(entry, outcome).await
     }
@@ -225,6 +245,11 @@ impl Engine {
                     tracing::warn!(%wf_project, ?change, "the mirror's record is gone; the change is not recorded");
                 }
             }
+            Outcome::Done(Produced::Submission { record, follow_ups }) => {
+                self.store
+                    .complete_with_submission(id, &record, &follow_ups, self.clock.now())?
+            }
+            Outcome::Done(Produced::ReviewsShown(shown)) => self.store.complete_with_shown(id, &shown)?,
             Outcome::Retry {
                 at,
                 error,

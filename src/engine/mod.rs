@@ -15,6 +15,7 @@ mod events;
 mod last_read;
 mod listings;
 mod planner;
+mod review;
 mod review_form;
 mod routes;
 mod submissions;
@@ -24,6 +25,7 @@ mod worker;
 
 pub use dry_run::{DryRun, WouldCancel, WouldDo};
 pub use events::Applied;
+pub use review::{ApprovalsProbe, ApprovalsReady, ProbeError, ReviewPass};
 pub use review_form::ReviewForm;
 pub use submissions::Submission;
 pub use worker::{Running, WorkOutcome};
@@ -91,6 +93,13 @@ pub struct Engine {
     pub(crate) open_tasks: tasks::OpenTasks,
     /// Clicks on the custom action whose form is not answered yet (`review_form.rs`).
     pub(crate) clicks: review_form::Clicks,
+    /// `[review]`: approvals, approvers, the status field (`review.rs`).
+    pub(crate) review: crate::config::ReviewSettings,
+    /// The approval system as probed at start-up.
+    approvals: std::sync::OnceLock<ApprovalsReady>,
+    /// Each account's review status field, as found or made.
+    review_fields:
+        std::sync::Mutex<std::collections::HashMap<crate::ids::FrameioAccountId, crate::frameio::review::SelectField>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Woken when events were recorded in the inbox.
@@ -128,6 +137,9 @@ impl Engine {
             max_upload_size: settings.review.max_upload_size,
             open_tasks: tasks::OpenTasks::default(),
             clicks: review_form::Clicks::default(),
+            review: settings.review.clone(),
+            approvals: std::sync::OnceLock::new(),
+            review_fields: std::sync::Mutex::default(),
             metrics: Arc::default(),
             events_ready: Arc::new(Notify::new()),
             workfront_writes: settings.workfront.max_in_flight.max(1),
@@ -254,6 +266,19 @@ impl Engine {
                         }
                     },
                 }
+            }
+        }
+        // The approval system: a configured one the tenant does not have stops the start.
+        loop {
+            match self.probe_approvals().await {
+                Ok(()) => break,
+                Err(ProbeError::Unified { source, .. } | ProbeError::Legacy(source))
+                    if source.class() == ErrorClass::Transient =>
+                {
+                    tracing::warn!(error = %source, "the approval system does not answer yet; trying again");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                Err(err) => return Err(anyhow::Error::new(err).context("review approvals start-up check failed")),
             }
         }
         Ok(())

@@ -57,6 +57,14 @@ impl Engine {
             if let Err(err) = self.refresh_tasks(record.scope == Scope::Full).await {
                 tracing::warn!(error = %err, "could not read Workfront's open tasks; the review form offers those read before");
             }
+            // The review loop: decisions read, and what the Frame.io files do not show yet
+            // planned (a failure waits for the next poll).
+            if let Err(err) = self.review_once().await {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "could not read Workfront's approvals; the next poll tries again"
+                );
+            }
         }
         let record = self.store.record_sync(record).context("failed to record the sync")?;
         outcome.map(|()| record)

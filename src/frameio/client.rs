@@ -32,6 +32,9 @@ const BUCKET_CREATE_WORKSPACE: &str = "workspaces.create";
 const BUCKET_PROJECT_USER_UPDATE: &str = "projects.users.update";
 const BUCKET_PROJECT_USER_DELETE: &str = "projects.users.delete";
 const BUCKET_ACTIONS: &str = "actions.write";
+pub(super) const BUCKET_FIELD_CREATE: &str = "metadata.fields.create";
+pub(super) const BUCKET_METADATA_VALUES: &str = "metadata.values";
+pub(super) const BUCKET_COMMENTS: &str = "comments";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
@@ -116,6 +119,7 @@ impl FrameioClient {
             RateClass::UpdateProject => BUCKET_UPDATE_PROJECT,
             RateClass::UpdateProjectUser => BUCKET_PROJECT_USER_UPDATE,
             RateClass::DeleteProjectUser => BUCKET_PROJECT_USER_DELETE,
+            RateClass::MetadataValues => BUCKET_METADATA_VALUES,
         })
     }
 
@@ -529,7 +533,7 @@ impl FrameioClient {
 
     /// Pages through a list with Frame.io's cursor. `links.next` carries only the `after` cursor, so
     /// the other query parameters are added again on every page.
-    async fn list<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<Vec<T>, FrameioError> {
+    pub(super) async fn list<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<Vec<T>, FrameioError> {
         self.list_with(segments, &[]).await
     }
 
@@ -571,7 +575,7 @@ impl FrameioClient {
         cursor
     }
 
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         segments: &[&str],

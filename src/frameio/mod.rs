@@ -7,6 +7,7 @@ pub mod actions;
 mod client;
 mod error;
 pub mod rate_limit;
+pub mod review;
 mod wire;
 
 pub use client::FrameioClient;

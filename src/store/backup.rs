@@ -29,6 +29,9 @@ pub struct Backup {
     /// The records only: tokens are not exported.
     pub connections: Vec<ConnectionRecord>,
     pub directories: Vec<DirectoryRecord>,
+    /// The review loop's records (absent from backups made before it).
+    #[serde(default)]
+    pub submissions: Vec<super::SubmissionRecord>,
 }
 
 /// How much a backup or a restore held.
@@ -86,6 +89,7 @@ impl Store {
             collaborators: self.collaborators()?,
             connections: self.connections()?,
             directories: self.directories()?,
+            submissions: self.submissions()?,
         })
     }
 
@@ -122,31 +126,37 @@ impl Store {
             &self.connections,
             &self.directory,
             &self.meta,
+            &self.submissions,
         );
         trees
-            .transaction(|(outbox, keys, mirrors, collaborators, connections, directory, meta)| {
-                for entry in &entries {
-                    outbox.insert(&entry.id.to_key(), encode(entry))?;
-                    keys.insert(entry.key.as_bytes(), &entry.id.to_key())?;
-                }
-                for m in &backup.mirrors {
-                    mirrors.insert(m.wf_project.as_str(), encode(m))?;
-                }
-                for c in &backup.collaborators {
-                    let key = pair_key(&(c.wf_project.clone(), c.wf_user.clone()));
-                    collaborators.insert(key.as_bytes(), encode(c))?;
-                }
-                for c in &backup.connections {
-                    connections.insert(c.group.as_str(), encode(c))?;
-                }
-                for d in &backup.directories {
-                    directory.insert(d.account.as_str(), encode(d))?;
-                }
-                if let Some(cursor) = backup.cursor {
-                    meta.insert(META_CURSOR, encode(&cursor))?;
-                }
-                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
-            })
+            .transaction(
+                |(outbox, keys, mirrors, collaborators, connections, directory, meta, submissions)| {
+                    for entry in &entries {
+                        outbox.insert(&entry.id.to_key(), encode(entry))?;
+                        keys.insert(entry.key.as_bytes(), &entry.id.to_key())?;
+                    }
+                    for m in &backup.mirrors {
+                        mirrors.insert(m.wf_project.as_str(), encode(m))?;
+                    }
+                    for c in &backup.collaborators {
+                        let key = pair_key(&(c.wf_project.clone(), c.wf_user.clone()));
+                        collaborators.insert(key.as_bytes(), encode(c))?;
+                    }
+                    for c in &backup.connections {
+                        connections.insert(c.group.as_str(), encode(c))?;
+                    }
+                    for d in &backup.directories {
+                        directory.insert(d.account.as_str(), encode(d))?;
+                    }
+                    for r in &backup.submissions {
+                        submissions.insert(r.version.as_str(), encode(r))?;
+                    }
+                    if let Some(cursor) = backup.cursor {
+                        meta.insert(META_CURSOR, encode(&cursor))?;
+                    }
+                    Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+                },
+            )
             .map_err(super::outbox::tx_error)?;
         for entry in &entries {
             self.reindex(entry.id);

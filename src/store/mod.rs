@@ -9,6 +9,7 @@
 //! - `collaborators`: `<project id>/<user id>` → [`CollaboratorRecord`] (what we added, F3–F5);
 //! - `directory`: Frame.io account id → [`DirectoryRecord`] (its users by email);
 //! - `connections`: Workfront group id → [`ConnectionRecord`] (F2);
+//! - `submissions`: Workfront document version id → [`SubmissionRecord`] (the review loop);
 //! - `inbox`, `inbox_seen`, `event_marks`: Workfront events, see [`inbox`]. Each connection's token is a
 //!   file of its own, `tokens/<group id>`, mode 0600 in the 0700 state dir; the record holds only
 //!   its fingerprint.
@@ -32,6 +33,7 @@ mod permit;
 mod ready;
 pub mod records;
 pub mod secret_files;
+mod submissions;
 
 pub use collaborators::Arrival;
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
@@ -41,6 +43,7 @@ pub use records::{
     Broken, CollaboratorRecord, ConnectionCredential, ConnectionRecord, DirectoryRecord, EntryState, InFlight,
     MirrorChange, MirrorOrigin, MirrorRecord, OutboxEntry, ParkCause, Priority, SyncRecord, UserRecord,
 };
+pub use submissions::{SubmissionRecord, SUBMISSION_V};
 
 use crate::ids::{FrameioProjectId, WorkfrontProjectId};
 use crate::timestamp::Timestamp;
@@ -113,6 +116,7 @@ pub struct Store {
     inbox: sled::Tree,
     inbox_seen: sled::Tree,
     event_marks: sled::Tree,
+    submissions: sled::Tree,
     barrier: Arc<Barrier>,
     group: Arc<GroupFlush>,
     failure: failure::StorageFailure,
@@ -198,6 +202,7 @@ impl Store {
             inbox: db.open_tree("inbox")?,
             inbox_seen: db.open_tree("inbox_seen")?,
             event_marks: db.open_tree("event_marks")?,
+            submissions: db.open_tree("submissions")?,
             barrier: Arc::new(barrier),
             group: Arc::default(),
             failure: Default::default(),

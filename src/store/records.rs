@@ -23,7 +23,8 @@ use std::collections::BTreeMap;
 /// 2: `view_url`, `owner`, `link`, and the adoption origins (`adopted_by_link`, `adopted_by_name`).
 pub const MIRROR_V: u32 = 2;
 /// 2: the effect kinds `rename_mirror` and `write_link`, which a release that writes 1 cannot read.
-pub const OUTBOX_V: u32 = 2;
+/// 3: the review loop's kinds (`request_approval`, `show_review`).
+pub const OUTBOX_V: u32 = 3;
 pub const SYNC_V: u32 = 1;
 pub const CONNECTION_V: u32 = 1;
 pub const USER_V: u32 = 1;
@@ -414,9 +415,9 @@ impl super::Record for MirrorRecord {
 impl super::Record for OutboxEntry {
     const V: u32 = OUTBOX_V;
 
-    /// Version 1 is version 2 without the new kinds.
+    /// Versions 1 and 2 are version 3 without the newer kinds.
     fn read_older(v: u32, bytes: &[u8]) -> Option<Result<Self, serde_json::Error>> {
-        (v == 1).then(|| serde_json::from_slice(bytes).map(|e: Self| Self { v: OUTBOX_V, ..e }))
+        (v == 1 || v == 2).then(|| serde_json::from_slice(bytes).map(|e: Self| Self { v: OUTBOX_V, ..e }))
     }
 }
 

@@ -65,6 +65,15 @@ impl std::fmt::Debug for WorkfrontClient {
 }
 
 impl WorkfrontClient {
+    /// The Developer Console client id of an IMS credential (the Unified Approvals API's
+    /// `x-api-key`); `None` with an API key.
+    pub fn ims_client_id(&self) -> Option<String> {
+        match &self.auth {
+            Auth::ServerToServer { ims, .. } => Some(ims.client_id().to_owned()),
+            Auth::ApiKey(_) => None,
+        }
+    }
+
     pub fn new(settings: &WorkfrontSettings) -> Self {
         let mut api_base = settings.base_url.clone();
         // Keep any path prefix the admin configured (a proxy), then add the pinned API version.
@@ -333,11 +342,28 @@ impl WorkfrontClient {
         body: Option<&(Vec<u8>, String)>,
         endpoint: &str,
     ) -> Result<(StatusCode, Vec<u8>), WorkfrontError> {
+        self.exchange_with_headers(method, url, query, body, &[], endpoint)
+            .await
+    }
+
+    /// [`Self::exchange`] with more headers (the Unified Approvals API's `wf-*` headers).
+    pub(super) async fn exchange_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+        query: &[(&str, String)],
+        body: Option<&(Vec<u8>, String)>,
+        headers: &[(&'static str, String)],
+        endpoint: &str,
+    ) -> Result<(StatusCode, Vec<u8>), WorkfrontError> {
         let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
         let mut retried_with_fresh_token = false;
         loop {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let mut request = self.http.request(method.clone(), url.clone()).query(query);
+            for (name, value) in headers {
+                request = request.header(*name, value.as_str());
+            }
             if let Some((bytes, content_type)) = body {
                 request = request
                     .header("content-type", content_type.as_str())

@@ -4,6 +4,7 @@
 //! Errors are classified ([`WorkfrontError`]) so callers can branch on transient / auth / permanent.
 
 pub mod access;
+pub mod approvals;
 mod client;
 mod documents;
 mod error;

@@ -169,6 +169,12 @@ impl TestApp {
         }
     }
 
+    /// Waits for the daemon to end by itself (a failed start), and returns how it ended.
+    pub async fn exited(&mut self) -> anyhow::Result<()> {
+        let daemon = self.daemon.take().expect("the daemon was started");
+        daemon.await.unwrap()
+    }
+
     /// Stops the daemon, reopens the store from disk, and starts a new daemon on it.
     pub async fn restart(&mut self) {
         self.stop().await;

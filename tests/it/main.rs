@@ -26,6 +26,7 @@ mod mirror_e2e;
 mod plan;
 #[cfg(feature = "powerloss")]
 mod power_loss;
+mod review;
 mod secrets;
 mod submission_clients;
 mod submissions;

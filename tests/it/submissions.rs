@@ -12,14 +12,14 @@ use frameio_sync_sandbox::{Limits, Original, World};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
-struct Setup {
-    app: TestApp,
-    wf_project: String,
-    mirror: String,
-    account: String,
-    workspace: String,
+pub(crate) struct Setup {
+    pub app: TestApp,
+    pub wf_project: String,
+    pub mirror: String,
+    pub account: String,
+    pub workspace: String,
 }
 
 async fn setup() -> Setup {
@@ -27,7 +27,7 @@ async fn setup() -> Setup {
 }
 
 /// [`setup`], with `settings` changed before the daemon starts.
-async fn setup_with(settings: impl FnOnce(&mut frameio_sync::config::Settings)) -> Setup {
+pub(crate) async fn setup_with(settings: impl FnOnce(&mut frameio_sync::config::Settings)) -> Setup {
     let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
     app.enable_http("unused-webhook-token");
     settings(&mut app.settings);
@@ -76,7 +76,7 @@ async fn setup_with(settings: impl FnOnce(&mut frameio_sync::config::Settings)) 
     }
 }
 
-async fn register(app: &TestApp) -> String {
+pub(crate) async fn register(app: &TestApp) -> String {
     let config = app.config_path.clone();
     let out =
         tokio::task::spawn_blocking(move || cli(&config, &["register-action", "--url", "https://sync.example.test"]))
@@ -86,12 +86,19 @@ async fn register(app: &TestApp) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn body(s: &Setup, action_id: &str, interaction: &str, user: &str) -> String {
+pub(crate) fn body(s: &Setup, action_id: &str, interaction: &str, user: &str) -> String {
     body_for(s, action_id, interaction, user, "file-1", "file")
 }
 
 /// A delivery for `resource` (of `kind`: file, folder, version_stack).
-fn body_for(s: &Setup, action_id: &str, interaction: &str, user: &str, resource: &str, kind: &str) -> String {
+pub(crate) fn body_for(
+    s: &Setup,
+    action_id: &str,
+    interaction: &str,
+    user: &str,
+    resource: &str,
+    kind: &str,
+) -> String {
     json!({
         "account_id": s.account, "action_id": action_id, "interaction_id": interaction,
         "project": { "id": s.mirror }, "resource": { "id": resource, "type": kind },
@@ -102,7 +109,7 @@ fn body_for(s: &Setup, action_id: &str, interaction: &str, user: &str, resource:
 
 /// Posts `body` as Frame.io would, signed with `secret` at `age` seconds ago: the status and the
 /// answer.
-async fn post(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
+pub(crate) async fn post(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
     let ts = (frameio_sync::timestamp::Timestamp::now().millis() / 1000 - age).to_string();
     let signature = sign(&Secret::new(secret), &ts, body.as_bytes());
     let response = reqwest::Client::new()
@@ -121,7 +128,7 @@ async fn post(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
 
 /// A click (`body`) and, when it is answered with the review form, the form submitted as it is
 /// offered (the project, no message), the way Frame.io sends a submit: without the click's fields.
-async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
+pub(crate) async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) {
     let (status, form) = post(s, body, secret, age).await;
     if form.get("fields").is_none() {
         return (status, form);
@@ -131,7 +138,7 @@ async fn deliver(s: &Setup, body: &str, secret: &str, age: i64) -> (u16, Value) 
 }
 
 /// Submits the review form of the click in `click` with `target` and `message`.
-async fn submit(s: &Setup, click: &str, secret: &str, target: &str, message: &str) -> (u16, Value) {
+pub(crate) async fn submit(s: &Setup, click: &str, secret: &str, target: &str, message: &str) -> (u16, Value) {
     let click: Value = serde_json::from_str(click).unwrap();
     let submit = json!({
         "action_id": click["action_id"], "interaction_id": click["interaction_id"], "type": click["type"],
@@ -140,7 +147,7 @@ async fn submit(s: &Setup, click: &str, secret: &str, target: &str, message: &st
     post(s, &submit.to_string(), secret, 0).await
 }
 
-async fn drained(app: &TestApp) {
+pub(crate) async fn drained(app: &TestApp) {
     let store = app.store().clone();
     wait_until("the outbox to drain", WAIT, || {
         store.outbox_counts().unwrap().pending == 0

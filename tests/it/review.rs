@@ -1,0 +1,320 @@
+//! The review loop end to end on the sandbox: a file sent for review asks for the configured
+//! approval (Unified Approvals, legacy document approvals, or none), and the decision comes back
+//! to the Frame.io file: the "Workfront review" select field and a comment, each once.
+
+use crate::helpers::wait_until;
+use crate::submissions::{body_for, deliver, drained, post, register, setup_with, submit, Setup, WAIT};
+use frameio_sync::config::{ApprovalSystem, Approver, WorkfrontAuth};
+use frameio_sync::ids::WorkfrontUserId;
+use frameio_sync::ims::ImsCredentials;
+use frameio_sync::secret::Secret;
+use frameio_sync::store::SubmissionRecord;
+use serde_json::Value;
+
+/// The daemon on the sandbox with `approvals`, Workfront reached with an IMS credential (the
+/// sandbox's own token endpoint), the project owned by olga.
+async fn review_setup(approvals: ApprovalSystem, approvers: Vec<Approver>) -> Setup {
+    setup_with(move |settings| {
+        let token_url = settings.workfront.base_url.join("ims/token/v3").unwrap();
+        settings.workfront.auth = WorkfrontAuth::ServerToServer {
+            credentials: ImsCredentials {
+                client_id: "wf-client".into(),
+                client_secret: Secret::new("wf-client-secret"),
+                scopes: "openid,AdobeID".into(),
+                token_url,
+            },
+            org_id: "ORG@AdobeOrg".into(),
+        };
+        settings.review.approvals_url = settings.workfront.base_url.join("workfront-approvals/").unwrap();
+        settings.review.approvals = approvals;
+        settings.review.approvers = approvers;
+    })
+    .await
+}
+
+/// Sends `file` as alice (a click, then the form with the project and `message`).
+async fn send(s: &Setup, interaction: &str, file: &str, message: &str) {
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    let click = body_for(s, &action.id, interaction, "fio-alice", file, "file");
+    let (_, form) = post(s, &click, &action.secret, 0).await;
+    assert!(form.get("fields").is_some(), "{form}");
+    let (status, answer) = submit(s, &click, &action.secret, &format!("PROJ:{}", s.wf_project), message).await;
+    assert_eq!(
+        (status, answer["title"].as_str()),
+        (200, Some("Sent to Workfront")),
+        "{answer}"
+    );
+}
+
+fn submission_of(s: &Setup, file: &str) -> Option<SubmissionRecord> {
+    s.app
+        .store()
+        .submissions()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.file.as_str() == file)
+}
+
+async fn wait_for_submission(s: &Setup, file: &str) -> SubmissionRecord {
+    let store = s.app.store().clone();
+    let file = file.to_owned();
+    wait_until("the submission record", WAIT, || {
+        store.submissions().unwrap().iter().any(|r| r.file.as_str() == file)
+    })
+    .await;
+    submission_of(s, &file).unwrap()
+}
+
+/// Polls (a resync) until the file's field shows `state`, then waits for the outbox to drain.
+async fn shows(s: &Setup, file: &str, state: &str) {
+    for _ in 0..20 {
+        s.app.resync_and_wait().await;
+        drained(&s.app).await;
+        if field(s, file) == Some(vec![state.to_owned()]) {
+            return;
+        }
+    }
+    panic!("{file} never showed {state:?}; it shows {:?}", field(s, file));
+}
+
+fn field(s: &Setup, file: &str) -> Option<Vec<String>> {
+    s.app.sandbox.frameio_field_value(&s.account, file, "Workfront review")
+}
+
+fn comments(s: &Setup, file: &str) -> Vec<String> {
+    s.app
+        .sandbox
+        .frameio_comments(file)
+        .iter()
+        .map(|c| c["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unified_approval_is_asked_for_and_each_decision_reaches_the_frameio_file_once() {
+    let bob = WorkfrontUserId::new("bob").unwrap();
+    let s = review_setup(ApprovalSystem::Unified, vec![Approver::Owner, Approver::User(bob)]).await;
+    s.app.sandbox.set_workfront_project_owner(&s.wf_project, "olga");
+    register(&s.app).await;
+    let probe = s.app.store().approvals_probe().unwrap().unwrap();
+    assert_eq!(probe.system, ApprovalSystem::Unified);
+
+    send(&s, "interaction-1", "file-1", "Please approve the grade").await;
+    let record = wait_for_submission(&s, "file-1").await;
+    drained(&s.app).await;
+    let sandbox = &s.app.sandbox;
+    let approval = sandbox
+        .workfront_unified_approval(record.version.as_str())
+        .expect("an approval");
+    let stage = &approval["stages"][0];
+    assert_eq!(stage["customMessage"], "Please approve the grade");
+    let participants: Vec<(&str, &str, &str)> = stage["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["participantId"].as_str().unwrap(),
+                p["participantType"].as_str().unwrap(),
+                p["participantRole"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        participants,
+        [("olga", "USER", "approver"), ("bob", "USER", "approver")]
+    );
+    // Made on the sender's behalf, with the tenant's headers.
+    let headers = sandbox.unified_approval_headers();
+    let create = headers
+        .iter()
+        .find(|h| h["wf-userid"] == "alice")
+        .expect("a request acting as alice");
+    assert_eq!(
+        (
+            create["x-api-key"].as_str(),
+            create["wf-customerid"].as_str(),
+            create["wf-lane"].as_str()
+        ),
+        ("wf-client", frameio_sync_sandbox::CUSTOMER_ID, "prod")
+    );
+    assert_eq!(approval["creatorId"], "alice");
+
+    // Open: the file shows "In review"; the field was made once, with every option.
+    shows(&s, "file-1", "In review").await;
+    let fields = sandbox.frameio_fields(&s.account);
+    assert_eq!(fields.len(), 1);
+    let options: Vec<&str> = fields[0]["field_configuration"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["display_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        options,
+        [
+            "Sent",
+            "In review",
+            "Approved",
+            "Approved with changes",
+            "Needs work",
+            "Withdrawn"
+        ]
+    );
+    assert!(comments(&s, "file-1").is_empty(), "no comment before a decision");
+
+    // Olga approves: the field says so, and one comment says who and links the document.
+    sandbox.decide_unified(record.version.as_str(), "olga", "Olga Owner", "approved");
+    shows(&s, "file-1", "Approved").await;
+    let said = comments(&s, "file-1");
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("Workfront review: Approved by Olga Owner on "),
+        "{said:?}"
+    );
+    assert!(said[0].contains(&format!("/document/{}", record.document)), "{said:?}");
+    let comment = &sandbox.frameio_comments("file-1")[0];
+    let link = &comment["links"][0];
+    assert!(
+        link["url"].as_str().unwrap().ends_with(record.document.as_str()),
+        "{comment}"
+    );
+    // Polls after the decision change nothing: no second comment, no second value write.
+    let writes = sandbox.frameio_value_writes();
+    s.app.resync_and_wait().await;
+    s.app.resync_and_wait().await;
+    drained(&s.app).await;
+    assert_eq!(
+        (comments(&s, "file-1").len(), sandbox.frameio_value_writes()),
+        (1, writes)
+    );
+
+    // A second file: bob asks for changes, which outranks an approval.
+    send(&s, "interaction-2", "file-2", "").await;
+    let second = wait_for_submission(&s, "file-2").await;
+    drained(&s.app).await;
+    assert!(
+        sandbox.workfront_unified_approval(second.version.as_str()).unwrap()["stages"][0]
+            .get("customMessage")
+            .is_none_or(Value::is_null)
+    );
+    sandbox.decide_unified(second.version.as_str(), "olga", "Olga Owner", "approved");
+    sandbox.decide_unified(second.version.as_str(), "bob", "Bob Editor", "needs work");
+    shows(&s, "file-2", "Needs work").await;
+    let said = comments(&s, "file-2");
+    assert_eq!(said.len(), 1);
+    assert!(said[0].contains("Needs work by Bob Editor"), "{said:?}");
+    let record = submission_of(&s, "file-2").unwrap();
+    assert_eq!(record.decision.unwrap().by, "Bob Editor");
+    // The first file still shows its own decision.
+    assert_eq!(field(&s, "file-1"), Some(vec!["Approved".to_owned()]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_document_approvals_are_asked_for_and_a_rejection_comes_back_with_its_note() {
+    let bob = WorkfrontUserId::new("bob").unwrap();
+    let s = review_setup(ApprovalSystem::Legacy, vec![Approver::User(bob)]).await;
+    register(&s.app).await;
+    send(&s, "interaction-1", "file-1", "").await;
+    let record = wait_for_submission(&s, "file-1").await;
+    drained(&s.app).await;
+    let sandbox = &s.app.sandbox;
+    let approvals = sandbox.workfront_legacy_approvals();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    assert_eq!(approvals[0]["documentID"], record.document.as_str());
+    assert_eq!(
+        (approvals[0]["approverID"].as_str(), approvals[0]["notified"].as_bool()),
+        (Some("bob"), Some(true))
+    );
+    shows(&s, "file-1", "In review").await;
+    sandbox.decide_legacy(approvals[0]["ID"].as_str().unwrap(), "REJ", "The colour is off");
+    shows(&s, "file-1", "Needs work").await;
+    let said = comments(&s, "file-1");
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].contains("Needs work") && said[0].contains("\"The colour is off\""),
+        "{said:?}"
+    );
+    // Sent again (another click): nothing new is asked.
+    send(&s, "interaction-2", "file-1", "").await;
+    drained(&s.app).await;
+    assert_eq!(sandbox.workfront_legacy_approvals().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_approvals_the_file_shows_sent_and_a_field_of_that_name_that_is_no_select_parks_saying_so() {
+    let s = setup_with(|_| {}).await;
+    register(&s.app).await;
+    let action = s.app.sandbox.frameio_actions()[0].clone();
+    let click = body_for(&s, &action.id, "interaction-1", "fio-alice", "file-1", "file");
+    assert_eq!(
+        deliver(&s, &click, &action.secret, 0).await.1["title"],
+        "Sent to Workfront"
+    );
+    wait_for_submission(&s, "file-1").await;
+    shows(&s, "file-1", "Sent").await;
+    assert!(s.app.sandbox.workfront_legacy_approvals().is_empty());
+    assert_eq!(
+        s.app.store().approvals_probe().unwrap().unwrap().system,
+        ApprovalSystem::None
+    );
+
+    // In another account whose admin made a text field of that name: parked, naming the field.
+    let other = setup_with(|_| {}).await;
+    other
+        .app
+        .sandbox
+        .add_frameio_field(&other.account, "Workfront review", "text", &[]);
+    register(&other.app).await;
+    let action = other.app.sandbox.frameio_actions()[0].clone();
+    let click = body_for(&other, &action.id, "interaction-1", "fio-alice", "file-1", "file");
+    deliver(&other, &click, &action.secret, 0).await;
+    wait_for_submission(&other, "file-1").await;
+    other.app.resync_and_wait().await;
+    let store = other.app.store().clone();
+    wait_until("the show parked", WAIT, || store.outbox_counts().unwrap().parked == 1).await;
+    let reason = store
+        .outbox_entries()
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e.state {
+            frameio_sync::store::EntryState::Parked { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        reason.contains("\"Workfront review\"") && reason.contains("not a select"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_system_the_tenant_lacks_stops_the_start_with_the_key_named() {
+    for (approvals, unified, legacy) in [
+        (ApprovalSystem::Unified, false, true),
+        (ApprovalSystem::Legacy, true, false),
+    ] {
+        let mut app = crate::helpers::TestApp::prepare(
+            frameio_sync_sandbox::World::generated(1),
+            frameio_sync_sandbox::Limits::unlimited(),
+        )
+        .await;
+        let token_url = app.settings.workfront.base_url.join("ims/token/v3").unwrap();
+        app.settings.workfront.auth = WorkfrontAuth::ServerToServer {
+            credentials: ImsCredentials {
+                client_id: "wf-client".into(),
+                client_secret: Secret::new("wf-client-secret"),
+                scopes: "openid".into(),
+                token_url,
+            },
+            org_id: "ORG@AdobeOrg".into(),
+        };
+        app.settings.review.approvals_url = app.settings.workfront.base_url.join("workfront-approvals/").unwrap();
+        app.settings.review.approvals = approvals;
+        app.sandbox.set_approval_systems(unified, legacy);
+        app.start();
+        let err = format!("{:#}", app.exited().await.unwrap_err());
+        let key = format!("review.approvals = \"{}\"", approvals.as_str());
+        assert!(err.contains(&key) && err.contains("start-up check"), "{err}");
+    }
+}

@@ -37,6 +37,8 @@ pub(crate) struct ReviewWorld {
     /// Frame.io comments by file.
     comments: HashMap<String, Vec<Value>>,
     pub(crate) value_writes: u64,
+    /// Unified approval creates taken (a second create on a version counts too).
+    unified_creates: u64,
 }
 
 const LEGACY_STATUSES: [(&str, &str); 3] = [("NEW", "Awaiting Approval"), ("APR", "Approved"), ("REJ", "Rejected")];
@@ -228,6 +230,7 @@ async fn create_unified(
         "creatorId": creator, "status": "pending review", "productId": "workfront",
         "isApprovalActive": true, "stages": stages,
     });
+    state.review.unified_creates += 1;
     state.review.unified.insert(version, approval.clone());
     (StatusCode::CREATED, Json(approval)).into_response()
 }
@@ -654,6 +657,23 @@ impl Sandbox {
             .get(file)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Unified approval creates taken, a repeated one on a version included.
+    pub fn unified_approval_creates(&self) -> u64 {
+        self.shared.lock().review.unified_creates
+    }
+
+    /// The versions with a unified approval still undecided (`pending review`).
+    pub fn undecided_unified_approvals(&self) -> Vec<String> {
+        let state = self.shared.lock();
+        state
+            .review
+            .unified
+            .iter()
+            .filter(|(_, a)| a["status"] == "pending review")
+            .map(|(v, _)| v.clone())
+            .collect()
     }
 
     /// Metadata value writes (`PATCH …/metadata/values`) taken.

@@ -363,3 +363,118 @@ async fn sigkills_after_review_uploads_make_one_document_per_file() {
         sandbox.counts().workfront_uploads
     );
 }
+
+/// The review loop killed at its narrow windows — right after a document was made, after an
+/// approval was asked for, after the decision was shown in Frame.io — and at random moments,
+/// while approvers decide: each file ends as one document, one approval, its field showing the
+/// decision and one comment saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkills_across_the_review_loop_ask_once_and_show_each_decision_once() {
+    const FILES: usize = 30;
+    const ROUNDS: usize = 12;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let wf_project = sandbox.world().workfront.projects[0].id.clone();
+    sandbox.set_workfront_project_owner(&wf_project, "olga");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
+    // Workfront through an IMS credential (the sandbox's token endpoint), Unified Approvals on.
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "api_key_file = \"workfront-api-key\"",
+        &format!(
+            "auth = \"adobe_server_to_server\"\nclient_id = \"wf-client\"\nclient_secret_file = \"workfront-api-key\"\nscopes = \"openid\"\nims_org_id = \"ORG@AdobeOrg\"\nims_token_url = \"{}/ims/token/v3\"",
+            sandbox.workfront_url
+        ),
+    ) + &format!(
+        "\n[review]\napprovals = \"unified\"\napprovals_url = \"{}/workfront-approvals/\"\n",
+        sandbox.workfront_url
+    );
+    std::fs::write(&config, text).unwrap();
+    let settings = frameio_sync::config::load(&config).unwrap();
+
+    // A first run makes the mirror; the files are then sent from it.
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(30)).await;
+    let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+    let mirror = store.mirrors().unwrap()[0].frameio_project.to_string();
+    let mut files = Vec::new();
+    for i in 0..FILES {
+        let id = format!("file-{i}");
+        sandbox.add_frameio_file(&mirror, &id, &format!("Cut {i}.mov"));
+        files.push((id, format!("Cut {i}.mov")));
+    }
+    record_review_files(&store, &default_target(&settings), &wf_project, &files);
+    drop(store);
+
+    let points = [
+        failpoint::AFTER_DOCUMENT,
+        failpoint::AFTER_APPROVAL,
+        failpoint::AFTER_SHOW_REVIEW,
+    ];
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0x0f11_e5e0_0000_0021);
+    let mut reached_at = BTreeMap::new();
+    for round in 0..ROUNDS {
+        // The approvers decide what is open, as people would between the daemon's runs.
+        for version in sandbox.undecided_unified_approvals() {
+            sandbox.decide_unified(&version, "olga", "Olga Owner", "approved");
+        }
+        let _ = std::fs::remove_file(&mark);
+        let armed = (round % 4 != 3).then(|| points[round % 4 % points.len()]);
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if let Some(point) = armed {
+            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{point}@1")));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(&config, "info", &env);
+        let reached = match armed {
+            Some(_) => eventually(Duration::from_secs(10), || mark.exists()).await,
+            None => {
+                tokio::time::sleep(Duration::from_millis(50 + rng.next() % 500)).await;
+                false
+            }
+        };
+        daemon.kill(); // SIGKILL
+        if let (Some(point), true) = (armed, reached) {
+            *reached_at.entry(point).or_insert(0) += 1;
+        }
+    }
+    for point in points {
+        assert!(
+            reached_at.get(point).copied().unwrap_or(0) >= 1,
+            "no kill at {point}: {reached_at:?}"
+        );
+    }
+
+    // Unarmed until every file shows its decision.
+    let daemon = Daemon::start(&config, "info", &[]);
+    let (account, _) = settings
+        .frameio
+        .default
+        .as_ref()
+        .map(|d| (d.account_id.to_string(), ()))
+        .unwrap();
+    let shown = eventually(Duration::from_secs(90), || {
+        for version in sandbox.undecided_unified_approvals() {
+            sandbox.decide_unified(&version, "olga", "Olga Owner", "approved");
+        }
+        files.iter().all(|(id, _)| {
+            sandbox.frameio_field_value(&account, id, "Workfront review") == Some(vec!["Approved".to_owned()])
+                && !sandbox.frameio_comments(id).is_empty()
+        })
+    })
+    .await;
+    assert!(shown, "not every file shows its decision");
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(30)).await;
+    assert_eq!(sandbox.workfront_documents().len(), FILES, "one document per file");
+    assert_eq!(
+        sandbox.unified_approval_creates(),
+        FILES as u64,
+        "one approval per version"
+    );
+    for (id, _) in &files {
+        let comments = sandbox.frameio_comments(id);
+        assert_eq!(comments.len(), 1, "{id}: {comments:#?}");
+    }
+    assert_eq!(sandbox.frameio_fields(&account).len(), 1, "the field was made once");
+    eprintln!("review crash loop: {ROUNDS} SIGKILLs, kills at failpoints {reached_at:?}");
+}

@@ -65,6 +65,7 @@ async fn transfer(mib: u64) {
                 file: Some(ReviewFile {
                     id: FrameioFileId::new("big-file").unwrap(),
                     target,
+                    mirror: None,
                 }),
                 task: None,
                 message: None,

@@ -20,8 +20,8 @@ use crate::core::review::ReviewState;
 use crate::engine::Engine;
 use crate::frameio::{FrameioError, FrameioFile};
 use crate::ids::{
-    FrameioFileId, WorkfrontDocumentId, WorkfrontDocumentVersionId, WorkfrontProjectId, WorkfrontTaskId,
-    WorkfrontUserId,
+    FrameioFileId, FrameioProjectId, WorkfrontDocumentId, WorkfrontDocumentVersionId, WorkfrontProjectId,
+    WorkfrontTaskId, WorkfrontUserId,
 };
 use crate::retry::{outbox_delay, retry_read, Classify, ErrorClass};
 use crate::store::{OutboxEntry, ParkCause, SendPermit, StoreError, SubmissionRecord, SUBMISSION_V};
@@ -62,6 +62,10 @@ pub struct AddDocument {
 pub struct ReviewFile {
     pub id: FrameioFileId,
     pub target: Target,
+    /// The mirror it was sent from (where its review is shown); `None` in entries from before
+    /// the review loop, whose mirror is read from the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<FrameioProjectId>,
 }
 
 impl AddDocument {
@@ -253,10 +257,15 @@ fn submitted(
     let (Some(version), Some(source)) = (version, &payload.file) else {
         return Outcome::Done(Produced::Nothing);
     };
-    let mirror = match engine.store.mirror(&payload.wf_project) {
-        Ok(Some(mirror)) => mirror,
-        // No mirror record (removed since): the document stays; nothing to show the review on.
-        _ => return Outcome::Done(Produced::Nothing),
+    let mirror = match &source.mirror {
+        Some(mirror) => mirror.clone(),
+        None => match engine.store.mirror(&payload.wf_project) {
+            Ok(Some(mirror)) => mirror.frameio_project,
+            _ => {
+                tracing::warn!(wf_project = %payload.wf_project, "no mirror recorded for the project: the review is not followed");
+                return Outcome::Done(Produced::Nothing);
+            }
+        },
     };
     let system = engine.review.approvals;
     let now = engine.clock.now();
@@ -268,7 +277,7 @@ fn submitted(
         on: payload.on(),
         file: source.id.clone(),
         asset_name: payload.asset_name.clone(),
-        frameio_project: mirror.frameio_project,
+        frameio_project: mirror,
         target: source.target.clone(),
         sender: payload.wf_user.clone(),
         sender_name: payload.user_name.clone(),

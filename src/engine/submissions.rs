@@ -157,6 +157,7 @@ impl Engine {
                 file: Some(ReviewFile {
                     id: file_id.clone(),
                     target: mirror.target.clone(),
+                    mirror: Some(mirror.frameio_project.clone()),
                 }),
                 task: task.cloned(),
                 message: message.map(str::to_owned),

@@ -24,6 +24,11 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     app.settings.collaborators.missing_user_recheck = Duration::from_millis(200);
     app.settings.workfront.link_field = Some(LINK_FIELD.into());
     app.sandbox.set_custom_form(&[LINK_FIELD], &[], MissingField::Refuse);
+    // The review loop's effects too: legacy approvals (they need no IMS credential) asked of bob.
+    app.settings.review.approvals = frameio_sync::config::ApprovalSystem::Legacy;
+    app.settings.review.approvers = vec![frameio_sync::config::Approver::User(
+        frameio_sync::ids::WorkfrontUserId::new("bob").unwrap(),
+    )];
     for name in PEOPLE {
         person(&app, name, true, true, true);
     }
@@ -45,29 +50,8 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
         seed: 0x5eed,
         rare_faults_first: true,
     };
-    // Three files sent for review (a hand-made project holds them): each must arrive once, whole.
-    let review = app
-        .sandbox
-        .insert_frameio_project("Review files", frameio_sync_sandbox::dates::now());
-    let mut review_files = BTreeMap::new();
-    let mut files = Vec::new();
-    for i in 0..3u8 {
-        let id = format!("review-{i}");
-        let content = FileContent::Pattern {
-            size: 200_000 + u64::from(i) * 50_000,
-            seed: i,
-        };
-        app.sandbox
-            .add_frameio_file_with(&review.id, &id, &format!("Cut {i}.mov"), content.clone());
-        review_files.insert(format!("frameio-file:{id}"), content);
-        files.push((id, format!("Cut {i}.mov")));
-    }
-    let wf_first = world.workfront.projects[0].id.clone();
-    let store = app.open_store();
-    record_review_files(&store, &default_target(&app.settings), &wf_first, &files);
     app.sandbox.set_fault_rates(Some(rates));
     app.start();
-
     let store = app.store().clone();
     let sandbox = &app.sandbox;
     let actual = || -> BTreeMap<String, BTreeSet<String>> {
@@ -85,6 +69,31 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
         store.mirror_count() == PROJECTS
     })
     .await;
+    // Three files sent for review from the first mirror: each must arrive once, whole, get one
+    // approval, and show its decision once.
+    let wf_first = world.workfront.projects[0].id.clone();
+    let first_mirror = store
+        .mirror(&WorkfrontProjectId::new(&wf_first).unwrap())
+        .unwrap()
+        .unwrap()
+        .frameio_project
+        .to_string();
+    let mut review_files = BTreeMap::new();
+    let mut files = Vec::new();
+    for i in 0..3u8 {
+        let id = format!("review-{i}");
+        let content = FileContent::Pattern {
+            size: 200_000 + u64::from(i) * 50_000,
+            seed: i,
+        };
+        app.sandbox
+            .add_frameio_file_with(&first_mirror, &id, &format!("Cut {i}.mov"), content.clone());
+        review_files.insert(format!("frameio-file:{id}"), content);
+        files.push((id, format!("Cut {i}.mov")));
+    }
+    record_review_files(&store, &default_target(&app.settings), &wf_first, &files);
+    store.flush().await.unwrap();
+    let account = default_target(&app.settings).account.to_string();
     let renamed: BTreeMap<String, String> = world
         .workfront
         .projects
@@ -124,10 +133,34 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
                 && sandbox.workfront_project_field(wf, LINK_FIELD) == Some(mirror.url())
         })
     };
+    // Bob approves each file as its approval appears; each file then shows it, once.
+    let decided = || {
+        for approval in sandbox.workfront_legacy_approvals() {
+            if approval["status"] == "NEW" {
+                sandbox.decide_legacy(approval["ID"].as_str().unwrap(), "APR", "Fine by me");
+            }
+        }
+        files.iter().all(|(id, _)| {
+            sandbox.frameio_field_value(&account, id, "Workfront review") == Some(vec!["Approved".to_owned()])
+                && sandbox.frameio_comments(id).len() == 1
+        })
+    };
     wait_until("the intended state under faults", Duration::from_secs(300), || {
-        actual() == intended && names_and_links_hold() && store.outbox_counts().unwrap().pending == 0
+        actual() == intended
+            && names_and_links_hold()
+            && documents_whole()
+            && decided()
+            && store.outbox_counts().unwrap().pending == 0
     })
     .await;
+    assert_eq!(
+        sandbox.workfront_legacy_approvals().len(),
+        files.len(),
+        "one approval per file"
+    );
+    for (id, _) in &files {
+        assert_eq!(sandbox.frameio_comments(id).len(), 1, "{id}");
+    }
     let injected = app.sandbox.set_fault_rates(None);
     assert_eq!(
         app.sandbox.counts().workfront_project_writes,
@@ -135,15 +168,10 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
         "each link written once"
     );
 
-    // Nothing duplicated: one Frame.io project per Workfront project, each the recorded mirror
-    // (and the hand-made one holding the review files); one document per review file.
+    // Nothing duplicated: one Frame.io project per Workfront project, each the recorded mirror;
+    // one document per review file.
     assert!(documents_whole());
-    let projects: Vec<_> = app
-        .sandbox
-        .frameio_projects()
-        .into_iter()
-        .filter(|p| p.id != review.id)
-        .collect();
+    let projects: Vec<_> = app.sandbox.frameio_projects();
     let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &projects {
         *by_name.entry(p.name.as_str()).or_default() += 1;
@@ -175,5 +203,5 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     // A full resync afterwards finds nothing to do.
     let sync = app.resync_and_wait().await;
     assert_eq!((sync.enqueued, sync.parked), (0, 0));
-    assert_eq!(app.sandbox.frameio_projects().len(), PROJECTS + 1);
+    assert_eq!(app.sandbox.frameio_projects().len(), PROJECTS);
 }

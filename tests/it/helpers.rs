@@ -298,6 +298,11 @@ pub fn record_review_files(
 ) {
     use frameio_sync::core::mirror_plan::Planned;
     use frameio_sync::effects::{AddDocument, Effect, ReviewFile};
+    // The mirror the files are in, when the project has one by now (as a submission knows it).
+    let mirror = store
+        .mirror(&frameio_sync::ids::WorkfrontProjectId::new(wf_project).unwrap())
+        .unwrap()
+        .map(|m| m.frameio_project);
     use frameio_sync::ids::{FrameioFileId, WorkfrontProjectId, WorkfrontUserId};
     let planned: Vec<Planned> = files
         .iter()
@@ -312,6 +317,7 @@ pub fn record_review_files(
                 file: Some(ReviewFile {
                     id: FrameioFileId::new(id.as_str()).unwrap(),
                     target: target.clone(),
+                    mirror: mirror.clone(),
                 }),
                 task: None,
                 message: None,

@@ -43,6 +43,81 @@ pub struct StatusReport {
     /// Where the next incremental poll starts (UTC).
     pub cursor: Option<String>,
     pub last_sync: Option<SyncRecord>,
+    /// The approval system found by the last start-up probe (`review.approvals`).
+    #[serde(default)]
+    pub approvals: Option<crate::engine::ApprovalsProbe>,
+    /// Files sent for review: how many in each state, and those still in flight (not decided, or
+    /// not yet shown in Frame.io).
+    #[serde(default)]
+    pub submissions: SubmissionsSummary,
+}
+
+/// The review loop at a glance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SubmissionsSummary {
+    pub total: usize,
+    /// By state ("Sent", "In review", "Approved", …).
+    pub by_state: std::collections::BTreeMap<String, usize>,
+    /// In flight, newest first, at most [`MAX_IN_FLIGHT_SHOWN`].
+    pub in_flight: Vec<SubmissionSummary>,
+}
+
+/// The most submissions in flight `status` lists.
+pub const MAX_IN_FLIGHT_SHOWN: usize = 50;
+
+/// One file sent for review.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubmissionSummary {
+    pub asset: String,
+    pub file: String,
+    /// `project <id>` or `task <id>`.
+    pub on: String,
+    pub wf_project: String,
+    pub document: String,
+    pub version: String,
+    pub sender: String,
+    pub sent_at: String,
+    pub approvals: String,
+    pub state: String,
+    /// What the Frame.io file shows, if anything yet.
+    pub shown: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+impl SubmissionsSummary {
+    fn of(records: Vec<crate::store::SubmissionRecord>) -> Self {
+        let mut summary = SubmissionsSummary {
+            total: records.len(),
+            ..Default::default()
+        };
+        let mut in_flight: Vec<_> = Vec::new();
+        for r in records {
+            *summary.by_state.entry(r.state.label().to_owned()).or_default() += 1;
+            if !r.state.is_decided() || r.shown != Some(r.state) {
+                in_flight.push(r);
+            }
+        }
+        in_flight.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+        summary.in_flight = in_flight
+            .into_iter()
+            .take(MAX_IN_FLIGHT_SHOWN)
+            .map(|r| SubmissionSummary {
+                asset: r.asset_name,
+                file: r.file.to_string(),
+                on: r.on.to_string(),
+                wf_project: r.wf_project.to_string(),
+                document: r.document.to_string(),
+                version: r.version.to_string(),
+                sender: r.sender_name,
+                sent_at: r.sent_at.to_iso_utc(),
+                approvals: r.approvals.as_str().to_owned(),
+                state: r.state.label().to_owned(),
+                shown: r.shown.map(|s| s.label().to_owned()),
+                decided_by: r.decision.map(|d| d.by),
+            })
+            .collect();
+        summary
+    }
 }
 
 /// A connection as `connections` lists it: never the token, only its fingerprint.
@@ -206,6 +281,8 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         attention,
         cursor: store.cursor()?.map(|c| c.to_iso_utc()),
         last_sync: store.last_sync()?,
+        approvals: store.approvals_probe()?,
+        submissions: SubmissionsSummary::of(store.submissions()?),
     })
 }
 
@@ -309,6 +386,36 @@ impl StatusReport {
             );
             for d in mirrored.iter().rev().take(10) {
                 let _ = writeln!(out, "  {} (deleted {})", d.wf_project, d.at);
+            }
+        }
+        match &self.approvals {
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "approvals:  {} ({}; checked {})",
+                    p.system.as_str(),
+                    p.detail,
+                    p.checked_at
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "approvals:  not checked yet (the daemon checks review.approvals as it starts)"
+                );
+            }
+        }
+        let s = &self.submissions;
+        if s.total > 0 {
+            let states: Vec<String> = s.by_state.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let _ = writeln!(out, "\nsent for review: {} files ({})", s.total, states.join(", "));
+            for f in &s.in_flight {
+                let shown = f.shown.as_deref().unwrap_or("nothing yet");
+                let _ = writeln!(
+                    out,
+                    "  {:?} to Workfront {} (project {}), document {} version {}, sent by {} at {}: {} ({} approval); Frame.io shows {shown}",
+                    f.asset, f.on, f.wf_project, f.document, f.version, f.sender, f.sent_at, f.state, f.approvals
+                );
             }
         }
         if !self.attention.is_empty() {

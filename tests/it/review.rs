@@ -162,6 +162,18 @@ async fn a_unified_approval_is_asked_for_and_each_decision_reaches_the_frameio_f
         ]
     );
     assert!(comments(&s, "file-1").is_empty(), "no comment before a decision");
+    // `status` says which approval system was found, and lists the file in flight.
+    let config = s.app.config_path.clone();
+    let out = tokio::task::spawn_blocking(move || crate::cli::cli(&config, &["status"]))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("approvals:  unified (Unified Approvals API answers at"),
+        "{text}"
+    );
+    assert!(text.contains("sent for review: 1 files (1 In review)"), "{text}");
+    assert!(text.contains("\"Hero cut v3.mov\" to Workfront project"), "{text}");
 
     // Olga approves: the field says so, and one comment says who and links the document.
     sandbox.decide_unified(record.version.as_str(), "olga", "Olga Owner", "approved");

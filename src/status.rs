@@ -97,7 +97,7 @@ impl SubmissionsSummary {
                 in_flight.push(r);
             }
         }
-        in_flight.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+        in_flight.sort_by_key(|r| std::cmp::Reverse(r.sent_at));
         summary.in_flight = in_flight
             .into_iter()
             .take(MAX_IN_FLIGHT_SHOWN)

@@ -749,7 +749,7 @@ impl State {
         let limit = match class {
             // Frame.io limits project-user PATCHes and project updates like creates: about 10 a
             // minute.
-            "create" | "project_user_update" | "project_update" => self.limits.create_per_window,
+            "create" | "project_user_update" | "project_update" | "metadata.values" => self.limits.create_per_window,
             _ => self.limits.read_per_window,
         };
         let window = self.limits.window.as_secs_f64();

@@ -359,3 +359,24 @@ async fn a_backup_restored_into_a_wiped_state_dir_creates_nothing_again() {
     daemon.signal("TERM");
     assert!(daemon.wait().await.success());
 }
+
+/// `demo` runs the whole job on the sandbox, the review loop included: a file sent, its document
+/// and approval in Workfront, the decisions on the Frame.io files, a second version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_mirrors_and_the_review_loop_end_to_end() {
+    let out = tokio::task::spawn_blocking(|| binary().arg("demo").output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    for part in [
+        "24 mirrors",
+        "Sent to Workfront project Spring Campaign 2027",
+        "approval asked of demo-approver (approver) on behalf of demo-editor",
+        "\"Workfront review\" = Approved; comment: Workfront review: Approved by Olga Owner",
+        "\"Workfront review\" = Needs work; comment: Workfront review: Needs work by Olga Owner",
+        "now has versions v1 frameio-file:demo-cut-1 (3145728 bytes), v2 frameio-file:demo-cut-2 (3145728 bytes)",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+}

@@ -3,6 +3,8 @@
 //! It writes a real configuration file and secret files into a temporary folder, so the demo runs
 //! the same code path as production: config loading, the store, the sync and worker loops.
 
+mod review;
+
 use crate::config;
 use crate::daemon;
 use crate::store::Store;
@@ -68,6 +70,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         .context("cannot start the sandbox")?;
     let dir = tempfile::tempdir().context("cannot create a temporary state dir")?;
     let config_path = write_sandbox_config(dir.path(), &sandbox, "60s")?;
+    review::enable(dir.path(), &config_path, &sandbox)?;
+    let review_project = review::prepare(&sandbox);
     let settings = config::load(&config_path)?;
     println!("frameio-sync demo");
     println!("  sandbox Workfront: {} ({expected} projects)", sandbox.workfront_url);
@@ -81,7 +85,18 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.state.dir)?;
     let shutdown = CancellationToken::new();
     let (resync, resync_rx) = mpsc::channel(1);
-    let daemon = tokio::spawn(daemon::run(settings, store.clone(), None, resync_rx, shutdown.clone()));
+    // The listener for the custom action, on a free port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot listen on 127.0.0.1")?;
+    let http = format!("http://{}", listener.local_addr()?);
+    let daemon = tokio::spawn(daemon::run(
+        settings,
+        store.clone(),
+        Some(listener),
+        resync_rx,
+        shutdown.clone(),
+    ));
 
     let started = Instant::now();
     let mut shown = usize::MAX;
@@ -189,6 +204,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         "\n{} mirrors; the sandbox Frame.io holds {in_frameio} projects.",
         mirrors.len()
     );
+
+    review::show(&sandbox, &store, &http, &review_project, &resync).await?;
 
     shutdown.cancel();
     daemon.await.context("the daemon task panicked")??;

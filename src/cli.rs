@@ -133,6 +133,14 @@ pub enum Command {
         #[arg(long)]
         url: String,
     },
+    /// Create the Frame.io webhook that tells the daemon of new comments (`comment.created`, for
+    /// `review.comments_to_workfront`) in the default workspace and every connected workspace;
+    /// existing ones are kept.
+    RegisterWebhooks {
+        /// The daemon's public base URL (`/frameio/webhooks` is appended).
+        #[arg(long)]
+        url: String,
+    },
     /// May this user send a Frame.io asset to this project for review (F6)? Exit 0 allowed,
     /// 1 denied, 2 error.
     CheckAccess {
@@ -343,6 +351,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "\"{}\" delivers to {}",
                 crate::register_action::ACTION_NAME,
                 crate::register_action::action_url(&url)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RegisterWebhooks { url } => {
+            quiet();
+            let done = crate::register_webhooks::register(&load(&cli.config)?, &url).await?;
+            for r in &done {
+                println!(
+                    "{:<8} webhook {} in account {} workspace {} ({})",
+                    r.outcome, r.action_id, r.account, r.workspace, r.via
+                );
+            }
+            println!(
+                "\"{}\" ({}) delivers to {}",
+                crate::register_webhooks::WEBHOOK_NAME,
+                crate::register_webhooks::WEBHOOK_EVENTS.join(", "),
+                crate::register_webhooks::webhook_url(&url)?
             );
             Ok(ExitCode::SUCCESS)
         }

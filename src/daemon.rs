@@ -152,6 +152,7 @@ pub async fn run(
     ));
     tracker.spawn(worker_loop(engine.clone(), worker_beat.clone(), shutdown.clone()));
     tracker.spawn(events_loop(engine.clone(), events_beat.clone(), shutdown.clone()));
+    tracker.spawn(review_loop(engine.clone(), shutdown.clone()));
     tracker.spawn(watchdog_loop(
         store.clone(),
         [sync_beat, worker_beat, events_beat],
@@ -341,6 +342,27 @@ async fn worker_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: Cancel
 /// Applies recorded Workfront events as they arrive (woken by the intake), in batches. A batch
 /// that fails (Workfront unreachable for a project's team) stays in the inbox and is tried again.
 /// Once an hour, dedupe keys older than Workfront's 48 h of retries (with a margin) are pruned.
+/// Review passes asked for between polls (a Frame.io comment webhook): after a short pause, so a
+/// burst of comments is read in one pass. The poll runs its own pass in any case.
+async fn review_loop(engine: Arc<Engine>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = engine.review_asked() => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        if let Err(err) = engine.review_once().await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "a review pass failed; the next poll tries again"
+            );
+        }
+    }
+}
+
 async fn events_loop(engine: Arc<Engine>, heartbeat: Heartbeat, shutdown: CancellationToken) {
     let mut pruned_at: Option<Instant> = None;
     while !shutdown.is_cancelled() {

@@ -26,6 +26,8 @@ pub const AFTER_DOCUMENT_VERSION: &str = "after_document_version";
 pub const AFTER_APPROVAL: &str = "after_approval";
 /// After the review state was shown on Frame.io files (field and comments), before it is recorded.
 pub const AFTER_SHOW_REVIEW: &str = "after_show_review";
+/// After a Frame.io comment was copied to Workfront as a note, before it is recorded.
+pub const AFTER_COMMENT_COPY: &str = "after_comment_copy";
 /// After an event batch is recorded and flushed, before its senders are answered.
 pub const BEFORE_EVENT_ACK: &str = "before_event_ack";
 

@@ -46,6 +46,7 @@ pub mod ids;
 pub mod ims;
 pub mod metrics;
 pub mod register_action;
+pub mod register_webhooks;
 pub mod retry;
 pub mod secret;
 pub mod status;

@@ -35,18 +35,26 @@ pub struct Registered {
     pub outcome: &'static str,
 }
 
-/// Creates or keeps the action in every workspace the daemon mirrors into.
-pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<Registered>> {
-    let url = action_url(public)?;
+/// A workspace the daemon mirrors into, and how to reach it.
+pub(crate) struct Workspace {
+    /// `default`, or `group <id>`.
+    pub via: String,
+    pub account: FrameioAccountId,
+    pub workspace: FrameioWorkspaceId,
+    pub auth: FrameioAuth,
+}
+
+/// The default workspace and every connected group's (read from the running daemon, or the store).
+pub(crate) async fn workspaces(settings: &Settings) -> anyhow::Result<Vec<Workspace>> {
     let state_dir = &settings.state.dir;
-    let mut targets: Vec<(String, FrameioAccountId, FrameioWorkspaceId, FrameioAuth)> = Vec::new();
+    let mut targets = Vec::new();
     if let Some(default) = &settings.frameio.default {
-        targets.push((
-            "default".into(),
-            default.account_id.clone(),
-            default.workspace_id.clone(),
-            crate::frameio::FrameioAuth::from(&default.credential),
-        ));
+        targets.push(Workspace {
+            via: "default".into(),
+            account: default.account_id.clone(),
+            workspace: default.workspace_id.clone(),
+            auth: crate::frameio::FrameioAuth::from(&default.credential),
+        });
     }
     let records: Vec<ConnectionRecord> = crate::control::ask(settings, Request::ConnectionRecords)
         .await?
@@ -56,18 +64,31 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
         let secret = Secret::read_file(&path)
             .with_context(|| format!("cannot read the token of group {}'s connection", record.group))?;
         let auth = connection_auth(&record, secret)?;
-        targets.push((
-            format!("group {}", record.group),
-            record.account,
-            record.workspace,
+        targets.push(Workspace {
+            via: format!("group {}", record.group),
+            account: record.account,
+            workspace: record.workspace,
             auth,
-        ));
+        });
     }
     if targets.is_empty() {
         anyhow::bail!("no Frame.io workspace to register in: configure [frameio.default] or connect a group");
     }
+    Ok(targets)
+}
+
+/// Creates or keeps the action in every workspace the daemon mirrors into.
+pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<Registered>> {
+    let url = action_url(public)?;
+    let state_dir = &settings.state.dir;
     let mut done = Vec::new();
-    for (via, account, workspace, auth) in targets {
+    for Workspace {
+        via,
+        account,
+        workspace,
+        auth,
+    } in workspaces(settings).await?
+    {
         let client = crate::engine::frameio_client(&settings.frameio.base_url, settings.frameio.request_timeout, auth);
         let existing = client
             .actions(&account, &workspace)

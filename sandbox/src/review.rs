@@ -39,6 +39,8 @@ pub(crate) struct ReviewWorld {
     pub(crate) value_writes: u64,
     /// Unified approval creates taken (a second create on a version counts too).
     unified_creates: u64,
+    /// Frame.io workspace webhooks, with their secrets.
+    webhooks: Vec<Value>,
 }
 
 const LEGACY_STATUSES: [(&str, &str); 3] = [("NEW", "Awaiting Approval"), ("APR", "Approved"), ("REJ", "Rejected")];
@@ -76,6 +78,122 @@ pub(super) fn frameio_routes(router: Router<Shared>) -> Router<Shared> {
             "/v4/accounts/{account}/files/{file}/comments",
             get(list_comments).post(create_comment),
         )
+        .route("/v4/accounts/{account}/comments/{comment}", get(show_comment))
+        .route(
+            "/v4/accounts/{account}/workspaces/{workspace}/webhooks",
+            get(list_webhooks).post(create_webhook),
+        )
+        .route(
+            "/v4/accounts/{account}/webhooks/{webhook}",
+            axum::routing::delete(delete_webhook),
+        )
+}
+
+async fn list_webhooks(
+    State(shared): State<Shared>,
+    Path((account, workspace)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !caller.reaches(&account) {
+        return frameio_error(StatusCode::NOT_FOUND, "no such account");
+    }
+    let state = shared.lock();
+    let hooks: Vec<Value> = state
+        .review
+        .webhooks
+        .iter()
+        .filter(|w| w["account_id"] == account.as_str() && w["workspace_id"] == workspace.as_str())
+        .map(|w| {
+            let mut shown = w.clone();
+            if let Some(fields) = shown.as_object_mut() {
+                fields.remove("secret");
+            }
+            shown
+        })
+        .collect();
+    (out, Json(json!({ "data": hooks, "links": { "next": null } }))).into_response()
+}
+
+async fn create_webhook(
+    State(shared): State<Shared>,
+    Path((account, workspace)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "create") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    if !caller.reaches(&account) {
+        return frameio_error(StatusCode::NOT_FOUND, "no such account");
+    }
+    let data = &body["data"];
+    let (Some(name), Some(url), Some(events)) =
+        (data["name"].as_str(), data["url"].as_str(), data["events"].as_array())
+    else {
+        return frameio_error(StatusCode::UNPROCESSABLE_ENTITY, "name, url and events are required");
+    };
+    let mut state = shared.lock();
+    let n = state.review.webhooks.len() + 1;
+    let hook = json!({
+        "id": format!("c0000000-0000-4000-8000-{n:012x}"), "name": name, "url": url, "events": events,
+        "account_id": account, "workspace_id": workspace, "active": true,
+        "secret": format!("webhook-secret-{n}"),
+    });
+    state.review.webhooks.push(hook.clone());
+    (out, (StatusCode::CREATED, Json(json!({ "data": hook })))).into_response()
+}
+
+async fn delete_webhook(
+    State(shared): State<Shared>,
+    Path((account, webhook)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "delete") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let mut state = shared.lock();
+    let before = state.review.webhooks.len();
+    state
+        .review
+        .webhooks
+        .retain(|w| !(caller.reaches(&account) && w["account_id"] == account.as_str() && w["id"] == webhook.as_str()));
+    if state.review.webhooks.len() == before {
+        return frameio_error(StatusCode::NOT_FOUND, "no such webhook");
+    }
+    (out, StatusCode::NO_CONTENT).into_response()
+}
+
+async fn show_comment(
+    State(shared): State<Shared>,
+    Path((account, comment)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "comments") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    let found = caller
+        .reaches(&account)
+        .then(|| {
+            state
+                .review
+                .comments
+                .values()
+                .flatten()
+                .find(|c| c["id"] == comment.as_str())
+        })
+        .flatten();
+    match found {
+        Some(c) => (out, Json(json!({ "data": c }))).into_response(),
+        None => frameio_error(StatusCode::NOT_FOUND, "no such comment"),
+    }
 }
 
 /// Whether `headers` carry a Workfront IMS token this sandbox issued.
@@ -526,6 +644,7 @@ async fn create_comment(
     let comment = json!({
         "id": format!("comment-{file}-{}", comments.len() + 1), "file_id": file, "text": text,
         "links": body["data"]["links"], "owner_id": caller.user.id,
+        "owner": { "id": caller.user.id, "name": caller.user.name, "email": caller.user.email },
     });
     comments.push(comment.clone());
     (out, (StatusCode::CREATED, Json(json!({ "data": comment })))).into_response()
@@ -657,6 +776,23 @@ impl Sandbox {
             .get(file)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// A comment made in Frame.io on `file` by a person (not through the API under test); its id.
+    pub fn add_frameio_comment(&self, file: &str, author: &str, text: &str, timecode: Option<&str>) -> String {
+        let mut state = self.shared.lock();
+        let comments = state.review.comments.entry(file.to_owned()).or_default();
+        let id = format!("comment-{file}-{}", comments.len() + 1);
+        comments.push(json!({
+            "id": id, "file_id": file, "text": text, "timestamp": timecode,
+            "owner_id": format!("user-{author}"), "owner": { "name": author },
+        }));
+        id
+    }
+
+    /// The Frame.io webhooks made, with their secrets.
+    pub fn frameio_webhooks(&self) -> Vec<Value> {
+        self.shared.lock().review.webhooks.clone()
     }
 
     /// Unified approval creates taken, a repeated one on a version included.

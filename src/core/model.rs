@@ -1,8 +1,8 @@
 //! The values the core decides over. The clients convert their wire types into these.
 
 use crate::ids::{
-    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontGroupId, WorkfrontProjectId,
-    WorkfrontTaskId, WorkfrontUserId,
+    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontDocumentId, WorkfrontGroupId,
+    WorkfrontProjectId, WorkfrontTaskId, WorkfrontUserId,
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,9 @@ pub enum WorkfrontObject {
     Project(WorkfrontProjectId),
     #[serde(rename = "TASK")]
     Task(WorkfrontTaskId),
+    /// A document (notes on it: Frame.io comments copied over).
+    #[serde(rename = "DOCU")]
+    Document(WorkfrontDocumentId),
 }
 
 impl WorkfrontObject {
@@ -63,6 +66,7 @@ impl WorkfrontObject {
         match self {
             WorkfrontObject::Project(_) => "PROJ",
             WorkfrontObject::Task(_) => "TASK",
+            WorkfrontObject::Document(_) => "DOCU",
         }
     }
 
@@ -70,6 +74,7 @@ impl WorkfrontObject {
         match self {
             WorkfrontObject::Project(id) => id.as_str(),
             WorkfrontObject::Task(id) => id.as_str(),
+            WorkfrontObject::Document(id) => id.as_str(),
         }
     }
 }
@@ -79,6 +84,7 @@ impl std::fmt::Display for WorkfrontObject {
         match self {
             WorkfrontObject::Project(id) => write!(f, "project {id}"),
             WorkfrontObject::Task(id) => write!(f, "task {id}"),
+            WorkfrontObject::Document(id) => write!(f, "document {id}"),
         }
     }
 }

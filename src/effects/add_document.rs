@@ -287,6 +287,7 @@ fn submitted(
         state: ReviewState::Sent,
         decision: None,
         shown: None,
+        copied_comments: Default::default(),
     };
     let follow_ups = match system {
         ApprovalSystem::None => Vec::new(),

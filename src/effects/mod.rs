@@ -17,6 +17,7 @@
 mod add_collaborator;
 mod add_document;
 mod add_note;
+mod copy_comment;
 mod create_mirror;
 mod remove_collaborator;
 mod rename_mirror;
@@ -27,6 +28,7 @@ mod write_link;
 pub use add_collaborator::AddCollaborator;
 pub use add_document::{AddDocument, ReviewFile};
 pub use add_note::AddNote;
+pub use copy_comment::CopyComment;
 pub use create_mirror::CreateMirror;
 pub use remove_collaborator::RemoveCollaborator;
 pub use rename_mirror::RenameMirror;
@@ -66,6 +68,7 @@ pub enum Effect {
     WriteLink(WriteLink),
     RequestApproval(RequestApproval),
     ShowReview(ShowReview),
+    CopyComment(CopyComment),
 }
 
 /// What an effect is, apart from how it is carried out. Plain functions of the payload.
@@ -103,6 +106,7 @@ impl Effect {
             Effect::WriteLink(e) => e,
             Effect::RequestApproval(e) => e,
             Effect::ShowReview(e) => e,
+            Effect::CopyComment(e) => e,
         }
     }
 
@@ -195,6 +199,11 @@ pub(crate) enum Produced {
     },
     /// The review states now shown on the Frame.io files of these versions.
     ReviewsShown(Vec<(WorkfrontDocumentVersionId, ReviewState)>),
+    /// A Frame.io comment copied to the version's document.
+    CommentCopied {
+        version: WorkfrontDocumentVersionId,
+        comment: String,
+    },
 }
 
 impl Engine {
@@ -211,6 +220,7 @@ impl Engine {
             Effect::WriteLink(e) => write_link::carry_out(self, entry, e).await?,
             Effect::RequestApproval(e) => request_approval::carry_out(self, entry, e).await?,
             Effect::ShowReview(e) => show_review::carry_out(self, entry, e).await?,
+            Effect::CopyComment(e) => copy_comment::carry_out(self, entry, e).await?,
         };
         self.settle(entry, outcome).await
     }
@@ -250,6 +260,9 @@ impl Engine {
                     .complete_with_submission(id, &record, &follow_ups, self.clock.now())?
             }
             Outcome::Done(Produced::ReviewsShown(shown)) => self.store.complete_with_shown(id, &shown)?,
+            Outcome::Done(Produced::CommentCopied { version, comment }) => {
+                self.store.complete_with_copied_comment(id, &version, &comment)?
+            }
             Outcome::Retry {
                 at,
                 error,

@@ -97,6 +97,8 @@ pub struct Engine {
     pub(crate) review: crate::config::ReviewSettings,
     /// The approval system as probed at start-up.
     approvals: std::sync::OnceLock<ApprovalsReady>,
+    /// Woken when a review pass should run before the next poll (a Frame.io comment webhook).
+    review_wake: Notify,
     /// Each account's review status field, as found or made.
     review_fields:
         std::sync::Mutex<std::collections::HashMap<crate::ids::FrameioAccountId, crate::frameio::review::SelectField>>,
@@ -140,6 +142,7 @@ impl Engine {
             review: settings.review.clone(),
             approvals: std::sync::OnceLock::new(),
             review_fields: std::sync::Mutex::default(),
+            review_wake: Notify::new(),
             metrics: Arc::default(),
             events_ready: Arc::new(Notify::new()),
             workfront_writes: settings.workfront.max_in_flight.max(1),

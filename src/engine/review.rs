@@ -10,7 +10,7 @@ use super::Engine;
 use crate::config::ApprovalSystem;
 use crate::core::mirror_plan::Planned;
 use crate::core::review::{state_of, Decision, ReviewState};
-use crate::effects::{Effect, ShowItem, ShowReview};
+use crate::effects::{CopyComment, Effect, ShowItem, ShowReview};
 use crate::frameio::review::SelectField;
 use crate::ids::{FrameioAccountId, FrameioProjectId, WorkfrontDocumentVersionId, WorkfrontUserId};
 use crate::store::{Recording, StoreError, SubmissionRecord};
@@ -63,6 +63,8 @@ pub struct ReviewPass {
     pub read: usize,
     pub changed: usize,
     pub shows: usize,
+    /// Frame.io comments planned for copying to Workfront.
+    pub comments: usize,
 }
 
 impl Engine {
@@ -166,11 +168,17 @@ impl Engine {
                 self.store.record_review_states(&changes)?;
             }
         }
-        let shows = self.plan_shows(&self.store.submissions()?);
-        pass.shows = shows.len();
-        if !shows.is_empty() {
+        let records = self.store.submissions()?;
+        let mut planned = self.plan_shows(&records);
+        pass.shows = planned.len();
+        if self.review.comments_to_workfront {
+            let copies = self.plan_comment_copies(&records).await;
+            pass.comments = copies.len();
+            planned.extend(copies);
+        }
+        if !planned.is_empty() {
             let recording = Recording {
-                enqueue: shows.iter().collect(),
+                enqueue: planned.iter().collect(),
                 ..Recording::default()
             };
             let recorded = self.store.record_plan(&recording, self.clock.now())?;
@@ -215,6 +223,59 @@ impl Engine {
             _ => {}
         }
         Ok(out)
+    }
+
+    /// Asks for a review pass soon (a Frame.io webhook said a comment was made).
+    pub fn review_soon(&self) {
+        self.review_wake.notify_one();
+    }
+
+    /// Waits until a review pass is asked for.
+    pub async fn review_asked(&self) {
+        self.review_wake.notified().await;
+    }
+
+    /// A `CopyComment` for each comment made in Frame.io on a file under review (sent, or in
+    /// review) that is not copied yet. Our own comments (the decisions) are not copied back. A
+    /// file whose comments cannot be read now is left for the next pass.
+    async fn plan_comment_copies(&self, records: &[SubmissionRecord]) -> Vec<Planned> {
+        let mut planned = Vec::new();
+        for record in records.iter().filter(|r| !r.state.is_decided()) {
+            let Some(client) = self.client(&record.target.credential()) else {
+                continue;
+            };
+            let account = &record.target.account;
+            let comments = match crate::retry::retry_read("comments", || client.file_comments(account, &record.file))
+                .await
+            {
+                Ok(comments) => comments,
+                Err(err) => {
+                    tracing::warn!(file = %record.file, error = %err, "could not read the file's comments; the next pass tries again");
+                    continue;
+                }
+            };
+            for comment in comments {
+                let ours = comment.text.contains("[workfront-review:");
+                if ours || comment.text.trim().is_empty() || record.copied_comments.contains(&comment.id) {
+                    continue;
+                }
+                planned.push(Planned {
+                    reason: format!("{} commented on {:?} in Frame.io", comment.author, record.asset_name),
+                    effect: Effect::CopyComment(CopyComment {
+                        version: record.version.clone(),
+                        document: record.document.clone(),
+                        wf_project: record.wf_project.clone(),
+                        file: record.file.clone(),
+                        asset_name: record.asset_name.clone(),
+                        comment: comment.id,
+                        author: comment.author,
+                        timecode: comment.timecode,
+                        text: comment.text,
+                    }),
+                });
+            }
+        }
+        planned
     }
 
     /// One `ShowReview` per mirror with files that do not show their state yet.

@@ -35,6 +35,7 @@ const BUCKET_ACTIONS: &str = "actions.write";
 pub(super) const BUCKET_FIELD_CREATE: &str = "metadata.fields.create";
 pub(super) const BUCKET_METADATA_VALUES: &str = "metadata.values";
 pub(super) const BUCKET_COMMENTS: &str = "comments";
+pub(super) const BUCKET_WEBHOOKS: &str = "webhooks.write";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
@@ -195,7 +196,7 @@ impl FrameioClient {
     }
 
     /// A DELETE whose 404 means "already gone": `Ok(true)` when it removed something.
-    async fn delete(&self, segments: &[&str], bucket: &'static str) -> Result<bool, FrameioError> {
+    pub(super) async fn delete(&self, segments: &[&str], bucket: &'static str) -> Result<bool, FrameioError> {
         let outcome: Result<serde_json::Value, FrameioError> =
             self.send(Method::DELETE, segments, &[], None, bucket).await;
         match outcome {
@@ -538,7 +539,7 @@ impl FrameioClient {
     }
 
     /// [`Self::list`] with more query parameters (`include`), sent on every page.
-    async fn list_with<T: DeserializeOwned>(
+    pub(super) async fn list_with<T: DeserializeOwned>(
         &self,
         segments: &[&str],
         extra: &[(&'static str, &str)],

@@ -1,10 +1,12 @@
 //! The review loop's Frame.io calls: the account-level select field that shows a file's review
 //! state (its definition, found by name or created once; its values, written per project in
-//! bulk), and comments on files (listed to find ours again, created).
+//! bulk), comments on files (listed, read one by one, created), and the workspace webhooks that
+//! tell of new comments.
 
-use super::client::{FrameioClient, BUCKET_COMMENTS, BUCKET_FIELD_CREATE, BUCKET_METADATA_VALUES};
+use super::client::{FrameioClient, BUCKET_COMMENTS, BUCKET_FIELD_CREATE, BUCKET_METADATA_VALUES, BUCKET_WEBHOOKS};
 use super::error::FrameioError;
-use crate::ids::{FrameioAccountId, FrameioFileId, FrameioProjectId};
+use crate::ids::{FrameioAccountId, FrameioFileId, FrameioProjectId, FrameioWorkspaceId};
+use crate::secret::Secret;
 use crate::store::SendPermit;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -48,8 +50,91 @@ struct Data<T> {
 
 #[derive(Deserialize)]
 struct CommentWire {
+    id: String,
+    #[serde(default)]
+    file_id: Option<String>,
     #[serde(default)]
     text: Option<String>,
+    /// Frames, or a timecode with `timestamp_as_timecode=true`.
+    #[serde(default)]
+    timestamp: Option<serde_json::Value>,
+    #[serde(default)]
+    owner: Option<OwnerWire>,
+    #[serde(default)]
+    owner_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OwnerWire {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// A comment on a file, as the review loop reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileComment {
+    pub id: String,
+    pub file: Option<FrameioFileId>,
+    pub text: String,
+    /// `00:00:02:12`, or a frame number, when the comment is on a moment.
+    pub timecode: Option<String>,
+    /// Its author's name (else email, else user id).
+    pub author: String,
+}
+
+/// The longest comment text kept.
+const MAX_COMMENT: usize = 5_000;
+
+fn comment_of(c: CommentWire) -> FileComment {
+    let mut text = c.text.unwrap_or_default();
+    if text.len() > MAX_COMMENT {
+        let mut end = MAX_COMMENT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    let timecode = match c.timestamp {
+        Some(serde_json::Value::String(t)) if t.len() <= 32 => Some(t),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let author = c
+        .owner
+        .and_then(|o| o.name.filter(|n| !n.is_empty()).or(o.email))
+        .or(c.owner_id)
+        .unwrap_or_else(|| "someone".to_owned());
+    FileComment {
+        id: c.id,
+        file: c.file_id.and_then(|f| FrameioFileId::new(f).ok()),
+        text,
+        timecode,
+        author: author.chars().take(200).collect(),
+    }
+}
+
+/// A webhook in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameioWebhook {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct WebhookWire {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    events: Vec<String>,
+    #[serde(default)]
+    secret: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -163,10 +248,124 @@ impl FrameioClient {
         account: &FrameioAccountId,
         file: &FrameioFileId,
     ) -> Result<Vec<String>, FrameioError> {
+        Ok(self
+            .file_comments(account, file)
+            .await?
+            .into_iter()
+            .map(|c| c.text)
+            .collect())
+    }
+
+    /// The comments on `file`, with their authors and timecodes.
+    pub async fn file_comments(
+        &self,
+        account: &FrameioAccountId,
+        file: &FrameioFileId,
+    ) -> Result<Vec<FileComment>, FrameioError> {
         let comments: Vec<CommentWire> = self
-            .list(&["accounts", account.as_str(), "files", file.as_str(), "comments"])
+            .list_with(
+                &["accounts", account.as_str(), "files", file.as_str(), "comments"],
+                &[("include", "owner"), ("timestamp_as_timecode", "true")],
+            )
             .await?;
-        Ok(comments.into_iter().filter_map(|c| c.text).collect())
+        Ok(comments.into_iter().map(comment_of).collect())
+    }
+
+    /// One comment (`GET /comments/{id}`), with its file.
+    pub async fn comment(&self, account: &FrameioAccountId, id: &str) -> Result<FileComment, FrameioError> {
+        let comment: Data<CommentWire> = self
+            .send(
+                Method::GET,
+                &["accounts", account.as_str(), "comments", id],
+                &[
+                    ("include", "owner".to_owned()),
+                    ("timestamp_as_timecode", "true".to_owned()),
+                ],
+                None,
+                BUCKET_COMMENTS,
+            )
+            .await?;
+        Ok(comment_of(comment.data))
+    }
+
+    /// The webhooks of a workspace.
+    pub async fn webhooks(
+        &self,
+        account: &FrameioAccountId,
+        workspace: &FrameioWorkspaceId,
+    ) -> Result<Vec<FrameioWebhook>, FrameioError> {
+        let rows: Vec<WebhookWire> = self
+            .list(&[
+                "accounts",
+                account.as_str(),
+                "workspaces",
+                workspace.as_str(),
+                "webhooks",
+            ])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|w| FrameioWebhook {
+                id: w.id,
+                name: w.name.unwrap_or_default(),
+                url: w.url.unwrap_or_default(),
+                events: w.events,
+            })
+            .collect())
+    }
+
+    /// Creates a webhook; returns it and its signing secret (shown only now).
+    pub async fn create_webhook(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        workspace: &FrameioWorkspaceId,
+        name: &str,
+        url: &str,
+        events: &[&str],
+    ) -> Result<(FrameioWebhook, Secret), FrameioError> {
+        let body = json!({ "data": { "name": name, "url": url, "events": events } });
+        let created: Data<WebhookWire> = self
+            .send(
+                Method::POST,
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "workspaces",
+                    workspace.as_str(),
+                    "webhooks",
+                ],
+                &[],
+                Some(serde_json::to_vec(&body).expect("a webhook body serializes")),
+                BUCKET_WEBHOOKS,
+            )
+            .await?;
+        let secret = created
+            .data
+            .secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| FrameioError::Decode {
+                endpoint: "POST webhooks".into(),
+                detail: "the new webhook came without its secret".into(),
+            })?;
+        let w = created.data;
+        Ok((
+            FrameioWebhook {
+                id: w.id,
+                name: w.name.unwrap_or_default(),
+                url: w.url.unwrap_or_default(),
+                events: w.events,
+            },
+            Secret::new(secret),
+        ))
+    }
+
+    /// Deletes a webhook (one already gone counts as deleted).
+    pub async fn delete_webhook(&self, account: &FrameioAccountId, id: &str) -> Result<(), FrameioError> {
+        self.delete(&["accounts", account.as_str(), "webhooks", id], BUCKET_WEBHOOKS)
+            .await
+            .map(|_| ())
     }
 
     /// Comments on `file` (the whole asset: no timestamp), `link` made clickable where it occurs

@@ -9,6 +9,7 @@
 mod actions;
 mod body;
 mod events;
+mod frameio_webhooks;
 pub mod intake;
 pub mod listener;
 pub mod metrics;
@@ -68,6 +69,7 @@ pub fn router(context: Arc<HttpContext>, metrics_apart: bool) -> Router {
     let work = Router::new()
         .route("/workfront/events", post(events::receive))
         .route("/frameio/actions", post(actions::receive))
+        .route("/frameio/webhooks", post(frameio_webhooks::receive))
         .layer(axum::middleware::from_fn_with_state(in_flight, shed_over_cap));
     let probes = if metrics_apart {
         Router::new().route("/healthz", get(metrics::healthz))

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 /// 2: `view_url`, `owner`, `link`, and the adoption origins (`adopted_by_link`, `adopted_by_name`).
 pub const MIRROR_V: u32 = 2;
 /// 2: the effect kinds `rename_mirror` and `write_link`, which a release that writes 1 cannot read.
-/// 3: the review loop's kinds (`request_approval`, `show_review`).
+/// 3: the review loop's kinds (`request_approval`, `show_review`, `copy_comment`).
 pub const OUTBOX_V: u32 = 3;
 pub const SYNC_V: u32 = 1;
 pub const CONNECTION_V: u32 = 1;

@@ -19,6 +19,37 @@ pub fn write_secret_file(path: &Path, secret: &Secret) -> Result<(), StoreError>
     crate::durable::write_private(path, |file| file.write_all(secret.expose().as_bytes())).map_err(error)
 }
 
+/// Where a webhook's secret lives (`webhooks/<id>`); `None` for an id that is not plainly one.
+pub fn webhook_secret_path(state_dir: &Path, webhook_id: &str) -> Option<PathBuf> {
+    action_secret_path(state_dir, webhook_id).map(|p| state_dir.join("webhooks").join(p.file_name().expect("a name")))
+}
+
+pub fn save_webhook_secret(state_dir: &Path, webhook_id: &str, secret: &Secret) -> Result<(), StoreError> {
+    let path = webhook_secret_path(state_dir, webhook_id).ok_or_else(|| StoreError::Token {
+        path: state_dir.join("webhooks"),
+        message: format!("{webhook_id:?} is not a usable webhook id"),
+    })?;
+    write_secret_file(&path, secret)
+}
+
+/// The stored secret of a webhook, if there is one.
+pub fn webhook_secret(state_dir: &Path, webhook_id: &str) -> Option<Secret> {
+    Secret::read_file(&webhook_secret_path(state_dir, webhook_id)?).ok()
+}
+
+/// Every stored webhook secret (a delivery names no webhook, so each is tried).
+pub fn webhook_secrets(state_dir: &Path) -> Vec<Secret> {
+    let Ok(entries) = std::fs::read_dir(state_dir.join("webhooks")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| Secret::read_file(&e.path()).ok())
+        .take(64)
+        .collect()
+}
+
 /// Where an action's secret lives. `None` for an id that is not plainly an id: the id comes from
 /// a request body before its signature is checked, so it must never name another path.
 pub fn action_secret_path(state_dir: &Path, action_id: &str) -> Option<PathBuf> {

@@ -50,6 +50,9 @@ pub struct SubmissionRecord {
     /// The state the Frame.io file shows (its field set, and for a decision its comment made).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown: Option<ReviewState>,
+    /// Frame.io comments on the file copied to the document (`review.comments_to_workfront`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub copied_comments: std::collections::BTreeSet<String>,
 }
 
 impl Record for SubmissionRecord {
@@ -158,6 +161,32 @@ impl Store {
                 Ok(())
             })
             .map_err(tx_error)
+    }
+
+    /// Completes entry `id`, which copied Frame.io comment `comment` to `version`'s document.
+    pub fn complete_with_copied_comment(
+        &self,
+        id: OutboxId,
+        version: &WorkfrontDocumentVersionId,
+        comment: &str,
+    ) -> Result<(), StoreError> {
+        let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
+        trees
+            .transaction(|(outbox, keys, submissions)| -> TxResult<()> {
+                if let Some(raw) = outbox.remove(&id.to_key())? {
+                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                    keys.remove(entry.key.as_bytes())?;
+                }
+                if let Some(raw) = submissions.get(version.as_str())? {
+                    let mut record: SubmissionRecord = decode("submissions", version.as_str(), &raw).map_err(abort)?;
+                    record.copied_comments.insert(comment.to_owned());
+                    submissions.insert(version.as_str(), encode(&record))?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.reindex(id);
+        Ok(())
     }
 
     /// Completes entry `id`, which showed `shown` on the Frame.io files of those versions.

@@ -478,3 +478,83 @@ async fn sigkills_across_the_review_loop_ask_once_and_show_each_decision_once() 
     assert_eq!(sandbox.frameio_fields(&account).len(), 1, "the field was made once");
     eprintln!("review crash loop: {ROUNDS} SIGKILLs, kills at failpoints {reached_at:?}");
 }
+
+/// Frame.io comments copied to Workfront, killed right after a note was made and at random: each
+/// comment ends as exactly one note on its file's document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkills_while_copying_comments_copy_each_comment_once() {
+    const FILES: usize = 20;
+    const ROUNDS: usize = 8;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let wf_project = sandbox.world().workfront.projects[0].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[review]\ncomments_to_workfront = true\n";
+    std::fs::write(&config, text).unwrap();
+    let settings = frameio_sync::config::load(&config).unwrap();
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(30)).await;
+    let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+    let mirror = store.mirrors().unwrap()[0].frameio_project.to_string();
+    let mut files = Vec::new();
+    for i in 0..FILES {
+        let id = format!("file-{i}");
+        sandbox.add_frameio_file(&mirror, &id, &format!("Cut {i}.mov"));
+        sandbox.add_frameio_comment(&id, "Ann Client", &format!("Note A on cut {i}"), Some("00:00:01:00"));
+        sandbox.add_frameio_comment(&id, "Bo Producer", &format!("Note B on cut {i}"), None);
+        files.push((id, format!("Cut {i}.mov")));
+    }
+    record_review_files(&store, &default_target(&settings), &wf_project, &files);
+    drop(store);
+
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0x0f11_e5e0_0000_0022);
+    let mut at_failpoint = 0;
+    for round in 0..ROUNDS {
+        let _ = std::fs::remove_file(&mark);
+        let armed = round % 3 != 2;
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if armed {
+            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{}@1", failpoint::AFTER_COMMENT_COPY)));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(&config, "info", &env);
+        let reached = if armed {
+            eventually(Duration::from_secs(10), || mark.exists()).await
+        } else {
+            tokio::time::sleep(Duration::from_millis(50 + rng.next() % 400)).await;
+            false
+        };
+        daemon.kill(); // SIGKILL
+        at_failpoint += usize::from(reached);
+    }
+    assert!(
+        at_failpoint >= 2,
+        "only {at_failpoint} kills after a comment was copied"
+    );
+
+    let daemon = Daemon::start(&config, "info", &[]);
+    let copied = |document_notes: &dyn Fn() -> usize| document_notes() == FILES * 2;
+    let notes = || {
+        sandbox
+            .workfront_notes()
+            .into_iter()
+            .filter(|n| n["noteObjCode"] == "DOCU")
+            .count()
+    };
+    let done = eventually(Duration::from_secs(60), || copied(&notes)).await;
+    assert!(done, "{} of {} comments copied", notes(), FILES * 2);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(30)).await;
+    let mut markers = BTreeSet::new();
+    for note in sandbox
+        .workfront_notes()
+        .into_iter()
+        .filter(|n| n["noteObjCode"] == "DOCU")
+    {
+        let text = note["noteText"].as_str().unwrap().to_owned();
+        let marker = text.rsplit_once("[frameio-comment:").unwrap().1.to_owned();
+        assert!(markers.insert(marker), "a comment copied twice: {text}");
+    }
+    assert_eq!(markers.len(), FILES * 2);
+    eprintln!("comment crash loop: {ROUNDS} SIGKILLs ({at_failpoint} right after a copy)");
+}

@@ -330,3 +330,95 @@ async fn an_approval_system_the_tenant_lacks_stops_the_start_with_the_key_named(
         assert!(err.contains(&key) && err.contains("start-up check"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comments_made_in_frameio_on_a_file_under_review_are_copied_to_its_document_once() {
+    let s = setup_with(|settings| settings.review.comments_to_workfront = true).await;
+    register(&s.app).await;
+    // The webhook that tells of new comments: created once, then kept.
+    let config = s.app.config_path.clone();
+    let run = |config: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            crate::cli::cli(&config, &["register-webhooks", "--url", "https://sync.example.test"])
+        })
+    };
+    let first = run(config.clone()).await.unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("created"));
+    let again = String::from_utf8_lossy(&run(config).await.unwrap().stdout).into_owned();
+    assert!(again.contains("kept") && again.contains("comment.created"), "{again}");
+    let hooks = s.app.sandbox.frameio_webhooks();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0]["url"], "https://sync.example.test/frameio/webhooks");
+
+    send(&s, "interaction-1", "file-1", "").await;
+    let record = wait_for_submission(&s, "file-1").await;
+    let sandbox = &s.app.sandbox;
+    sandbox.add_frameio_comment("file-1", "Ann Client", "Make the logo bigger", Some("00:00:02:12"));
+    sandbox.add_frameio_comment("file-1", "Bo Producer", "Love the music", None);
+    // Our own decision comments are never copied back.
+    sandbox.add_frameio_comment(
+        "file-1",
+        "frameio-sync",
+        "Workfront review: Approved [workfront-review:x:approved]",
+        None,
+    );
+
+    // Frame.io's webhook: a bad signature is refused; a good one wakes the copy.
+    let delivery = serde_json::json!({
+        "type": "comment.created", "account": { "id": s.account }, "workspace": { "id": s.workspace },
+        "project": { "id": s.mirror }, "resource": { "id": "comment-file-1-1", "type": "comment" },
+        "user": { "id": "someone" }
+    })
+    .to_string();
+    let post_hook = |secret: String| {
+        let body = delivery.clone();
+        let url = format!("{}/frameio/webhooks", s.app.http_url());
+        async move {
+            let ts = (frameio_sync::timestamp::Timestamp::now().millis() / 1000).to_string();
+            let signature = frameio_sync::frameio::actions::sign(&Secret::new(secret), &ts, body.as_bytes());
+            reqwest::Client::new()
+                .post(url)
+                .header("x-frameio-request-timestamp", ts)
+                .header("x-frameio-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(post_hook("not-the-secret".into()).await, 401);
+    assert_eq!(post_hook(hooks[0]["secret"].as_str().unwrap().to_owned()).await, 200);
+    let notes_on_document = || {
+        sandbox
+            .workfront_notes()
+            .into_iter()
+            .filter(|n| n["noteObjCode"] == "DOCU" && n["objID"] == record.document.as_str())
+            .map(|n| n["noteText"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    wait_until("the comments on the document", WAIT, || notes_on_document().len() == 2).await;
+    let notes = notes_on_document();
+    assert!(
+        notes.iter().any(|n| n.starts_with("Frame.io comment by Ann Client at 00:00:02:12 on \"Hero cut v3.mov\": Make the logo bigger [frameio-comment:")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("Frame.io comment by Bo Producer on")),
+        "{notes:#?}"
+    );
+    // Polls and redeliveries copy nothing twice; a later comment is copied by the poll alone.
+    s.app.resync_and_wait().await;
+    assert_eq!(post_hook(hooks[0]["secret"].as_str().unwrap().to_owned()).await, 200);
+    sandbox.add_frameio_comment("file-1", "Ann Client", "And the end card", None);
+    s.app.resync_and_wait().await;
+    drained(&s.app).await;
+    s.app.resync_and_wait().await;
+    drained(&s.app).await;
+    assert_eq!(notes_on_document().len(), 3, "{:#?}", notes_on_document());
+    assert_eq!(submission_of(&s, "file-1").unwrap().copied_comments.len(), 3);
+}

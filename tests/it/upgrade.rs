@@ -59,9 +59,11 @@ async fn a_state_dir_of_the_previous_release_reads_and_keeps_working() {
             Effect::RemoveCollaborator(_) => "remove",
             Effect::AddDocument(_) => "document",
             Effect::AddNote(_) => "note",
-            Effect::RenameMirror(_) | Effect::WriteLink(_) | Effect::RequestApproval(_) | Effect::ShowReview(_) => {
-                "a kind the old release did not have"
-            }
+            Effect::RenameMirror(_)
+            | Effect::WriteLink(_)
+            | Effect::RequestApproval(_)
+            | Effect::ShowReview(_)
+            | Effect::CopyComment(_) => "a kind the old release did not have",
         };
         let mut kinds: Vec<&str> = entries.iter().map(|e| kind(&e.effect)).collect();
         kinds.sort();

@@ -1,5 +1,6 @@
 //! `subscribe`, `unsubscribe` and `subscriptions`: the Workfront event subscriptions that deliver
-//! PROJ and USER changes to this daemon's `/workfront/events`.
+//! PROJ and USER changes (and, with Unified Approvals, approval updates) to this daemon's
+//! `/workfront/events`.
 
 use crate::config::Settings;
 use crate::workfront::{Subscription, WorkfrontClient};
@@ -9,6 +10,21 @@ use reqwest::Url;
 /// What the daemon listens to: every change of projects and users.
 pub const OBJECTS: [&str; 2] = ["PROJ", "USER"];
 pub const EVENT_TYPES: [&str; 3] = ["CREATE", "UPDATE", "DELETE"];
+/// With `review.approvals = "unified"`: updates of approvals, a hint to read them (Event
+/// Subscriptions v2, which new subscriptions are).
+pub const APPROVAL_OBJECT: &str = "approval";
+
+/// The (object, event type) pairs to subscribe to for `settings`.
+pub fn wanted(settings: &Settings) -> Vec<(&'static str, &'static str)> {
+    let mut pairs: Vec<(&'static str, &'static str)> = OBJECTS
+        .iter()
+        .flat_map(|o| EVENT_TYPES.iter().map(move |e| (*o, *e)))
+        .collect();
+    if settings.review.approvals == crate::config::ApprovalSystem::Unified {
+        pairs.push((APPROVAL_OBJECT, "UPDATE"));
+    }
+    pairs
+}
 
 /// The delivery URL for a public base URL: `/workfront/events` is appended unless it is there.
 pub fn delivery_url(public: &str) -> anyhow::Result<String> {
@@ -53,30 +69,26 @@ pub async fn subscribe(settings: &Settings, public: &str) -> anyhow::Result<Vec<
         .await
         .context("cannot list Workfront's event subscriptions")?;
     let mut result = Vec::new();
-    for obj_code in OBJECTS {
-        for event_type in EVENT_TYPES {
-            let found = existing.iter().find(|s| {
-                s.obj_code.eq_ignore_ascii_case(obj_code)
-                    && s.event_type.eq_ignore_ascii_case(event_type)
-                    && s.url == url
-            });
-            let (id, created) = match found {
-                Some(s) => (s.id.clone(), false),
-                None => {
-                    let id = client
-                        .create_subscription(obj_code, event_type, &url, &token)
-                        .await
-                        .with_context(|| format!("cannot create the {obj_code} {event_type} subscription"))?;
-                    (id, true)
-                }
-            };
-            result.push(Wanted {
-                obj_code,
-                event_type,
-                id,
-                created,
-            });
-        }
+    for (obj_code, event_type) in wanted(settings) {
+        let found = existing.iter().find(|s| {
+            s.obj_code.eq_ignore_ascii_case(obj_code) && s.event_type.eq_ignore_ascii_case(event_type) && s.url == url
+        });
+        let (id, created) = match found {
+            Some(s) => (s.id.clone(), false),
+            None => {
+                let id = client
+                    .create_subscription(obj_code, event_type, &url, &token)
+                    .await
+                    .with_context(|| format!("cannot create the {obj_code} {event_type} subscription"))?;
+                (id, true)
+            }
+        };
+        result.push(Wanted {
+            obj_code,
+            event_type,
+            id,
+            created,
+        });
     }
     Ok(result)
 }
@@ -90,7 +102,13 @@ pub async fn unsubscribe(settings: &Settings, public: &str) -> anyhow::Result<Ve
         .await
         .context("cannot list Workfront's event subscriptions")?
         .into_iter()
-        .filter(|s| s.url == url && OBJECTS.iter().any(|o| s.obj_code.eq_ignore_ascii_case(o)))
+        .filter(|s| {
+            s.url == url
+                && OBJECTS
+                    .iter()
+                    .chain([&APPROVAL_OBJECT])
+                    .any(|o| s.obj_code.eq_ignore_ascii_case(o))
+        })
         .collect();
     for s in &ours {
         client

@@ -14,6 +14,15 @@ use serde_json::Value;
 /// The daemon on the sandbox with `approvals`, Workfront reached with an IMS credential (the
 /// sandbox's own token endpoint), the project owned by olga.
 async fn review_setup(approvals: ApprovalSystem, approvers: Vec<Approver>) -> Setup {
+    review_setup_with(approvals, approvers, |_| {}).await
+}
+
+/// [`review_setup`], with `more` changed too.
+async fn review_setup_with(
+    approvals: ApprovalSystem,
+    approvers: Vec<Approver>,
+    more: impl FnOnce(&mut frameio_sync::config::Settings),
+) -> Setup {
     setup_with(move |settings| {
         let token_url = settings.workfront.base_url.join("ims/token/v3").unwrap();
         settings.workfront.auth = WorkfrontAuth::ServerToServer {
@@ -28,6 +37,7 @@ async fn review_setup(approvals: ApprovalSystem, approvers: Vec<Approver>) -> Se
         settings.review.approvals_url = settings.workfront.base_url.join("workfront-approvals/").unwrap();
         settings.review.approvals = approvals;
         settings.review.approvers = approvers;
+        more(settings);
     })
     .await
 }
@@ -421,4 +431,38 @@ async fn comments_made_in_frameio_on_a_file_under_review_are_copied_to_its_docum
     drained(&s.app).await;
     assert_eq!(notes_on_document().len(), 3, "{:#?}", notes_on_document());
     assert_eq!(submission_of(&s, "file-1").unwrap().copied_comments.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workfront_approval_event_brings_the_decision_without_waiting_for_a_poll() {
+    // Polls an hour apart: only the event can bring the decision back soon.
+    let s = review_setup_with(ApprovalSystem::Unified, vec![Approver::Owner], |settings| {
+        settings.workfront.poll_interval = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    assert!(frameio_sync::subscribe::wanted(&s.app.settings).contains(&("approval", "UPDATE")));
+    s.app.sandbox.set_workfront_project_owner(&s.wf_project, "olga");
+    register(&s.app).await;
+    send(&s, "interaction-1", "file-1", "").await;
+    let record = wait_for_submission(&s, "file-1").await;
+    let sandbox = &s.app.sandbox;
+    wait_until("the approval", WAIT, || {
+        sandbox.workfront_unified_approval(record.version.as_str()).is_some()
+    })
+    .await;
+    sandbox.decide_unified(record.version.as_str(), "olga", "Olga Owner", "approved");
+    let event = serde_json::json!({
+        "eventType": "UPDATE", "subscriptionId": "sub-approval", "eventTime": { "epochSecond": 1_800_000_000 },
+        "newState": { "objCode": "approval", "ID": "approval-1", "objID": record.version.as_str(), "status": "approved" },
+        "oldState": { "objCode": "approval", "ID": "approval-1", "status": "pending review" }
+    });
+    let port = s.app.http_url().rsplit(':').next().unwrap().parse().unwrap();
+    let status = crate::helpers::deliver_event(port, "unused-webhook-token", event.to_string()).await;
+    assert_eq!(status, Some(200));
+    wait_until("the decision in Frame.io", WAIT, || {
+        field(&s, "file-1") == Some(vec!["Approved".to_owned()]) && comments(&s, "file-1").len() == 1
+    })
+    .await;
+    // The hint is not an event to record: the inbox stays empty.
+    assert_eq!(s.app.store().inbox_len(), 0);
 }

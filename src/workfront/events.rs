@@ -186,6 +186,35 @@ fn user_from_state(
     })
 }
 
+/// Whether a delivery is about an approval (`approval`, `approval_stage`,
+/// `approval_stage_participant`): only a hint to read the approvals again, never recorded. Its
+/// ids are not relied on (which one names the document version is unsettled).
+pub fn is_approval_hint(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct State {
+        #[serde(rename = "objCode")]
+        obj_code: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Delivery {
+        #[serde(rename = "newState")]
+        new_state: Option<State>,
+        #[serde(rename = "oldState")]
+        old_state: Option<State>,
+    }
+    let Ok(delivery) = serde_json::from_slice::<Delivery>(body) else {
+        return false;
+    };
+    [delivery.new_state, delivery.old_state]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.obj_code)
+        .any(|code| {
+            let code = code.to_ascii_lowercase();
+            code == "approval" || code.starts_with("approval_stage")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,33 +370,12 @@ mod tests {
         };
         assert_eq!(p.name.chars().count(), MAX_TEXT);
     }
-}
 
-/// Whether a delivery is about an approval (`approval`, `approval_stage`,
-/// `approval_stage_participant`): only a hint to read the approvals again, never recorded. Its
-/// ids are not relied on (which one names the document version is unsettled).
-pub fn is_approval_hint(body: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct State {
-        #[serde(rename = "objCode")]
-        obj_code: Option<String>,
+    #[test]
+    fn approval_deliveries_are_hints_and_others_are_not() {
+        assert!(is_approval_hint(br#"{"newState":{"objCode":"approval","ID":"a"}}"#));
+        assert!(is_approval_hint(br#"{"oldState":{"objCode":"APPROVAL_STAGE_PARTICIPANT"}}"#));
+        assert!(!is_approval_hint(br#"{"newState":{"objCode":"PROJ","ID":"p"}}"#));
+        assert!(!is_approval_hint(b"not json"));
     }
-    #[derive(serde::Deserialize)]
-    struct Delivery {
-        #[serde(rename = "newState")]
-        new_state: Option<State>,
-        #[serde(rename = "oldState")]
-        old_state: Option<State>,
-    }
-    let Ok(delivery) = serde_json::from_slice::<Delivery>(body) else {
-        return false;
-    };
-    [delivery.new_state, delivery.old_state]
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.obj_code)
-        .any(|code| {
-            let code = code.to_ascii_lowercase();
-            code == "approval" || code.starts_with("approval_stage")
-        })
 }

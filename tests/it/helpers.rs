@@ -257,9 +257,7 @@ pub fn add_http_listener(config: &Path, webhook_token: &str, extra: &str) -> u16
 }
 
 /// Delivers a Workfront event to the listener on `port` as Workfront would: `Some(status)` if
-/// answered, `None` if the connection broke or no answer came within 10 s. (Used by the crash loop
-/// and the power-loss test, which exist only with their features.)
-#[cfg(any(feature = "failpoints", feature = "powerloss"))]
+/// answered, `None` if the connection broke or no answer came within 10 s.
 pub async fn deliver_event(port: u16, token: &str, body: String) -> Option<u16> {
     let answer = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/workfront/events"))

@@ -790,6 +790,13 @@ impl Sandbox {
         id
     }
 
+    /// Deletes a Frame.io file (as a user would in the UI).
+    pub fn remove_frameio_file(&self, id: &str) {
+        let mut state = self.shared.lock();
+        state.files.remove(id);
+        state.review.comments.remove(id);
+    }
+
     /// The Frame.io webhooks made, with their secrets.
     pub fn frameio_webhooks(&self) -> Vec<Value> {
         self.shared.lock().review.webhooks.clone()

@@ -32,6 +32,7 @@ pub use copy_comment::CopyComment;
 pub use create_mirror::CreateMirror;
 pub use remove_collaborator::RemoveCollaborator;
 pub use rename_mirror::RenameMirror;
+pub(crate) use request_approval::legacy_since;
 pub use request_approval::RequestApproval;
 pub use show_review::{ShowItem, ShowReview};
 pub use write_link::WriteLink;

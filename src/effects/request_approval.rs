@@ -115,7 +115,7 @@ pub(super) async fn carry_out(
             })
         }
         ApprovalSystem::Legacy => {
-            let since = payload.sent_at.to_iso_utc();
+            let since = legacy_since(payload.sent_at);
             let existing = workfront
                 .legacy_approval(&payload.document, &since, &ready.legacy_statuses)
                 .await;
@@ -137,6 +137,17 @@ pub(super) async fn carry_out(
             Ok(done(entry, payload, "legacy approvals requested"))
         }
     }
+}
+
+/// How far before a delivery legacy approvals count as its own: Workfront dates them with its
+/// clock, which may run behind ours. (A version sent again within this of the previous one's
+/// approvals is taken as asked for.)
+pub(crate) const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The `requestDate` from which a document's legacy approvals are those of the version sent at
+/// `sent_at`.
+pub(crate) fn legacy_since(sent_at: Timestamp) -> String {
+    sent_at.saturating_sub(CLOCK_SKEW).to_iso_utc()
 }
 
 /// `review.approvers`, with "owner" read as the project's owner.

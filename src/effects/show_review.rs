@@ -74,6 +74,12 @@ impl Kind for ShowReview {
     }
 }
 
+/// A refusal that names a file rather than the request: the file is not the project's (gone, or
+/// moved out of the mirror).
+fn refused_for_a_file(err: &crate::frameio::FrameioError) -> bool {
+    err.status() == Some(422)
+}
+
 pub(super) async fn carry_out(
     engine: &Engine,
     entry: &OutboxEntry,
@@ -136,6 +142,9 @@ pub(super) async fn carry_out(
         }
     };
     let permit = engine.permit_to_send(entry).await?;
+    // Files Frame.io will not take a value for (deleted, moved out of the project): left alone,
+    // so they are not planned again and do not hold up the others.
+    let mut gone: Vec<&FrameioFileId> = Vec::new();
     for state in ReviewState::ALL {
         let files: Vec<&FrameioFileId> = payload
             .items
@@ -147,18 +156,42 @@ pub(super) async fn carry_out(
             continue;
         }
         let option = &field.options[state.label()];
-        if let Err(err) = client
-            .set_select_values(&permit, account, &payload.frameio_project, &files, &field.id, option)
+        let project = &payload.frameio_project;
+        match client
+            .set_select_values(&permit, account, project, &files, &field.id, option)
             .await
         {
-            if err.status() == Some(404) {
-                // A field deleted by hand: find or make it again next time.
-                engine.forget_review_field(account);
+            Ok(()) => {}
+            Err(err) if refused_for_a_file(&err) => {
+                // One file may spoil the batch: each alone, to find which.
+                for file in files {
+                    match client
+                        .set_select_values(&permit, account, project, &[file], &field.id, option)
+                        .await
+                    {
+                        Ok(()) => {}
+                        Err(err) if refused_for_a_file(&err) => {
+                            tracing::warn!(%file, %project, error = %err, "Frame.io takes no review state for this file (deleted, or moved out of the mirror); it is left alone");
+                            gone.push(file);
+                        }
+                        Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Sending),
+                    }
+                }
             }
-            return engine.frameio_failed(entry, &credential, &err, Failed::Sending);
+            Err(err) if err.status() == Some(404) => {
+                // The field deleted by hand (or the project gone): found or made again next time.
+                engine.forget_review_field(account);
+                let wait = crate::retry::outbox_delay(entry.attempts + 1, crate::retry::ErrorClass::Transient, None);
+                return Ok(Outcome::Retry {
+                    at: engine.clock.now().saturating_add(wait),
+                    error: format!("Frame.io no longer knows the review status field or the project: {err}"),
+                    outcome_known: true,
+                });
+            }
+            Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Sending),
         }
     }
-    for item in &payload.items {
+    for item in payload.items.iter().filter(|i| !gone.contains(&&i.file)) {
         let Some(text) = &item.comment else { continue };
         let marker = ShowItem::marker(&item.version, item.state);
         let texts = match retry_read("comments", || client.comment_texts(account, &item.file)).await {

@@ -57,6 +57,10 @@ pub enum ProbeError {
     Store(#[from] StoreError),
 }
 
+/// How long a file's Frame.io comments are copied after it was sent, while its review is open
+/// (without approvals a file stays "Sent": it is not read for ever).
+pub const COMMENTS_FOLLOWED_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 /// What one pass found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReviewPass {
@@ -209,7 +213,7 @@ impl Engine {
             }
             (_, ApprovalSystem::Legacy) => {
                 for record in open {
-                    let since = record.sent_at.to_iso_utc();
+                    let since = crate::effects::legacy_since(record.sent_at);
                     if let Some(approval) = self
                         .workfront
                         .legacy_approval(&record.document, &since, &ready.legacy_statuses)
@@ -240,7 +244,8 @@ impl Engine {
     /// file whose comments cannot be read now is left for the next pass.
     async fn plan_comment_copies(&self, records: &[SubmissionRecord]) -> Vec<Planned> {
         let mut planned = Vec::new();
-        for record in records.iter().filter(|r| !r.state.is_decided()) {
+        let recent = self.clock.now().saturating_sub(COMMENTS_FOLLOWED_FOR);
+        for record in records.iter().filter(|r| !r.state.is_decided() && r.sent_at >= recent) {
             let Some(client) = self.client(&record.target.credential()) else {
                 continue;
             };

@@ -374,7 +374,9 @@ mod tests {
     #[test]
     fn approval_deliveries_are_hints_and_others_are_not() {
         assert!(is_approval_hint(br#"{"newState":{"objCode":"approval","ID":"a"}}"#));
-        assert!(is_approval_hint(br#"{"oldState":{"objCode":"APPROVAL_STAGE_PARTICIPANT"}}"#));
+        assert!(is_approval_hint(
+            br#"{"oldState":{"objCode":"APPROVAL_STAGE_PARTICIPANT"}}"#
+        ));
         assert!(!is_approval_hint(br#"{"newState":{"objCode":"PROJ","ID":"p"}}"#));
         assert!(!is_approval_hint(b"not json"));
     }

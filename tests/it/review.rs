@@ -268,13 +268,24 @@ async fn without_approvals_the_file_shows_sent_and_a_field_of_that_name_that_is_
     let s = setup_with(|_| {}).await;
     register(&s.app).await;
     let action = s.app.sandbox.frameio_actions()[0].clone();
-    let click = body_for(&s, &action.id, "interaction-1", "fio-alice", "file-1", "file");
-    assert_eq!(
-        deliver(&s, &click, &action.secret, 0).await.1["title"],
-        "Sent to Workfront"
-    );
-    wait_for_submission(&s, "file-1").await;
+    for (interaction, file) in [("interaction-1", "file-1"), ("interaction-2", "file-2")] {
+        let click = body_for(&s, &action.id, interaction, "fio-alice", file, "file");
+        assert_eq!(
+            deliver(&s, &click, &action.secret, 0).await.1["title"],
+            "Sent to Workfront"
+        );
+        wait_for_submission(&s, file).await;
+    }
+    // A file deleted in Frame.io before its state is shown does not hold up the other, and is
+    // not tried again.
+    s.app.sandbox.remove_frameio_file("file-2");
     shows(&s, "file-1", "Sent").await;
+    let writes = s.app.sandbox.frameio_value_writes();
+    s.app.resync_and_wait().await;
+    drained(&s.app).await;
+    assert_eq!(s.app.sandbox.frameio_value_writes(), writes);
+    let counts = s.app.store().outbox_counts().unwrap();
+    assert_eq!((counts.parked, counts.dead), (0, 0));
     assert!(s.app.sandbox.workfront_legacy_approvals().is_empty());
     assert_eq!(
         s.app.store().approvals_probe().unwrap().unwrap().system,

@@ -558,3 +558,94 @@ async fn sigkills_while_copying_comments_copy_each_comment_once() {
     assert_eq!(markers.len(), FILES * 2);
     eprintln!("comment crash loop: {ROUNDS} SIGKILLs ({at_failpoint} right after a copy)");
 }
+
+/// New versions of files already in Workfront (a cut stacked on each file sent earlier), killed
+/// right after a document version was added and at random: each document ends with exactly two
+/// versions, the second carrying the new cut's bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkills_after_document_versions_add_each_version_once() {
+    const FILES: usize = 24;
+    const ROUNDS: usize = 8;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let wf_project = sandbox.world().workfront.projects[0].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let settings = frameio_sync::config::load(&config).unwrap();
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(30)).await;
+    let mirror = {
+        let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+        store.mirrors().unwrap()[0].frameio_project.to_string()
+    };
+    // The first cuts, sent and delivered.
+    let firsts: Vec<(String, String)> = (0..FILES)
+        .map(|i| (format!("cut-{i}-v1"), format!("Cut {i}.mov")))
+        .collect();
+    for (id, name) in &firsts {
+        sandbox.add_frameio_file(&mirror, id, name);
+    }
+    {
+        let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+        record_review_files(&store, &default_target(&settings), &wf_project, &firsts);
+    }
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(60)).await;
+    assert_eq!(sandbox.workfront_documents().len(), FILES);
+
+    // A second cut stacked on each, and sent.
+    let seconds: Vec<(String, String)> = (0..FILES)
+        .map(|i| (format!("cut-{i}-v2"), format!("Cut {i}.mov")))
+        .collect();
+    for (i, (id, name)) in seconds.iter().enumerate() {
+        sandbox.add_frameio_file(&mirror, id, name);
+        sandbox.stack_frameio_files(&format!("stack-{i}"), &[&firsts[i].0, id]);
+    }
+    {
+        let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+        record_review_files(&store, &default_target(&settings), &wf_project, &seconds);
+    }
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0x0f11_e5e0_0000_0023);
+    let mut at_failpoint = 0;
+    for round in 0..ROUNDS {
+        let _ = std::fs::remove_file(&mark);
+        let armed = round % 3 != 2;
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if armed {
+            env.push((
+                "FRAMEIO_SYNC_FAILPOINT",
+                format!("{}@1", failpoint::AFTER_DOCUMENT_VERSION),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(&config, "info", &env);
+        let reached = if armed {
+            eventually(Duration::from_secs(8), || mark.exists()).await
+        } else {
+            tokio::time::sleep(Duration::from_millis(20 + rng.next() % 300)).await;
+            false
+        };
+        daemon.kill(); // SIGKILL
+        at_failpoint += usize::from(reached);
+    }
+    assert!(at_failpoint >= 3, "only {at_failpoint} kills after a version was added");
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(60)).await;
+    let documents = sandbox.workfront_documents();
+    assert_eq!(documents.len(), FILES, "no second document");
+    for doc in &documents {
+        let versions = sandbox.workfront_document_versions(doc["ID"].as_str().unwrap());
+        let labels: Vec<&str> = versions.iter().map(|(v, _)| v["version"].as_str().unwrap()).collect();
+        assert_eq!(labels.len(), 2, "{labels:?}");
+        assert!(
+            labels[1].starts_with("v2 frameio-file:cut-") && labels[1].ends_with("-v2"),
+            "{labels:?}"
+        );
+        let name = doc["name"].as_str().unwrap();
+        assert_eq!(
+            versions[1].1.bytes.as_deref(),
+            Some(format!("the bytes of {name}").as_bytes())
+        );
+    }
+    eprintln!("version crash loop: {ROUNDS} SIGKILLs ({at_failpoint} right after a version was added)");
+}

@@ -180,7 +180,8 @@ pub(super) async fn carry_out(
                 Ok(files) => files,
                 Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
             },
-            Err(err) if err.status() == Some(404) => Vec::new(),
+            // Not a stack's id (the API does not say which a parent is): a folder's.
+            Err(err) if matches!(err.status(), Some(400 | 404 | 422)) => Vec::new(),
             Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),
         },
         None => Vec::new(),

@@ -1,7 +1,9 @@
 //! A file on its way from one service to the other, as a stream of chunks: read from a signed
 //! download address (Frame.io's `media_links.original`, which needs no credential and must not get
-//! one) and handed to an upload as its body. Memory holds a few chunks, whatever the file's size
-//! (`cargo bench --bench transfer` measures it); the review loop and the one-way folder share it.
+//! one) and handed to an upload as its body, or cut into the parts of a multipart upload (Frame.io's
+//! `local_upload`: presigned part addresses, each part spooled to a temporary file so it can be
+//! sent again on its own). Memory holds a few chunks, whatever the file's size (`cargo bench
+//! --bench transfer` measures it); the review loop and the one-way folder share it.
 //!
 //! Nothing from the download is trusted: its length must match what it declared and stay within
 //! the cap the caller gives, or the stream ends with an error and the upload with it.
@@ -127,5 +129,105 @@ impl Transfers {
             length,
             chunks: body.chain(end).boxed(),
         })
+    }
+}
+
+/// One part of a multipart upload: how many bytes, and the presigned address they are PUT to (a
+/// secret: it authorizes the write by itself).
+#[derive(Debug, Clone)]
+pub struct UploadPart {
+    pub size: u64,
+    pub url: Secret,
+}
+
+/// Attempts per part before the upload gives up (a later attempt of the effect starts again).
+const PART_ATTEMPTS: u32 = 3;
+
+impl Transfers {
+    /// Sends `download` to `parts` in order. Each part's bytes are spooled to a temporary file in
+    /// `spool_dir` (memory holds a chunk, the disk one part), then PUT with `content-type:
+    /// media_type` and `x-amz-acl: private` (both in the presigned signature), tried up to three
+    /// times on its own, one and then two seconds apart. The parts must add up to the download's
+    /// length, and the download must end with the last part.
+    pub async fn upload_parts(
+        &self,
+        download: Download,
+        parts: &[UploadPart],
+        media_type: &str,
+        spool_dir: &std::path::Path,
+    ) -> Result<(), TransferError> {
+        use futures_util::TryStreamExt;
+        use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+        let total: u64 = parts.iter().map(|p| p.size).sum();
+        if let Some(length) = download.length.filter(|l| *l != total) {
+            return Err(TransferError::Broken(format!(
+                "the upload's parts hold {total} bytes, the download {length}"
+            )));
+        }
+        let broken = |e: std::io::Error| TransferError::Broken(e.to_string());
+        let mut chunks = download.chunks;
+        let mut carry = Bytes::new();
+        for (n, part) in parts.iter().enumerate() {
+            let spool = tempfile::tempfile_in(spool_dir).map_err(broken)?;
+            let mut file = tokio::fs::File::from_std(spool);
+            let mut written = 0u64;
+            while written < part.size {
+                if carry.is_empty() {
+                    carry = match chunks.try_next().await.map_err(broken)? {
+                        Some(chunk) => chunk,
+                        None => {
+                            return Err(TransferError::Broken(format!(
+                                "the download ended within part {} ({written} of {} bytes)",
+                                n + 1,
+                                part.size
+                            )))
+                        }
+                    };
+                }
+                let take = carry.len().min((part.size - written) as usize);
+                let piece = carry.split_to(take);
+                file.write_all(&piece).await.map_err(broken)?;
+                written += take as u64;
+            }
+            file.flush().await.map_err(broken)?;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                file.rewind().await.map_err(broken)?;
+                let reader = file.try_clone().await.map_err(broken)?;
+                let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader));
+                let sent = self
+                    .http
+                    .put(part.url.expose())
+                    .header("content-type", media_type)
+                    .header("x-amz-acl", "private")
+                    .header("content-length", part.size)
+                    .body(body)
+                    .send()
+                    .await;
+                let failure = match sent {
+                    Ok(answer) if answer.status().is_success() => break,
+                    // An expired or refused signature: a new upload is needed, not another try.
+                    Ok(answer) if matches!(answer.status().as_u16(), 400 | 403 | 404) => {
+                        return Err(TransferError::Refused {
+                            status: answer.status().as_u16(),
+                        })
+                    }
+                    Ok(answer) => format!("part {} answered HTTP {}", n + 1, answer.status().as_u16()),
+                    Err(e) => format!("part {}: {}", n + 1, without_url(&e)),
+                };
+                if attempt >= PART_ATTEMPTS {
+                    return Err(TransferError::Broken(failure));
+                }
+                tracing::warn!(part = n + 1, attempt, error = %failure, "a part failed; sending it again");
+                tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+            }
+        }
+        if !carry.is_empty() || chunks.try_next().await.map_err(broken)?.is_some() {
+            return Err(TransferError::Broken(format!(
+                "the download held more than the parts' {total} bytes"
+            )));
+        }
+        Ok(())
     }
 }

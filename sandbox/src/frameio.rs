@@ -40,6 +40,7 @@ pub(super) fn router(shared: Shared) -> Router {
         )
         .route("/media/{file}", get(download))
         .merge(crate::review::frameio_routes(Router::new()))
+        .merge(crate::uploads::routes(Router::new()))
         .route("/v4/accounts/{account}/projects/{project}/users", get(project_users))
         .route(
             "/v4/accounts/{account}/projects/{project}/users/{user}",

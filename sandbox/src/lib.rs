@@ -13,6 +13,7 @@ mod faults;
 pub mod files;
 mod frameio;
 mod review;
+mod uploads;
 mod workfront;
 pub mod world;
 
@@ -174,6 +175,8 @@ pub struct Counts {
     pub workfront_uploads: u64,
     /// Workfront project writes (`PUT /proj/{id}`), taken or not.
     pub workfront_project_writes: u64,
+    /// Frame.io upload parts taken (`local_upload`).
+    pub frameio_parts: u64,
 }
 
 #[derive(Debug)]
@@ -226,6 +229,11 @@ struct State {
     limits: Limits,
     /// Approvals, Frame.io fields and comments (`review.rs`).
     review: review::ReviewWorld,
+    /// Frame.io `local_upload`s not yet whole, the part size they are cut into, and how many began
+    /// (`uploads.rs`).
+    pending_uploads: HashMap<String, uploads::Pending>,
+    upload_part_size: u64,
+    uploads_started: u64,
 }
 
 #[derive(Clone)]
@@ -286,6 +294,9 @@ impl Sandbox {
                 counts: Counts::default(),
                 limits,
                 review: review::ReviewWorld::default(),
+                pending_uploads: HashMap::new(),
+                upload_part_size: 1 << 20,
+                uploads_started: 0,
             })),
             creates: broadcast::channel(1024).0,
             workfront_in_flight: Arc::default(),

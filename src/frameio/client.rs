@@ -36,6 +36,8 @@ pub(super) const BUCKET_FIELD_CREATE: &str = "metadata.fields.create";
 pub(super) const BUCKET_METADATA_VALUES: &str = "metadata.values";
 pub(super) const BUCKET_COMMENTS: &str = "comments";
 pub(super) const BUCKET_WEBHOOKS: &str = "webhooks.write";
+pub(super) const BUCKET_LOCAL_UPLOAD: &str = "files.local_upload";
+pub(super) const BUCKET_UPLOAD_STATUS: &str = "files.status";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";

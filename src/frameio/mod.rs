@@ -8,6 +8,7 @@ mod client;
 mod error;
 pub mod rate_limit;
 pub mod review;
+pub mod upload;
 mod wire;
 
 pub use client::FrameioClient;

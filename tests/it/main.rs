@@ -33,5 +33,6 @@ mod submissions;
 mod subscriptions;
 mod systemd;
 mod upgrade;
+mod uploads;
 mod webhooks;
 mod workfront_client;

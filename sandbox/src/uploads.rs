@@ -1,0 +1,213 @@
+//! Frame.io's `local_upload` in the sandbox: a file created in a folder (a project's root folder,
+//! `root-<project>`) with presigned part addresses this server serves itself, the parts PUT to
+//! them (checked like S3: no `Authorization`, the signature, the content type and ACL the
+//! signature covers, the part's exact length), and the upload-status route.
+
+use super::{Sandbox, Shared};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Files up to this size keep their bytes (tests compare them); larger ones only sizes.
+const KEEP_BYTES: u64 = 64 << 20;
+
+/// An upload in progress: each part's size, and what arrived for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    sizes: Vec<u64>,
+    received: Vec<Option<Vec<u8>>>,
+}
+
+pub(super) fn routes(router: Router<Shared>) -> Router<Shared> {
+    router
+        .route(
+            "/v4/accounts/{account}/folders/{folder}/files/local_upload",
+            post(local_upload),
+        )
+        .route("/v4/accounts/{account}/files/{file}/status", get(status))
+        .route("/parts/{file}/{n}", put(part))
+}
+
+fn errors(status: StatusCode, detail: &str) -> Response {
+    (
+        status,
+        Json(json!({ "errors": [ { "title": status.canonical_reason().unwrap_or(""), "detail": detail } ] })),
+    )
+        .into_response()
+}
+
+fn signature(file: &str, n: usize) -> String {
+    let mut digest = crate::files::Digest::default();
+    digest.update(format!("{file}/{n}").as_bytes());
+    format!("{:016x}", digest.0)
+}
+
+async fn local_upload(
+    State(shared): State<Shared>,
+    Path((account, folder)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "local_upload") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let (Some(name), Some(size)) = (body["data"]["name"].as_str(), body["data"]["file_size"].as_u64()) else {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "name and file_size are required");
+    };
+    if size == 0 || size > 5 << 40 {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "file_size must be 1 byte to 5 TB");
+    }
+    let mut state = shared.lock();
+    let project = folder.strip_prefix("root-").map(str::to_owned);
+    let known = project.as_ref().is_some_and(|p| {
+        caller.reaches(&account) && state.projects.iter().any(|x| &x.id == p && x.account_id == account)
+    });
+    let Some(project) = project.filter(|_| known) else {
+        return errors(StatusCode::NOT_FOUND, "no such folder");
+    };
+    let part = state.upload_part_size.max(1);
+    let mut sizes = Vec::new();
+    let mut left = size;
+    while left > 0 {
+        sizes.push(left.min(part));
+        left -= left.min(part);
+    }
+    let id = format!("f0000000-0000-4000-8000-{:012x}", state.uploads_started + 1);
+    state.uploads_started += 1;
+    state.files.insert(
+        id.clone(),
+        super::SandboxFile {
+            project,
+            name: name.to_owned(),
+            content: crate::files::FileContent::Bytes(Vec::new()),
+            original: super::Original::Allowed,
+            stack: None,
+        },
+    );
+    state.pending_uploads.insert(
+        id.clone(),
+        Pending {
+            received: vec![None; sizes.len()],
+            sizes: sizes.clone(),
+        },
+    );
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    let urls: Vec<Value> = sizes
+        .iter()
+        .enumerate()
+        .map(|(n, s)| json!({ "size": s, "url": format!("http://{host}/parts/{id}/{n}?signature={}", signature(&id, n)) }))
+        .collect();
+    let data = json!({
+        "id": id, "name": name, "type": "file", "status": "created", "file_size": size,
+        "media_type": "application/octet-stream", "parent_id": folder, "upload_urls": urls,
+    });
+    (out, (StatusCode::CREATED, Json(json!({ "data": data })))).into_response()
+}
+
+async fn part(
+    State(shared): State<Shared>,
+    Path((file, n)): Path<(String, usize)>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    body: axum::body::Body,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if headers.contains_key("authorization") {
+        return errors(StatusCode::BAD_REQUEST, "only one auth mechanism allowed");
+    }
+    if q.get("signature") != Some(&signature(&file, n))
+        || header("content-type") != "application/octet-stream"
+        || header("x-amz-acl") != "private"
+    {
+        return errors(StatusCode::FORBIDDEN, "SignatureDoesNotMatch");
+    }
+    let expected = {
+        let state = shared.lock();
+        match state.pending_uploads.get(&file).and_then(|p| p.sizes.get(n)) {
+            Some(size) => *size,
+            None => return errors(StatusCode::NOT_FOUND, "NoSuchUpload"),
+        }
+    };
+    let mut bytes = Vec::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(_) => return errors(StatusCode::BAD_REQUEST, "IncompleteBody"),
+        }
+        if bytes.len() as u64 > expected {
+            return errors(StatusCode::BAD_REQUEST, "EntityTooLarge");
+        }
+    }
+    if bytes.len() as u64 != expected {
+        return errors(StatusCode::BAD_REQUEST, "IncompleteBody");
+    }
+    let mut state = shared.lock();
+    state.counts.frameio_parts += 1;
+    let Some(pending) = state.pending_uploads.get_mut(&file) else {
+        return errors(StatusCode::NOT_FOUND, "NoSuchUpload");
+    };
+    let total: u64 = pending.sizes.iter().sum();
+    pending.received[n] = Some(if total <= KEEP_BYTES { bytes } else { Vec::new() });
+    StatusCode::OK.into_response()
+}
+
+async fn status(
+    State(shared): State<Shared>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let mut state = shared.lock();
+    if !caller.reaches(&account) || !state.files.contains_key(&file) {
+        return errors(StatusCode::NOT_FOUND, "no such file");
+    }
+    let complete = match state.pending_uploads.get(&file) {
+        None => true,
+        Some(p) if p.received.iter().all(Option::is_some) => {
+            let bytes: Vec<u8> = p.received.iter().flatten().flatten().copied().collect();
+            state.pending_uploads.remove(&file);
+            if let Some(f) = state.files.get_mut(&file) {
+                f.content = crate::files::FileContent::Bytes(bytes);
+            }
+            true
+        }
+        Some(_) => false,
+    };
+    let data = json!({ "id": file, "filetype": "file", "upload_complete": complete, "upload_failed": false });
+    (out, Json(json!({ "data": data }))).into_response()
+}
+
+impl Sandbox {
+    /// The size of the parts `local_upload` cuts a file into (1 MiB unless set).
+    pub fn set_upload_part_size(&self, size: u64) {
+        self.shared.lock().upload_part_size = size;
+    }
+
+    /// The root folder of a Frame.io project (as `parent_id` names it).
+    pub fn frameio_root_folder(&self, project: &str) -> String {
+        format!("root-{project}")
+    }
+
+    /// A Frame.io file's bytes, once whole (an upload's, after its status said complete).
+    pub fn frameio_file_bytes(&self, id: &str) -> Option<Vec<u8>> {
+        let state = self.shared.lock();
+        if state.pending_uploads.contains_key(id) {
+            return None;
+        }
+        state.files.get(id).map(|f| f.content.to_vec())
+    }
+}

@@ -1,0 +1,141 @@
+//! Frame.io's `local_upload` (the one-way folder's way in): a file is created in a folder with its
+//! name and size, Frame.io answers with presigned part addresses (`transfer::upload_parts` sends
+//! the bytes), and the upload-status route says when the file is whole. No completion call exists.
+
+use super::client::{FrameioClient, BUCKET_LOCAL_UPLOAD, BUCKET_UPLOAD_STATUS};
+use super::error::FrameioError;
+use crate::ids::{FrameioAccountId, FrameioFileId};
+use crate::secret::Secret;
+use crate::store::SendPermit;
+use crate::transfer::UploadPart;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+/// A file created for upload: its id, the media type its parts must be sent with, and the parts.
+#[derive(Debug, Clone)]
+pub struct LocalUpload {
+    pub file: FrameioFileId,
+    pub media_type: String,
+    pub parts: Vec<UploadPart>,
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadStatus {
+    pub complete: bool,
+    pub failed: bool,
+}
+
+#[derive(Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct CreatedWire {
+    id: String,
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    upload_urls: Vec<PartWire>,
+}
+
+#[derive(Deserialize)]
+struct PartWire {
+    size: u64,
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct StatusWire {
+    #[serde(default)]
+    upload_complete: bool,
+    #[serde(default)]
+    upload_failed: bool,
+}
+
+/// The most parts believed (Frame.io cuts a 5 TB file into far fewer).
+const MAX_PARTS: usize = 10_000;
+
+impl FrameioClient {
+    /// Creates file `name` of `size` bytes in `folder` for upload (`POST
+    /// /folders/{f}/files/local_upload`). The parts must add up to `size`, each address be
+    /// https (or http, for a local stand-in), else the answer is refused.
+    pub async fn start_local_upload(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        folder: &str,
+        name: &str,
+        size: u64,
+    ) -> Result<LocalUpload, FrameioError> {
+        let body = json!({ "data": { "name": name, "file_size": size } });
+        let created: Data<CreatedWire> = self
+            .send(
+                Method::POST,
+                &["accounts", account.as_str(), "folders", folder, "files", "local_upload"],
+                &[],
+                Some(serde_json::to_vec(&body).expect("an upload body serializes")),
+                BUCKET_LOCAL_UPLOAD,
+            )
+            .await?;
+        let created = created.data;
+        let decode = |detail: String| FrameioError::Decode {
+            endpoint: "POST local_upload".into(),
+            detail,
+        };
+        let file = FrameioFileId::new(&created.id).map_err(|e| decode(e.to_string()))?;
+        let sum: u64 = created.upload_urls.iter().map(|p| p.size).sum();
+        if sum != size || created.upload_urls.is_empty() || created.upload_urls.len() > MAX_PARTS {
+            return Err(decode(format!(
+                "{} part addresses for {sum} bytes, for a file of {size}",
+                created.upload_urls.len()
+            )));
+        }
+        let parts = created
+            .upload_urls
+            .into_iter()
+            .map(|p| {
+                let plain = (p.url.starts_with("https://") || p.url.starts_with("http://")) && p.url.len() <= 8192;
+                plain
+                    .then(|| UploadPart {
+                        size: p.size,
+                        url: Secret::new(p.url),
+                    })
+                    .ok_or_else(|| decode("a part address is not an http(s) URL".into()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Frame.io derives the type; SDK4 sends octet-stream when it has none.
+        let media_type = created
+            .media_type
+            .filter(|m| !m.is_empty() && m.len() <= 255 && m.chars().all(|c| c.is_ascii_graphic()))
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        Ok(LocalUpload {
+            file,
+            media_type,
+            parts,
+        })
+    }
+
+    /// Whether an uploaded file is whole (`GET /files/{f}/status`).
+    pub async fn upload_status(
+        &self,
+        account: &FrameioAccountId,
+        file: &FrameioFileId,
+    ) -> Result<UploadStatus, FrameioError> {
+        let status: Data<StatusWire> = self
+            .send(
+                Method::GET,
+                &["accounts", account.as_str(), "files", file.as_str(), "status"],
+                &[],
+                None,
+                BUCKET_UPLOAD_STATUS,
+            )
+            .await?;
+        Ok(UploadStatus {
+            complete: status.data.upload_complete,
+            failed: status.data.upload_failed,
+        })
+    }
+}

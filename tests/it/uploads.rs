@@ -1,0 +1,90 @@
+//! Frame.io's `local_upload` on the sandbox (the one-way folder's way in): a file streamed from a
+//! download into its presigned parts, each part spooled to disk and PUT on its own, and the
+//! upload-status route saying it is whole; the bytes arrive the same.
+
+use frameio_sync::frameio::FrameioClient;
+use frameio_sync::ids::FrameioAccountId;
+use frameio_sync::secret::Secret;
+use frameio_sync::store::SendPermit;
+use frameio_sync::transfer::{TransferError, Transfers};
+use frameio_sync_sandbox::files::FileContent;
+use frameio_sync_sandbox::{Limits, Sandbox, World};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_streams_into_the_parts_of_a_local_upload_and_arrives_whole() {
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let world = sandbox.world();
+    let account = FrameioAccountId::new(world.default_target().0).unwrap();
+    let client = FrameioClient::new(
+        &sandbox.frameio_url.parse().unwrap(),
+        Secret::new(world.frameio.token.as_str()),
+    );
+    let project = sandbox.insert_frameio_project("Briefs", frameio_sync_sandbox::dates::now());
+    let content = FileContent::Pattern {
+        size: 3_500_000,
+        seed: 7,
+    };
+    sandbox.add_frameio_file_with(&project.id, "source", "Brief.pdf", content.clone());
+    sandbox.set_upload_part_size(1 << 20);
+    let spool = tempfile::tempdir().unwrap();
+    let transfers = Transfers::default();
+    let permit = SendPermit::outside_the_outbox();
+    let folder = sandbox.frameio_root_folder(&project.id);
+
+    let source = client.file_to_download(&account, "source").await.unwrap();
+    let download = transfers
+        .open(source.original.as_ref().unwrap(), 1 << 30)
+        .await
+        .unwrap();
+    let upload = client
+        .start_local_upload(&permit, &account, &folder, "Brief copy.pdf", content.len())
+        .await
+        .unwrap();
+    let sizes: Vec<u64> = upload.parts.iter().map(|p| p.size).collect();
+    assert_eq!(sizes, [1 << 20, 1 << 20, 1 << 20, 3_500_000 - 3 * (1 << 20)]);
+    assert_eq!(upload.media_type, "application/octet-stream");
+    let before = client.upload_status(&account, &upload.file).await.unwrap();
+    assert!(!before.complete);
+    transfers
+        .upload_parts(download, &upload.parts, &upload.media_type, spool.path())
+        .await
+        .unwrap();
+    let after = client.upload_status(&account, &upload.file).await.unwrap();
+    assert!(after.complete && !after.failed);
+    assert_eq!(
+        sandbox.frameio_file_bytes(upload.file.as_str()).unwrap(),
+        content.to_vec()
+    );
+    assert_eq!(sandbox.counts().frameio_parts, 4);
+    assert_eq!(
+        std::fs::read_dir(spool.path()).unwrap().count(),
+        0,
+        "no spool file is left behind"
+    );
+
+    // A download that does not match the parts is refused before anything is sent.
+    let other = client
+        .start_local_upload(&permit, &account, &folder, "Short.pdf", 10)
+        .await
+        .unwrap();
+    let download = transfers
+        .open(source.original.as_ref().unwrap(), 1 << 30)
+        .await
+        .unwrap();
+    let err = transfers
+        .upload_parts(download, &other.parts, &other.media_type, spool.path())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, TransferError::Broken(m) if m.contains("parts hold 10 bytes")),
+        "{err}"
+    );
+    assert_eq!(sandbox.counts().frameio_parts, 4);
+    assert!(!client.upload_status(&account, &other.file).await.unwrap().complete);
+    // An unknown folder is refused by Frame.io.
+    let missing = client
+        .start_local_upload(&permit, &account, "root-nowhere", "X.pdf", 10)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(404));
+}

@@ -715,7 +715,11 @@ async fn show_file(
 /// A file as Frame.io shows it: its parent is its version stack, or the project's root folder.
 fn file_json(id: &str, f: &crate::SandboxFile) -> Value {
     let project = &f.project;
-    let parent = f.stack.clone().unwrap_or_else(|| format!("root-{project}"));
+    let parent = f
+        .stack
+        .clone()
+        .or_else(|| f.folder.clone())
+        .unwrap_or_else(|| format!("f-{project}"));
     json!({
         "id": id, "name": f.name, "project_id": project, "type": "file", "status": "transcoded",
         "file_size": f.content.len(), "media_type": "application/octet-stream", "parent_id": parent,

@@ -142,8 +142,10 @@ struct SandboxFile {
     name: String,
     content: files::FileContent,
     original: Original,
-    /// The version stack it is in, if any (else it is in the project's root folder).
+    /// The version stack it is in, if any.
     stack: Option<String>,
+    /// The folder it is in, when not the project's root folder (`f-<project>`).
+    folder: Option<String>,
 }
 
 /// A custom action in the sandbox's Frame.io.
@@ -232,6 +234,8 @@ struct State {
     /// Frame.io `local_upload`s not yet whole, the part size they are cut into, and how many began
     /// (`uploads.rs`).
     pending_uploads: HashMap<String, uploads::Pending>,
+    /// Frame.io folders made through the API: id → (project, parent folder, name).
+    folders: HashMap<String, (String, String, String)>,
     upload_part_size: u64,
     uploads_started: u64,
 }
@@ -295,6 +299,7 @@ impl Sandbox {
                 limits,
                 review: review::ReviewWorld::default(),
                 pending_uploads: HashMap::new(),
+                folders: HashMap::new(),
                 upload_part_size: 1 << 20,
                 uploads_started: 0,
             })),
@@ -503,6 +508,7 @@ impl Sandbox {
                 content,
                 original: Original::Allowed,
                 stack: None,
+                folder: None,
             },
         );
     }

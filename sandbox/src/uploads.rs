@@ -1,7 +1,8 @@
-//! Frame.io's `local_upload` in the sandbox: a file created in a folder (a project's root folder,
-//! `root-<project>`) with presigned part addresses this server serves itself, the parts PUT to
-//! them (checked like S3: no `Authorization`, the signature, the content type and ACL the
-//! signature covers, the part's exact length), and the upload-status route.
+//! Frame.io's folders and `local_upload` in the sandbox: folders in a project (its root is
+//! `f-<project>`, as `root_folder_id` says), the folders and files in one, and a file created in a
+//! folder with presigned part addresses this server serves itself, the parts PUT to them (checked
+//! like S3: no `Authorization`, the signature, the content type and ACL the signature covers, the
+//! part's exact length), and the upload-status route.
 
 use super::{Sandbox, Shared};
 use axum::extract::{Path, Query, State};
@@ -30,6 +31,11 @@ pub(super) fn routes(router: Router<Shared>) -> Router<Shared> {
             post(local_upload),
         )
         .route("/v4/accounts/{account}/files/{file}/status", get(status))
+        .route(
+            "/v4/accounts/{account}/folders/{folder}/folders",
+            get(list_folders).post(create_folder),
+        )
+        .route("/v4/accounts/{account}/folders/{folder}/files", get(list_files))
         .route("/parts/{file}/{n}", put(part))
 }
 
@@ -39,6 +45,100 @@ fn errors(status: StatusCode, detail: &str) -> Response {
         Json(json!({ "errors": [ { "title": status.canonical_reason().unwrap_or(""), "detail": detail } ] })),
     )
         .into_response()
+}
+
+/// The project a folder of `account` belongs to: its root (`f-<project>`) or one made through
+/// the API.
+fn folder_project(
+    state: &super::State,
+    caller: &super::frameio::Caller,
+    account: &str,
+    folder: &str,
+) -> Option<String> {
+    let project = match folder.strip_prefix("f-") {
+        Some(project) => project.to_owned(),
+        None => state.folders.get(folder)?.0.clone(),
+    };
+    (caller.reaches(account)
+        && state
+            .projects
+            .iter()
+            .any(|p| p.id == project && p.account_id == account))
+    .then_some(project)
+}
+
+async fn list_folders(
+    State(shared): State<Shared>,
+    Path((account, folder)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    if folder_project(&state, &caller, &account, &folder).is_none() {
+        return errors(StatusCode::NOT_FOUND, "no such folder");
+    }
+    let mut rows: Vec<Value> = state
+        .folders
+        .iter()
+        .filter(|(_, (_, parent, _))| *parent == folder)
+        .map(|(id, (project, parent, name))| json!({ "id": id, "name": name, "type": "folder", "parent_id": parent, "project_id": project }))
+        .collect();
+    rows.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    (out, Json(json!({ "data": rows, "links": { "next": null } }))).into_response()
+}
+
+async fn create_folder(
+    State(shared): State<Shared>,
+    Path((account, folder)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "folder_create") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let Some(name) = body["data"]["name"].as_str().filter(|n| !n.trim().is_empty()) else {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "name is required");
+    };
+    let mut state = shared.lock();
+    let Some(project) = folder_project(&state, &caller, &account, &folder) else {
+        return errors(StatusCode::NOT_FOUND, "no such folder");
+    };
+    // Frame.io documents no uniqueness rule for names: a second folder of that name is made.
+    let id = format!("d0000000-0000-4000-8000-{:012x}", state.folders.len() + 1);
+    state
+        .folders
+        .insert(id.clone(), (project.clone(), folder.clone(), name.to_owned()));
+    let data = json!({ "id": id, "name": name, "type": "folder", "parent_id": folder, "project_id": project });
+    (out, (StatusCode::CREATED, Json(json!({ "data": data })))).into_response()
+}
+
+async fn list_files(
+    State(shared): State<Shared>,
+    Path((account, folder)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "read") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let state = shared.lock();
+    let Some(project) = folder_project(&state, &caller, &account, &folder) else {
+        return errors(StatusCode::NOT_FOUND, "no such folder");
+    };
+    let root = folder.starts_with("f-");
+    let mut rows: Vec<Value> = state
+        .files
+        .iter()
+        .filter(|(_, f)| f.project == project && f.stack.is_none())
+        .filter(|(_, f)| if root { f.folder.is_none() } else { f.folder.as_deref() == Some(folder.as_str()) })
+        .map(|(id, f)| json!({ "id": id, "name": f.name, "type": "file", "file_size": f.content.len(), "parent_id": folder }))
+        .collect();
+    rows.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    (out, Json(json!({ "data": rows, "links": { "next": null } }))).into_response()
 }
 
 fn signature(file: &str, n: usize) -> String {
@@ -64,11 +164,7 @@ async fn local_upload(
         return errors(StatusCode::UNPROCESSABLE_ENTITY, "file_size must be 1 byte to 5 TB");
     }
     let mut state = shared.lock();
-    let project = folder.strip_prefix("root-").map(str::to_owned);
-    let known = project.as_ref().is_some_and(|p| {
-        caller.reaches(&account) && state.projects.iter().any(|x| &x.id == p && x.account_id == account)
-    });
-    let Some(project) = project.filter(|_| known) else {
+    let Some(project) = folder_project(&state, &caller, &account, &folder) else {
         return errors(StatusCode::NOT_FOUND, "no such folder");
     };
     let part = state.upload_part_size.max(1);
@@ -88,6 +184,7 @@ async fn local_upload(
             content: crate::files::FileContent::Bytes(Vec::new()),
             original: super::Original::Allowed,
             stack: None,
+            folder: (!folder.starts_with("f-")).then(|| folder.clone()),
         },
     );
     state.pending_uploads.insert(
@@ -197,9 +294,22 @@ impl Sandbox {
         self.shared.lock().upload_part_size = size;
     }
 
-    /// The root folder of a Frame.io project (as `parent_id` names it).
+    /// The root folder of a Frame.io project (its `root_folder_id`).
     pub fn frameio_root_folder(&self, project: &str) -> String {
-        format!("root-{project}")
+        format!("f-{project}")
+    }
+
+    /// The folders of a Frame.io project made through the API: (id, parent, name).
+    pub fn frameio_folders(&self, project: &str) -> Vec<(String, String, String)> {
+        let state = self.shared.lock();
+        let mut folders: Vec<_> = state
+            .folders
+            .iter()
+            .filter(|(_, (p, _, _))| p == project)
+            .map(|(id, (_, parent, name))| (id.clone(), parent.clone(), name.clone()))
+            .collect();
+        folders.sort();
+        folders
     }
 
     /// A Frame.io file's bytes, once whole (an upload's, after its status said complete).

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 /// Rate-limit classes. Frame.io limits creates and project-user changes to about 10 a minute and
 /// reads to about 100, per user; pacing each class apart keeps reads flowing during a backfill.
-const BUCKET_READ: &str = "read";
+pub(super) const BUCKET_READ: &str = "read";
 const BUCKET_CREATE_PROJECT: &str = "projects.create";
 const BUCKET_UPDATE_PROJECT: &str = "projects.update";
 const BUCKET_CREATE_WORKSPACE: &str = "workspaces.create";
@@ -37,6 +37,7 @@ pub(super) const BUCKET_METADATA_VALUES: &str = "metadata.values";
 pub(super) const BUCKET_COMMENTS: &str = "comments";
 pub(super) const BUCKET_WEBHOOKS: &str = "webhooks.write";
 pub(super) const BUCKET_LOCAL_UPLOAD: &str = "files.local_upload";
+pub(super) const BUCKET_FOLDER_CREATE: &str = "folders.create";
 pub(super) const BUCKET_UPLOAD_STATUS: &str = "files.status";
 
 /// Items per page on list calls (Frame.io allows 1–100).

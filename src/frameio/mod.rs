@@ -6,9 +6,9 @@
 pub mod actions;
 mod client;
 mod error;
+pub mod folder;
 pub mod rate_limit;
 pub mod review;
-pub mod upload;
 mod wire;
 
 pub use client::FrameioClient;

@@ -1,6 +1,7 @@
-//! Frame.io's `local_upload` on the sandbox (the one-way folder's way in): a file streamed from a
-//! download into its presigned parts, each part spooled to disk and PUT on its own, and the
-//! upload-status route saying it is whole; the bytes arrive the same.
+//! The one-way folder's Frame.io side on the sandbox: a folder made in a project's root and found
+//! again, a file streamed from a download into the presigned parts of a `local_upload` (each part
+//! spooled to disk and PUT on its own), the upload-status route saying it is whole, and the file
+//! found in its folder by name and size; the bytes arrive the same.
 
 use frameio_sync::frameio::FrameioClient;
 use frameio_sync::ids::FrameioAccountId;
@@ -29,7 +30,21 @@ async fn a_download_streams_into_the_parts_of_a_local_upload_and_arrives_whole()
     let spool = tempfile::tempdir().unwrap();
     let transfers = Transfers::default();
     let permit = SendPermit::outside_the_outbox();
-    let folder = sandbox.frameio_root_folder(&project.id);
+    let project_id = frameio_sync::ids::FrameioProjectId::new(&project.id).unwrap();
+    let root = client.root_folder(&account, &project_id).await.unwrap();
+    assert_eq!(root, sandbox.frameio_root_folder(&project.id));
+    // The folder the files go in, made in the root and found again by name.
+    assert!(client.child_folders(&account, &root).await.unwrap().is_empty());
+    let made = client
+        .create_folder(&permit, &account, &root, "From Workfront")
+        .await
+        .unwrap();
+    let found = client.child_folders(&account, &root).await.unwrap();
+    assert_eq!(
+        (found.len(), found[0].id.as_str(), found[0].name.as_str()),
+        (1, made.id.as_str(), "From Workfront")
+    );
+    let folder = made.id.clone();
 
     let source = client.file_to_download(&account, "source").await.unwrap();
     let download = transfers
@@ -83,7 +98,7 @@ async fn a_download_streams_into_the_parts_of_a_local_upload_and_arrives_whole()
     assert!(!client.upload_status(&account, &other.file).await.unwrap().complete);
     // An unknown folder is refused by Frame.io.
     let missing = client
-        .start_local_upload(&permit, &account, "root-nowhere", "X.pdf", 10)
+        .start_local_upload(&permit, &account, "f-nowhere", "X.pdf", 10)
         .await
         .unwrap_err();
     assert_eq!(missing.status(), Some(404));

@@ -1,10 +1,12 @@
-//! Frame.io's `local_upload` (the one-way folder's way in): a file is created in a folder with its
-//! name and size, Frame.io answers with presigned part addresses (`transfer::upload_parts` sends
-//! the bytes), and the upload-status route says when the file is whole. No completion call exists.
+//! The one-way folder's Frame.io calls: a project's root folder, the folders and files in a
+//! folder (to find ours again before making any), a folder created, and `local_upload`: a file is
+//! created in a folder with its name and size, Frame.io answers with presigned part addresses
+//! (`transfer::upload_parts` sends the bytes), and the upload-status route says when the file is
+//! whole. No completion call exists.
 
-use super::client::{FrameioClient, BUCKET_LOCAL_UPLOAD, BUCKET_UPLOAD_STATUS};
+use super::client::{FrameioClient, BUCKET_FOLDER_CREATE, BUCKET_LOCAL_UPLOAD, BUCKET_UPLOAD_STATUS};
 use super::error::FrameioError;
-use crate::ids::{FrameioAccountId, FrameioFileId};
+use crate::ids::{FrameioAccountId, FrameioFileId, FrameioProjectId};
 use crate::secret::Secret;
 use crate::store::SendPermit;
 use crate::transfer::UploadPart;
@@ -30,6 +32,43 @@ pub struct UploadStatus {
 #[derive(Deserialize)]
 struct Data<T> {
     data: T,
+}
+
+/// A folder: its id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameioFolder {
+    pub id: String,
+    pub name: String,
+}
+
+/// A file in a folder, as a look-up reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderFile {
+    pub id: String,
+    pub name: String,
+    pub size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct FolderWire {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FileRowWire {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    file_size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RootWire {
+    #[serde(default)]
+    root_folder_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +98,91 @@ struct StatusWire {
 const MAX_PARTS: usize = 10_000;
 
 impl FrameioClient {
+    /// A project's root folder (`root_folder_id` of `GET /projects/{p}`).
+    pub async fn root_folder(
+        &self,
+        account: &FrameioAccountId,
+        project: &FrameioProjectId,
+    ) -> Result<String, FrameioError> {
+        let p: Data<RootWire> = self
+            .send(
+                Method::GET,
+                &["accounts", account.as_str(), "projects", project.as_str()],
+                &[],
+                None,
+                super::client::BUCKET_READ,
+            )
+            .await?;
+        p.data
+            .root_folder_id
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| FrameioError::Decode {
+                endpoint: "GET project".into(),
+                detail: "the project has no root_folder_id".into(),
+            })
+    }
+
+    /// The folders in `folder` (`GET /folders/{f}/folders`), every page.
+    pub async fn child_folders(
+        &self,
+        account: &FrameioAccountId,
+        folder: &str,
+    ) -> Result<Vec<FrameioFolder>, FrameioError> {
+        let rows: Vec<FolderWire> = self
+            .list(&["accounts", account.as_str(), "folders", folder, "folders"])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|f| FrameioFolder {
+                id: f.id,
+                name: f.name.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Creates folder `name` in `parent` (`POST /folders/{f}/folders`, 3 a second).
+    pub async fn create_folder(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        parent: &str,
+        name: &str,
+    ) -> Result<FrameioFolder, FrameioError> {
+        let body = json!({ "data": { "name": name } });
+        let created: Data<FolderWire> = self
+            .send(
+                Method::POST,
+                &["accounts", account.as_str(), "folders", parent, "folders"],
+                &[],
+                Some(serde_json::to_vec(&body).expect("a folder body serializes")),
+                BUCKET_FOLDER_CREATE,
+            )
+            .await?;
+        Ok(FrameioFolder {
+            id: created.data.id,
+            name: created.data.name.unwrap_or_else(|| name.to_owned()),
+        })
+    }
+
+    /// The files in `folder` (`GET /folders/{f}/files`), every page.
+    pub async fn folder_files(
+        &self,
+        account: &FrameioAccountId,
+        folder: &str,
+    ) -> Result<Vec<FolderFile>, FrameioError> {
+        let rows: Vec<FileRowWire> = self
+            .list(&["accounts", account.as_str(), "folders", folder, "files"])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|f| FolderFile {
+                id: f.id,
+                name: f.name.unwrap_or_default(),
+                size: f.file_size,
+            })
+            .collect())
+    }
+
     /// Creates file `name` of `size` bytes in `folder` for upload (`POST
     /// /folders/{f}/files/local_upload`). The parts must add up to `size`, each address be
     /// https (or http, for a local stand-in), else the answer is refused.

@@ -98,14 +98,30 @@ impl Transfers {
             });
         }
         let length = response.content_length();
+        let chunks = response
+            .bytes_stream()
+            .map(|chunk| chunk.map_err(|e| std::io::Error::other(without_url(&e))));
+        Download::checked(length, limit, chunks)
+    }
+}
+
+impl Download {
+    /// A download of `chunks` that declared `length`, refused when that is over `limit`; the
+    /// stream fails if more arrive than declared (or than `limit`, undeclared) or fewer before it
+    /// ends. Nothing from outside is trusted before it is bounded.
+    pub fn checked(
+        length: Option<u64>,
+        limit: u64,
+        chunks: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    ) -> Result<Download, TransferError> {
         if let Some(declared) = length.filter(|l| *l > limit) {
             return Err(TransferError::TooLarge { declared, limit });
         }
         let cap = length.unwrap_or(limit);
         let seen = Arc::new(AtomicU64::new(0));
         let counter = seen.clone();
-        let body = response.bytes_stream().map(move |chunk| {
-            let chunk = chunk.map_err(|e| std::io::Error::other(without_url(&e)))?;
+        let body = chunks.map(move |chunk| {
+            let chunk = chunk?;
             let total = counter.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
             if total > cap {
                 return Err(std::io::Error::other(format!(

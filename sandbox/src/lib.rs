@@ -234,6 +234,8 @@ struct State {
     /// Frame.io `local_upload`s not yet whole, the part size they are cut into, and how many began
     /// (`uploads.rs`).
     pending_uploads: HashMap<String, uploads::Pending>,
+    /// Workfront documents seeded with content (a brief, a storyboard), by document id.
+    document_contents: HashMap<String, files::FileContent>,
     /// Frame.io folders made through the API: id → (project, parent folder, name).
     folders: HashMap<String, (String, String, String)>,
     upload_part_size: u64,
@@ -300,6 +302,7 @@ impl Sandbox {
                 review: review::ReviewWorld::default(),
                 pending_uploads: HashMap::new(),
                 folders: HashMap::new(),
+                document_contents: HashMap::new(),
                 upload_part_size: 1 << 20,
                 uploads_started: 0,
             })),
@@ -546,6 +549,35 @@ impl Sandbox {
     /// The custom actions in the sandbox's Frame.io, with their secrets.
     pub fn frameio_actions(&self) -> Vec<SandboxAction> {
         self.shared.lock().actions.clone()
+    }
+
+    /// Adds a document to a Workfront project, as a coordinator uploading a brief would: its
+    /// current version holds `content`; `from_frameio` marks it as the native integration's
+    /// (`externalIntegrationType = FRAMEIO`). Returns its id.
+    pub fn add_workfront_document(
+        &self,
+        project: &str,
+        name: &str,
+        content: files::FileContent,
+        from_frameio: bool,
+    ) -> String {
+        let mut state = self.shared.lock();
+        let id = format!("d0c{:029x}", state.documents.len() + 1);
+        let version = format!("d0cv{:028x}", state.versions.len() + 1);
+        let size = content.len();
+        let mut current = serde_json::json!({ "version": "v1", "fileName": name, "docSize": size });
+        if from_frameio {
+            current["externalIntegrationType"] = "FRAMEIO".into();
+        }
+        state.versions.push(
+            serde_json::json!({ "ID": version, "documentID": id, "version": "v1", "fileName": name, "docSize": size }),
+        );
+        state.documents.push(serde_json::json!({
+            "ID": id, "name": name, "docObjCode": "PROJ", "objID": project, "projectID": project,
+            "currentVersionID": version, "currentVersion": current,
+        }));
+        state.document_contents.insert(id.clone(), content);
+        id
     }
 
     /// The versions of a Workfront document, oldest first, each with the file it was made from.

@@ -17,6 +17,7 @@ pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .merge(crate::review::workfront_routes(Router::new()))
         .route("/attask/api/{version}/upload", post(upload))
+        .route("/document/download", get(download_document))
         .route("/attask/api/{version}/{search}/search", get(search))
         .route("/attask/api/{version}/{obj}/{id}", get(get_one).put(update_one))
         .route("/attask/api/{version}/{obj}", post(create))
@@ -262,7 +263,16 @@ async fn get_one(
             .iter()
             .find(|p| p.id == id)
             .map(|p| serde_json::to_value(p).expect("rows serialize")),
-        "docu" | "document" => state.documents.iter().find(|d| d["ID"] == id.as_str()).cloned(),
+        "docu" | "document" => state.documents.iter().find(|d| d["ID"] == id.as_str()).map(|d| {
+            let mut row = d.clone();
+            // A path on the tenant's host with its own query, as clients have found it to be.
+            row["downloadURL"] = format!(
+                "/document/download?ID={id}&versionID={}",
+                d["currentVersionID"].as_str().unwrap_or("")
+            )
+            .into();
+            row
+        }),
         "task" => wf.tasks.iter().find(|t| t["ID"] == id.as_str()).cloned(),
         _ => None,
     };
@@ -497,6 +507,48 @@ async fn create(
             &format!("sandbox does not create {other}"),
         ),
     }
+}
+
+/// `GET /document/download?ID=…`: a document's current file, streamed, with the client's
+/// credential (the API key or an IMS token).
+async fn download_document(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let content = {
+        let mut state = shared.lock();
+        state.counts.workfront_requests += 1;
+        if let Some(refusal) = unauthenticated(&state, &headers) {
+            return refusal;
+        }
+        let id = query.get("ID").cloned().unwrap_or_default();
+        let seeded = state.document_contents.get(&id).cloned();
+        let uploaded = || {
+            let handle = state.document_uploads.get(&id)?;
+            let bytes = state.uploads.get(handle)?.bytes.clone()?;
+            Some(crate::files::FileContent::Bytes(bytes))
+        };
+        match seeded.or_else(uploaded) {
+            Some(content) => content,
+            None => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "com.attask.common.NotFoundException",
+                    "no such document",
+                )
+            }
+        }
+    };
+    let length = content.len();
+    (
+        [
+            ("content-type", "application/octet-stream".to_owned()),
+            ("content-length", length.to_string()),
+        ],
+        axum::body::Body::from_stream(content.stream()),
+    )
+        .into_response()
 }
 
 /// Records a document version (`handle` names its upload); its ID.

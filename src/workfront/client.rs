@@ -417,6 +417,58 @@ impl WorkfrontClient {
         Ok((status, answer))
     }
 
+    /// Opens a download on the tenant's host (a document's file), authorized like any request and
+    /// counted in the in-flight cap until its last byte: its status, declared length and bytes.
+    /// `timeout` covers the whole download.
+    pub(super) async fn download_stream(
+        &self,
+        url: Url,
+        timeout: Duration,
+        endpoint: &str,
+    ) -> Result<
+        (
+            StatusCode,
+            Option<u64>,
+            futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+        ),
+        WorkfrontError,
+    > {
+        use futures_util::StreamExt;
+        let permit = self
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let request = self.http.get(url).timeout(timeout);
+        let (response, bearer) = self.send_authorized(request, endpoint).await?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            if let Some((ims, token)) = bearer {
+                ims.invalidate(&token).await;
+            }
+        }
+        let length = response.content_length();
+        let chunks = response
+            .bytes_stream()
+            .map(move |chunk| {
+                // The slot in the in-flight cap is held until the stream is dropped.
+                let _held = &permit;
+                chunk.map_err(|e| std::io::Error::other(answer_body::without_url(&e)))
+            })
+            .boxed();
+        Ok((status, length, chunks))
+    }
+
+    /// The tenant's web origin (scheme, host, port), which relative download addresses are on.
+    pub(super) fn origin(&self) -> Url {
+        let mut origin = self.api_base.clone();
+        origin.set_path("/");
+        origin.set_query(None);
+        origin
+    }
+
     /// Sends `request` with the client's credential: the API key, or a (cached) IMS access token
     /// and the organization, returned with the answer so a 401 can drop it. No answer is a
     /// transient error.

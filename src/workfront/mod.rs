@@ -10,6 +10,7 @@ mod documents;
 mod error;
 pub mod events;
 mod links;
+pub mod project_documents;
 mod subscriptions;
 mod tasks;
 mod wire;

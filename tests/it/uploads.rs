@@ -103,3 +103,79 @@ async fn a_download_streams_into_the_parts_of_a_local_upload_and_arrives_whole()
         .unwrap_err();
     assert_eq!(missing.status(), Some(404));
 }
+
+/// A Workfront document's file (its `downloadURL`, with the API key) streamed into a Frame.io
+/// folder: the path the one-way folder takes. A document that came from Frame.io is marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workfront_document_streams_into_a_frameio_folder() {
+    use frameio_sync::workfront::project_documents::DocumentDownloadError;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    let world = sandbox.world();
+    let wf_project = world.workfront.projects[0].id.clone();
+    let content = FileContent::Pattern {
+        size: 2_500_000,
+        seed: 3,
+    };
+    let brief = sandbox.add_workfront_document(&wf_project, "Brief.pdf", content.clone(), false);
+    sandbox.add_workfront_document(
+        &wf_project,
+        "Cut.mov",
+        FileContent::Bytes(b"from frame.io".to_vec()),
+        true,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = frameio_sync::demo::write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let settings = frameio_sync::config::load(&config).unwrap();
+    let workfront = frameio_sync::workfront::WorkfrontClient::new(&settings.workfront);
+
+    let documents = workfront
+        .project_documents(&frameio_sync::ids::WorkfrontProjectId::new(&wf_project).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(documents.len(), 2);
+    let first = documents.iter().find(|d| d.id.as_str() == brief).unwrap();
+    assert_eq!(
+        (
+            first.file_name.as_deref(),
+            first.size,
+            first.external_integration.as_deref()
+        ),
+        (Some("Brief.pdf"), Some(content.len()), None)
+    );
+    assert!(documents
+        .iter()
+        .any(|d| d.external_integration.as_deref() == Some("FRAMEIO")));
+
+    let timeout = std::time::Duration::from_secs(60);
+    let too_small = workfront.open_document(&first.id, 1_000, timeout).await.unwrap_err();
+    assert!(
+        matches!(
+            too_small,
+            DocumentDownloadError::Transfer(TransferError::TooLarge { .. })
+        ),
+        "{too_small}"
+    );
+    let download = workfront.open_document(&first.id, 1 << 30, timeout).await.unwrap();
+    let account = FrameioAccountId::new(world.default_target().0).unwrap();
+    let client = FrameioClient::new(
+        &sandbox.frameio_url.parse().unwrap(),
+        Secret::new(world.frameio.token.as_str()),
+    );
+    let project = sandbox.insert_frameio_project("Mirror", frameio_sync_sandbox::dates::now());
+    let permit = SendPermit::outside_the_outbox();
+    let folder = sandbox.frameio_root_folder(&project.id);
+    let upload = client
+        .start_local_upload(&permit, &account, &folder, "Brief.pdf", content.len())
+        .await
+        .unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    Transfers::default()
+        .upload_parts(download, &upload.parts, &upload.media_type, spool.path())
+        .await
+        .unwrap();
+    assert!(client.upload_status(&account, &upload.file).await.unwrap().complete);
+    assert_eq!(
+        sandbox.frameio_file_bytes(upload.file.as_str()).unwrap(),
+        content.to_vec()
+    );
+}

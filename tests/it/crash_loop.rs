@@ -564,7 +564,9 @@ async fn sigkills_while_copying_comments_copy_each_comment_once() {
 /// versions, the second carrying the new cut's bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkills_after_document_versions_add_each_version_once() {
-    const FILES: usize = 24;
+    // Enough versions that some remain for every armed round: up to three go at once, and the
+    // others go on while the thread that reached the failpoint is frozen (more so on a busy machine).
+    const FILES: usize = 60;
     const ROUNDS: usize = 8;
     let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
     let wf_project = sandbox.world().workfront.projects[0].id.clone();

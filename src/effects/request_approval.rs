@@ -78,7 +78,7 @@ pub(super) async fn carry_out(
     }
     let participants = match participants(engine, payload).await {
         Ok(participants) => participants,
-        Err(AccessFetchError::Workfront(err)) => return Ok(workfront_failed(entry, &err, now)),
+        Err(Unnamed::Fetch(AccessFetchError::Workfront(err))) => return Ok(workfront_failed(entry, &err, now)),
         Err(err) => {
             return Ok(Outcome::Park {
                 reason: format!("cannot name the approvers: {err}"),
@@ -150,8 +150,17 @@ pub(crate) fn legacy_since(sent_at: Timestamp) -> String {
     sent_at.saturating_sub(CLOCK_SKEW).to_iso_utc()
 }
 
+/// Why the approvers cannot be named.
+#[derive(Debug, thiserror::Error)]
+enum Unnamed {
+    #[error(transparent)]
+    Fetch(#[from] AccessFetchError),
+    #[error("review.approvers names \"owner\", and Workfront project {0} has no owner; set one, or name the approvers by id")]
+    NoOwner(WorkfrontProjectId),
+}
+
 /// `review.approvers`, with "owner" read as the project's owner.
-async fn participants(engine: &Engine, payload: &RequestApproval) -> Result<Vec<Participant>, AccessFetchError> {
+async fn participants(engine: &Engine, payload: &RequestApproval) -> Result<Vec<Participant>, Unnamed> {
     let mut out = Vec::new();
     for approver in &engine.review.approvers {
         let participant = match approver {
@@ -162,9 +171,7 @@ async fn participants(engine: &Engine, payload: &RequestApproval) -> Result<Vec<
                 let owner = project
                     .owner
                     .and_then(|o| WorkfrontUserId::new(o).ok())
-                    .ok_or_else(|| {
-                        AccessFetchError::NoSuchUser(format!("(the owner of project {})", payload.wf_project))
-                    })?;
+                    .ok_or_else(|| Unnamed::NoOwner(payload.wf_project.clone()))?;
                 Participant::User(owner)
             }
         };

@@ -477,3 +477,30 @@ async fn a_workfront_approval_event_brings_the_decision_without_waiting_for_a_po
     // The hint is not an event to record: the inbox stays empty.
     assert_eq!(s.app.store().inbox_len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_approver_on_a_project_without_owner_parks_the_request_saying_so() {
+    let s = review_setup(ApprovalSystem::Unified, vec![Approver::Owner]).await;
+    register(&s.app).await;
+    send(&s, "interaction-1", "file-1", "").await;
+    let store = s.app.store().clone();
+    wait_until("the request parked", WAIT, || {
+        store.outbox_counts().unwrap().parked == 1
+    })
+    .await;
+    let reason = store
+        .outbox_entries()
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e.state {
+            frameio_sync::store::EntryState::Parked { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        reason.contains("has no owner") && reason.contains(&s.wf_project),
+        "{reason}"
+    );
+    let version = wait_for_submission(&s, "file-1").await.version;
+    assert!(s.app.sandbox.workfront_unified_approval(version.as_str()).is_none());
+}

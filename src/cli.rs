@@ -344,7 +344,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for r in &done {
                 println!(
                     "{:<8} action {} in account {} workspace {} ({})",
-                    r.outcome, r.action_id, r.account, r.workspace, r.via
+                    r.outcome, r.id, r.account, r.workspace, r.via
                 );
             }
             println!(
@@ -360,7 +360,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for r in &done {
                 println!(
                     "{:<8} webhook {} in account {} workspace {} ({})",
-                    r.outcome, r.action_id, r.account, r.workspace, r.via
+                    r.outcome, r.id, r.account, r.workspace, r.via
                 );
             }
             println!(

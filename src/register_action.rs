@@ -30,7 +30,8 @@ pub struct Registered {
     pub via: String,
     pub account: String,
     pub workspace: String,
-    pub action_id: String,
+    /// The action's (or, for `register-webhooks`, the webhook's) id.
+    pub id: String,
     /// `created`, `kept`, or `replaced` (it existed, but its secret was not stored here).
     pub outcome: &'static str,
 }
@@ -127,7 +128,7 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
             via,
             account: account.to_string(),
             workspace: workspace.to_string(),
-            action_id,
+            id: action_id,
             outcome,
         });
     }

@@ -68,7 +68,7 @@ pub async fn register(settings: &Settings, public: &str) -> anyhow::Result<Vec<R
             via,
             account: account.to_string(),
             workspace: workspace.to_string(),
-            action_id: id,
+            id,
             outcome,
         });
     }

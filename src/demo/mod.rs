@@ -5,6 +5,8 @@
 
 mod review;
 
+pub use review::enable as enable_review_loop;
+
 use crate::config;
 use crate::daemon;
 use crate::store::Store;

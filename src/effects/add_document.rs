@@ -164,6 +164,9 @@ pub(super) async fn carry_out(
         Err(parked) => return Ok(*parked),
     };
     let account = &source.target.account;
+    // Read twice on purpose: this plain read finds the file's stack for the look-up (an
+    // `include=media_links.original` read answers 403 whole without download permission), and the
+    // signed address is read only once the look-up says a transfer is needed.
     let file = match retry_read("files show", || client.file(account, source.id.as_str())).await {
         Ok(file) => file,
         Err(err) => return engine.frameio_failed(entry, &credential, &err, Failed::Looking),

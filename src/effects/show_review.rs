@@ -37,10 +37,14 @@ pub struct ShowItem {
 }
 
 impl ShowItem {
+    /// What every comment the daemon makes carries (so none is copied back to Workfront).
+    pub const MARKER_PREFIX: &'static str = "[workfront-review:";
+
     /// What a comment about this version's `state` carries, to be found again.
     pub fn marker(version: &WorkfrontDocumentVersionId, state: ReviewState) -> String {
         format!(
-            "[workfront-review:{version}:{}]",
+            "{}{version}:{}]",
+            Self::MARKER_PREFIX,
             state.label().to_lowercase().replace(' ', "-")
         )
     }

@@ -145,7 +145,7 @@ impl Engine {
     /// files do not show yet. Errors leave things for the next poll.
     pub async fn review_once(&self) -> Result<ReviewPass, anyhow::Error> {
         let mut pass = ReviewPass::default();
-        let records = self.store.submissions()?;
+        let mut records = self.store.submissions()?;
         if records.is_empty() {
             return Ok(pass);
         }
@@ -170,9 +170,15 @@ impl Engine {
                     tracing::info!(%version, state = %state, by = decision.as_ref().map(|d| d.by.as_str()), "the review changed in Workfront");
                 }
                 self.store.record_review_states(&changes)?;
+                // The same changes on the records as read, rather than reading them all again.
+                for (version, state, decision) in changes {
+                    if let Some(record) = records.iter_mut().find(|r| r.version == version) {
+                        record.state = state;
+                        record.decision = decision;
+                    }
+                }
             }
         }
-        let records = self.store.submissions()?;
         let mut planned = self.plan_shows(&records);
         pass.shows = planned.len();
         if self.review.comments_to_workfront {
@@ -260,7 +266,7 @@ impl Engine {
                 }
             };
             for comment in comments {
-                let ours = comment.text.contains("[workfront-review:");
+                let ours = comment.text.contains(ShowItem::MARKER_PREFIX);
                 if ours || comment.text.trim().is_empty() || record.copied_comments.contains(&comment.id) {
                     continue;
                 }

@@ -144,6 +144,15 @@ struct LinkWire<'a> {
     url: &'a str,
 }
 
+fn webhook_of(w: WebhookWire) -> FrameioWebhook {
+    FrameioWebhook {
+        id: w.id,
+        name: w.name.unwrap_or_default(),
+        url: w.url.unwrap_or_default(),
+        events: w.events,
+    }
+}
+
 /// Why a field of that name cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldProblem {
@@ -303,15 +312,7 @@ impl FrameioClient {
                 "webhooks",
             ])
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|w| FrameioWebhook {
-                id: w.id,
-                name: w.name.unwrap_or_default(),
-                url: w.url.unwrap_or_default(),
-                events: w.events,
-            })
-            .collect())
+        Ok(rows.into_iter().map(webhook_of).collect())
     }
 
     /// Creates a webhook; returns it and its signing secret (shown only now).
@@ -340,25 +341,17 @@ impl FrameioClient {
                 BUCKET_WEBHOOKS,
             )
             .await?;
+        let mut created = created.data;
+        // Shown only now: taken out of the answer at once, into a `Secret`.
         let secret = created
-            .data
             .secret
-            .clone()
+            .take()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| FrameioError::Decode {
                 endpoint: "POST webhooks".into(),
                 detail: "the new webhook came without its secret".into(),
             })?;
-        let w = created.data;
-        Ok((
-            FrameioWebhook {
-                id: w.id,
-                name: w.name.unwrap_or_default(),
-                url: w.url.unwrap_or_default(),
-                events: w.events,
-            },
-            Secret::new(secret),
-        ))
+        Ok((webhook_of(created), Secret::new(secret)))
     }
 
     /// Deletes a webhook (one already gone counts as deleted).

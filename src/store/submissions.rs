@@ -150,13 +150,10 @@ impl Store {
         self.submissions
             .transaction(|submissions| -> TxResult<()> {
                 for (version, state, decision) in changes {
-                    let Some(raw) = submissions.get(version.as_str())? else {
-                        continue;
-                    };
-                    let mut record: SubmissionRecord = decode("submissions", version.as_str(), &raw).map_err(abort)?;
-                    record.state = *state;
-                    record.decision = decision.clone();
-                    submissions.insert(version.as_str(), encode(&record))?;
+                    update_record(submissions, version, |r| {
+                        r.state = *state;
+                        r.decision = decision.clone();
+                    })?;
                 }
                 Ok(())
             })
@@ -170,23 +167,9 @@ impl Store {
         version: &WorkfrontDocumentVersionId,
         comment: &str,
     ) -> Result<(), StoreError> {
-        let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
-        trees
-            .transaction(|(outbox, keys, submissions)| -> TxResult<()> {
-                if let Some(raw) = outbox.remove(&id.to_key())? {
-                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                    keys.remove(entry.key.as_bytes())?;
-                }
-                if let Some(raw) = submissions.get(version.as_str())? {
-                    let mut record: SubmissionRecord = decode("submissions", version.as_str(), &raw).map_err(abort)?;
-                    record.copied_comments.insert(comment.to_owned());
-                    submissions.insert(version.as_str(), encode(&record))?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)?;
-        self.reindex(id);
-        Ok(())
+        self.complete_updating(id, std::slice::from_ref(version), |r| {
+            r.copied_comments.insert(comment.to_owned());
+        })
     }
 
     /// Completes entry `id`, which showed `shown` on the Frame.io files of those versions.
@@ -195,6 +178,20 @@ impl Store {
         id: OutboxId,
         shown: &[(WorkfrontDocumentVersionId, ReviewState)],
     ) -> Result<(), StoreError> {
+        let versions: Vec<WorkfrontDocumentVersionId> = shown.iter().map(|(v, _)| v.clone()).collect();
+        self.complete_updating(id, &versions, |r| {
+            r.shown = shown.iter().find(|(v, _)| *v == r.version).map(|(_, s)| *s);
+        })
+    }
+
+    /// Removes entry `id` and applies `change` to the records of `versions` (those that exist), in
+    /// one transaction.
+    fn complete_updating(
+        &self,
+        id: OutboxId,
+        versions: &[WorkfrontDocumentVersionId],
+        change: impl Fn(&mut SubmissionRecord),
+    ) -> Result<(), StoreError> {
         let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
         trees
             .transaction(|(outbox, keys, submissions)| -> TxResult<()> {
@@ -202,13 +199,8 @@ impl Store {
                     let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
                     keys.remove(entry.key.as_bytes())?;
                 }
-                for (version, state) in shown {
-                    let Some(raw) = submissions.get(version.as_str())? else {
-                        continue;
-                    };
-                    let mut record: SubmissionRecord = decode("submissions", version.as_str(), &raw).map_err(abort)?;
-                    record.shown = Some(*state);
-                    submissions.insert(version.as_str(), encode(&record))?;
+                for version in versions {
+                    update_record(submissions, version, &change)?;
                 }
                 Ok(())
             })
@@ -216,6 +208,20 @@ impl Store {
         self.reindex(id);
         Ok(())
     }
+}
+
+/// Applies `change` to `version`'s record inside a transaction, if there is one.
+fn update_record(
+    submissions: &sled::transaction::TransactionalTree,
+    version: &WorkfrontDocumentVersionId,
+    change: impl Fn(&mut SubmissionRecord),
+) -> TxResult<()> {
+    if let Some(raw) = submissions.get(version.as_str())? {
+        let mut record: SubmissionRecord = decode("submissions", version.as_str(), &raw).map_err(abort)?;
+        change(&mut record);
+        submissions.insert(version.as_str(), encode(&record))?;
+    }
+    Ok(())
 }
 
 fn new_entry(id: OutboxId, planned: &Planned, now: Timestamp) -> OutboxEntry {

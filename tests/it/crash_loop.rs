@@ -377,18 +377,9 @@ async fn sigkills_across_the_review_loop_ask_once_and_show_each_decision_once() 
     sandbox.set_workfront_project_owner(&wf_project, "olga");
     let dir = tempfile::tempdir().unwrap();
     let config = write_sandbox_config(dir.path(), &sandbox, "1s").unwrap();
-    // Workfront through an IMS credential (the sandbox's token endpoint), Unified Approvals on.
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "api_key_file = \"workfront-api-key\"",
-        &format!(
-            "auth = \"adobe_server_to_server\"\nclient_id = \"wf-client\"\nclient_secret_file = \"workfront-api-key\"\nscopes = \"openid\"\nims_org_id = \"ORG@AdobeOrg\"\nims_token_url = \"{}/ims/token/v3\"",
-            sandbox.workfront_url
-        ),
-    ) + &format!(
-        "\n[review]\napprovals = \"unified\"\napprovals_url = \"{}/workfront-approvals/\"\n",
-        sandbox.workfront_url
-    );
-    std::fs::write(&config, text).unwrap();
+    // Workfront through an IMS credential (the sandbox's token endpoint), Unified Approvals on, as
+    // in the demo.
+    frameio_sync::demo::enable_review_loop(dir.path(), &config, &sandbox).unwrap();
     let settings = frameio_sync::config::load(&config).unwrap();
 
     // A first run makes the mirror; the files are then sent from it.

@@ -24,22 +24,28 @@ async fn review_setup_with(
     more: impl FnOnce(&mut frameio_sync::config::Settings),
 ) -> Setup {
     setup_with(move |settings| {
-        let token_url = settings.workfront.base_url.join("ims/token/v3").unwrap();
-        settings.workfront.auth = WorkfrontAuth::ServerToServer {
-            credentials: ImsCredentials {
-                client_id: "wf-client".into(),
-                client_secret: Secret::new("wf-client-secret"),
-                scopes: "openid,AdobeID".into(),
-                token_url,
-            },
-            org_id: "ORG@AdobeOrg".into(),
-        };
-        settings.review.approvals_url = settings.workfront.base_url.join("workfront-approvals/").unwrap();
+        use_sandbox_approvals(settings);
         settings.review.approvals = approvals;
         settings.review.approvers = approvers;
         more(settings);
     })
     .await
+}
+
+/// Workfront reached with an IMS credential (the sandbox's own token endpoint), and the
+/// sandbox's Unified Approvals API.
+fn use_sandbox_approvals(settings: &mut frameio_sync::config::Settings) {
+    let token_url = settings.workfront.base_url.join("ims/token/v3").unwrap();
+    settings.workfront.auth = WorkfrontAuth::ServerToServer {
+        credentials: ImsCredentials {
+            client_id: "wf-client".into(),
+            client_secret: Secret::new("wf-client-secret"),
+            scopes: "openid,AdobeID".into(),
+            token_url,
+        },
+        org_id: "ORG@AdobeOrg".into(),
+    };
+    settings.review.approvals_url = settings.workfront.base_url.join("workfront-approvals/").unwrap();
 }
 
 /// Sends `file` as alice (a click, then the form with the project and `message`).
@@ -332,17 +338,7 @@ async fn an_approval_system_the_tenant_lacks_stops_the_start_with_the_key_named(
             frameio_sync_sandbox::Limits::unlimited(),
         )
         .await;
-        let token_url = app.settings.workfront.base_url.join("ims/token/v3").unwrap();
-        app.settings.workfront.auth = WorkfrontAuth::ServerToServer {
-            credentials: ImsCredentials {
-                client_id: "wf-client".into(),
-                client_secret: Secret::new("wf-client-secret"),
-                scopes: "openid".into(),
-                token_url,
-            },
-            org_id: "ORG@AdobeOrg".into(),
-        };
-        app.settings.review.approvals_url = app.settings.workfront.base_url.join("workfront-approvals/").unwrap();
+        use_sandbox_approvals(&mut app.settings);
         app.settings.review.approvals = approvals;
         app.sandbox.set_approval_systems(unified, legacy);
         app.start();

@@ -28,6 +28,14 @@ pub const AFTER_APPROVAL: &str = "after_approval";
 pub const AFTER_SHOW_REVIEW: &str = "after_show_review";
 /// After a Frame.io comment was copied to Workfront as a note, before it is recorded.
 pub const AFTER_COMMENT_COPY: &str = "after_comment_copy";
+/// After a one-way folder file was created for upload (`local_upload`), before its part
+/// addresses are recorded.
+pub const AFTER_LOCAL_UPLOAD: &str = "after_local_upload";
+/// After a one-way folder file's parts were sent, before it is checked and recorded.
+pub const AFTER_PARTS: &str = "after_parts";
+/// After a one-way folder file was stacked on its document's previous version, before it is
+/// recorded.
+pub const AFTER_STACK: &str = "after_stack";
 /// After an event batch is recorded and flushed, before its senders are answered.
 pub const BEFORE_EVENT_ACK: &str = "before_event_ack";
 

@@ -50,6 +50,115 @@ pub struct StatusReport {
     /// not yet shown in Frame.io).
     #[serde(default)]
     pub submissions: SubmissionsSummary,
+    /// The one-way folder: what is in Frame.io, and what was left out or left behind.
+    #[serde(default)]
+    pub folder: FolderSummary,
+}
+
+/// The one-way folder at a glance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FolderSummary {
+    /// Document versions whose files are whole in Frame.io.
+    pub pushed: usize,
+    /// Documents left out by the last pass, and why (at most [`MAX_FOLDER_ROWS`]).
+    pub skipped: Vec<FolderRow>,
+    pub skipped_total: usize,
+    /// Documents pushed before and gone from Workfront: their Frame.io files stay.
+    pub removed: Vec<FolderRow>,
+    pub removed_total: usize,
+    /// Empty files left in Frame.io by uploads whose answers were lost (safe to delete by hand).
+    pub placeholders: Vec<String>,
+}
+
+/// One document the folder reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FolderRow {
+    pub wf_project: String,
+    pub document: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The most skipped or removed documents `status` lists.
+pub const MAX_FOLDER_ROWS: usize = 50;
+
+impl FolderSummary {
+    fn of(store: &Store) -> Result<Self, StoreError> {
+        let pushed = store.pushed_all()?;
+        let mut summary = FolderSummary {
+            pushed: pushed.len(),
+            placeholders: pushed
+                .iter()
+                .flat_map(|p| {
+                    p.placeholders
+                        .iter()
+                        .map(|f| format!("{f} (project {})", p.frameio_project))
+                })
+                .collect(),
+            ..Default::default()
+        };
+        for (_, report) in store.folder_reports()? {
+            summary.skipped_total += report.skipped.len();
+            summary.removed_total += report.removed.len();
+            for s in report.skipped {
+                if summary.skipped.len() < MAX_FOLDER_ROWS {
+                    summary.skipped.push(FolderRow {
+                        wf_project: s.wf_project.to_string(),
+                        document: s.document.to_string(),
+                        name: s.name,
+                        reason: Some(s.reason),
+                    });
+                }
+            }
+            for r in report.removed {
+                if summary.removed.len() < MAX_FOLDER_ROWS {
+                    summary.removed.push(FolderRow {
+                        wf_project: r.wf_project.to_string(),
+                        document: r.document.to_string(),
+                        name: r.name,
+                        reason: None,
+                    });
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    fn render(&self, out: &mut String) {
+        if self.pushed == 0 && self.skipped_total == 0 && self.removed_total == 0 {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "
+one-way folder: {} document versions in Frame.io, {} skipped, {} removed in Workfront",
+            self.pushed, self.skipped_total, self.removed_total
+        );
+        for s in &self.skipped {
+            let _ = writeln!(
+                out,
+                "  skipped {:?} (document {}, project {}): {}",
+                s.name,
+                s.document,
+                s.wf_project,
+                s.reason.as_deref().unwrap_or("")
+            );
+        }
+        for r in &self.removed {
+            let _ = writeln!(
+                out,
+                "  removed in Workfront: {:?} (document {}, project {}); its Frame.io file is left in place",
+                r.name, r.document, r.wf_project
+            );
+        }
+        for p in &self.placeholders {
+            let _ = writeln!(
+                out,
+                "  empty file left by a lost upload answer: {p} (safe to delete by hand)"
+            );
+        }
+    }
 }
 
 /// The review loop at a glance.
@@ -283,6 +392,7 @@ pub fn gather(store: &Store, daemon_running: bool) -> Result<StatusReport, Store
         last_sync: store.last_sync()?,
         approvals: store.approvals_probe()?,
         submissions: SubmissionsSummary::of(store.submissions()?),
+        folder: FolderSummary::of(store)?,
     })
 }
 
@@ -418,6 +528,7 @@ impl StatusReport {
                 );
             }
         }
+        self.folder.render(&mut out);
         if !self.attention.is_empty() {
             let _ = writeln!(out, "\nwaiting for attention (see `frameio-sync outbox list`):");
             for e in &self.attention {

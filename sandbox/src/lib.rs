@@ -199,6 +199,8 @@ struct State {
     files: HashMap<String, SandboxFile>,
     /// Frame.io version stacks: their files, oldest first (the last is the head version).
     stacks: HashMap<String, Vec<String>>,
+    /// Custom project statuses and the system status each equates with (every group has them).
+    custom_statuses: Vec<(String, String)>,
     /// Workfront uploads by handle, and which upload each document was made from.
     uploads: HashMap<String, files::Upload>,
     document_uploads: HashMap<String, String>,
@@ -280,6 +282,7 @@ impl Sandbox {
                 actions: Vec::new(),
                 files: HashMap::new(),
                 stacks: HashMap::new(),
+                custom_statuses: vec![("WSX".into(), "CUR".into()), ("JHY".into(), "PLN".into())],
                 uploads: HashMap::new(),
                 document_uploads: HashMap::new(),
                 documents: Vec::new(),
@@ -578,6 +581,66 @@ impl Sandbox {
         }));
         state.document_contents.insert(id.clone(), content);
         id
+    }
+
+    /// Adds a document on a task (`TASK`) or issue (`OPTASK`) `holder` named `holder_name` of
+    /// `project`.
+    pub fn add_workfront_holder_document(
+        &self,
+        project: &str,
+        (obj_code, holder, holder_name): (&str, &str, &str),
+        name: &str,
+        content: files::FileContent,
+    ) -> String {
+        let id = self.add_workfront_document(project, name, content, false);
+        let mut state = self.shared.lock();
+        let row = state
+            .documents
+            .iter_mut()
+            .find(|d| d["ID"] == id.as_str())
+            .expect("just added");
+        row["docObjCode"] = obj_code.into();
+        row["objID"] = holder.into();
+        let reference = if obj_code == "TASK" { "task" } else { "opTask" };
+        row[reference] = serde_json::json!({ "ID": holder, "name": holder_name });
+        id
+    }
+
+    /// A new current version of a Workfront document, with its file; the version's ID.
+    pub fn add_workfront_document_version(&self, document: &str, name: &str, content: files::FileContent) -> String {
+        let mut state = self.shared.lock();
+        let version = format!("d0cv{:028x}", state.versions.len() + 1);
+        let size = content.len();
+        let n = state.versions.iter().filter(|v| v["documentID"] == document).count() + 1;
+        state.versions.push(serde_json::json!({
+            "ID": version, "documentID": document, "version": format!("v{n}"), "fileName": name, "docSize": size,
+        }));
+        let row = state
+            .documents
+            .iter_mut()
+            .find(|d| d["ID"] == document)
+            .expect("no such document");
+        row["currentVersionID"] = version.clone().into();
+        row["currentVersion"] = serde_json::json!({ "version": format!("v{n}"), "fileName": name, "docSize": size });
+        state.document_contents.insert(document.to_owned(), content);
+        version
+    }
+
+    /// Deletes a Workfront document (as a user deleting it would).
+    pub fn remove_workfront_document(&self, document: &str) {
+        let mut state = self.shared.lock();
+        state.documents.retain(|d| d["ID"] != document);
+        state.document_contents.remove(document);
+    }
+
+    /// Sets a Workfront project's status (a system code, or a custom one like `WSX`, which
+    /// equates with `CUR`), stamped as updated now.
+    pub fn set_workfront_project_status(&self, project: &str, status: &str) {
+        let now = dates::workfront_rest(dates::now());
+        let mut state = self.shared.lock();
+        let row = state.workfront_project(project);
+        row.status = Some(status.to_owned());
+        row.last_update_date = now;
     }
 
     /// The versions of a Workfront document, oldest first, each with the file it was made from.

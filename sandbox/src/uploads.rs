@@ -8,7 +8,7 @@ use super::{Sandbox, Shared};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -36,6 +36,11 @@ pub(super) fn routes(router: Router<Shared>) -> Router<Shared> {
             get(list_folders).post(create_folder),
         )
         .route("/v4/accounts/{account}/folders/{folder}/files", get(list_files))
+        .route(
+            "/v4/accounts/{account}/folders/{folder}/version_stacks",
+            post(create_stack),
+        )
+        .route("/v4/accounts/{account}/files/{file}/move", patch(move_file))
         .route("/parts/{file}/{n}", put(part))
 }
 
@@ -134,8 +139,21 @@ async fn list_files(
         .files
         .iter()
         .filter(|(_, f)| f.project == project && f.stack.is_none())
-        .filter(|(_, f)| if root { f.folder.is_none() } else { f.folder.as_deref() == Some(folder.as_str()) })
-        .map(|(id, f)| json!({ "id": id, "name": f.name, "type": "file", "file_size": f.content.len(), "parent_id": folder }))
+        .filter(|(_, f)| {
+            if root {
+                f.folder.is_none()
+            } else {
+                f.folder.as_deref() == Some(folder.as_str())
+            }
+        })
+        .map(|(id, f)| {
+            // A file still uploading has the size it was created with.
+            let size = state
+                .pending_uploads
+                .get(id)
+                .map_or_else(|| f.content.len(), |p| p.sizes.iter().sum());
+            json!({ "id": id, "name": f.name, "type": "file", "file_size": size, "parent_id": folder })
+        })
         .collect();
     rows.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     (out, Json(json!({ "data": rows, "links": { "next": null } }))).into_response()
@@ -275,10 +293,16 @@ async fn status(
     let complete = match state.pending_uploads.get(&file) {
         None => true,
         Some(p) if p.received.iter().all(Option::is_some) => {
-            let bytes: Vec<u8> = p.received.iter().flatten().flatten().copied().collect();
+            let total: u64 = p.sizes.iter().sum();
+            // Large files keep their size only (a pattern stands in for the bytes).
+            let content = if total <= KEEP_BYTES {
+                crate::files::FileContent::Bytes(p.received.iter().flatten().flatten().copied().collect())
+            } else {
+                crate::files::FileContent::Pattern { size: total, seed: 0 }
+            };
             state.pending_uploads.remove(&file);
             if let Some(f) = state.files.get_mut(&file) {
-                f.content = crate::files::FileContent::Bytes(bytes);
+                f.content = content;
             }
             true
         }
@@ -288,7 +312,139 @@ async fn status(
     (out, Json(json!({ "data": data }))).into_response()
 }
 
+/// `POST /folders/{f}/version_stacks {"data":{"file_ids":[oldest, …, newest]}}`: 2 to 10 files,
+/// all in the folder and in no stack, stacked with the last on top.
+async fn create_stack(
+    State(shared): State<Shared>,
+    Path((account, folder)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "version_stack") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let ids: Vec<String> = body["data"]["file_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if !(2..=10).contains(&ids.len()) {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "file_ids must hold 2 to 10 files");
+    }
+    let mut state = shared.lock();
+    let Some(project) = folder_project(&state, &caller, &account, &folder) else {
+        return errors(StatusCode::NOT_FOUND, "no such folder");
+    };
+    let in_folder = |f: &super::SandboxFile| {
+        f.project == project
+            && f.stack.is_none()
+            && if folder.starts_with("f-") {
+                f.folder.is_none()
+            } else {
+                f.folder.as_deref() == Some(folder.as_str())
+            }
+    };
+    if !ids.iter().all(|id| state.files.get(id).is_some_and(in_folder)) {
+        return errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "every file must be in the folder and in no version stack",
+        );
+    }
+    let stack = format!("5000000-0000-4000-8000-{:012x}", state.stacks.len() + 1);
+    for id in &ids {
+        if let Some(f) = state.files.get_mut(id) {
+            f.stack = Some(stack.clone());
+        }
+    }
+    state.stacks.insert(stack.clone(), ids);
+    let data = json!({ "id": stack, "type": "version_stack", "parent_id": folder, "project_id": project });
+    (out, (StatusCode::CREATED, Json(json!({ "data": data })))).into_response()
+}
+
+/// `PATCH /files/{f}/move {"data":{"parent_id":…}}`: into a version stack (on top), or a folder.
+async fn move_file(
+    State(shared): State<Shared>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "version_stack") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let Some(parent) = body["data"]["parent_id"].as_str().map(str::to_owned) else {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "parent_id is required");
+    };
+    let mut state = shared.lock();
+    let Some(project) = state.files.get(&file).map(|f| f.project.clone()) else {
+        return errors(StatusCode::NOT_FOUND, "no such file");
+    };
+    if !caller.reaches(&account) {
+        return errors(StatusCode::NOT_FOUND, "no such file");
+    }
+    let old_stack = state.files.get(&file).and_then(|f| f.stack.clone());
+    if let Some(old) = old_stack {
+        if let Some(files) = state.stacks.get_mut(&old) {
+            files.retain(|f| *f != file);
+        }
+    }
+    if state.stacks.contains_key(&parent) {
+        let same_project = state.stacks[&parent]
+            .first()
+            .and_then(|f| state.files.get(f))
+            .is_some_and(|f| f.project == project);
+        if !same_project {
+            return errors(StatusCode::UNPROCESSABLE_ENTITY, "the stack is in another project");
+        }
+        state.stacks.get_mut(&parent).expect("checked").push(file.clone());
+        state.files.get_mut(&file).expect("checked").stack = Some(parent.clone());
+    } else if folder_project(&state, &caller, &account, &parent).as_deref() == Some(project.as_str()) {
+        let f = state.files.get_mut(&file).expect("checked");
+        f.stack = None;
+        f.folder = (!parent.starts_with("f-")).then(|| parent.clone());
+    } else {
+        return errors(StatusCode::NOT_FOUND, "no such folder or version stack");
+    }
+    let data = json!({ "id": file, "type": "file", "parent_id": parent, "project_id": project });
+    (out, Json(json!({ "data": data }))).into_response()
+}
+
 impl Sandbox {
+    /// The files in a Frame.io folder made through the API (not in a stack): (id, name, size, whole).
+    pub fn frameio_folder_files(&self, folder: &str) -> Vec<(String, String, u64, bool)> {
+        let state = self.shared.lock();
+        let mut files: Vec<_> = state
+            .files
+            .iter()
+            .filter(|(_, f)| f.folder.as_deref() == Some(folder) && f.stack.is_none())
+            .map(|(id, f)| {
+                let pending = state.pending_uploads.get(id);
+                let size = pending.map_or_else(|| f.content.len(), |p| p.sizes.iter().sum());
+                (id.clone(), f.name.clone(), size, pending.is_none())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The version stacks holding files of `folder`: each stack's files, oldest first (the last on
+    /// top).
+    pub fn frameio_folder_stacks(&self, folder: &str) -> Vec<Vec<String>> {
+        let state = self.shared.lock();
+        let mut stacks: Vec<Vec<String>> = state
+            .stacks
+            .values()
+            .filter(|ids| {
+                ids.first()
+                    .and_then(|id| state.files.get(id))
+                    .is_some_and(|f| f.folder.as_deref() == Some(folder))
+            })
+            .cloned()
+            .collect();
+        stacks.sort();
+        stacks
+    }
+
     /// The size of the parts `local_upload` cuts a file into (1 MiB unless set).
     pub fn set_upload_part_size(&self, size: u64) {
         self.shared.lock().upload_part_size = size;

@@ -78,6 +78,7 @@ async fn search(
     Path((version, obj)): Path<(String, String)>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let _guard = InFlight(shared.clone());
     let in_flight = shared.workfront_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -186,19 +187,35 @@ async fn search(
             } else {
                 &state.notes
             };
+            // `projectID=a&projectID=b&projectID_Mod=in`: any of them.
+            let projects_in: Option<Vec<&str>> =
+                (query.get("projectID_Mod").map(String::as_str) == Some("in")).then(|| {
+                    pairs
+                        .iter()
+                        .filter(|(k, _)| k == "projectID")
+                        .map(|(_, v)| v.as_str())
+                        .collect()
+                });
             let matches = |row: &Value| {
-                ["projectID", "objID", "extRefID"].iter().all(|field| {
-                    let contains = query.get(&format!("{field}_Mod")).is_some_and(|m| m == "contains");
-                    query.get(*field).is_none_or(|wanted| {
-                        row[*field]
-                            .as_str()
-                            .is_some_and(|value| value == wanted || (contains && value.contains(wanted.as_str())))
+                projects_in
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&row["projectID"].as_str().unwrap_or("")))
+                    && ["projectID", "objID", "extRefID"].iter().all(|field| {
+                        if *field == "projectID" && projects_in.is_some() {
+                            return true;
+                        }
+                        let contains = query.get(&format!("{field}_Mod")).is_some_and(|m| m == "contains");
+                        query.get(*field).is_none_or(|wanted| {
+                            row[*field]
+                                .as_str()
+                                .is_some_and(|value| value == wanted || (contains && value.contains(wanted.as_str())))
+                        })
                     })
-                }) && query.get("noteText").is_none_or(|part| {
-                    row["noteText"]
-                        .as_str()
-                        .is_some_and(|text| text.contains(part.as_str()))
-                })
+                    && query.get("noteText").is_none_or(|part| {
+                        row["noteText"]
+                            .as_str()
+                            .is_some_and(|text| text.contains(part.as_str()))
+                    })
             };
             page_of(list, matches, no_id, Value::clone, first, limit)
         }
@@ -274,6 +291,20 @@ async fn get_one(
             row
         }),
         "task" => wf.tasks.iter().find(|t| t["ID"] == id.as_str()).cloned(),
+        // `CSTEM/projectGroupStatuses?groupID=`: the system statuses, and the custom ones.
+        "cstem" if id == "projectGroupStatuses" => {
+            let mut rows: Vec<Value> = ["PLN", "CUR", "CPL", "DED", "ONH", "REQ", "APR", "REJ", "IDA"]
+                .iter()
+                .map(|code| json!({ "value": code, "equatesWith": code, "objCode": "CSTEM" }))
+                .collect();
+            rows.extend(
+                state
+                    .custom_statuses
+                    .iter()
+                    .map(|(code, equates)| json!({ "value": code, "equatesWith": equates, "objCode": "CSTEM" })),
+            );
+            Some(Value::Array(rows))
+        }
         _ => None,
     };
     match found {

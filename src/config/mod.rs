@@ -6,9 +6,12 @@
 //! the file for a secret), never a secret's value.
 
 mod duration;
+mod folder;
 mod review;
 
 pub use duration::parse_duration;
+use folder::RawFolder;
+pub use folder::{folder_name_problem, FolderSettings, DEFAULT_MAX_FILE_SIZE};
 use review::RawReview;
 pub use review::{ApprovalSystem, Approver, ApproverRole, ReviewSettings, DEFAULT_MAX_UPLOAD_SIZE};
 
@@ -42,6 +45,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub collaborators: CollaboratorSettings,
     pub review: ReviewSettings,
+    /// `[folder]`: the one-way folder (F7).
+    pub folder: FolderSettings,
     /// Things that work but should not be so, for `run` to log: secret files that others than
     /// their owner may read.
     pub warnings: Vec<String>,
@@ -213,6 +218,8 @@ struct RawConfig {
     collaborators: RawCollaborators,
     #[serde(default)]
     review: RawReview,
+    #[serde(default)]
+    folder: RawFolder,
 }
 
 #[derive(Deserialize)]
@@ -469,6 +476,7 @@ impl Validator<'_> {
             http: raw.http.map(|h| self.http(h)).transpose()?,
             collaborators: self.collaborators(raw.collaborators)?,
             review,
+            folder: self.folder(raw.folder)?,
             log_format: match raw.log_format.as_deref() {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod adoption;
 pub mod collaborator_plan;
+pub mod folder_plan;
 pub mod mirror_plan;
 pub mod model;
 pub mod review;

@@ -1,8 +1,8 @@
 //! The values the core decides over. The clients convert their wire types into these.
 
 use crate::ids::{
-    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontDocumentId, WorkfrontGroupId,
-    WorkfrontProjectId, WorkfrontTaskId, WorkfrontUserId,
+    FrameioAccountId, FrameioProjectId, FrameioUserId, FrameioWorkspaceId, WorkfrontDocumentId,
+    WorkfrontDocumentVersionId, WorkfrontGroupId, WorkfrontProjectId, WorkfrontTaskId, WorkfrontUserId,
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,33 @@ impl std::fmt::Display for WorkfrontObject {
             WorkfrontObject::Document(id) => write!(f, "document {id}"),
         }
     }
+}
+
+/// The task or issue a document hangs on, when not on the project itself: the one-way folder
+/// puts its documents in a subfolder named after it. Persisted in outbox entries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Subfolder {
+    /// `TASK` or `OPTASK`.
+    pub obj_code: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// A document on a Workfront project, with its current version, as the one-way folder reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkfrontDocument {
+    pub id: WorkfrontDocumentId,
+    pub project: WorkfrontProjectId,
+    pub name: String,
+    /// Where it hangs: `None` on the project, else a task or issue; `Err(code)` on another
+    /// object (never copied).
+    pub on: Result<Option<Subfolder>, String>,
+    pub version: Option<WorkfrontDocumentVersionId>,
+    pub file_name: Option<String>,
+    pub size: Option<u64>,
+    /// It came from Frame.io (`externalIntegrationType = FRAMEIO`, or one of this daemon's review
+    /// documents): never copied back.
+    pub from_frameio: bool,
 }
 
 /// Where a mirror lives, and through which credential it is reached.
@@ -232,6 +259,10 @@ pub enum RateClass {
     /// Metadata values (`PATCH …/projects/{p}/metadata/values`), 10 a minute: the review
     /// status field, batched per project.
     MetadataValues,
+    /// A file created for upload (`local_upload`), 5 a second: the one-way folder.
+    LocalUpload,
+    /// A version stack made or a file moved into one, 10 a minute.
+    VersionStack,
 }
 
 /// The outbox key of a (project, user) pair's collaborator change.

@@ -19,6 +19,8 @@ mod add_document;
 mod add_note;
 mod copy_comment;
 mod create_mirror;
+mod finish_push;
+mod push_document;
 mod remove_collaborator;
 mod rename_mirror;
 mod request_approval;
@@ -30,6 +32,8 @@ pub use add_document::{AddDocument, ReviewFile};
 pub use add_note::AddNote;
 pub use copy_comment::CopyComment;
 pub use create_mirror::CreateMirror;
+pub use finish_push::{FinishPush, PartAddress};
+pub use push_document::PushDocument;
 pub use remove_collaborator::RemoveCollaborator;
 pub use rename_mirror::RenameMirror;
 pub(crate) use request_approval::legacy_since;
@@ -70,6 +74,8 @@ pub enum Effect {
     RequestApproval(RequestApproval),
     ShowReview(ShowReview),
     CopyComment(CopyComment),
+    PushDocument(PushDocument),
+    FinishPush(FinishPush),
 }
 
 /// What an effect is, apart from how it is carried out. Plain functions of the payload.
@@ -108,6 +114,8 @@ impl Effect {
             Effect::RequestApproval(e) => e,
             Effect::ShowReview(e) => e,
             Effect::CopyComment(e) => e,
+            Effect::PushDocument(e) => e,
+            Effect::FinishPush(e) => e,
         }
     }
 
@@ -205,6 +213,13 @@ pub(crate) enum Produced {
         version: WorkfrontDocumentVersionId,
         comment: String,
     },
+    /// A step of the one-way folder: the folders it made or found, the version whose file is
+    /// whole (the last step), and the step that follows.
+    FolderStep {
+        folders: Vec<crate::store::FolderRecord>,
+        pushed: Option<Box<crate::store::PushedRecord>>,
+        follow_ups: Vec<Planned>,
+    },
 }
 
 impl Engine {
@@ -222,6 +237,8 @@ impl Engine {
             Effect::RequestApproval(e) => request_approval::carry_out(self, entry, e).await?,
             Effect::ShowReview(e) => show_review::carry_out(self, entry, e).await?,
             Effect::CopyComment(e) => copy_comment::carry_out(self, entry, e).await?,
+            Effect::PushDocument(e) => push_document::carry_out(self, entry, e).await?,
+            Effect::FinishPush(e) => finish_push::carry_out(self, entry, e).await?,
         };
         self.settle(entry, outcome).await
     }
@@ -263,6 +280,14 @@ impl Engine {
             Outcome::Done(Produced::ReviewsShown(shown)) => self.store.complete_with_shown(id, &shown)?,
             Outcome::Done(Produced::CommentCopied { version, comment }) => {
                 self.store.complete_with_copied_comment(id, &version, &comment)?
+            }
+            Outcome::Done(Produced::FolderStep {
+                folders,
+                pushed,
+                follow_ups,
+            }) => {
+                self.store
+                    .complete_with_folder_step(id, &folders, pushed.as_deref(), &follow_ups, self.clock.now())?
             }
             Outcome::Retry {
                 at,

@@ -12,6 +12,7 @@ mod collaborators;
 mod directories;
 mod dry_run;
 mod events;
+mod folder;
 mod last_read;
 mod listings;
 mod planner;
@@ -25,6 +26,7 @@ mod worker;
 
 pub use dry_run::{DryRun, WouldCancel, WouldDo};
 pub use events::Applied;
+pub use folder::{FolderPass, ProjectStatus};
 pub use review::{ApprovalsProbe, ApprovalsReady, ProbeError, ReviewPass};
 pub use review_form::ReviewForm;
 pub use submissions::Submission;
@@ -95,6 +97,10 @@ pub struct Engine {
     pub(crate) clicks: review_form::Clicks,
     /// `[review]`: approvals, approvers, the status field (`review.rs`).
     pub(crate) review: crate::config::ReviewSettings,
+    /// `[folder]`: the one-way folder (`folder.rs`).
+    pub(crate) folder: crate::config::FolderSettings,
+    /// Each group's custom project statuses (`folder.rs`).
+    group_statuses: folder::GroupStatuses,
     /// The approval system as probed at start-up.
     approvals: std::sync::OnceLock<ApprovalsReady>,
     /// Woken when a review pass should run before the next poll (a Frame.io comment webhook).
@@ -140,6 +146,8 @@ impl Engine {
             open_tasks: tasks::OpenTasks::default(),
             clicks: review_form::Clicks::default(),
             review: settings.review.clone(),
+            folder: settings.folder.clone(),
+            group_statuses: std::sync::Mutex::default(),
             approvals: std::sync::OnceLock::new(),
             review_fields: std::sync::Mutex::default(),
             review_wake: Notify::new(),

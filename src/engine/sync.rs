@@ -44,6 +44,10 @@ impl Engine {
             removal_guard: None,
         };
         let outcome = self.sync_inner(scope, &mut record).await;
+        let (outcome, statuses) = match outcome {
+            Ok(statuses) => (Ok(()), statuses),
+            Err(err) => (Err(err), Vec::new()),
+        };
         record.duration_us = clock.elapsed().as_micros() as u64;
         self.metrics.sync_done(record.duration_us, outcome.is_err());
         record.workfront_calls = self.workfront.calls() - calls_before;
@@ -65,12 +69,20 @@ impl Engine {
                     "could not read Workfront's approvals; the next poll tries again"
                 );
             }
+            // The one-way folder: the open projects' documents that are not in Frame.io yet.
+            if let Err(err) = self.folder_once(&statuses, record.scope == Scope::Full).await {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "could not read the projects' Workfront documents for the one-way folder; the next poll tries again"
+                );
+            }
         }
         let record = self.store.record_sync(record).context("failed to record the sync")?;
         outcome.map(|()| record)
     }
 
-    async fn sync_inner(&self, scope: Scope, record: &mut SyncRecord) -> anyhow::Result<()> {
+    /// The sync proper; returns the projects' statuses, for the one-way folder.
+    async fn sync_inner(&self, scope: Scope, record: &mut SyncRecord) -> anyhow::Result<Vec<super::ProjectStatus>> {
         let cursor = self.store.cursor()?;
         let (scope, since) = match (scope, cursor) {
             (Scope::Incremental, Some(cursor)) => (Scope::Incremental, Some(cursor.saturating_sub(self.poll_overlap))),
@@ -88,6 +100,11 @@ impl Engine {
         } = self.read_workfront(since).await?;
         record.projects_seen = projects.len();
         record.users_seen = users.len();
+        let statuses = if self.folder.enabled {
+            projects.iter().map(super::ProjectStatus::of).collect()
+        } else {
+            Vec::new()
+        };
         self.set_groups(&groups);
         // The next poll reads users changed since the newest one seen; a full read with no users
         // at all starts from now (the overlap covers clock skew).
@@ -178,7 +195,7 @@ impl Engine {
             gone = record.gone,
             "sync done"
         );
-        Ok(())
+        Ok(statuses)
     }
 
     /// Reads what a sync plans against: every project with its team, every group, and the users

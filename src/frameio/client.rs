@@ -39,6 +39,7 @@ pub(super) const BUCKET_WEBHOOKS: &str = "webhooks.write";
 pub(super) const BUCKET_LOCAL_UPLOAD: &str = "files.local_upload";
 pub(super) const BUCKET_FOLDER_CREATE: &str = "folders.create";
 pub(super) const BUCKET_UPLOAD_STATUS: &str = "files.status";
+pub(super) const BUCKET_VERSION_STACKS: &str = "version_stacks.write";
 
 /// Items per page on list calls (Frame.io allows 1–100).
 const PAGE_SIZE: &str = "100";
@@ -124,6 +125,8 @@ impl FrameioClient {
             RateClass::UpdateProjectUser => BUCKET_PROJECT_USER_UPDATE,
             RateClass::DeleteProjectUser => BUCKET_PROJECT_USER_DELETE,
             RateClass::MetadataValues => BUCKET_METADATA_VALUES,
+            RateClass::LocalUpload => BUCKET_LOCAL_UPLOAD,
+            RateClass::VersionStack => BUCKET_VERSION_STACKS,
         })
     }
 

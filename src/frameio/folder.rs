@@ -4,9 +4,11 @@
 //! (`transfer::upload_parts` sends the bytes), and the upload-status route says when the file is
 //! whole. No completion call exists.
 
-use super::client::{FrameioClient, BUCKET_FOLDER_CREATE, BUCKET_LOCAL_UPLOAD, BUCKET_UPLOAD_STATUS};
+use super::client::{
+    FrameioClient, BUCKET_FOLDER_CREATE, BUCKET_LOCAL_UPLOAD, BUCKET_UPLOAD_STATUS, BUCKET_VERSION_STACKS,
+};
 use super::error::FrameioError;
-use crate::ids::{FrameioAccountId, FrameioFileId, FrameioProjectId};
+use crate::ids::{FrameioAccountId, FrameioFileId, FrameioProjectId, FrameioVersionStackId};
 use crate::secret::Secret;
 use crate::store::SendPermit;
 use crate::transfer::UploadPart;
@@ -261,5 +263,52 @@ impl FrameioClient {
             complete: status.data.upload_complete,
             failed: status.data.upload_failed,
         })
+    }
+
+    /// Stacks `files` (oldest first, 2 to 10, all in `folder`) in a new version stack (`POST
+    /// /folders/{f}/version_stacks`, 10 a minute): the last is the newest, on top.
+    pub async fn create_version_stack(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        folder: &str,
+        files: &[&FrameioFileId],
+    ) -> Result<FrameioVersionStackId, FrameioError> {
+        let ids: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
+        let body = json!({ "data": { "file_ids": ids } });
+        let created: Data<FolderWire> = self
+            .send(
+                Method::POST,
+                &["accounts", account.as_str(), "folders", folder, "version_stacks"],
+                &[],
+                Some(serde_json::to_vec(&body).expect("a version stack body serializes")),
+                BUCKET_VERSION_STACKS,
+            )
+            .await?;
+        FrameioVersionStackId::new(&created.data.id).map_err(|e| FrameioError::Decode {
+            endpoint: "POST version_stacks".into(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Moves `file` into `parent`, a folder or a version stack (`PATCH /files/{f}/move`).
+    pub async fn move_file(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        file: &FrameioFileId,
+        parent: &str,
+    ) -> Result<(), FrameioError> {
+        let body = json!({ "data": { "parent_id": parent } });
+        let _: serde::de::IgnoredAny = self
+            .send(
+                Method::PATCH,
+                &["accounts", account.as_str(), "files", file.as_str(), "move"],
+                &[],
+                Some(serde_json::to_vec(&body).expect("a move body serializes")),
+                BUCKET_VERSION_STACKS,
+            )
+            .await?;
+        Ok(())
     }
 }

@@ -32,6 +32,11 @@ pub struct Backup {
     /// The review loop's records (absent from backups made before it).
     #[serde(default)]
     pub submissions: Vec<super::SubmissionRecord>,
+    /// The one-way folder's folders and pushed versions (absent from backups made before it).
+    #[serde(default)]
+    pub folders: Vec<super::FolderRecord>,
+    #[serde(default)]
+    pub pushed: Vec<super::PushedRecord>,
 }
 
 /// How much a backup or a restore held.
@@ -90,6 +95,8 @@ impl Store {
             connections: self.connections()?,
             directories: self.directories()?,
             submissions: self.submissions()?,
+            folders: self.folder_records()?,
+            pushed: self.pushed_all()?,
         })
     }
 
@@ -127,10 +134,11 @@ impl Store {
             &self.directory,
             &self.meta,
             &self.submissions,
+            &self.folders,
         );
         trees
             .transaction(
-                |(outbox, keys, mirrors, collaborators, connections, directory, meta, submissions)| {
+                |(outbox, keys, mirrors, collaborators, connections, directory, meta, submissions, folders)| {
                     for entry in &entries {
                         outbox.insert(&entry.id.to_key(), encode(entry))?;
                         keys.insert(entry.key.as_bytes(), &entry.id.to_key())?;
@@ -151,6 +159,7 @@ impl Store {
                     for r in &backup.submissions {
                         submissions.insert(r.version.as_str(), encode(r))?;
                     }
+                    Store::restore_folders(folders, &backup.folders, &backup.pushed)?;
                     if let Some(cursor) = backup.cursor {
                         meta.insert(META_CURSOR, encode(&cursor))?;
                     }

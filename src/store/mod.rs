@@ -10,6 +10,7 @@
 //! - `directory`: Frame.io account id → [`DirectoryRecord`] (its users by email);
 //! - `connections`: Workfront group id → [`ConnectionRecord`] (F2);
 //! - `submissions`: Workfront document version id → [`SubmissionRecord`] (the review loop);
+//! - `folders`: the one-way folder's folders, pushed document versions and reports (`folders.rs`);
 //! - `inbox`, `inbox_seen`, `event_marks`: Workfront events, see [`inbox`]. Each connection's token is a
 //!   file of its own, `tokens/<group id>`, mode 0600 in the 0700 state dir; the record holds only
 //!   its fingerprint.
@@ -27,6 +28,7 @@ mod barrier;
 mod collaborators;
 mod connections;
 mod failure;
+mod folders;
 pub mod inbox;
 mod outbox;
 mod permit;
@@ -36,6 +38,7 @@ pub mod secret_files;
 mod submissions;
 
 pub use collaborators::Arrival;
+pub use folders::{FolderRecord, FolderReport, PushedRecord, FOLDER_V};
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
 pub use permit::SendPermit;
 pub use ready::{Ready, Tally};
@@ -117,6 +120,7 @@ pub struct Store {
     inbox_seen: sled::Tree,
     event_marks: sled::Tree,
     submissions: sled::Tree,
+    folders: sled::Tree,
     barrier: Arc<Barrier>,
     group: Arc<GroupFlush>,
     failure: failure::StorageFailure,
@@ -203,6 +207,7 @@ impl Store {
             inbox_seen: db.open_tree("inbox_seen")?,
             event_marks: db.open_tree("event_marks")?,
             submissions: db.open_tree("submissions")?,
+            folders: db.open_tree("folders")?,
             barrier: Arc::new(barrier),
             group: Arc::default(),
             failure: Default::default(),

@@ -258,7 +258,11 @@ impl WorkfrontClient {
         crate::url_segments::under(&self.api_base, segments)
     }
 
-    async fn get<T: DeserializeOwned>(&self, segments: &[&str], query: &[(&str, String)]) -> Result<T, WorkfrontError> {
+    pub(super) async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, WorkfrontError> {
         let endpoint = segments.join("/");
         let url = self.url(segments);
         let (status, body) = self.exchange(Method::GET, url, query, None, &endpoint).await?;

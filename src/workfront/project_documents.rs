@@ -9,25 +9,12 @@
 
 use super::client::WorkfrontClient;
 use super::error::WorkfrontError;
+use crate::core::model::{Subfolder, WorkfrontDocument};
 use crate::ids::{WorkfrontDocumentId, WorkfrontDocumentVersionId, WorkfrontProjectId};
+use crate::retry::retry_read;
 use crate::transfer::{Download, TransferError};
 use serde::Deserialize;
 use std::time::Duration;
-
-/// A document on a project, as the folder needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectDocument {
-    pub id: WorkfrontDocumentId,
-    pub name: String,
-    /// `PROJ`, `TASK`, `OPTASK`…: what it is attached to.
-    pub obj_code: String,
-    pub obj_id: String,
-    pub version: Option<WorkfrontDocumentVersionId>,
-    pub file_name: Option<String>,
-    pub size: Option<u64>,
-    /// `FRAMEIO` for documents that came from Frame.io (never copied back).
-    pub external_integration: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct DocumentRow {
@@ -39,12 +26,33 @@ struct DocumentRow {
     obj_code: Option<String>,
     #[serde(rename = "objID", default)]
     obj_id: Option<String>,
+    #[serde(rename = "projectID", default)]
+    project: Option<String>,
     #[serde(rename = "currentVersionID", default)]
     current_version: Option<String>,
     #[serde(rename = "currentVersion", default)]
     version: Option<VersionRow>,
     #[serde(rename = "downloadURL", default)]
     download_url: Option<String>,
+    #[serde(rename = "extRefID", default)]
+    ext_ref: Option<String>,
+    #[serde(default)]
+    task: Option<NamedRow>,
+    #[serde(rename = "opTask", default)]
+    issue: Option<NamedRow>,
+}
+
+#[derive(Deserialize)]
+struct NamedRow {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusRow {
+    value: String,
+    #[serde(rename = "equatesWith", default)]
+    equates_with: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +65,11 @@ struct VersionRow {
     external_integration: Option<String>,
 }
 
-const FIELDS: &str = "ID,name,docObjCode,objID,currentVersionID,currentVersion:fileName,currentVersion:docSize,currentVersion:externalIntegrationType";
+const FIELDS: &str = "ID,name,docObjCode,objID,projectID,extRefID,currentVersionID,currentVersion:fileName,currentVersion:docSize,currentVersion:externalIntegrationType";
+/// With `folder.include_tasks`: the names of the tasks and issues documents hang on.
+const HOLDER_FIELDS: &str = ",task:name,opTask:name";
+/// Projects per document search (`projectID_Mod=in`): a query string stays well under 8 KiB.
+const PROJECTS_PER_SEARCH: usize = 100;
 
 /// Why a document's file could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -68,57 +80,76 @@ pub enum DocumentDownloadError {
     NoAddress { document: String, why: &'static str },
     #[error(transparent)]
     Transfer(#[from] TransferError),
+    #[error("document {document}'s current version is no longer {version}")]
+    NotCurrent { document: String, version: String },
 }
 
 impl WorkfrontClient {
-    /// The documents on `project` with their current versions (`GET /docu/search?projectID=`).
+    /// The documents on `projects` with their current versions (`GET /docu/search?projectID=…&projectID_Mod=in`,
+    /// a hundred projects a search). `holders`: read the names of the tasks and issues they
+    /// hang on. Documents whose project is not one of `projects` are left out.
     pub async fn project_documents(
         &self,
-        project: &WorkfrontProjectId,
-    ) -> Result<Vec<ProjectDocument>, WorkfrontError> {
-        let rows: Vec<DocumentRow> = self
-            .search_all_where(
-                "docu",
-                FIELDS.to_owned(),
-                None,
-                &[("projectID", project.to_string())],
-                Some,
-            )
-            .await?;
+        projects: &[WorkfrontProjectId],
+        holders: bool,
+    ) -> Result<Vec<WorkfrontDocument>, WorkfrontError> {
+        let mut out = Vec::new();
+        let fields = if holders {
+            format!("{FIELDS}{HOLDER_FIELDS}")
+        } else {
+            FIELDS.to_owned()
+        };
+        for batch in projects.chunks(PROJECTS_PER_SEARCH) {
+            let mut filters: Vec<(&str, String)> = batch.iter().map(|p| ("projectID", p.to_string())).collect();
+            filters.push(("projectID_Mod", "in".to_owned()));
+            let rows: Vec<DocumentRow> = self
+                .search_all_where("docu", fields.clone(), None, &filters, Some)
+                .await?;
+            out.extend(rows.into_iter().filter_map(|r| document_of(r, batch)));
+        }
+        Ok(out)
+    }
+
+    /// The system status each of `group`'s project statuses equates with (`GET
+    /// /CSTEM/projectGroupStatuses?groupID=`): custom statuses map to theirs.
+    pub async fn project_statuses(
+        &self,
+        group: &crate::ids::WorkfrontGroupId,
+    ) -> Result<std::collections::BTreeMap<String, String>, WorkfrontError> {
+        let query = [("groupID", group.to_string())];
+        let rows: Vec<StatusRow> = retry_read("CSTEM/projectGroupStatuses", || {
+            self.get(&["CSTEM", "projectGroupStatuses"], &query)
+        })
+        .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| {
-                let id = WorkfrontDocumentId::new(&r.id).ok()?;
-                let version = r.version.unwrap_or(VersionRow {
-                    file_name: None,
-                    size: None,
-                    external_integration: None,
-                });
-                Some(ProjectDocument {
-                    id,
-                    name: r.name.unwrap_or_default(),
-                    obj_code: r.obj_code.unwrap_or_default(),
-                    obj_id: r.obj_id.unwrap_or_default(),
-                    version: r.current_version.and_then(|v| WorkfrontDocumentVersionId::new(v).ok()),
-                    file_name: version.file_name,
-                    size: version.size,
-                    external_integration: version.external_integration,
-                })
-            })
+            .filter_map(|r| Some((r.value, r.equates_with.filter(|e| !e.is_empty())?)))
             .collect())
     }
 
     /// Opens `document`'s current file as a stream, refusing one over `limit` bytes or other than
-    /// its `docSize`. `timeout` covers the whole download.
+    /// its `docSize`, or when its current version is not `version` (a newer one came). `timeout`
+    /// covers the whole download.
     pub async fn open_document(
         &self,
         document: &WorkfrontDocumentId,
+        version: &WorkfrontDocumentVersionId,
         limit: u64,
         timeout: Duration,
     ) -> Result<Download, DocumentDownloadError> {
         let row: DocumentRow = self
-            .get_object("docu", document.as_str(), "ID,downloadURL,currentVersion:docSize")
+            .get_object(
+                "docu",
+                document.as_str(),
+                "ID,downloadURL,currentVersionID,currentVersion:docSize",
+            )
             .await?;
+        if row.current_version.as_deref() != Some(version.as_str()) {
+            return Err(DocumentDownloadError::NotCurrent {
+                document: document.to_string(),
+                version: version.to_string(),
+            });
+        }
         let no_address = |why| DocumentDownloadError::NoAddress {
             document: document.to_string(),
             why,
@@ -150,4 +181,55 @@ impl WorkfrontClient {
         }
         Ok(Download::checked(length.or(expected), limit, chunks)?)
     }
+}
+
+/// A document row as the core's value: its id checked, what it hangs on read from `docObjCode`.
+fn document_of(r: DocumentRow, projects: &[WorkfrontProjectId]) -> Option<WorkfrontDocument> {
+    let id = WorkfrontDocumentId::new(&r.id).ok()?;
+    let project = projects
+        .iter()
+        .find(|p| r.project.as_deref() == Some(p.as_str()))?
+        .clone();
+    let version = r.version.unwrap_or(VersionRow {
+        file_name: None,
+        size: None,
+        external_integration: None,
+    });
+    let obj_id = r.obj_id.unwrap_or_default();
+    let holder_name = |h: Option<NamedRow>| {
+        h.and_then(|h| h.name)
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| obj_id.clone())
+    };
+    let on = match r.obj_code.as_deref() {
+        None | Some("PROJ") => Ok(None),
+        Some(code @ "TASK") => Ok(Some(Subfolder {
+            obj_code: code.to_owned(),
+            name: holder_name(r.task),
+            id: obj_id.clone(),
+        })),
+        Some(code @ "OPTASK") => Ok(Some(Subfolder {
+            obj_code: code.to_owned(),
+            name: holder_name(r.issue),
+            id: obj_id.clone(),
+        })),
+        Some(other) => Err(other.to_owned()),
+    };
+    let on = match on {
+        // An id that could leave its path segment is not a subfolder's.
+        Ok(Some(sub)) if crate::ids::WorkfrontTaskId::new(&sub.id).is_err() => Err(sub.obj_code),
+        on => on,
+    };
+    // This daemon's review documents carry `frameio-file:` in extRefID (add_document.rs).
+    let ours = r.ext_ref.as_deref().is_some_and(|e| e.starts_with("frameio-file:"));
+    Some(WorkfrontDocument {
+        id,
+        project,
+        name: r.name.unwrap_or_default(),
+        on,
+        version: r.current_version.and_then(|v| WorkfrontDocumentVersionId::new(v).ok()),
+        file_name: version.file_name,
+        size: version.size,
+        from_frameio: ours || version.external_integration.as_deref() == Some("FRAMEIO"),
+    })
 }

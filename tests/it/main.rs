@@ -10,6 +10,7 @@ mod crash;
 mod crash_loop;
 mod faults;
 mod fidelity;
+mod folder;
 mod frameio_client;
 mod frameio_project_users;
 #[cfg(feature = "powerloss")]

@@ -63,7 +63,9 @@ async fn a_state_dir_of_the_previous_release_reads_and_keeps_working() {
             | Effect::WriteLink(_)
             | Effect::RequestApproval(_)
             | Effect::ShowReview(_)
-            | Effect::CopyComment(_) => "a kind the old release did not have",
+            | Effect::CopyComment(_)
+            | Effect::PushDocument(_)
+            | Effect::FinishPush(_) => "a kind the old release did not have",
         };
         let mut kinds: Vec<&str> = entries.iter().map(|e| kind(&e.effect)).collect();
         kinds.sort();

@@ -129,25 +129,26 @@ async fn a_workfront_document_streams_into_a_frameio_folder() {
     let workfront = frameio_sync::workfront::WorkfrontClient::new(&settings.workfront);
 
     let documents = workfront
-        .project_documents(&frameio_sync::ids::WorkfrontProjectId::new(&wf_project).unwrap())
+        .project_documents(
+            &[frameio_sync::ids::WorkfrontProjectId::new(&wf_project).unwrap()],
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(documents.len(), 2);
     let first = documents.iter().find(|d| d.id.as_str() == brief).unwrap();
     assert_eq!(
-        (
-            first.file_name.as_deref(),
-            first.size,
-            first.external_integration.as_deref()
-        ),
-        (Some("Brief.pdf"), Some(content.len()), None)
+        (first.file_name.as_deref(), first.size, first.from_frameio, &first.on),
+        (Some("Brief.pdf"), Some(content.len()), false, &Ok(None))
     );
-    assert!(documents
-        .iter()
-        .any(|d| d.external_integration.as_deref() == Some("FRAMEIO")));
+    assert!(documents.iter().any(|d| d.from_frameio));
+    let version = first.version.clone().unwrap();
 
     let timeout = std::time::Duration::from_secs(60);
-    let too_small = workfront.open_document(&first.id, 1_000, timeout).await.unwrap_err();
+    let too_small = workfront
+        .open_document(&first.id, &version, 1_000, timeout)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             too_small,
@@ -155,7 +156,10 @@ async fn a_workfront_document_streams_into_a_frameio_folder() {
         ),
         "{too_small}"
     );
-    let download = workfront.open_document(&first.id, 1 << 30, timeout).await.unwrap();
+    let download = workfront
+        .open_document(&first.id, &version, 1 << 30, timeout)
+        .await
+        .unwrap();
     let account = FrameioAccountId::new(world.default_target().0).unwrap();
     let client = FrameioClient::new(
         &sandbox.frameio_url.parse().unwrap(),

@@ -1,0 +1,178 @@
+//! The one-way folder's pass (F7), run after each sync: the mirrored projects whose status
+//! equates with one of `folder.statuses` (custom statuses through their group's `equatesWith`),
+//! their documents read (a hundred projects a search), the plan (`core::folder_plan`) recorded,
+//! and what it skipped or found removed kept for `status`. Level-triggered: a project that
+//! becomes Current, or a document with a new version, is planned at the next poll; an event
+//! about a document asks for a pass at once (`folder_soon`).
+
+use super::Engine;
+use crate::core::folder_plan::{plan_folder, status_counts, FolderRules, OpenProject};
+use crate::core::model::WorkfrontProject;
+use crate::ids::{WorkfrontGroupId, WorkfrontProjectId};
+use crate::store::{FolderReport, Recording, FOLDER_V};
+use std::collections::{BTreeMap, HashMap};
+
+/// A project's status as the sync read it: what the folder pass decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectStatus {
+    pub id: WorkfrontProjectId,
+    pub status: Option<String>,
+    pub group: Option<WorkfrontGroupId>,
+}
+
+impl ProjectStatus {
+    pub fn of(project: &WorkfrontProject) -> Self {
+        Self {
+            id: project.id.clone(),
+            status: project.status.clone(),
+            group: project.group_id.clone(),
+        }
+    }
+}
+
+/// What a folder pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FolderPass {
+    /// Mirrored projects whose status lets their documents go.
+    pub open: usize,
+    pub documents: usize,
+    pub enqueued: usize,
+    pub skipped: usize,
+    pub removed: usize,
+}
+
+/// Each group's custom project statuses and the system status each equates with, read once per
+/// full sync (statuses change rarely).
+pub(crate) type GroupStatuses = std::sync::Mutex<HashMap<WorkfrontGroupId, BTreeMap<String, String>>>;
+
+impl Engine {
+    /// One pass over the folders of the open projects among `projects`. `full`: read the groups'
+    /// statuses again.
+    pub async fn folder_once(&self, projects: &[ProjectStatus], full: bool) -> anyhow::Result<FolderPass> {
+        let mut pass = FolderPass::default();
+        if !self.folder.enabled {
+            return Ok(pass);
+        }
+        if full {
+            self.group_statuses.lock().expect("statuses lock").clear();
+        }
+        let mirrors: HashMap<WorkfrontProjectId, crate::store::MirrorRecord> = self
+            .store
+            .mirrors()?
+            .into_iter()
+            .map(|m| (m.wf_project.clone(), m))
+            .collect();
+        let mut open = Vec::new();
+        for p in projects {
+            let Some(mirror) = mirrors.get(&p.id) else { continue };
+            let equates = self.equates_with(p).await;
+            if status_counts(p.status.as_deref(), equates.as_deref(), &self.folder.statuses) {
+                open.push(mirror);
+            }
+        }
+        pass.open = open.len();
+        let ids: Vec<WorkfrontProjectId> = open.iter().map(|m| m.wf_project.clone()).collect();
+        let documents = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.workfront
+                .project_documents(&ids, self.folder.include_tasks)
+                .await?
+        };
+        pass.documents = documents.len();
+        let mut by_project: HashMap<&WorkfrontProjectId, Vec<crate::core::model::WorkfrontDocument>> = HashMap::new();
+        for d in documents {
+            if let Some(m) = open.iter().find(|m| m.wf_project == d.project) {
+                by_project.entry(&m.wf_project).or_default().push(d);
+            }
+        }
+        let (pushed, pushed_documents) = self.store.pushed_index()?;
+        let rules = FolderRules {
+            folder: &self.folder.name,
+            include_tasks: self.folder.include_tasks,
+            max_file_size: self.folder.max_file_size,
+        };
+        let empty = BTreeMap::new();
+        let mut planned = Vec::new();
+        let mut reports = Vec::new();
+        for mirror in &open {
+            let plan = plan_folder(
+                &rules,
+                &OpenProject {
+                    wf_project: &mirror.wf_project,
+                    mirror: &mirror.frameio_project,
+                    target: &mirror.target,
+                },
+                by_project
+                    .get(&mirror.wf_project)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                &pushed,
+                pushed_documents.get(&mirror.wf_project).unwrap_or(&empty),
+            );
+            pass.skipped += plan.skipped.len();
+            pass.removed += plan.removed.len();
+            for r in &plan.removed {
+                tracing::info!(wf_project = %r.wf_project, document = %r.document, name = %r.name, "a document pushed to the one-way folder is gone from Workfront; its Frame.io file stays");
+            }
+            planned.extend(plan.enqueue);
+            reports.push((
+                mirror.wf_project.clone(),
+                FolderReport {
+                    v: FOLDER_V,
+                    skipped: plan.skipped,
+                    removed: plan.removed,
+                },
+            ));
+        }
+        // Projects no longer open keep no report.
+        for (project, _) in self.store.folder_reports()? {
+            if !open.iter().any(|m| m.wf_project == project) {
+                reports.push((project, FolderReport::default()));
+            }
+        }
+        self.store.record_folder_reports(&reports)?;
+        if !planned.is_empty() {
+            let recording = Recording {
+                enqueue: planned.iter().collect(),
+                ..Recording::default()
+            };
+            let recorded = self.store.record_plan(&recording, self.clock.now())?;
+            pass.enqueued = recorded.enqueued;
+            if recorded.enqueued > 0 {
+                self.work_ready.notify_one();
+            }
+        }
+        Ok(pass)
+    }
+
+    /// The system status `project`'s status equates with, from its group's statuses (read once
+    /// per group until the next full sync). A status not listed, or a group whose statuses cannot
+    /// be read now, equates with nothing but itself.
+    async fn equates_with(&self, project: &ProjectStatus) -> Option<String> {
+        let (status, group) = (project.status.as_ref()?, project.group.as_ref()?);
+        let cached = self
+            .group_statuses
+            .lock()
+            .expect("statuses lock")
+            .get(group)
+            .map(|m| m.get(status).cloned());
+        if let Some(found) = cached {
+            return found;
+        }
+        match self.workfront.project_statuses(group).await {
+            Ok(map) => {
+                let found = map.get(status).cloned();
+                self.group_statuses
+                    .lock()
+                    .expect("statuses lock")
+                    .insert(group.clone(), map);
+                found
+            }
+            Err(err) => {
+                tracing::warn!(%group, error = %err, "could not read the group's project statuses; its custom statuses count as themselves until the next pass");
+                None
+            }
+        }
+    }
+}

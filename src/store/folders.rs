@@ -1,0 +1,275 @@
+//! The one-way folder's records (`folders` tree):
+//! - `dir/<wf project>/<task or issue id, or "-">`: [`FolderRecord`], the Frame.io folder made or
+//!   found for the project (or one of its tasks' subfolders), found again by this id first;
+//! - `pushed/<document>/<version>`: [`PushedRecord`], a Workfront document version whose file is
+//!   whole in Frame.io (and stacked on the document's previous one);
+//! - `report/<wf project>`: [`FolderReport`], what the last pass skipped or found removed, for
+//!   `status` (rewritten each pass; not flushed on its own).
+//!
+//! Written with the outcome of the entry that made them, and with the entries that follow it, in
+//! one transaction.
+
+use super::outbox::{abort, tx_error, TxResult};
+use super::records::{EntryState, OutboxEntry, Priority, OUTBOX_V};
+use super::{decode, encode, Record, Store, StoreError};
+use crate::core::folder_plan::{Removed, Skipped};
+use crate::core::mirror_plan::Planned;
+use crate::ids::{
+    FrameioFileId, FrameioProjectId, FrameioVersionStackId, OutboxId, WorkfrontDocumentId, WorkfrontDocumentVersionId,
+    WorkfrontProjectId,
+};
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const FOLDER_V: u32 = 1;
+
+/// A Frame.io folder of the one-way folder: the project's, or a task's subfolder in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderRecord {
+    pub v: u32,
+    pub wf_project: WorkfrontProjectId,
+    /// The task or issue id of a subfolder; `None` for the project's folder.
+    #[serde(default)]
+    pub sub: Option<String>,
+    pub frameio_project: FrameioProjectId,
+    pub id: String,
+}
+
+impl Record for FolderRecord {
+    const V: u32 = FOLDER_V;
+}
+
+/// A document version whose file is whole in Frame.io.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedRecord {
+    pub v: u32,
+    pub wf_project: WorkfrontProjectId,
+    pub document: WorkfrontDocumentId,
+    pub version: WorkfrontDocumentVersionId,
+    pub name: String,
+    pub size: u64,
+    pub frameio_project: FrameioProjectId,
+    pub folder: String,
+    pub file: FrameioFileId,
+    /// The version stack holding it with the document's earlier versions.
+    #[serde(default)]
+    pub stack: Option<FrameioVersionStackId>,
+    pub pushed_at: Timestamp,
+    /// Empty files an upload whose answer was lost left behind (Frame.io gives no second set of
+    /// part addresses, and nothing is deleted): `status` names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placeholders: Vec<FrameioFileId>,
+}
+
+impl Record for PushedRecord {
+    const V: u32 = FOLDER_V;
+}
+
+/// What the last pass over a project left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderReport {
+    pub v: u32,
+    pub skipped: Vec<Skipped>,
+    pub removed: Vec<Removed>,
+}
+
+impl Record for FolderReport {
+    const V: u32 = FOLDER_V;
+}
+
+fn dir_key(wf_project: &WorkfrontProjectId, sub: Option<&str>) -> String {
+    format!("dir/{wf_project}/{}", sub.unwrap_or("-"))
+}
+
+fn pushed_key(document: &WorkfrontDocumentId, version: &WorkfrontDocumentVersionId) -> String {
+    format!("pushed/{document}/{version}")
+}
+
+fn report_key(wf_project: &WorkfrontProjectId) -> String {
+    format!("report/{wf_project}")
+}
+
+impl Store {
+    /// The folder recorded for `wf_project` (`sub`: a task's subfolder).
+    pub fn folder_record(
+        &self,
+        wf_project: &WorkfrontProjectId,
+        sub: Option<&str>,
+    ) -> Result<Option<FolderRecord>, StoreError> {
+        let key = dir_key(wf_project, sub);
+        self.folders
+            .get(key.as_bytes())?
+            .map(|v| decode("folders", &key, &v))
+            .transpose()
+    }
+
+    /// The record of `version`, if its file is whole in Frame.io.
+    pub fn pushed(
+        &self,
+        document: &WorkfrontDocumentId,
+        version: &WorkfrontDocumentVersionId,
+    ) -> Result<Option<PushedRecord>, StoreError> {
+        let key = pushed_key(document, version);
+        self.folders
+            .get(key.as_bytes())?
+            .map(|v| decode("folders", &key, &v))
+            .transpose()
+    }
+
+    /// The versions of `document` pushed so far, oldest first.
+    pub fn pushed_versions_of(&self, document: &WorkfrontDocumentId) -> Result<Vec<PushedRecord>, StoreError> {
+        let mut records = self.scan::<PushedRecord>(&format!("pushed/{document}/"))?;
+        records.sort_by_key(|r| r.pushed_at);
+        Ok(records)
+    }
+
+    /// Every pushed version.
+    pub fn pushed_all(&self) -> Result<Vec<PushedRecord>, StoreError> {
+        self.scan("pushed/")
+    }
+
+    /// Every pushed version and, by project, the documents pushed (document → name).
+    #[allow(clippy::type_complexity)]
+    pub fn pushed_index(
+        &self,
+    ) -> Result<
+        (
+            BTreeSet<WorkfrontDocumentVersionId>,
+            BTreeMap<WorkfrontProjectId, BTreeMap<WorkfrontDocumentId, String>>,
+        ),
+        StoreError,
+    > {
+        let mut versions = BTreeSet::new();
+        let mut documents: BTreeMap<WorkfrontProjectId, BTreeMap<WorkfrontDocumentId, String>> = BTreeMap::new();
+        for r in self.pushed_all()? {
+            versions.insert(r.version);
+            documents.entry(r.wf_project).or_default().insert(r.document, r.name);
+        }
+        Ok((versions, documents))
+    }
+
+    /// The last pass's reports, by project.
+    pub fn folder_reports(&self) -> Result<Vec<(WorkfrontProjectId, FolderReport)>, StoreError> {
+        self.folders
+            .scan_prefix(b"report/")
+            .map(|kv| {
+                let (k, v) = kv?;
+                let key = String::from_utf8_lossy(&k).into_owned();
+                let report: FolderReport = decode("folders", &key, &v)?;
+                let project = key.trim_start_matches("report/");
+                let project = WorkfrontProjectId::new(project).map_err(|e| StoreError::Corrupt {
+                    tree: "folders",
+                    key: key.clone(),
+                    message: e.to_string(),
+                })?;
+                Ok((project, report))
+            })
+            .collect()
+    }
+
+    /// Replaces the reports of the projects in `reports` (an empty report removes it). Not flushed:
+    /// a cut loses a report the next pass writes again.
+    pub fn record_folder_reports(&self, reports: &[(WorkfrontProjectId, FolderReport)]) -> Result<(), StoreError> {
+        for (project, report) in reports {
+            let key = report_key(project);
+            if report.skipped.is_empty() && report.removed.is_empty() {
+                self.folders.remove(key.as_bytes())?;
+            } else {
+                self.folders.insert(key.as_bytes(), encode(report))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes entry `id`, recording the folders it made or found and enqueueing `follow_ups`
+    /// whose keys have no entry, and, when the file is whole, its `pushed` record.
+    pub(crate) fn complete_with_folder_step(
+        &self,
+        id: OutboxId,
+        folders: &[FolderRecord],
+        pushed: Option<&PushedRecord>,
+        follow_ups: &[Planned],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let fresh: Vec<OutboxId> = follow_ups
+            .iter()
+            .map(|_| Ok(OutboxId(self.db.generate_id()?)))
+            .collect::<Result<_, StoreError>>()?;
+        let trees = (&self.outbox, &self.outbox_keys, &self.folders);
+        let touched = trees
+            .transaction(|(outbox, keys, tree)| -> TxResult<Vec<OutboxId>> {
+                let mut touched = vec![id];
+                if let Some(raw) = outbox.remove(&id.to_key())? {
+                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+                    keys.remove(entry.key.as_bytes())?;
+                }
+                for f in folders {
+                    tree.insert(dir_key(&f.wf_project, f.sub.as_deref()).as_bytes(), encode(f))?;
+                }
+                if let Some(p) = pushed {
+                    tree.insert(pushed_key(&p.document, &p.version).as_bytes(), encode(p))?;
+                }
+                for (planned, fresh) in follow_ups.iter().zip(&fresh) {
+                    let key = planned.effect.key();
+                    if keys.get(key.as_bytes())?.is_some() {
+                        continue;
+                    }
+                    let entry = OutboxEntry {
+                        v: OUTBOX_V,
+                        id: *fresh,
+                        key: key.clone(),
+                        effect: planned.effect.clone(),
+                        reason: planned.reason.clone(),
+                        state: EntryState::Pending,
+                        attempts: 0,
+                        next_attempt_at: now,
+                        created_at: now,
+                        last_error: None,
+                        in_flight: None,
+                        priority: Priority::Fresh,
+                    };
+                    outbox.insert(&fresh.to_key(), encode(&entry))?;
+                    keys.insert(key.as_bytes(), &fresh.to_key())?;
+                    touched.push(*fresh);
+                }
+                Ok(touched)
+            })
+            .map_err(tx_error)?;
+        for id in touched {
+            self.reindex(id);
+        }
+        Ok(())
+    }
+
+    /// Every folder record (for backups).
+    pub fn folder_records(&self) -> Result<Vec<FolderRecord>, StoreError> {
+        self.scan("dir/")
+    }
+
+    fn scan<T: Record>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {
+        self.folders
+            .scan_prefix(prefix.as_bytes())
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode("folders", &String::from_utf8_lossy(&k), &v)
+            })
+            .collect()
+    }
+
+    /// Writes backed-up folder records into `tree` (inside the restore's transaction).
+    pub(super) fn restore_folders(
+        tree: &sled::transaction::TransactionalTree,
+        folders: &[FolderRecord],
+        pushed: &[PushedRecord],
+    ) -> TxResult<()> {
+        for f in folders {
+            tree.insert(dir_key(&f.wf_project, f.sub.as_deref()).as_bytes(), encode(f))?;
+        }
+        for p in pushed {
+            tree.insert(pushed_key(&p.document, &p.version).as_bytes(), encode(p))?;
+        }
+        Ok(())
+    }
+}

@@ -153,6 +153,7 @@ pub async fn run(
     tracker.spawn(worker_loop(engine.clone(), worker_beat.clone(), shutdown.clone()));
     tracker.spawn(events_loop(engine.clone(), events_beat.clone(), shutdown.clone()));
     tracker.spawn(review_loop(engine.clone(), shutdown.clone()));
+    tracker.spawn(folder_loop(engine.clone(), shutdown.clone()));
     tracker.spawn(watchdog_loop(
         store.clone(),
         [sync_beat, worker_beat, events_beat],
@@ -358,6 +359,23 @@ async fn review_loop(engine: Arc<Engine>, shutdown: CancellationToken) {
             tracing::warn!(
                 error = format!("{err:#}"),
                 "a review pass failed; the next poll tries again"
+            );
+        }
+    }
+}
+
+/// Folder passes asked for between polls (a Workfront document event), over the projects as the
+/// last sync read them. The poll runs its own pass in any case.
+async fn folder_loop(engine: Arc<Engine>, shutdown: CancellationToken) {
+    loop {
+        let pass = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            pass = engine.folder_asked() => pass,
+        };
+        if let Err(err) = pass {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "a one-way folder pass failed; the next poll tries again"
             );
         }
     }

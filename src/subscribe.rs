@@ -13,6 +13,9 @@ pub const EVENT_TYPES: [&str; 3] = ["CREATE", "UPDATE", "DELETE"];
 /// With `review.approvals = "unified"`: updates of approvals, a hint to read them (Event
 /// Subscriptions v2, which new subscriptions are).
 pub const APPROVAL_OBJECT: &str = "approval";
+/// With `[folder] enabled`: documents made, given a new version or deleted (a hint to read the
+/// projects' documents again; the one-way folder).
+pub const DOCUMENT_OBJECT: &str = "DOCU";
 
 /// The (object, event type) pairs to subscribe to for `settings`.
 pub fn wanted(settings: &Settings) -> Vec<(&'static str, &'static str)> {
@@ -22,6 +25,9 @@ pub fn wanted(settings: &Settings) -> Vec<(&'static str, &'static str)> {
         .collect();
     if settings.review.approvals == crate::config::ApprovalSystem::Unified {
         pairs.push((APPROVAL_OBJECT, "UPDATE"));
+    }
+    if settings.folder.enabled {
+        pairs.extend(EVENT_TYPES.iter().map(|e| (DOCUMENT_OBJECT, *e)));
     }
     pairs
 }
@@ -93,7 +99,8 @@ pub async fn subscribe(settings: &Settings, public: &str) -> anyhow::Result<Vec<
     Ok(result)
 }
 
-/// Deletes the PROJ and USER subscriptions that deliver to `url`; others are left alone.
+/// Deletes the PROJ, USER, approval and DOCU subscriptions that deliver to `url`; others are left
+/// alone.
 pub async fn unsubscribe(settings: &Settings, public: &str) -> anyhow::Result<Vec<Subscription>> {
     let url = delivery_url(public)?;
     let client = WorkfrontClient::new(&settings.workfront);
@@ -106,7 +113,7 @@ pub async fn unsubscribe(settings: &Settings, public: &str) -> anyhow::Result<Ve
             s.url == url
                 && OBJECTS
                     .iter()
-                    .chain([&APPROVAL_OBJECT])
+                    .chain([&APPROVAL_OBJECT, &DOCUMENT_OBJECT])
                     .any(|o| s.obj_code.eq_ignore_ascii_case(o))
         })
         .collect();

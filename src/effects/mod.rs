@@ -310,6 +310,8 @@ impl Engine {
         // in-flight mark), fewer when concurrent marks share one.
         if let Some(wf_project) = new_mirror {
             self.collaborators_after_mirror(&wf_project).await;
+            // A new mirror's one-way folder need not wait for the next poll.
+            self.folder_soon();
         }
         Ok(())
     }

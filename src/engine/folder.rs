@@ -9,7 +9,7 @@ use super::Engine;
 use crate::core::folder_plan::{plan_folder, status_counts, FolderRules, OpenProject};
 use crate::core::model::WorkfrontProject;
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId};
-use crate::store::{FolderReport, Recording, FOLDER_V};
+use crate::store::{FolderReport, Priority, Recording, FOLDER_V};
 use std::collections::{BTreeMap, HashMap};
 
 /// A project's status as the sync read it: what the folder pass decides on.
@@ -50,7 +50,8 @@ impl Engine {
     /// statuses again.
     pub async fn folder_once(&self, projects: &[ProjectStatus], full: bool) -> anyhow::Result<FolderPass> {
         let mut pass = FolderPass::default();
-        if !self.folder.enabled {
+        // Before the first sync there is nothing to decide on (and no report to clear).
+        if !self.folder.enabled || projects.is_empty() {
             return Ok(pass);
         }
         if full {
@@ -133,10 +134,13 @@ impl Engine {
         }
         self.store.record_folder_reports(&reports)?;
         if !planned.is_empty() {
+            // Bulk transfers: mirrors, collaborators and the review loop go ahead of them in their
+            // lane (a 2,000-document backfill gets one turn in five while fresh work waits).
             let recording = Recording {
                 enqueue: planned.iter().collect(),
                 ..Recording::default()
-            };
+            }
+            .with_priority(Priority::Backfill);
             let recorded = self.store.record_plan(&recording, self.clock.now())?;
             pass.enqueued = recorded.enqueued;
             if recorded.enqueued > 0 {
@@ -144,6 +148,21 @@ impl Engine {
             }
         }
         Ok(pass)
+    }
+
+    /// Asks for a folder pass soon (a Workfront document event), over the projects as the last
+    /// sync read them.
+    pub fn folder_soon(&self) {
+        if self.folder.enabled {
+            self.folder_wake.notify_one();
+        }
+    }
+
+    /// Waits until a folder pass is asked for, then runs it over the projects the last sync read.
+    pub async fn folder_asked(&self) -> anyhow::Result<FolderPass> {
+        self.folder_wake.notified().await;
+        let projects = std::sync::Arc::clone(&self.last_statuses.lock().expect("statuses lock"));
+        self.folder_once(&projects, false).await
     }
 
     /// The system status `project`'s status equates with, from its group's statuses (read once

@@ -101,6 +101,10 @@ pub struct Engine {
     pub(crate) folder: crate::config::FolderSettings,
     /// Each group's custom project statuses (`folder.rs`).
     group_statuses: folder::GroupStatuses,
+    /// The projects' statuses as the last sync read them, for a pass between polls.
+    last_statuses: std::sync::Mutex<Arc<Vec<ProjectStatus>>>,
+    /// Woken when a folder pass should run before the next poll (a Workfront document event).
+    folder_wake: Notify,
     /// The approval system as probed at start-up.
     approvals: std::sync::OnceLock<ApprovalsReady>,
     /// Woken when a review pass should run before the next poll (a Frame.io comment webhook).
@@ -148,6 +152,8 @@ impl Engine {
             review: settings.review.clone(),
             folder: settings.folder.clone(),
             group_statuses: std::sync::Mutex::default(),
+            last_statuses: std::sync::Mutex::default(),
+            folder_wake: Notify::new(),
             approvals: std::sync::OnceLock::new(),
             review_fields: std::sync::Mutex::default(),
             review_wake: Notify::new(),

@@ -70,6 +70,8 @@ impl Engine {
                 );
             }
             // The one-way folder: the open projects' documents that are not in Frame.io yet.
+            let statuses = Arc::new(statuses);
+            *self.last_statuses.lock().expect("statuses lock") = Arc::clone(&statuses);
             if let Err(err) = self.folder_once(&statuses, record.scope == Scope::Full).await {
                 tracing::warn!(
                     error = format!("{err:#}"),

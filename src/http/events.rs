@@ -4,7 +4,7 @@ use super::body::{self, BodyError};
 use super::intake::Outcome;
 use super::{authorized, HttpContext, MAX_BODY};
 use crate::metrics::EventOutcome;
-use crate::workfront::events::{is_approval_hint, parse_event};
+use crate::workfront::events::{hint_of, parse_event, Hint};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -38,11 +38,20 @@ pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: He
             return err.into_response();
         }
     };
-    if is_approval_hint(&bytes) {
-        // An approval changed: read the approvals now (they are read every poll anyway).
-        metrics.event(EventOutcome::Accepted);
-        context.engine.review_soon();
-        return (StatusCode::OK, "approvals will be read\n").into_response();
+    match hint_of(&bytes) {
+        Some(Hint::Approvals) => {
+            // An approval changed: read the approvals now (they are read every poll anyway).
+            metrics.event(EventOutcome::Accepted);
+            context.engine.review_soon();
+            return (StatusCode::OK, "approvals will be read\n").into_response();
+        }
+        Some(Hint::Documents) => {
+            // A document changed: the one-way folder reads the documents now (every poll anyway).
+            metrics.event(EventOutcome::Accepted);
+            context.engine.folder_soon();
+            return (StatusCode::OK, "documents will be read\n").into_response();
+        }
+        None => {}
     }
     let event = match parse_event(&bytes, &context.flag_field, crate::timestamp::Timestamp::now()) {
         Ok(event) => event,

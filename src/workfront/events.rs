@@ -186,10 +186,18 @@ fn user_from_state(
     })
 }
 
-/// Whether a delivery is about an approval (`approval`, `approval_stage`,
-/// `approval_stage_participant`): only a hint to read the approvals again, never recorded. Its
-/// ids are not relied on (which one names the document version is unsettled).
-pub fn is_approval_hint(body: &[u8]) -> bool {
+/// A delivery that is only a hint to read something again, never recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// About an approval (`approval`, `approval_stage`, `approval_stage_participant`): its ids are
+    /// not relied on (which one names the document version is unsettled).
+    Approvals,
+    /// About a document (`DOCU`, `DOCV`): the one-way folder reads the projects' documents again.
+    Documents,
+}
+
+/// Whether a delivery is a [`Hint`], and which.
+pub fn hint_of(body: &[u8]) -> Option<Hint> {
     #[derive(serde::Deserialize)]
     struct State {
         #[serde(rename = "objCode")]
@@ -202,16 +210,20 @@ pub fn is_approval_hint(body: &[u8]) -> bool {
         #[serde(rename = "oldState")]
         old_state: Option<State>,
     }
-    let Ok(delivery) = serde_json::from_slice::<Delivery>(body) else {
-        return false;
-    };
+    let delivery = serde_json::from_slice::<Delivery>(body).ok()?;
     [delivery.new_state, delivery.old_state]
         .into_iter()
         .flatten()
         .filter_map(|s| s.obj_code)
-        .any(|code| {
+        .find_map(|code| {
             let code = code.to_ascii_lowercase();
-            code == "approval" || code.starts_with("approval_stage")
+            if code == "approval" || code.starts_with("approval_stage") {
+                Some(Hint::Approvals)
+            } else if code == "docu" || code == "docv" {
+                Some(Hint::Documents)
+            } else {
+                None
+            }
         })
 }
 
@@ -372,12 +384,24 @@ mod tests {
     }
 
     #[test]
-    fn approval_deliveries_are_hints_and_others_are_not() {
-        assert!(is_approval_hint(br#"{"newState":{"objCode":"approval","ID":"a"}}"#));
-        assert!(is_approval_hint(
-            br#"{"oldState":{"objCode":"APPROVAL_STAGE_PARTICIPANT"}}"#
-        ));
-        assert!(!is_approval_hint(br#"{"newState":{"objCode":"PROJ","ID":"p"}}"#));
-        assert!(!is_approval_hint(b"not json"));
+    fn approval_and_document_deliveries_are_hints_and_others_are_not() {
+        assert_eq!(
+            hint_of(br#"{"newState":{"objCode":"approval","ID":"a"}}"#),
+            Some(Hint::Approvals)
+        );
+        assert_eq!(
+            hint_of(br#"{"oldState":{"objCode":"APPROVAL_STAGE_PARTICIPANT"}}"#),
+            Some(Hint::Approvals)
+        );
+        assert_eq!(
+            hint_of(br#"{"newState":{"objCode":"DOCU","ID":"d","projectID":"p"}}"#),
+            Some(Hint::Documents)
+        );
+        assert_eq!(
+            hint_of(br#"{"oldState":{"objCode":"DOCV","ID":"v"}}"#),
+            Some(Hint::Documents)
+        );
+        assert_eq!(hint_of(br#"{"newState":{"objCode":"PROJ","ID":"p"}}"#), None);
+        assert_eq!(hint_of(b"not json"), None);
     }
 }

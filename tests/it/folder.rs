@@ -213,3 +213,45 @@ async fn workfront_documents_arrive_in_the_folder_once_stack_their_versions_and_
         "{text}"
     );
 }
+
+/// Polls an hour apart: a Workfront document event brings a new document to the folder at once;
+/// it is a hint, not an event to record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workfront_document_event_brings_the_document_without_waiting_for_a_poll() {
+    let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    app.enable_http("folder-token");
+    app.settings.folder.enabled = true;
+    app.settings.workfront.poll_interval = Duration::from_secs(3600);
+    assert!(frameio_sync::subscribe::wanted(&app.settings).contains(&("DOCU", "CREATE")));
+    let wf_project = app.sandbox.world().workfront.projects[0].id.clone();
+    app.sandbox
+        .add_workfront_document(&wf_project, "Brief.pdf", FileContent::Bytes(b"brief".to_vec()), false);
+    app.start();
+    app.wait_for_mirrors(1).await;
+    pushed(&app, 1).await;
+    let document = app.sandbox.add_workfront_document(
+        &wf_project,
+        "Moodboard.png",
+        FileContent::Bytes(b"mood".to_vec()),
+        false,
+    );
+    let event = serde_json::json!({
+        "eventType": "CREATE", "subscriptionId": "sub-docu", "eventTime": { "epochSecond": 1_800_000_000 },
+        "newState": { "objCode": "DOCU", "ID": document, "projectID": wf_project, "name": "Moodboard.png" },
+    });
+    let port = app.http_url().rsplit(':').next().unwrap().parse().unwrap();
+    let status = crate::helpers::deliver_event(port, "folder-token", event.to_string()).await;
+    assert_eq!(status, Some(200));
+    pushed(&app, 2).await;
+    assert_eq!(app.store().inbox_len(), 0);
+    let mirror = mirror_of(&app, &wf_project);
+    let root = app.sandbox.frameio_root_folder(&mirror);
+    let folder = folders_named(&app, &mirror, &root, "From Workfront");
+    let names: Vec<String> = app
+        .sandbox
+        .frameio_folder_files(&folder[0])
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
+    assert_eq!(names, ["Brief.pdf", "Moodboard.png"]);
+}

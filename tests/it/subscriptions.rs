@@ -148,3 +148,29 @@ async fn subscribe_without_a_webhook_token_or_with_a_bad_url_says_what_is_missin
     assert!(err.contains("must be an http(s) URL"), "{err}");
     assert_eq!(state.0.lock().unwrap().len(), 1, "nothing created");
 }
+
+/// With the one-way folder on, `subscribe` adds DOCU CREATE, UPDATE and DELETE (a document made,
+/// given a new version, or deleted), and `unsubscribe` removes them with the others.
+#[tokio::test]
+async fn the_one_way_folder_subscribes_to_documents_too() {
+    let (_server, state, _dir, config) = setup(true).await;
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[folder]\nenabled = true\n");
+    std::fs::write(&config, text).unwrap();
+    let (code, out, err) = run(config.clone(), &["subscribe", "--url", "https://sync.acme.example/"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("9 created, 0 already there"), "{out}");
+    let mut documents: Vec<String> = state
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s["objCode"] == "DOCU")
+        .map(|s| s["eventType"].as_str().unwrap().to_owned())
+        .collect();
+    documents.sort();
+    assert_eq!(documents, ["CREATE", "DELETE", "UPDATE"]);
+    let (code, out, _) = run(config.clone(), &["unsubscribe", "--url", "https://sync.acme.example"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("9 subscriptions deleted"), "{out}");
+}

@@ -101,7 +101,7 @@ impl FinishPush {
 
 impl Kind for FinishPush {
     fn key(&self) -> String {
-        format!("folder_finish:{}", self.version)
+        format!("{}{}", crate::store::FINISH_KEY_PREFIX, self.version)
     }
 
     fn describe(&self) -> String {

@@ -75,7 +75,10 @@ pub(super) async fn carry_out(
     entry: &OutboxEntry,
     payload: &PushDocument,
 ) -> Result<Outcome, StoreError> {
-    if engine.store.pushed(&payload.document, &payload.version)?.is_some() {
+    // Pushed, or its file created and its bytes on their way (planned again meanwhile).
+    if engine.store.pushed(&payload.document, &payload.version)?.is_some()
+        || engine.store.versions_in_transfer()?.contains(&payload.version)
+    {
         return Ok(Outcome::Done(Produced::Nothing));
     }
     let credential = payload.target.credential();
@@ -84,18 +87,31 @@ pub(super) async fn carry_out(
         Err(parked) => return Ok(*parked),
     };
     let failed = |err, how| engine.frameio_failed(entry, &credential, &err, how);
-    let mut made = Vec::new();
-    let folder = match ensure_folders(engine, entry, &client, payload, &mut made).await {
-        Ok(folder) => folder,
-        Err(Step::Frameio(err, how)) => return failed(err, how),
-        Err(Step::Store(err)) => return Err(err),
-    };
     let account = &payload.target.account;
-
-    // Look first: a whole file of this name and size that no record claims is this version's.
-    let files = match client.folder_files(account, &folder).await {
-        Ok(files) => files,
-        Err(err) => return failed(err, Failed::Looking),
+    let mut made = Vec::new();
+    // The recorded folder is listed at once (look first: a whole file of this name and size
+    // that no record claims is this version's); one gone (404) is found or made again.
+    let mut listed = None;
+    if let Some(folder) = recorded_folder(engine, payload)? {
+        match client.folder_files(account, &folder).await {
+            Ok(files) => listed = Some((folder, files)),
+            Err(err) if err.status() == Some(404) => {}
+            Err(err) => return failed(err, Failed::Looking),
+        }
+    }
+    let (folder, files) = match listed {
+        Some(listed) => listed,
+        None => {
+            let folder = match ensure_folders(engine, entry, &client, payload, &mut made).await {
+                Ok(folder) => folder,
+                Err(Step::Frameio(err, how)) => return failed(err, how),
+                Err(Step::Store(err)) => return Err(err),
+            };
+            match client.folder_files(account, &folder).await {
+                Ok(files) => (folder, files),
+                Err(err) => return failed(err, Failed::Looking),
+            }
+        }
     };
     let claimed: HashSet<String> = engine
         .store
@@ -192,6 +208,17 @@ async fn ensure_folders(
         None => Ok(top),
         Some(sub) => ensure_one(engine, entry, client, payload, &top, Some(&sub.id), &sub.name, made).await,
     }
+}
+
+/// The folder recorded for the payload's place, if any (then trusted: `carry_out` lists it, and a
+/// folder removed by hand answers 404 and is found or made again).
+fn recorded_folder(engine: &Engine, payload: &PushDocument) -> Result<Option<String>, StoreError> {
+    let sub = payload.subfolder.as_ref().map(|s| s.id.as_str());
+    Ok(engine
+        .store
+        .folder_record(&payload.wf_project, sub)?
+        .filter(|r| r.frameio_project == payload.mirror)
+        .map(|r| r.id))
 }
 
 #[allow(clippy::too_many_arguments)]

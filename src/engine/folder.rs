@@ -87,7 +87,9 @@ impl Engine {
                 by_project.entry(&m.wf_project).or_default().push(d);
             }
         }
-        let (pushed, pushed_documents) = self.store.pushed_index()?;
+        let (mut pushed, pushed_documents) = self.store.pushed_index()?;
+        // A version whose file is created and whose bytes are on their way is not planned again.
+        pushed.extend(self.store.versions_in_transfer()?);
         let rules = FolderRules {
             folder: &self.folder.name,
             include_tasks: self.folder.include_tasks,

@@ -25,6 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub const FOLDER_V: u32 = 1;
 
+/// What the key of every `FinishPush` entry starts with (`effects/finish_push.rs`).
+pub const FINISH_KEY_PREFIX: &str = "folder_finish:";
+
 /// A Frame.io folder of the one-way folder: the project's, or a task's subfolder in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderRecord {
@@ -241,6 +244,25 @@ impl Store {
             self.reindex(id);
         }
         Ok(())
+    }
+
+    /// The versions whose file is created and whose bytes are still on their way (a `FinishPush`
+    /// entry, by its key `folder_finish:<version>`, in any state): planned no second time.
+    pub fn versions_in_transfer(&self) -> Result<BTreeSet<WorkfrontDocumentVersionId>, StoreError> {
+        self.outbox_keys
+            .scan_prefix(FINISH_KEY_PREFIX.as_bytes())
+            .map(|kv| {
+                let (k, _) = kv?;
+                let key = String::from_utf8_lossy(&k).into_owned();
+                WorkfrontDocumentVersionId::new(key.trim_start_matches(FINISH_KEY_PREFIX)).map_err(|e| {
+                    StoreError::Corrupt {
+                        tree: "outbox_keys",
+                        key: key.clone(),
+                        message: e.to_string(),
+                    }
+                })
+            })
+            .collect()
     }
 
     /// Every folder record (for backups).

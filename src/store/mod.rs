@@ -38,7 +38,7 @@ pub mod secret_files;
 mod submissions;
 
 pub use collaborators::Arrival;
-pub use folders::{FolderRecord, FolderReport, PushedRecord, FOLDER_V};
+pub use folders::{FolderRecord, FolderReport, PushedRecord, FINISH_KEY_PREFIX, FOLDER_V};
 pub use outbox::{OutboxCounts, OutboxView, RecordedPlan, Recording};
 pub use permit::SendPermit;
 pub use ready::{Ready, Tally};

@@ -642,3 +642,151 @@ async fn sigkills_after_document_versions_add_each_version_once() {
     }
     eprintln!("version crash loop: {ROUNDS} SIGKILLs ({at_failpoint} right after a version was added)");
 }
+
+/// The one-way folder killed at its windows — right after a file's parts were sent, right after a
+/// version was stacked, once right after a file was created for upload, and at random moments —
+/// while it pushes thirty documents and then a second version of each: each version ends as one
+/// whole file with the document's bytes, the two versions of each document in one stack (the
+/// newest on top), one folder. A kill right after `local_upload` answered leaves an empty file
+/// (Frame.io gives no second set of part addresses, and nothing is deleted): every such file is
+/// named in the records (and `status`), and is never the version's file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkills_across_the_one_way_folder_push_each_version_once() {
+    const DOCS: usize = 30;
+    let sandbox = Sandbox::start(World::generated(1), Limits::unlimited()).await.unwrap();
+    sandbox.set_upload_part_size(64 << 10);
+    let wf_project = sandbox.world().workfront.projects[0].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_sandbox_config(dir.path(), &sandbox, "1h").unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[folder]\nenabled = true\n");
+    std::fs::write(&config, text).unwrap();
+    let settings = frameio_sync::config::load(&config).unwrap();
+    let content = |i: usize, version: u8| FileContent::Pattern {
+        size: 150_000 + i as u64 * 1_009 + u64::from(version) * 7,
+        seed: i as u8 ^ (version << 6),
+    };
+    let documents: Vec<String> = (0..DOCS)
+        .map(|i| sandbox.add_workfront_document(&wf_project, &format!("Brief {i}.pdf"), content(i, 1), false))
+        .collect();
+    let mark = dir.path().join("failpoint-reached");
+    let mut rng = XorShift(0x0f11_e5e0_0000_0020);
+    let mut kills = BTreeMap::new();
+    let failpoints = [
+        failpoint::AFTER_PARTS,
+        failpoint::AFTER_LOCAL_UPLOAD,
+        failpoint::AFTER_PARTS,
+    ];
+    folder_rounds(&config, &mark, &mut rng, &mut kills, failpoints).await;
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(90)).await;
+
+    // A second version of each, pushed and stacked under the same kills.
+    for (i, document) in documents.iter().enumerate() {
+        sandbox.add_workfront_document_version(document, &format!("Brief {i}.pdf"), content(i, 2));
+    }
+    let failpoints = [failpoint::AFTER_STACK, failpoint::AFTER_PARTS, failpoint::AFTER_STACK];
+    folder_rounds(&config, &mark, &mut rng, &mut kills, failpoints).await;
+    let daemon = Daemon::start(&config, "info", &[]);
+    converge_and_stop(daemon, &config, 1, Duration::from_secs(90)).await;
+    assert!(
+        kills.get(failpoint::AFTER_PARTS).copied().unwrap_or(0) >= 2
+            && kills.get(failpoint::AFTER_STACK).copied().unwrap_or(0) >= 2,
+        "too few kills at the failpoints: {kills:?}"
+    );
+
+    let store = frameio_sync::store::Store::open(&settings.state.dir).unwrap();
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!((counts.parked, counts.dead), (0, 0), "nothing parked or dead");
+    let mirror = store.mirrors().unwrap()[0].frameio_project.to_string();
+    let root = sandbox.frameio_root_folder(&mirror);
+    let folders: Vec<_> = sandbox
+        .frameio_folders(&mirror)
+        .into_iter()
+        .filter(|(_, parent, name)| *parent == root && name == "From Workfront")
+        .collect();
+    assert_eq!(folders.len(), 1, "one folder");
+    let folder = &folders[0].0;
+    let pushed = store.pushed_all().unwrap();
+    assert_eq!(pushed.len(), 2 * DOCS, "each version recorded once");
+    let placeholders: BTreeSet<String> = pushed
+        .iter()
+        .flat_map(|p| p.placeholders.iter().map(|f| f.to_string()))
+        .collect();
+    // Loose in the folder: only the empty files named as placeholders.
+    for (id, name, _, whole) in sandbox.frameio_folder_files(folder) {
+        assert!(
+            !whole && placeholders.contains(&id),
+            "{name} ({id}) is loose in the folder and not a recorded placeholder"
+        );
+    }
+    let stacks = sandbox.frameio_folder_stacks(folder);
+    assert_eq!(stacks.len(), DOCS, "one stack per document");
+    for (i, document) in documents.iter().enumerate() {
+        let versions: Vec<_> = {
+            let mut v: Vec<_> = pushed.iter().filter(|p| p.document.as_str() == document).collect();
+            v.sort_by_key(|p| p.pushed_at);
+            v
+        };
+        assert_eq!(versions.len(), 2);
+        let stack = stacks
+            .iter()
+            .find(|s| s.contains(&versions[0].file.to_string()))
+            .expect("the first version is in a stack");
+        assert_eq!(
+            stack,
+            &vec![versions[0].file.to_string(), versions[1].file.to_string()],
+            "oldest first, the newest on top, nothing else"
+        );
+        for (version, n) in versions.iter().zip([1u8, 2]) {
+            assert_eq!(
+                sandbox.frameio_file_bytes(version.file.as_str()).unwrap(),
+                content(i, n).to_vec(),
+                "document {i} version {n}"
+            );
+        }
+    }
+    eprintln!(
+        "folder crash loop: 16 SIGKILLs, at the failpoints {kills:?}; {} empty files left by a kill right after local_upload",
+        placeholders.len()
+    );
+}
+
+/// `ROUNDS` starts of the daemon, each killed: at the first of `failpoints` in two rounds of four,
+/// at the second (in the first four rounds, else the third) in one, at a random moment in the
+/// fourth. Counts the kills that reached their failpoint.
+async fn folder_rounds(
+    config: &Path,
+    mark: &Path,
+    rng: &mut XorShift,
+    kills: &mut BTreeMap<&'static str, usize>,
+    failpoints: [&'static str; 3],
+) {
+    const ROUNDS: usize = 8;
+    for round in 0..ROUNDS {
+        let _ = std::fs::remove_file(mark);
+        let armed = match round % 4 {
+            0 | 2 => Some(failpoints[0]),
+            1 if round < 4 => Some(failpoints[1]),
+            1 => Some(failpoints[2]),
+            _ => None,
+        };
+        let mut env = vec![("FRAMEIO_SYNC_FAILPOINT_MARK", mark.to_str().unwrap().to_owned())];
+        if let Some(failpoint) = armed {
+            env.push(("FRAMEIO_SYNC_FAILPOINT", format!("{failpoint}@1")));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let daemon = Daemon::start(config, "info", &env);
+        let reached = match armed {
+            Some(_) => eventually(Duration::from_secs(8), || mark.exists()).await,
+            None => {
+                tokio::time::sleep(Duration::from_millis(50 + rng.next() % 400)).await;
+                false
+            }
+        };
+        daemon.kill(); // SIGKILL
+        if let (Some(failpoint), true) = (armed, reached) {
+            *kills.entry(failpoint).or_insert(0) += 1;
+        }
+    }
+}

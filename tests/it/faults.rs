@@ -205,3 +205,131 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
     assert_eq!((sync.enqueued, sync.parked), (0, 0));
     assert_eq!(app.sandbox.frameio_projects().len(), PROJECTS);
 }
+
+/// The one-way folder under faults (the parts' uploads and Workfront's downloads too):
+/// every document version ends as one whole file with its bytes, a document's two versions in one
+/// stack, one folder per mirror, nothing parked or dead. An upload whose answer was lost leaves
+/// an empty file (no second set of part addresses exists, nothing is deleted): each is named in
+/// the records, never taken for the version's file.
+#[tokio::test(flavor = "multi_thread")]
+async fn under_random_faults_each_document_version_arrives_once_whole_and_stacked() {
+    const DOCS: usize = 8;
+    let mut app = TestApp::prepare(World::generated(2), Limits::unlimited()).await;
+    app.settings.frameio.request_timeout = Duration::from_secs(1);
+    app.settings.folder.enabled = true;
+    app.sandbox.set_upload_part_size(64 << 10);
+    let world = app.sandbox.world();
+    let content = |p: usize, i: usize, version: u8| FileContent::Pattern {
+        size: 150_000 + (p * DOCS + i) as u64 * 4_001 + u64::from(version),
+        seed: (p * DOCS + i) as u8 ^ (version << 6),
+    };
+    let mut documents = Vec::new();
+    for (p, project) in world.workfront.projects.iter().enumerate() {
+        for i in 0..DOCS {
+            let name = format!("Brief {p}-{i}.pdf");
+            let id = app
+                .sandbox
+                .add_workfront_document(&project.id, &name, content(p, i, 1), false);
+            documents.push((project.id.clone(), id, name, p, i));
+        }
+    }
+    // Half the rates of the run above: a push takes ten requests or more (listings, the upload,
+    // each part, the status, the stack), so at those rates nearly every attempt would fail.
+    app.sandbox.set_fault_rates(Some(FaultRates {
+        server_errors: 0.10,
+        bare_429s: 0.05,
+        resets: 0.02,
+        timeouts: 0.01,
+        ambiguous_writes: 0.10,
+        stall: Duration::from_millis(1500),
+        seed: 0xf01d,
+        rare_faults_first: true,
+    }));
+    app.start();
+    let store = app.store().clone();
+    let pushed = |n: usize| {
+        let store = store.clone();
+        move || store.pushed_all().unwrap().len() >= n && store.outbox_counts().unwrap().pending == 0
+    };
+    wait_until(
+        "every first version under faults",
+        Duration::from_secs(300),
+        pushed(2 * DOCS),
+    )
+    .await;
+    // A second version of half the documents.
+    for (_, id, name, p, i) in documents.iter().filter(|d| d.4 % 2 == 0) {
+        app.sandbox.add_workfront_document_version(id, name, content(*p, *i, 2));
+    }
+    wait_until(
+        "the second versions under faults",
+        Duration::from_secs(300),
+        pushed(3 * DOCS),
+    )
+    .await;
+    let injected = app.sandbox.set_fault_rates(None);
+    eprintln!("folder faults injected: {injected:?}");
+    assert!(
+        injected.ambiguous_writes > 0 && injected.server_errors > 0,
+        "{injected:?}"
+    );
+
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.parked, counts.dead), (0, 0, 0), "{counts:?}");
+    let records = store.pushed_all().unwrap();
+    assert_eq!(records.len(), 3 * DOCS, "each version recorded once");
+    let placeholders: BTreeSet<String> = records
+        .iter()
+        .flat_map(|r| r.placeholders.iter().map(ToString::to_string))
+        .collect();
+    for project in &world.workfront.projects {
+        let mirror = store
+            .mirror(&WorkfrontProjectId::new(&project.id).unwrap())
+            .unwrap()
+            .unwrap()
+            .frameio_project
+            .to_string();
+        let root = app.sandbox.frameio_root_folder(&mirror);
+        let folders: Vec<_> = app
+            .sandbox
+            .frameio_folders(&mirror)
+            .into_iter()
+            .filter(|(_, parent, name)| *parent == root && name == "From Workfront")
+            .collect();
+        assert_eq!(folders.len(), 1, "one folder in {mirror}");
+        let folder = &folders[0].0;
+        let stacks = app.sandbox.frameio_folder_stacks(folder);
+        assert_eq!(stacks.len(), DOCS / 2, "{stacks:?}");
+        let loose: Vec<_> = app
+            .sandbox
+            .frameio_folder_files(folder)
+            .into_iter()
+            .filter(|(id, _, _, _)| !placeholders.contains(id))
+            .collect();
+        assert_eq!(loose.len(), DOCS / 2, "the unversioned documents, once each: {loose:?}");
+        assert!(loose.iter().all(|(_, _, _, whole)| *whole));
+    }
+    for (_, id, _, p, i) in &documents {
+        let mut versions: Vec<_> = records.iter().filter(|r| r.document.as_str() == id).collect();
+        versions.sort_by_key(|r| r.pushed_at);
+        assert_eq!(versions.len(), if i % 2 == 0 { 2 } else { 1 });
+        for (record, n) in versions.iter().zip([1u8, 2]) {
+            assert_eq!(
+                app.sandbox.frameio_file_bytes(record.file.as_str()).unwrap(),
+                content(*p, *i, n).to_vec(),
+                "document {p}-{i} version {n}"
+            );
+        }
+        if let [first, second] = versions.as_slice() {
+            assert_eq!(second.stack, Some(second.stack.clone().expect("stacked")));
+            let stack: Vec<String> = app
+                .sandbox
+                .frameio_folder_stacks(&first.folder)
+                .into_iter()
+                .find(|s| s.contains(&first.file.to_string()))
+                .unwrap();
+            assert_eq!(stack, vec![first.file.to_string(), second.file.to_string()]);
+        }
+    }
+    eprintln!("{} empty files left by lost local_upload answers", placeholders.len());
+}

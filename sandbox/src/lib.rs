@@ -242,6 +242,8 @@ struct State {
     folders: HashMap<String, (String, String, String)>,
     upload_part_size: u64,
     uploads_started: u64,
+    /// Digests of large uploads (their bytes are not kept), by Frame.io file id.
+    upload_digests: HashMap<String, u64>,
 }
 
 #[derive(Clone)]
@@ -308,6 +310,7 @@ impl Sandbox {
                 document_contents: HashMap::new(),
                 upload_part_size: 1 << 20,
                 uploads_started: 0,
+                upload_digests: HashMap::new(),
             })),
             creates: broadcast::channel(1024).0,
             workfront_in_flight: Arc::default(),

@@ -22,6 +22,11 @@ const KEEP_BYTES: u64 = 64 << 20;
 pub(crate) struct Pending {
     sizes: Vec<u64>,
     received: Vec<Option<Vec<u8>>>,
+    /// A digest of the parts received in order (a large file's only record of its bytes), while
+    /// they arrive in order.
+    digest: crate::files::Digest,
+    next: usize,
+    in_order: bool,
 }
 
 pub(super) fn routes(router: Router<Shared>) -> Router<Shared> {
@@ -210,6 +215,9 @@ async fn local_upload(
         Pending {
             received: vec![None; sizes.len()],
             sizes: sizes.clone(),
+            digest: crate::files::Digest::default(),
+            next: 0,
+            in_order: true,
         },
     );
     let host = headers
@@ -273,6 +281,12 @@ async fn part(
         return errors(StatusCode::NOT_FOUND, "NoSuchUpload");
     };
     let total: u64 = pending.sizes.iter().sum();
+    if n == pending.next {
+        pending.digest.update(&bytes);
+        pending.next += 1;
+    } else {
+        pending.in_order = false;
+    }
     pending.received[n] = Some(if total <= KEEP_BYTES { bytes } else { Vec::new() });
     StatusCode::OK.into_response()
 }
@@ -300,7 +314,11 @@ async fn status(
             } else {
                 crate::files::FileContent::Pattern { size: total, seed: 0 }
             };
+            let digest = p.in_order.then_some(p.digest.0);
             state.pending_uploads.remove(&file);
+            if let Some(digest) = digest.filter(|_| total > KEEP_BYTES) {
+                state.upload_digests.insert(file.clone(), digest);
+            }
             if let Some(f) = state.files.get_mut(&file) {
                 f.content = content;
             }
@@ -466,6 +484,20 @@ impl Sandbox {
             .collect();
         folders.sort();
         folders
+    }
+
+    /// A Frame.io file's size and digest, once whole: for a large upload (whose bytes are not
+    /// kept), the digest of its parts as they arrived, if they arrived in order.
+    pub fn frameio_file_digest(&self, id: &str) -> Option<(u64, u64)> {
+        let state = self.shared.lock();
+        if state.pending_uploads.contains_key(id) {
+            return None;
+        }
+        let file = state.files.get(id)?;
+        match &file.content {
+            crate::files::FileContent::Bytes(_) => Some((file.content.len(), file.content.digest())),
+            crate::files::FileContent::Pattern { size, .. } => Some((*size, *state.upload_digests.get(id)?)),
+        }
     }
 
     /// A Frame.io file's bytes, once whole (an upload's, after its status said complete).

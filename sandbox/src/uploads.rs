@@ -500,6 +500,11 @@ impl Sandbox {
         }
     }
 
+    /// A Frame.io file's name.
+    pub fn frameio_file_name(&self, id: &str) -> Option<String> {
+        self.shared.lock().files.get(id).map(|f| f.name.clone())
+    }
+
     /// A Frame.io file's bytes, once whole (an upload's, after its status said complete).
     pub fn frameio_file_bytes(&self, id: &str) -> Option<Vec<u8>> {
         let state = self.shared.lock();

@@ -3,6 +3,7 @@
 //! It writes a real configuration file and secret files into a temporary folder, so the demo runs
 //! the same code path as production: config loading, the store, the sync and worker loops.
 
+mod folder;
 mod review;
 
 pub use review::enable as enable_review_loop;
@@ -73,7 +74,9 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir().context("cannot create a temporary state dir")?;
     let config_path = write_sandbox_config(dir.path(), &sandbox, "60s")?;
     review::enable(dir.path(), &config_path, &sandbox)?;
+    folder::enable(&config_path)?;
     let review_project = review::prepare(&sandbox);
+    let storyboard = folder::prepare(&sandbox);
     let settings = config::load(&config_path)?;
     println!("frameio-sync demo");
     println!("  sandbox Workfront: {} ({expected} projects)", sandbox.workfront_url);
@@ -208,10 +211,29 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     );
 
     review::show(&sandbox, &store, &http, &review_project, &resync).await?;
+    folder::show(&sandbox, &store, &storyboard, &resync).await?;
 
     shutdown.cancel();
     daemon.await.context("the daemon task panicked")??;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits until `done`, for at most `limit`; else fails naming the demo's `part` and `what` it
+/// waited for.
+async fn converge(
+    part: &str,
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while !done()? {
+        if started.elapsed() > limit {
+            anyhow::bail!("the demo's {part} did not converge: no {what} after {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> String {

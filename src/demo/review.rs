@@ -266,13 +266,6 @@ impl Action {
     }
 }
 
-async fn wait(what: &str, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
-    let started = Instant::now();
-    while !done()? {
-        if started.elapsed() > WAIT {
-            anyhow::bail!("the demo's review loop did not converge: no {what} after {WAIT:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
+async fn wait(what: &str, done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+    super::converge("review loop", what, WAIT, done).await
 }

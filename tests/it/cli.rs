@@ -361,7 +361,8 @@ async fn a_backup_restored_into_a_wiped_state_dir_creates_nothing_again() {
 }
 
 /// `demo` runs the whole job on the sandbox, the review loop included: a file sent, its document
-/// and approval in Workfront, the decisions on the Frame.io files, a second version.
+/// and approval in Workfront, the decisions on the Frame.io files, a second version; then the
+/// one-way folder: a brief and a storyboard arriving, and a new version stacking.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_shows_mirrors_and_the_review_loop_end_to_end() {
     let out = tokio::task::spawn_blocking(|| binary().arg("demo").output().unwrap())
@@ -376,6 +377,9 @@ async fn the_demo_shows_mirrors_and_the_review_loop_end_to_end() {
         "\"Workfront review\" = Approved; comment: Workfront review: Approved by Olga Owner",
         "\"Workfront review\" = Needs work; comment: Workfront review: Needs work by Olga Owner",
         "now has versions v1 frameio-file:demo-cut-1 (3145728 bytes), v2 frameio-file:demo-cut-2 (3145728 bytes)",
+        "\"Brief.pdf\" is in \"From Workfront\" (58 bytes",
+        "\"Storyboard.pdf\" is in \"From Workfront\" (2097152 bytes",
+        "a version stack in \"From Workfront\", oldest first: Storyboard.pdf, Storyboard v2.pdf",
     ] {
         assert!(text.contains(part), "missing {part:?} in:\n{text}");
     }

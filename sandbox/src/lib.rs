@@ -179,6 +179,8 @@ pub struct Counts {
     pub workfront_project_writes: u64,
     /// Frame.io upload parts taken (`local_upload`).
     pub frameio_parts: u64,
+    /// Version stack reorders (`PATCH /version_stacks/{id}/versions`).
+    pub frameio_stack_reorders: u64,
 }
 
 #[derive(Debug)]
@@ -244,6 +246,8 @@ struct State {
     uploads_started: u64,
     /// Digests of large uploads (their bytes are not kept), by Frame.io file id.
     upload_digests: HashMap<String, u64>,
+    /// Where a file moved into a version stack lands (`set_stack_move_to_bottom`).
+    stack_move_to_bottom: bool,
 }
 
 #[derive(Clone)]
@@ -311,6 +315,7 @@ impl Sandbox {
                 upload_part_size: 1 << 20,
                 uploads_started: 0,
                 upload_digests: HashMap::new(),
+                stack_move_to_bottom: false,
             })),
             creates: broadcast::channel(1024).0,
             workfront_in_flight: Arc::default(),

@@ -46,6 +46,10 @@ pub(super) fn routes(router: Router<Shared>) -> Router<Shared> {
             post(create_stack),
         )
         .route("/v4/accounts/{account}/files/{file}/move", patch(move_file))
+        .route(
+            "/v4/accounts/{account}/version_stacks/{stack}/versions",
+            patch(reorder_stack),
+        )
         .route("/parts/{file}/{n}", put(part))
 }
 
@@ -414,7 +418,15 @@ async fn move_file(
         if !same_project {
             return errors(StatusCode::UNPROCESSABLE_ENTITY, "the stack is in another project");
         }
-        state.stacks.get_mut(&parent).expect("checked").push(file.clone());
+        // Where a moved-in file lands is not documented: on top, or (`set_stack_move_to_bottom`)
+        // at the bottom.
+        let bottom = state.stack_move_to_bottom;
+        let files = state.stacks.get_mut(&parent).expect("checked");
+        if bottom {
+            files.insert(0, file.clone());
+        } else {
+            files.push(file.clone());
+        }
         state.files.get_mut(&file).expect("checked").stack = Some(parent.clone());
     } else if folder_project(&state, &caller, &account, &parent).as_deref() == Some(project.as_str()) {
         let f = state.files.get_mut(&file).expect("checked");
@@ -427,7 +439,54 @@ async fn move_file(
     (out, Json(json!({ "data": data }))).into_response()
 }
 
+/// `PATCH /version_stacks/{vs}/versions {"data":{"target_file_id", "move_to":"top"|"bottom"}}`.
+async fn reorder_stack(
+    State(shared): State<Shared>,
+    Path((account, stack)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (out, caller) = match super::frameio::admit(&shared, &headers, "version_stack") {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let (Some(target), Some(to)) = (
+        body["data"]["target_file_id"].as_str(),
+        body["data"]["move_to"].as_str(),
+    ) else {
+        return errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "target_file_id and move_to are required",
+        );
+    };
+    let mut state = shared.lock();
+    state.counts.frameio_stack_reorders += 1;
+    let Some(files) = state.stacks.get_mut(&stack).filter(|_| caller.reaches(&account)) else {
+        return errors(StatusCode::NOT_FOUND, "no such version stack");
+    };
+    let Some(at) = files.iter().position(|f| f == target) else {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "the file is not in the stack");
+    };
+    let file = files.remove(at);
+    match to {
+        "top" => files.push(file),
+        "bottom" => files.insert(0, file),
+        _ => {
+            files.insert(at, file);
+            return errors(StatusCode::UNPROCESSABLE_ENTITY, "move_to must be top or bottom");
+        }
+    }
+    let data = json!({ "id": stack, "type": "version_stack" });
+    (out, Json(json!({ "data": data }))).into_response()
+}
+
 impl Sandbox {
+    /// Files moved into a version stack land at its bottom (`true`) or on top (`false`, the
+    /// default): Frame.io does not document which.
+    pub fn set_stack_move_to_bottom(&self, bottom: bool) {
+        self.shared.lock().stack_move_to_bottom = bottom;
+    }
+
     /// The files in a Frame.io folder made through the API (not in a stack): (id, name, size, whole).
     pub fn frameio_folder_files(&self, folder: &str) -> Vec<(String, String, u64, bool)> {
         let state = self.shared.lock();

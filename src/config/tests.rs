@@ -474,3 +474,51 @@ fn the_review_section_reads_approvals_and_names_every_bad_value() {
         check_error(&review(base, lines), key, part);
     }
 }
+
+#[test]
+fn the_one_way_folder_is_off_by_default_and_its_values_are_checked() {
+    let fx = Fixture::new();
+    assert_eq!(fx.parse(GOOD).unwrap().folder, FolderSettings::default());
+    let on = fx
+        .parse(&format!(
+            "{GOOD}\n[folder]\nenabled = true\nname = \"Briefs\"\nstatuses = [\"cur\", \"ONH\"]\ninclude_tasks = true\nmax_file_size = \"1GiB\"\n"
+        ))
+        .unwrap()
+        .folder;
+    assert_eq!(
+        on,
+        FolderSettings {
+            enabled: true,
+            name: "Briefs".into(),
+            statuses: vec!["CUR".into(), "ONH".into()],
+            include_tasks: true,
+            max_file_size: 1 << 30,
+        }
+    );
+    check_error(
+        &format!("{GOOD}\n[folder]\nname = \"a/b\"\n"),
+        "folder.name",
+        "path separator",
+    );
+    check_error(&format!("{GOOD}\n[folder]\nname = \" \"\n"), "folder.name", "is empty");
+    check_error(
+        &format!("{GOOD}\n[folder]\nstatuses = []\n"),
+        "folder.statuses",
+        "names no status",
+    );
+    check_error(
+        &format!("{GOOD}\n[folder]\nstatuses = [\"Current!\"]\n"),
+        "folder.statuses",
+        "not a Workfront status code",
+    );
+    check_error(
+        &format!("{GOOD}\n[folder]\nmax_file_size = \"big\"\n"),
+        "folder.max_file_size",
+        "",
+    );
+    check_error(
+        &format!("{GOOD}\n[folder]\nenable = true\n"),
+        "[folder] line 16",
+        "unknown field `enable`",
+    );
+}

@@ -288,8 +288,12 @@ async fn stack_on_previous(
     let looking = |e| Stacking::Frameio(e, Failed::Looking);
     let file = client.file(account, payload.file.as_str()).await.map_err(looking)?;
     if let Some(parent) = file.parent.as_deref().filter(|p| *p != payload.folder) {
-        // Already moved into a stack (an attempt whose outcome was lost).
-        return Ok(FrameioVersionStackId::new(parent).ok());
+        // Already moved into a stack (an attempt whose outcome was lost): on top, then.
+        let Ok(stack) = FrameioVersionStackId::new(parent) else {
+            return Ok(None);
+        };
+        on_top(engine, entry, client, payload, &stack).await?;
+        return Ok(Some(stack));
     }
     let before = match client.file(account, previous.file.as_str()).await {
         Ok(before) => before,
@@ -323,6 +327,33 @@ async fn stack_on_previous(
             stack
         }
     };
+    on_top(engine, entry, client, payload, &stack).await?;
     crate::failpoint::hit(crate::failpoint::AFTER_STACK);
     Ok(Some(stack))
+}
+
+/// Makes the file the head of `stack` if it is not: where a file moved into a stack lands is not
+/// documented (read first; moved to the top only when needed).
+async fn on_top(
+    engine: &Engine,
+    entry: &OutboxEntry,
+    client: &crate::frameio::FrameioClient,
+    payload: &FinishPush,
+    stack: &FrameioVersionStackId,
+) -> Result<(), Stacking> {
+    let account = &payload.target.account;
+    let shown = client
+        .version_stack(account, stack.as_str())
+        .await
+        .map_err(|e| Stacking::Frameio(e, Failed::Looking))?;
+    if shown.head.id == payload.file.as_str() {
+        return Ok(());
+    }
+    let permit = engine.permit_to_send(entry).await.map_err(Stacking::Store)?;
+    client
+        .move_to_top(&permit, account, stack, &payload.file)
+        .await
+        .map_err(|e| Stacking::Frameio(e, Failed::Sending))?;
+    tracing::info!(outbox_id = %entry.id, %stack, file = %payload.file, "moved the new version to the top of its stack");
+    Ok(())
 }

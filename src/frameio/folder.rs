@@ -311,4 +311,32 @@ impl FrameioClient {
             .await?;
         Ok(())
     }
+
+    /// Moves `file` to the top of version stack `stack` (`PATCH /version_stacks/{vs}/versions`,
+    /// `move_to: "top"`; an experimental route): where a moved-in file lands is not documented.
+    pub async fn move_to_top(
+        &self,
+        _permit: &SendPermit,
+        account: &FrameioAccountId,
+        stack: &FrameioVersionStackId,
+        file: &FrameioFileId,
+    ) -> Result<(), FrameioError> {
+        let body = json!({ "data": { "target_file_id": file.as_str(), "move_to": "top" } });
+        let _: serde::de::IgnoredAny = self
+            .send(
+                Method::PATCH,
+                &[
+                    "accounts",
+                    account.as_str(),
+                    "version_stacks",
+                    stack.as_str(),
+                    "versions",
+                ],
+                &[],
+                Some(serde_json::to_vec(&body).expect("a reorder body serializes")),
+                BUCKET_VERSION_STACKS,
+            )
+            .await?;
+        Ok(())
+    }
 }

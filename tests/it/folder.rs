@@ -171,6 +171,11 @@ async fn workfront_documents_arrive_in_the_folder_once_stack_their_versions_and_
     let stacks = sandbox.frameio_folder_stacks(&folder);
     assert_eq!(stacks.len(), 1, "{stacks:?}");
     assert_eq!(stacks[0].len(), 3);
+    assert_eq!(
+        sandbox.counts().frameio_stack_reorders,
+        0,
+        "a moved-in file landed on top"
+    );
     assert_eq!(sandbox.frameio_file_bytes(&stacks[0][2]).unwrap(), brief_v3.to_vec());
     let loose: Vec<String> = sandbox.frameio_folder_files(&folder).into_iter().map(|f| f.1).collect();
     assert_eq!(
@@ -254,4 +259,45 @@ async fn a_workfront_document_event_brings_the_document_without_waiting_for_a_po
         .map(|f| f.1)
         .collect();
     assert_eq!(names, ["Brief.pdf", "Moodboard.png"]);
+}
+
+/// Where a file moved into a version stack lands is not documented: when it lands at the bottom,
+/// the daemon moves it to the top, so the newest version is the stack's head either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_that_lands_at_the_bottom_of_its_stack_is_moved_to_the_top() {
+    let mut app = TestApp::prepare(World::generated(1), Limits::unlimited()).await;
+    app.settings.folder.enabled = true;
+    app.sandbox.set_stack_move_to_bottom(true);
+    let wf_project = app.sandbox.world().workfront.projects[0].id.clone();
+    let brief = app
+        .sandbox
+        .add_workfront_document(&wf_project, "Brief.pdf", FileContent::Bytes(b"v1".to_vec()), false);
+    app.start();
+    app.wait_for_mirrors(1).await;
+    pushed(&app, 1).await;
+    for (n, bytes) in [(2, b"v2"), (3, b"v3")] {
+        app.sandbox
+            .add_workfront_document_version(&brief, "Brief.pdf", FileContent::Bytes(bytes.to_vec()));
+        pushed(&app, n).await;
+    }
+    crate::submissions::drained(&app).await;
+    let mirror = mirror_of(&app, &wf_project);
+    let root = app.sandbox.frameio_root_folder(&mirror);
+    let folder = folders_named(&app, &mirror, &root, "From Workfront");
+    let stacks = app.sandbox.frameio_folder_stacks(&folder[0]);
+    assert_eq!(stacks.len(), 1);
+    let contents: Vec<Vec<u8>> = stacks[0]
+        .iter()
+        .map(|f| app.sandbox.frameio_file_bytes(f).unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        [b"v1".to_vec(), b"v2".to_vec(), b"v3".to_vec()],
+        "oldest first, the newest on top"
+    );
+    assert_eq!(
+        app.sandbox.counts().frameio_stack_reorders,
+        1,
+        "only the moved-in version needed it"
+    );
 }

@@ -301,3 +301,34 @@ async fn a_new_version_that_lands_at_the_bottom_of_its_stack_is_moved_to_the_top
         "only the moved-in version needed it"
     );
 }
+
+/// A backfill of documents never holds up a new mirror: with uploads and creates at 2 a second, a
+/// project created while 60 documents wait to be pushed is mirrored within seconds, long before the
+/// backlog is done (pushes are backfill in their lane; fresh work goes first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_mirror_goes_ahead_of_a_document_backlog() {
+    const DOCS: usize = 60;
+    let mut app = TestApp::prepare(World::generated(1), Limits::creates_per_second(2)).await;
+    app.settings.folder.enabled = true;
+    let wf_project = app.sandbox.world().workfront.projects[0].id.clone();
+    for i in 0..DOCS {
+        app.sandbox.add_workfront_document(
+            &wf_project,
+            &format!("Reference {i}.jpg"),
+            FileContent::Bytes(format!("reference {i}").into_bytes()),
+            false,
+        );
+    }
+    app.start();
+    app.wait_for_mirrors(1).await;
+    pushed(&app, 3).await;
+    app.sandbox
+        .upsert_workfront_project("5c0000000000000000000000000fresh", "Fresh project");
+    app.wait_for_mirrors(2).await;
+    let done = app.store().pushed_all().unwrap().len();
+    assert!(
+        done < DOCS / 2,
+        "the new mirror waited behind the backlog ({done} of {DOCS} pushed first)"
+    );
+    pushed(&app, DOCS).await;
+}

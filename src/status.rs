@@ -83,6 +83,26 @@ pub struct FolderRow {
 /// The most skipped or removed documents `status` lists.
 pub const MAX_FOLDER_ROWS: usize = 50;
 
+/// Adds a row to `rows` unless it holds [`MAX_FOLDER_ROWS`] already.
+fn add_row(
+    rows: &mut Vec<FolderRow>,
+    (wf_project, document, name): (
+        &crate::ids::WorkfrontProjectId,
+        &crate::ids::WorkfrontDocumentId,
+        String,
+    ),
+    reason: Option<String>,
+) {
+    if rows.len() < MAX_FOLDER_ROWS {
+        rows.push(FolderRow {
+            wf_project: wf_project.to_string(),
+            document: document.to_string(),
+            name,
+            reason,
+        });
+    }
+}
+
 impl FolderSummary {
     fn of(store: &Store) -> Result<Self, StoreError> {
         let pushed = store.pushed_all()?;
@@ -102,24 +122,14 @@ impl FolderSummary {
             summary.skipped_total += report.skipped.len();
             summary.removed_total += report.removed.len();
             for s in report.skipped {
-                if summary.skipped.len() < MAX_FOLDER_ROWS {
-                    summary.skipped.push(FolderRow {
-                        wf_project: s.wf_project.to_string(),
-                        document: s.document.to_string(),
-                        name: s.name,
-                        reason: Some(s.reason),
-                    });
-                }
+                add_row(
+                    &mut summary.skipped,
+                    (&s.wf_project, &s.document, s.name),
+                    Some(s.reason),
+                );
             }
             for r in report.removed {
-                if summary.removed.len() < MAX_FOLDER_ROWS {
-                    summary.removed.push(FolderRow {
-                        wf_project: r.wf_project.to_string(),
-                        document: r.document.to_string(),
-                        name: r.name,
-                        reason: None,
-                    });
-                }
+                add_row(&mut summary.removed, (&r.wf_project, &r.document, r.name), None);
             }
         }
         Ok(summary)

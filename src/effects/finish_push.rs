@@ -11,12 +11,9 @@
 
 use super::push_document::PushDocument;
 use super::{Failed, Kind, Outcome, Produced};
-use crate::core::model::{Lane, RateClass, Subfolder, Target};
+use crate::core::model::{Lane, RateClass};
 use crate::engine::Engine;
-use crate::ids::{
-    FrameioFileId, FrameioProjectId, FrameioVersionStackId, WorkfrontDocumentId, WorkfrontDocumentVersionId,
-    WorkfrontProjectId,
-};
+use crate::ids::{FrameioFileId, FrameioVersionStackId, WorkfrontProjectId};
 use crate::store::{OutboxEntry, ParkCause, PushedRecord, StoreError, FOLDER_V};
 use crate::transfer::{TransferError, UploadPart};
 use crate::workfront::project_documents::DocumentDownloadError;
@@ -39,17 +36,11 @@ impl std::fmt::Debug for PartAddress {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinishPush {
-    pub wf_project: WorkfrontProjectId,
-    pub document: WorkfrontDocumentId,
-    pub version: WorkfrontDocumentVersionId,
-    pub mirror: FrameioProjectId,
-    pub target: Target,
-    #[serde(default)]
-    pub subfolder: Option<Subfolder>,
-    pub file_name: String,
-    pub size: u64,
-    /// The folder the file was created in.
-    pub folder: String,
+    /// The version, and where it goes (the first step's payload).
+    #[serde(flatten)]
+    pub push: PushDocument,
+    /// The id of the folder the file was created in (`push.folder` is its name).
+    pub folder_id: String,
     pub file: FrameioFileId,
     /// Empty when the file was found whole.
     #[serde(default)]
@@ -82,15 +73,8 @@ impl FinishPush {
             None => (String::new(), Vec::new()),
         };
         Self {
-            wf_project: push.wf_project.clone(),
-            document: push.document.clone(),
-            version: push.version.clone(),
-            mirror: push.mirror.clone(),
-            target: push.target.clone(),
-            subfolder: push.subfolder.clone(),
-            file_name: push.file_name.clone(),
-            size: push.size,
-            folder: folder.to_owned(),
+            push: push.clone(),
+            folder_id: folder.to_owned(),
             file,
             media_type,
             parts,
@@ -101,18 +85,19 @@ impl FinishPush {
 
 impl Kind for FinishPush {
     fn key(&self) -> String {
-        format!("{}{}", crate::store::FINISH_KEY_PREFIX, self.version)
+        format!("{}{}", crate::store::FINISH_KEY_PREFIX, self.push.version)
     }
 
     fn describe(&self) -> String {
+        let p = &self.push;
         format!(
             "send Workfront document {} ({:?}, version {}, {} bytes) into Frame.io file {} and stack it",
-            self.document, self.file_name, self.version, self.size, self.file
+            p.document, p.file_name, p.version, p.size, self.file
         )
     }
 
     fn lane(&self) -> Lane {
-        Lane::Frameio(self.target.credential())
+        self.push.lane()
     }
 
     fn paced_by(&self) -> Option<RateClass> {
@@ -120,7 +105,7 @@ impl Kind for FinishPush {
     }
 
     fn wf_project(&self) -> Option<&WorkfrontProjectId> {
-        Some(&self.wf_project)
+        Some(&self.push.wf_project)
     }
 }
 
@@ -134,16 +119,20 @@ pub(super) async fn carry_out(
     entry: &OutboxEntry,
     payload: &FinishPush,
 ) -> Result<Outcome, StoreError> {
-    if engine.store.pushed(&payload.document, &payload.version)?.is_some() {
+    if engine
+        .store
+        .pushed(&payload.push.document, &payload.push.version)?
+        .is_some()
+    {
         return Ok(Outcome::Done(Produced::Nothing));
     }
-    let credential = payload.target.credential();
+    let credential = payload.push.target.credential();
     let client = match engine.client_for(&credential) {
         Ok(client) => client,
         Err(parked) => return Ok(*parked),
     };
     let failed = |err, how| engine.frameio_failed(entry, &credential, &err, how);
-    let account = &payload.target.account;
+    let account = &payload.push.target.account;
     let park = |reason: String| Outcome::Park {
         reason,
         cause: ParkCause::Permanent,
@@ -160,17 +149,17 @@ pub(super) async fn carry_out(
                 payload.file
             )));
         }
-        let limit = engine.folder.max_file_size.max(payload.size);
+        let limit = engine.folder.max_file_size.max(payload.push.size);
         let download = match engine
             .workfront
-            .open_document(&payload.document, &payload.version, limit, DOWNLOAD_TIMEOUT)
+            .open_document(&payload.push.document, &payload.push.version, limit, DOWNLOAD_TIMEOUT)
             .await
         {
             Ok(download) => download,
             Err(DocumentDownloadError::NotCurrent { .. }) => {
                 return Ok(park(format!(
                     "Workfront document {} has a newer version than {}: Frame.io file {} stays empty; drop this entry (the newer version is pushed on its own)",
-                    payload.document, payload.version, payload.file
+                    payload.push.document, payload.push.version, payload.file
                 )))
             }
             Err(DocumentDownloadError::Workfront(err)) => return Ok(super::workfront_failed(entry, &err, engine.clock.now())),
@@ -231,18 +220,18 @@ pub(super) async fn carry_out(
         Err(Stacking::Frameio(err, how)) => return failed(err, how),
         Err(Stacking::Store(err)) => return Err(err),
     };
-    tracing::info!(outbox_id = %entry.id, file = %payload.file, document = %payload.document, version = %payload.version, stacked = stack.is_some(), "Workfront document pushed to the one-way folder");
+    tracing::info!(outbox_id = %entry.id, file = %payload.file, document = %payload.push.document, version = %payload.push.version, stacked = stack.is_some(), "Workfront document pushed to the one-way folder");
     Ok(Outcome::Done(Produced::FolderStep {
         folders: Vec::new(),
         pushed: Some(Box::new(PushedRecord {
             v: FOLDER_V,
-            wf_project: payload.wf_project.clone(),
-            document: payload.document.clone(),
-            version: payload.version.clone(),
-            name: payload.file_name.clone(),
-            size: payload.size,
-            frameio_project: payload.mirror.clone(),
-            folder: payload.folder.clone(),
+            wf_project: payload.push.wf_project.clone(),
+            document: payload.push.document.clone(),
+            version: payload.push.version.clone(),
+            name: payload.push.file_name.clone(),
+            size: payload.push.size,
+            frameio_project: payload.push.mirror.clone(),
+            folder: payload.folder_id.clone(),
             file: payload.file.clone(),
             stack,
             pushed_at: engine.clock.now(),
@@ -277,17 +266,17 @@ async fn stack_on_previous(
     client: &crate::frameio::FrameioClient,
     payload: &FinishPush,
 ) -> Result<Option<FrameioVersionStackId>, Stacking> {
-    let account = &payload.target.account;
+    let account = &payload.push.target.account;
     let previous = engine
         .store
-        .pushed_versions_of(&payload.document)
+        .pushed_versions_of(&payload.push.document)
         .map_err(Stacking::Store)?
         .into_iter()
-        .rfind(|r| r.version != payload.version && r.frameio_project == payload.mirror);
+        .rfind(|r| r.version != payload.push.version && r.frameio_project == payload.push.mirror);
     let Some(previous) = previous else { return Ok(None) };
     let looking = |e| Stacking::Frameio(e, Failed::Looking);
     let file = client.file(account, payload.file.as_str()).await.map_err(looking)?;
-    if let Some(parent) = file.parent.as_deref().filter(|p| *p != payload.folder) {
+    if let Some(parent) = file.parent.as_deref().filter(|p| *p != payload.folder_id) {
         // Already moved into a stack (an attempt whose outcome was lost): on top, then.
         let Ok(stack) = FrameioVersionStackId::new(parent) else {
             return Ok(None);
@@ -304,7 +293,7 @@ async fn stack_on_previous(
     // The previous version's own stack, if it is in one (else it was moved by somebody: left
     // alone, and this version stays on its own).
     let into = match before.parent.as_deref() {
-        Some(parent) if parent == payload.folder => None,
+        Some(parent) if parent == payload.folder_id => None,
         Some(parent) => match client.version_stack(account, parent).await {
             Ok(stack) => Some(stack.id),
             Err(err) if err.status() == Some(404) => return Ok(None),
@@ -316,7 +305,7 @@ async fn stack_on_previous(
     let sending = |e| Stacking::Frameio(e, Failed::Sending);
     let stack = match into {
         None => client
-            .create_version_stack(&permit, account, &payload.folder, &[&previous.file, &payload.file])
+            .create_version_stack(&permit, account, &payload.folder_id, &[&previous.file, &payload.file])
             .await
             .map_err(sending)?,
         Some(stack) => {
@@ -341,7 +330,7 @@ async fn on_top(
     payload: &FinishPush,
     stack: &FrameioVersionStackId,
 ) -> Result<(), Stacking> {
-    let account = &payload.target.account;
+    let account = &payload.push.target.account;
     let shown = client
         .version_stack(account, stack.as_str())
         .await
@@ -356,4 +345,36 @@ async fn on_top(
         .map_err(|e| Stacking::Frameio(e, Failed::Sending))?;
     tracing::info!(outbox_id = %entry.id, %stack, file = %payload.file, "moved the new version to the top of its stack");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effects::Effect;
+
+    #[test]
+    fn the_entry_reads_back_the_same_and_its_debug_hides_the_part_addresses() {
+        let push: PushDocument = serde_json::from_str(
+            r#"{"wf_project":"p1","document":"d1","version":"v1","mirror":"f1","target":{"account":"a","workspace":"w"},"folder":"From Workfront","subfolder":{"obj_code":"TASK","id":"t1","name":"Shoot"},"file_name":"Brief.pdf","size":3}"#,
+        )
+        .unwrap();
+        let finish = Effect::FinishPush(FinishPush {
+            push,
+            folder_id: "folder-1".into(),
+            file: FrameioFileId::new("file-1").unwrap(),
+            media_type: "application/pdf".into(),
+            parts: vec![PartAddress {
+                size: 3,
+                url: "https://s3.example/part?X-Amz-Signature=secret-signature".into(),
+            }],
+            placeholders: Vec::new(),
+        });
+        let json = serde_json::to_string(&finish).unwrap();
+        assert!(json.starts_with(r#"{"kind":"finish_push","wf_project":"p1""#), "{json}");
+        assert_eq!(serde_json::from_str::<Effect>(&json).unwrap(), finish);
+        assert_eq!(finish.key(), "folder_finish:v1");
+        let debug = format!("{finish:?}");
+        assert!(!debug.contains("secret-signature"), "{debug}");
+        assert!(!finish.describe().contains("secret-signature"));
+    }
 }

@@ -159,7 +159,8 @@ impl Store {
                     for r in &backup.submissions {
                         submissions.insert(r.version.as_str(), encode(r))?;
                     }
-                    Store::restore_folders(folders, &backup.folders, &backup.pushed)?;
+                    let pushed: Vec<&super::PushedRecord> = backup.pushed.iter().collect();
+                    Store::write_folder_records(folders, &backup.folders, &pushed)?;
                     if let Some(cursor) = backup.cursor {
                         meta.insert(META_CURSOR, encode(&cursor))?;
                     }

@@ -9,8 +9,7 @@
 //! Written with the outcome of the entry that made them, and with the entries that follow it, in
 //! one transaction.
 
-use super::outbox::{abort, tx_error, TxResult};
-use super::records::{EntryState, OutboxEntry, Priority, OUTBOX_V};
+use super::outbox::{enqueue_follow_ups, take_entry, tx_error, TxResult};
 use super::{decode, encode, Record, Store, StoreError};
 use crate::core::folder_plan::{Removed, Skipped};
 use crate::core::mirror_plan::Planned;
@@ -196,47 +195,14 @@ impl Store {
         follow_ups: &[Planned],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let fresh: Vec<OutboxId> = follow_ups
-            .iter()
-            .map(|_| Ok(OutboxId(self.db.generate_id()?)))
-            .collect::<Result<_, StoreError>>()?;
+        let fresh = self.fresh_ids(follow_ups.len())?;
         let trees = (&self.outbox, &self.outbox_keys, &self.folders);
         let touched = trees
             .transaction(|(outbox, keys, tree)| -> TxResult<Vec<OutboxId>> {
+                take_entry(outbox, keys, id)?;
+                Store::write_folder_records(tree, folders, pushed.as_slice())?;
                 let mut touched = vec![id];
-                if let Some(raw) = outbox.remove(&id.to_key())? {
-                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                    keys.remove(entry.key.as_bytes())?;
-                }
-                for f in folders {
-                    tree.insert(dir_key(&f.wf_project, f.sub.as_deref()).as_bytes(), encode(f))?;
-                }
-                if let Some(p) = pushed {
-                    tree.insert(pushed_key(&p.document, &p.version).as_bytes(), encode(p))?;
-                }
-                for (planned, fresh) in follow_ups.iter().zip(&fresh) {
-                    let key = planned.effect.key();
-                    if keys.get(key.as_bytes())?.is_some() {
-                        continue;
-                    }
-                    let entry = OutboxEntry {
-                        v: OUTBOX_V,
-                        id: *fresh,
-                        key: key.clone(),
-                        effect: planned.effect.clone(),
-                        reason: planned.reason.clone(),
-                        state: EntryState::Pending,
-                        attempts: 0,
-                        next_attempt_at: now,
-                        created_at: now,
-                        last_error: None,
-                        in_flight: None,
-                        priority: Priority::Fresh,
-                    };
-                    outbox.insert(&fresh.to_key(), encode(&entry))?;
-                    keys.insert(key.as_bytes(), &fresh.to_key())?;
-                    touched.push(*fresh);
-                }
+                touched.extend(enqueue_follow_ups(outbox, keys, follow_ups, &fresh, now)?);
                 Ok(touched)
             })
             .map_err(tx_error)?;
@@ -280,11 +246,12 @@ impl Store {
             .collect()
     }
 
-    /// Writes backed-up folder records into `tree` (inside the restore's transaction).
-    pub(super) fn restore_folders(
+    /// Writes folder and pushed records into `tree` (inside a transaction: a step's outcome, or a
+    /// restore).
+    pub(super) fn write_folder_records(
         tree: &sled::transaction::TransactionalTree,
         folders: &[FolderRecord],
-        pushed: &[PushedRecord],
+        pushed: &[&PushedRecord],
     ) -> TxResult<()> {
         for f in folders {
             tree.insert(dir_key(&f.wf_project, f.sub.as_deref()).as_bytes(), encode(f))?;

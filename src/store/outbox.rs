@@ -154,7 +154,61 @@ pub(super) fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
 
+/// Inside a transaction: removes entry `id` and its key (a done entry leaves the outbox).
+pub(super) fn take_entry(
+    outbox: &sled::transaction::TransactionalTree,
+    keys: &sled::transaction::TransactionalTree,
+    id: OutboxId,
+) -> TxResult<()> {
+    if let Some(raw) = outbox.remove(&id.to_key())? {
+        let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+        keys.remove(entry.key.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Inside a transaction: enqueues each of `follow_ups` (fresh work, due `now`) under its id in
+/// `fresh`, unless its key has an entry already. Returns the ids written.
+pub(super) fn enqueue_follow_ups(
+    outbox: &sled::transaction::TransactionalTree,
+    keys: &sled::transaction::TransactionalTree,
+    follow_ups: &[Planned],
+    fresh: &[OutboxId],
+    now: Timestamp,
+) -> TxResult<Vec<OutboxId>> {
+    let mut written = Vec::new();
+    for (planned, fresh) in follow_ups.iter().zip(fresh) {
+        let key = planned.effect.key();
+        if keys.get(key.as_bytes())?.is_some() {
+            continue;
+        }
+        let entry = OutboxEntry {
+            v: OUTBOX_V,
+            id: *fresh,
+            key: key.clone(),
+            effect: planned.effect.clone(),
+            reason: planned.reason.clone(),
+            state: EntryState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            last_error: None,
+            in_flight: None,
+            priority: Priority::Fresh,
+        };
+        outbox.insert(&fresh.to_key(), encode(&entry))?;
+        keys.insert(key.as_bytes(), &fresh.to_key())?;
+        written.push(*fresh);
+    }
+    Ok(written)
+}
+
 impl Store {
+    /// `n` new outbox ids (drawn before a transaction: sled's id generator is not transactional).
+    pub(super) fn fresh_ids(&self, n: usize) -> Result<Vec<OutboxId>, StoreError> {
+        (0..n).map(|_| Ok(OutboxId(self.db.generate_id()?))).collect()
+    }
+
     pub fn outbox_entry(&self, id: OutboxId) -> Result<Option<OutboxEntry>, StoreError> {
         self.outbox
             .get(id.to_key())?

@@ -4,8 +4,7 @@
 //! of the entry that made it, and with the entries that follow it (the approval request), in one
 //! transaction.
 
-use super::outbox::{abort, tx_error, TxResult};
-use super::records::{EntryState, OutboxEntry, Priority, OUTBOX_V};
+use super::outbox::{abort, enqueue_follow_ups, take_entry, tx_error, TxResult};
 use super::{decode, encode, Record, Store, StoreError};
 use crate::config::ApprovalSystem;
 use crate::core::mirror_plan::Planned;
@@ -104,34 +103,19 @@ impl Store {
         follow_ups: &[Planned],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let fresh: Vec<OutboxId> = follow_ups
-            .iter()
-            .map(|_| Ok(OutboxId(self.db.generate_id()?)))
-            .collect::<Result<_, StoreError>>()?;
+        let fresh = self.fresh_ids(follow_ups.len())?;
         let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
         let touched = trees
             .transaction(|(outbox, keys, submissions)| -> TxResult<Vec<OutboxId>> {
-                let mut touched = vec![id];
-                if let Some(raw) = outbox.remove(&id.to_key())? {
-                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                    keys.remove(entry.key.as_bytes())?;
-                }
+                take_entry(outbox, keys, id)?;
                 // A version recorded already was sent before (again now: a second click), and
                 // its follow-ups were enqueued with its record.
                 if submissions.get(record.version.as_str())?.is_some() {
-                    return Ok(touched);
+                    return Ok(vec![id]);
                 }
                 submissions.insert(record.version.as_str(), encode(record))?;
-                for (planned, fresh) in follow_ups.iter().zip(&fresh) {
-                    let key = planned.effect.key();
-                    if keys.get(key.as_bytes())?.is_some() {
-                        continue;
-                    }
-                    let entry = new_entry(*fresh, planned, now);
-                    outbox.insert(&fresh.to_key(), encode(&entry))?;
-                    keys.insert(key.as_bytes(), &fresh.to_key())?;
-                    touched.push(*fresh);
-                }
+                let mut touched = vec![id];
+                touched.extend(enqueue_follow_ups(outbox, keys, follow_ups, &fresh, now)?);
                 Ok(touched)
             })
             .map_err(tx_error)?;
@@ -195,10 +179,7 @@ impl Store {
         let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
         trees
             .transaction(|(outbox, keys, submissions)| -> TxResult<()> {
-                if let Some(raw) = outbox.remove(&id.to_key())? {
-                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                    keys.remove(entry.key.as_bytes())?;
-                }
+                take_entry(outbox, keys, id)?;
                 for version in versions {
                     update_record(submissions, version, &change)?;
                 }
@@ -222,21 +203,4 @@ fn update_record(
         submissions.insert(version.as_str(), encode(&record))?;
     }
     Ok(())
-}
-
-fn new_entry(id: OutboxId, planned: &Planned, now: Timestamp) -> OutboxEntry {
-    OutboxEntry {
-        v: OUTBOX_V,
-        id,
-        key: planned.effect.key(),
-        effect: planned.effect.clone(),
-        reason: planned.reason.clone(),
-        state: EntryState::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        created_at: now,
-        last_error: None,
-        in_flight: None,
-        priority: Priority::Fresh,
-    }
 }

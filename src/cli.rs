@@ -14,7 +14,7 @@ use crate::telemetry::{self, LogFormat};
 use crate::workfront::access::{self, AccessFetcher};
 use crate::workfront::WorkfrontClient;
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,7 +25,15 @@ use tokio_util::sync::CancellationToken;
 #[command(
     name = "frameio-sync",
     version,
-    about = "Mirrors Adobe Workfront projects into Frame.io"
+    about = "Mirrors Adobe Workfront projects into Frame.io",
+    long_about = "Mirrors every Adobe Workfront project into Frame.io (in the account its group is connected to), \
+adds flagged Workfront users as collaborators, sends Frame.io assets to Workfront for review through \
+Workfront's access rules and brings the decisions back, and pushes Workfront's documents into a one-way \
+folder. Every side effect goes through a durable outbox in the state dir.\n\n\
+Runs as the systemd service frameio-sync.service (`systemctl reload` = full resync; `systemctl stop` = \
+graceful stop). The configuration is TOML, /etc/frameio-sync/config.toml unless --config or \
+FRAMEIO_SYNC_CONFIG says otherwise; secrets live in files it names. At 3 a.m., start with \
+`frameio-sync status`. The whole guide: /usr/share/doc/frameio-sync/README.md."
 )]
 pub struct Cli {
     /// The configuration file.
@@ -109,14 +117,14 @@ pub enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
-    /// Create the Workfront event subscriptions (PROJ and USER; create, update, delete) that
-    /// deliver to this daemon; matching ones are kept.
+    /// Create the Workfront event subscriptions (PROJ and USER; with unified approvals, approval
+    /// updates; with the one-way folder, DOCU) that deliver to this daemon; matching ones are kept.
     Subscribe {
         /// The daemon's public base URL (`/workfront/events` is appended).
         #[arg(long)]
         url: String,
     },
-    /// Delete the PROJ and USER event subscriptions that deliver to this URL.
+    /// Delete this daemon's event subscriptions (PROJ, USER, approval, DOCU) that deliver to this URL.
     Unsubscribe {
         #[arg(long)]
         url: String,
@@ -154,6 +162,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the manual page (roff), generated from these commands: `frameio-sync man | man -l -`;
+    /// with `--dir`, write it and one page per command (`frameio-sync-status.1`, …) there.
+    Man {
+        /// A folder to write every page into, instead of printing the main one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print a completion script for a shell: `frameio-sync completions bash >
+    /// /usr/share/bash-completion/completions/frameio-sync`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +188,16 @@ pub enum OutboxCommand {
     Retry { id: u64 },
     /// Remove an entry for good.
     Drop { id: u64 },
+}
+
+/// Writes `bytes` to stdout; a reader that went away (`| head`) is not an error.
+fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
 }
 
 /// Runs a command. The daemon logs its work at `info`, in the format its configuration asks for
@@ -189,6 +220,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             quiet();
             crate::demo::run().await
+        }
+        Command::Man { dir } => {
+            // Needs no configuration: packaging runs it on the build machine.
+            match dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                    clap_mangen::generate_to(Cli::command(), &dir)
+                        .with_context(|| format!("cannot write the manual pages into {}", dir.display()))?;
+                }
+                None => {
+                    let mut page = Vec::new();
+                    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+                    print_all(&page)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "frameio-sync", &mut script);
+            print_all(&script)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => {
             quiet();

@@ -2,8 +2,8 @@
 //!
 //! Workfront writes two shapes: REST answers use a colon before the milliseconds
 //! (`2017-03-24T17:00:00:000+0400`) and event payloads a dot (`2017-10-06T13:48:07.776-0600`).
-//! Frame.io writes RFC 3339 (`2026-01-02T03:04:05.123456Z`). One lenient parser reads all of them;
-//! the calendar arithmetic is Howard Hinnant's `days_from_civil`, so no date crate is needed.
+//! Frame.io writes RFC 3339 (`2026-01-02T03:04:05.123456Z`). One parser reads all of them: it
+//! checks their shape and hands jiff an RFC 3339 text (the calendar is jiff's).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -53,16 +53,14 @@ impl Timestamp {
     /// `2020-05-13T18:18:37.255Z`: the form Workfront's own sync guide uses in a
     /// `lastUpdateDate_Mod=gte` filter.
     pub fn to_iso_utc(self) -> String {
-        let days = self.0.div_euclid(86_400_000);
-        let ms_of_day = self.0.rem_euclid(86_400_000);
-        let (y, m, d) = civil_from_days(days);
-        let (h, min, s, ms) = (
-            ms_of_day / 3_600_000,
-            ms_of_day / 60_000 % 60,
-            ms_of_day / 1000 % 60,
-            ms_of_day % 1000,
-        );
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
+        // Beyond jiff's range (years -9999 to 9999) a time is clamped to its end: no date either
+        // service writes is out there.
+        let instant = jiff::Timestamp::from_millisecond(self.0).unwrap_or(if self.0 < 0 {
+            jiff::Timestamp::MIN
+        } else {
+            jiff::Timestamp::MAX
+        });
+        instant.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
     }
 }
 
@@ -78,81 +76,59 @@ impl fmt::Debug for Timestamp {
     }
 }
 
+/// Checks the shape the module documentation names (jiff is more lenient: seconds, the offset's
+/// minutes and the offset itself are optional in ISO 8601), makes Workfront's REST fraction
+/// (`:000`) a dot and a missing offset `Z`, then lets jiff read it.
 fn parse(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+    let digits = |from: usize, len: usize| {
+        b.get(from..from + len)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_digit))
     };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
+    let shaped = b.len() >= 19
+        && digits(0, 4)
+        && b[4] == b'-'
+        && digits(5, 2)
+        && b[7] == b'-'
+        && digits(8, 2)
+        && matches!(b[10], b'T' | b' ')
+        && digits(11, 2)
+        && b[13] == b':'
+        && digits(14, 2)
+        && b[16] == b':'
+        && digits(17, 2);
+    if !shaped || !s.is_ascii() {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut millis = 0i64;
-    // Fraction: Workfront REST uses ':', everyone else '.'; Frame.io may send microseconds.
-    if i < b.len() && matches!(b[i], b'.' | b':') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = &s[start..i];
-        if digits.is_empty() {
+    let mut text = String::with_capacity(s.len() + 1);
+    text.push_str(&s[..19]);
+    let mut rest = &s[19..];
+    if let Some(fraction) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('.')) {
+        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
             return None;
         }
-        let first3: String = digits.chars().chain("000".chars()).take(3).collect();
-        millis = first3.parse().ok()?;
+        text.push('.');
+        // jiff reads nanoseconds at most; further digits change nothing at millisecond precision.
+        text.push_str(&fraction[..n.min(9)]);
+        rest = &fraction[n..];
     }
-    let offset_minutes = match &s[i..] {
-        "" | "Z" | "z" => 0,
-        rest => {
-            let sign = match rest.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits: String = rest[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+    match rest {
+        "" | "Z" | "z" => text.push('Z'),
+        offset => {
+            let sign = matches!(offset.as_bytes()[0], b'+' | b'-');
+            let hhmm: String = offset[1..].chars().filter(|c| *c != ':').collect();
+            if !sign || hhmm.len() != 4 || !hhmm.bytes().all(|c| c.is_ascii_digit()) || offset[1..].len() > 5 {
                 return None;
             }
-            let hh: i64 = digits[..2].parse().ok()?;
-            let mm: i64 = digits[2..].parse().ok()?;
-            sign * (hh * 60 + mm)
+            text.push_str(offset);
         }
-    };
-    let days = days_from_civil(year, month, day);
-    let local = ((days * 24 + hour) * 60 + minute) * 60 + second;
-    Some(Timestamp((local - offset_minutes * 60) * 1000 + millis))
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    }
+    let instant: jiff::Timestamp = text.parse().ok()?;
+    // Whole milliseconds, rounded down (before 1970 as after).
+    i64::try_from(instant.as_nanosecond().div_euclid(1_000_000))
+        .ok()
+        .map(Timestamp)
 }
 
 #[cfg(test)]
@@ -174,6 +150,9 @@ mod tests {
         check("2026-01-02T03:04:05+05:30", "2026-01-01T21:34:05.000Z");
         check("2024-02-29T23:59:59:999-0000", "2024-02-29T23:59:59.999Z");
         check("1969-12-31T23:59:59.000Z", "1969-12-31T23:59:59.000Z");
+        check("1969-12-31T23:59:59.9995Z", "1969-12-31T23:59:59.999Z");
+        check("2017-03-24 17:00:00:000+0000", "2017-03-24T17:00:00.000Z");
+        check("2017-03-24T17:00:00", "2017-03-24T17:00:00.000Z");
     }
 
     #[test]
@@ -184,6 +163,10 @@ mod tests {
             "2017-13-01T00:00:00Z",
             "2017-03-24T17:00:00:000+04",
             "2017-03-24T17:00",
+            "2017-02-30T00:00:00Z",
+            "2017-03-24T17:00:00.Z",
+            "2017-03-24T17:00:00+05:3:0",
+            "2017-03-24T17:00:00Z[Europe/Paris]",
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }

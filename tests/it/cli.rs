@@ -384,3 +384,55 @@ async fn the_demo_shows_mirrors_and_the_review_loop_end_to_end() {
         assert!(text.contains(part), "missing {part:?} in:\n{text}");
     }
 }
+
+/// The manual page and the completion scripts come from the commands themselves: every command is
+/// in them, and they need no configuration (packaging runs them on the build machine).
+#[test]
+fn man_and_completions_cover_every_command_without_a_configuration() {
+    use clap::CommandFactory;
+    let commands: Vec<String> = frameio_sync::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    assert!(
+        commands.len() >= 19 && commands.iter().any(|c| c == "register-webhooks"),
+        "{commands:?}"
+    );
+    let man = binary()
+        .args(["--config", "/nonexistent.toml", "man"])
+        .output()
+        .unwrap();
+    assert!(man.status.success(), "{}", String::from_utf8_lossy(&man.stderr));
+    let page = String::from_utf8_lossy(&man.stdout).into_owned();
+    assert!(page.contains(".TH frameio-sync 1"), "{page}");
+    for command in &commands {
+        assert!(
+            page.contains(&format!("frameio\\-sync\\-{}(1)", command.replace('-', "\\-"))),
+            "{command} not in the page"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pages = binary().arg("man").arg("--dir").arg(dir.path()).output().unwrap();
+    assert!(pages.status.success(), "{}", String::from_utf8_lossy(&pages.stderr));
+    for command in &commands {
+        let page = dir.path().join(format!("frameio-sync-{command}.1"));
+        assert!(page.is_file(), "no {}", page.display());
+    }
+    for (shell, registers) in [
+        ("bash", "complete -F _frameio__sync"),
+        ("zsh", "#compdef frameio-sync"),
+        ("fish", "complete -c frameio-sync"),
+    ] {
+        let out = binary().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let script = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(script.contains(registers), "{shell}: {script}");
+        assert!(
+            script.contains("register-webhooks") && script.contains("check-access"),
+            "{shell}"
+        );
+    }
+    let unknown = binary().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("tcsh"));
+}

@@ -53,14 +53,18 @@ impl Timestamp {
     /// `2020-05-13T18:18:37.255Z`: the form Workfront's own sync guide uses in a
     /// `lastUpdateDate_Mod=gte` filter.
     pub fn to_iso_utc(self) -> String {
-        // Beyond jiff's range (years -9999 to 9999) a time is clamped to its end: no date either
-        // service writes is out there.
-        let instant = jiff::Timestamp::from_millisecond(self.0).unwrap_or(if self.0 < 0 {
-            jiff::Timestamp::MIN
-        } else {
-            jiff::Timestamp::MAX
-        });
-        instant.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        // As a civil date-time in UTC (jiff's civil range is years -9999 to 9999 whole; its
+        // instants stop a day short of that). Beyond it a time is clamped to its end: no date
+        // either service writes is out there.
+        let epoch = jiff::civil::date(1970, 1, 1).at(0, 0, 0, 0);
+        let civil = epoch
+            .checked_add(jiff::SignedDuration::from_millis(self.0))
+            .unwrap_or(if self.0 < 0 {
+                jiff::civil::DateTime::MIN
+            } else {
+                jiff::civil::DateTime::MAX
+            });
+        civil.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
     }
 }
 

@@ -145,6 +145,16 @@ pub enum Credential {
     Group(WorkfrontGroupId),
 }
 
+impl Credential {
+    /// A metric label: `default`, or `group:<id>` (never a secret).
+    pub fn label(&self) -> String {
+        match self {
+            Credential::Default => "default".to_owned(),
+            Credential::Group(g) => format!("group:{g}"),
+        }
+    }
+}
+
 impl std::fmt::Display for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -119,6 +119,24 @@ impl Effect {
         }
     }
 
+    /// The kind's name, as persisted (`"kind"`) and as a metric label.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::CreateMirror(_) => "create_mirror",
+            Effect::AddCollaborator(_) => "add_collaborator",
+            Effect::RemoveCollaborator(_) => "remove_collaborator",
+            Effect::AddDocument(_) => "add_document",
+            Effect::AddNote(_) => "add_note",
+            Effect::RenameMirror(_) => "rename_mirror",
+            Effect::WriteLink(_) => "write_link",
+            Effect::RequestApproval(_) => "request_approval",
+            Effect::ShowReview(_) => "show_review",
+            Effect::CopyComment(_) => "copy_comment",
+            Effect::PushDocument(_) => "push_document",
+            Effect::FinishPush(_) => "finish_push",
+        }
+    }
+
     /// See [`Kind::key`].
     pub fn key(&self) -> String {
         self.kind().key()
@@ -246,6 +264,14 @@ impl Engine {
     /// Records `outcome` for `entry`, in one transaction.
     async fn settle(&self, entry: &OutboxEntry, outcome: Outcome) -> Result<(), StoreError> {
         let id = entry.id;
+        let since_enqueued = || Some(entry.created_at.until(self.clock.now()));
+        let (label, latency) = match &outcome {
+            Outcome::Done(_) => ("done", since_enqueued()),
+            Outcome::Retry { .. } => ("retry", None),
+            Outcome::Park { .. } => ("parked", None),
+            Outcome::DeadLetter { .. } => ("dead", since_enqueued()),
+        };
+        self.metrics.effect(entry.effect.name(), label, latency);
         let mut new_mirror = None;
         match outcome {
             Outcome::Done(Produced::Nothing) => self.store.complete(id)?,
@@ -370,6 +396,9 @@ impl Engine {
             Failed::Sending => !err.may_have_acted(),
             Failed::Idempotent => true,
         };
+        if matches!(err, FrameioError::RateLimited { .. }) {
+            self.metrics.rate_limited(credential.label());
+        }
         Ok(match (err.class(), credential) {
             (ErrorClass::Auth, Credential::Group(group)) => {
                 tracing::error!(outbox_id = %entry.id, %group, error = %err, "Frame.io refused the connection's token");
@@ -462,6 +491,23 @@ mod tests {
             kinds.insert(std::mem::discriminant(&effect));
         }
         assert_eq!(kinds.len(), 5, "every kind is covered");
+    }
+
+    #[test]
+    fn each_kind_is_named_as_it_is_persisted() {
+        let note: Effect = serde_json::from_str(
+            r#"{"kind":"add_note","interaction":"i1","wf_project":"p1","wf_user":"u1","user_name":"Ann","asset_name":"a","text":"t"}"#,
+        )
+        .unwrap();
+        assert_eq!(note.name(), "add_note");
+        let create = Effect::CreateMirror(CreateMirror {
+            wf_project: WorkfrontProjectId::new("p1").unwrap(),
+            name: "Spring".into(),
+            target: None,
+            linked: None,
+        });
+        let json = serde_json::to_value(&create).unwrap();
+        assert_eq!(json["kind"], create.name());
     }
 
     #[test]

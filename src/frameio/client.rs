@@ -615,7 +615,15 @@ impl FrameioClient {
             if let Some(body) = &body {
                 request = request.header("content-type", "application/json").body(body.clone());
             }
-            let response = request.send().await.map_err(|e| {
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            crate::metrics::record_request(
+                crate::metrics::System::Frameio,
+                &format!("{method} {bucket}"),
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+                started.elapsed(),
+            );
+            let response = sent.map_err(|e| {
                 self.count_error(None);
                 FrameioError::Transient {
                     endpoint: endpoint.clone(),

@@ -1,11 +1,11 @@
-//! `GET /healthz` and `GET /metrics` (Prometheus text format 0.0.4).
+//! `GET /healthz` and `GET /metrics` (OpenMetrics text, which Prometheus reads).
 
 use super::{authorized, HttpContext, LIVENESS};
-use crate::metrics::EventOutcome;
+use crate::metrics::Scrape;
+use crate::store::EntryState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// 200 while every loop beats and the store can write; 503 naming what is wrong.
@@ -30,7 +30,9 @@ fn unhealthy(loops: &[(&str, std::time::Duration)], storage_failure: Option<&str
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// Prometheus text; with `http.metrics_token_file`, only for `Authorization: Bearer <token>`.
+/// The metrics (`metrics.rs`); with `http.metrics_token_file`, only for `Authorization: Bearer
+/// <token>`. A store that cannot be read (or can no longer write) fails the scrape with 500: never
+/// zeros that look like an idle daemon.
 pub(super) async fn metrics(State(context): State<Arc<HttpContext>>, headers: HeaderMap) -> Response {
     if let Some(token) = &context.metrics_token {
         if !authorized(&headers, token) {
@@ -43,120 +45,59 @@ pub(super) async fn metrics(State(context): State<Arc<HttpContext>>, headers: He
         }
     }
     let engine = &context.engine;
-    let mut out = String::new();
-    let events = engine.metrics.events();
-    metric(
-        &mut out,
-        "frameio_sync_events_received_total",
-        "counter",
-        "Workfront event deliveries, by outcome.",
-    );
-    for outcome in [
-        EventOutcome::Accepted,
-        EventOutcome::Duplicate,
-        EventOutcome::Unauthorized,
-        EventOutcome::TooLarge,
-        EventOutcome::Malformed,
-        EventOutcome::Unavailable,
-    ] {
-        let n = events.get(&outcome).copied().unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "frameio_sync_events_received_total{{outcome=\"{}\"}} {n}",
-            outcome.label()
-        );
-    }
-    metric(
-        &mut out,
-        "frameio_sync_inbox_depth",
-        "gauge",
-        "Events recorded and not yet applied.",
-    );
-    let _ = writeln!(out, "frameio_sync_inbox_depth {}", engine.store.inbox_len());
-    metric(
-        &mut out,
-        "frameio_sync_outbox_entries",
-        "gauge",
-        "Outbox entries, by state.",
-    );
-    let counts = engine.store.outbox_counts().unwrap_or_default();
-    for (state, n) in [
-        ("pending", counts.pending),
-        ("parked", counts.parked),
-        ("dead", counts.dead),
-    ] {
-        let _ = writeln!(out, "frameio_sync_outbox_entries{{state=\"{state}\"}} {n}");
-    }
-    metric(
-        &mut out,
-        "frameio_sync_mirrors",
-        "gauge",
-        "Workfront projects with a mirror.",
-    );
-    let _ = writeln!(out, "frameio_sync_mirrors {}", engine.store.mirror_count());
-    metric(
-        &mut out,
-        "frameio_sync_api_calls_total",
-        "counter",
-        "HTTP requests sent, by system.",
-    );
-    let (workfront_calls, workfront_errors) = engine.workfront_calls();
-    let (frameio_calls, frameio_errors) = engine.frameio_calls();
-    let _ = writeln!(
-        out,
-        "frameio_sync_api_calls_total{{system=\"workfront\"}} {workfront_calls}"
-    );
-    let _ = writeln!(
-        out,
-        "frameio_sync_api_calls_total{{system=\"frameio\"}} {frameio_calls}"
-    );
-    metric(
-        &mut out,
-        "frameio_sync_api_errors_total",
-        "counter",
-        "Failed HTTP requests, by system and status (\"none\": no answer).",
-    );
-    for (system, errors) in [("workfront", workfront_errors), ("frameio", frameio_errors)] {
-        for (status, n) in errors {
-            let _ = writeln!(
-                out,
-                "frameio_sync_api_errors_total{{system=\"{system}\",status=\"{status}\"}} {n}"
-            );
+    match scrape(&engine.store) {
+        Ok(scrape) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            engine.metrics.render(&scrape),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "a /metrics scrape could not read the state store");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the state store cannot be read: {err}\n"),
+            )
+                .into_response()
         }
     }
-    let (syncs, failed, seconds, last) = engine.metrics.syncs();
-    metric(
-        &mut out,
-        "frameio_sync_sync_duration_seconds",
-        "summary",
-        "Workfront syncs (full and polls).",
-    );
-    let _ = writeln!(out, "frameio_sync_sync_duration_seconds_sum {seconds}");
-    let _ = writeln!(out, "frameio_sync_sync_duration_seconds_count {syncs}");
-    metric(
-        &mut out,
-        "frameio_sync_last_sync_duration_seconds",
-        "gauge",
-        "The last sync's duration.",
-    );
-    let _ = writeln!(out, "frameio_sync_last_sync_duration_seconds {last}");
-    metric(
-        &mut out,
-        "frameio_sync_sync_failures_total",
-        "counter",
-        "Syncs that failed.",
-    );
-    let _ = writeln!(out, "frameio_sync_sync_failures_total {failed}");
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        out,
-    )
-        .into_response()
 }
 
-fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// Why a scrape has no figures to give.
+#[derive(Debug, thiserror::Error)]
+enum ScrapeError {
+    #[error("it can no longer write ({0})")]
+    CannotWrite(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What the gauges show, read from the store's index and its parked entries.
+fn scrape(store: &crate::store::Store) -> Result<Scrape, ScrapeError> {
+    if let Some(reason) = store.storage_failure() {
+        return Err(ScrapeError::CannotWrite(reason.to_owned()));
+    }
+    let tally = store.outbox_tally();
+    let mut parked_by_cause = std::collections::BTreeMap::new();
+    for id in &tally.attention {
+        if let Some(entry) = store.outbox_entry(*id)? {
+            if let EntryState::Parked { cause, .. } = &entry.state {
+                *parked_by_cause.entry(cause.label()).or_default() += 1;
+            }
+        }
+    }
+    Ok(Scrape {
+        inbox: store.inbox_len(),
+        mirrors: store.mirror_count(),
+        pending: tally.counts.pending,
+        parked: tally.counts.parked,
+        dead: tally.counts.dead,
+        pending_by_lane: store.pending_by_lane(),
+        parked_by_cause,
+        held_removals: tally.held_removals,
+    })
 }
 
 #[cfg(test)]

@@ -70,7 +70,8 @@ pub fn router(context: Arc<HttpContext>, metrics_apart: bool) -> Router {
         .route("/workfront/events", post(events::receive))
         .route("/frameio/actions", post(actions::receive))
         .route("/frameio/webhooks", post(frameio_webhooks::receive))
-        .layer(axum::middleware::from_fn_with_state(in_flight, shed_over_cap));
+        .layer(axum::middleware::from_fn_with_state(in_flight, shed_over_cap))
+        .layer(axum::middleware::from_fn_with_state(context.clone(), time_answer));
     let probes = if metrics_apart {
         Router::new().route("/healthz", get(metrics::healthz))
     } else {
@@ -130,6 +131,21 @@ async fn shed_over_cap(State(in_flight): State<Arc<Semaphore>>, request: Request
             .into_response();
     };
     next.run(request).await
+}
+
+/// Times each delivery from its arrival to its answer (`frameio_sync_acknowledgement_seconds`),
+/// refusals and sheddings included: what the sender waits.
+async fn time_answer(State(context): State<Arc<HttpContext>>, request: Request, next: Next) -> Response {
+    let endpoint = match request.uri().path() {
+        "/workfront/events" => "workfront_events",
+        "/frameio/actions" => "frameio_actions",
+        "/frameio/webhooks" => "frameio_webhooks",
+        _ => return next.run(request).await,
+    };
+    let arrived = std::time::Instant::now();
+    let response = next.run(request).await;
+    context.engine.metrics.acknowledged(endpoint, arrived.elapsed());
+    response
 }
 
 /// `Authorization: Bearer <token>` or `Authorization: <token>` (Adobe does not document which

@@ -230,6 +230,11 @@ impl Store {
         Ok(self.ready.counts())
     }
 
+    /// Pending entries by lane, from the index: no entry is read.
+    pub fn pending_by_lane(&self) -> std::collections::BTreeMap<String, usize> {
+        self.ready.pending_by_lane()
+    }
+
     /// What `status` needs of the whole outbox, from the index: no entry is read.
     pub fn outbox_tally(&self) -> Tally {
         self.ready.tally()

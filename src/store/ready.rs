@@ -162,6 +162,16 @@ impl ReadyIndex {
         self.inner.lock().expect("ready index lock").by_id.len()
     }
 
+    /// Pending entries by lane (its `Display`).
+    pub(super) fn pending_by_lane(&self) -> std::collections::BTreeMap<String, usize> {
+        let inner = self.inner.lock().expect("ready index lock");
+        let mut lanes = std::collections::BTreeMap::new();
+        for ready in &inner.ordered {
+            *lanes.entry(ready.lane.to_string()).or_default() += 1;
+        }
+        lanes
+    }
+
     pub(super) fn counts(&self) -> OutboxCounts {
         self.inner.lock().expect("ready index lock").totals.counts
     }

@@ -199,6 +199,19 @@ pub enum ParkCause {
     RemovalGuard,
 }
 
+impl ParkCause {
+    /// A metric label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ParkCause::Unroutable => "unroutable",
+            ParkCause::Permanent => "permanent",
+            ParkCause::CredentialRefused { .. } => "credential_refused",
+            ParkCause::NoFrameioUser => "no_frameio_user",
+            ParkCause::RemovalGuard => "removal_guard",
+        }
+    }
+}
+
 impl From<Hold> for ParkCause {
     fn from(hold: Hold) -> Self {
         match hold {

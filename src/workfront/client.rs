@@ -500,7 +500,15 @@ impl WorkfrontClient {
                 (request, Some((ims, token)))
             }
         };
-        let response = request.send().await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        crate::metrics::record_request(
+            crate::metrics::System::Workfront,
+            &endpoint_class(endpoint),
+            sent.as_ref().ok().map(|r| r.status().as_u16()),
+            started.elapsed(),
+        );
+        let response = sent.map_err(|e| {
             self.count_error(None);
             WorkfrontError::Transient {
                 endpoint: endpoint.to_owned(),
@@ -706,6 +714,16 @@ fn user_from_row(row: UserRow, flag_field: &str) -> Option<WorkfrontUser> {
     })
 }
 
+/// An endpoint's class for metrics: its object code (and `/search`), never an id.
+fn endpoint_class(endpoint: &str) -> String {
+    let mut segments = endpoint.split('/');
+    let first = segments.next().unwrap_or_default();
+    match segments.next() {
+        Some("search") => format!("{first}/search"),
+        _ => first.chars().take(40).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,5 +769,13 @@ mod tests {
     fn data_is_returned_from_a_clean_envelope() {
         let data: Vec<u32> = decode("x", StatusCode::OK, br#"{"data":[1,2]}"#).unwrap();
         assert_eq!(data, [1, 2]);
+    }
+
+    #[test]
+    fn endpoint_classes_never_hold_an_id() {
+        assert_eq!(endpoint_class("proj/search"), "proj/search");
+        assert_eq!(endpoint_class("docu/5d0c00000000000000000000000001"), "docu");
+        assert_eq!(endpoint_class("CSTEM/projectGroupStatuses"), "CSTEM");
+        assert_eq!(endpoint_class("upload"), "upload");
     }
 }

@@ -23,6 +23,7 @@ mod ims;
 #[cfg(feature = "powerloss")]
 mod lazyfs;
 mod listener;
+mod metrics;
 mod mirror_e2e;
 mod plan;
 #[cfg(feature = "powerloss")]

@@ -271,8 +271,6 @@ pub enum RateClass {
     MetadataValues,
     /// A file created for upload (`local_upload`), 5 a second: the one-way folder.
     LocalUpload,
-    /// A version stack made or a file moved into one, 10 a minute.
-    VersionStack,
 }
 
 /// The outbox key of a (project, user) pair's collaborator change.

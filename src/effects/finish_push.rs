@@ -11,7 +11,7 @@
 
 use super::push_document::PushDocument;
 use super::{Failed, Kind, Outcome, Produced};
-use crate::core::model::{Lane, RateClass};
+use crate::core::model::Lane;
 use crate::engine::Engine;
 use crate::ids::{FrameioFileId, FrameioVersionStackId, WorkfrontProjectId};
 use crate::store::{OutboxEntry, ParkCause, PushedRecord, StoreError, FOLDER_V};
@@ -83,6 +83,8 @@ impl FinishPush {
     }
 }
 
+/// Not paced as a whole: most finishes only upload (the client paces each request, the stack's
+/// 10 a minute included), and a lane must not wait for the stack limit to send parts.
 impl Kind for FinishPush {
     fn key(&self) -> String {
         format!("{}{}", crate::store::FINISH_KEY_PREFIX, self.push.version)
@@ -98,10 +100,6 @@ impl Kind for FinishPush {
 
     fn lane(&self) -> Lane {
         self.push.lane()
-    }
-
-    fn paced_by(&self) -> Option<RateClass> {
-        Some(RateClass::VersionStack)
     }
 
     fn wf_project(&self) -> Option<&WorkfrontProjectId> {

@@ -134,13 +134,12 @@ pub(super) async fn carry_out(
         };
         if status.complete {
             tracing::info!(outbox_id = %entry.id, %file, document = %payload.document, "found the version's file whole in the folder");
-            return Ok(finish(engine, payload, &folder, made, file, None, placeholders));
+            return Ok(finish(payload, &folder, made, file, None, placeholders));
         }
-        // An empty file from an attempt whose answer was lost (this entry was in flight), or
-        // somebody's unfinished upload: neither is ours to fill.
-        if entry.in_flight.is_some() {
-            placeholders.push(file);
-        }
+        // An empty file from an attempt whose answer was lost (any earlier attempt: a later one
+        // may have cleared the in-flight mark), or an unfinished upload of that name and size in
+        // our folder: none is ours to fill, each is named in the record.
+        placeholders.push(file);
     }
 
     let permit = engine.permit_to_send(entry).await?;
@@ -152,7 +151,7 @@ pub(super) async fn carry_out(
             crate::failpoint::hit(crate::failpoint::AFTER_LOCAL_UPLOAD);
             tracing::info!(outbox_id = %entry.id, file = %upload.file, parts = upload.parts.len(), document = %payload.document, "file created in the folder for upload");
             let file = upload.file.clone();
-            Ok(finish(engine, payload, &folder, made, file, Some(upload), placeholders))
+            Ok(finish(payload, &folder, made, file, Some(upload), placeholders))
         }
         Err(err) => failed(err, Failed::Sending),
     }
@@ -160,7 +159,6 @@ pub(super) async fn carry_out(
 
 /// This step's end: the folders recorded, and the file's `FinishPush` enqueued.
 fn finish(
-    engine: &Engine,
     payload: &PushDocument,
     folder: &str,
     folders: Vec<FolderRecord>,
@@ -168,7 +166,6 @@ fn finish(
     upload: Option<crate::frameio::folder::LocalUpload>,
     placeholders: Vec<FrameioFileId>,
 ) -> Outcome {
-    let _ = engine;
     let next = FinishPush::new(payload, folder, file, upload, placeholders);
     Outcome::Done(Produced::FolderStep {
         folders,

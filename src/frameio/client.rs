@@ -126,7 +126,6 @@ impl FrameioClient {
             RateClass::DeleteProjectUser => BUCKET_PROJECT_USER_DELETE,
             RateClass::MetadataValues => BUCKET_METADATA_VALUES,
             RateClass::LocalUpload => BUCKET_LOCAL_UPLOAD,
-            RateClass::VersionStack => BUCKET_VERSION_STACKS,
         })
     }
 

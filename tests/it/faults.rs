@@ -145,7 +145,8 @@ async fn under_random_faults_the_frameio_state_ends_exactly_as_intended() {
                 && sandbox.frameio_comments(id).len() == 1
         })
     };
-    wait_until("the intended state under faults", Duration::from_secs(300), || {
+    // A condition, not a timing: under a loaded machine (the crash loops beside it) it takes longer.
+    wait_until("the intended state under faults", Duration::from_secs(600), || {
         actual() == intended
             && names_and_links_hold()
             && documents_whole()

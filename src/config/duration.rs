@@ -12,6 +12,20 @@ pub struct NotADuration(String);
 /// could overflow).
 const LONGEST: Duration = Duration::from_secs(10 * 365 * 86_400);
 
+/// A duration field of the raw config, read by humantime: `#[serde(deserialize_with = ...)]`.
+/// The error names the text and gives examples; the TOML layer names the key (`toml_error`).
+pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// [`deserialize`] for an optional key.
+pub(super) fn deserialize_option<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    deserialize(deserializer).map(Some)
+}
+
 /// Parses a human duration.
 pub fn parse_duration(text: &str) -> Result<Duration, NotADuration> {
     let text = text.trim();

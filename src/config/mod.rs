@@ -233,10 +233,10 @@ struct RawCollaborators {
     max_removals: usize,
     #[serde(default = "default_max_removal_percent")]
     max_removal_percent: u32,
-    #[serde(default = "default_directory_refresh")]
-    directory_refresh: String,
-    #[serde(default = "default_missing_user_recheck")]
-    missing_user_recheck: String,
+    #[serde(default = "default_directory_refresh", deserialize_with = "duration::deserialize")]
+    directory_refresh: Duration,
+    #[serde(default = "default_missing_user_recheck", deserialize_with = "duration::deserialize")]
+    missing_user_recheck: Duration,
 }
 
 impl Default for RawCollaborators {
@@ -264,11 +264,11 @@ fn default_max_removals() -> usize {
 fn default_max_removal_percent() -> u32 {
     10
 }
-fn default_directory_refresh() -> String {
-    "10m".into()
+fn default_directory_refresh() -> Duration {
+    Duration::from_secs(600)
 }
-fn default_missing_user_recheck() -> String {
-    "1m".into()
+fn default_missing_user_recheck() -> Duration {
+    Duration::from_secs(60)
 }
 
 #[derive(Deserialize)]
@@ -285,10 +285,10 @@ struct RawWorkfront {
     scopes: Option<String>,
     ims_token_url: Option<String>,
     ims_org_id: Option<String>,
-    #[serde(default = "default_poll_interval")]
-    poll_interval: String,
-    #[serde(default = "default_poll_overlap")]
-    poll_overlap: String,
+    #[serde(default = "default_poll_interval", deserialize_with = "duration::deserialize")]
+    poll_interval: Duration,
+    #[serde(default = "default_poll_overlap", deserialize_with = "duration::deserialize")]
+    poll_overlap: Duration,
     #[serde(default = "default_user_field")]
     frameio_user_field: String,
     link_field: Option<String>,
@@ -304,8 +304,8 @@ struct RawFrameio {
     #[serde(default = "default_frameio_url")]
     base_url: String,
     default: Option<RawFrameioAccount>,
-    #[serde(default = "default_request_timeout")]
-    request_timeout: String,
+    #[serde(default = "default_request_timeout", deserialize_with = "duration::deserialize")]
+    request_timeout: Duration,
 }
 
 impl Default for RawFrameio {
@@ -318,8 +318,8 @@ impl Default for RawFrameio {
     }
 }
 
-fn default_request_timeout() -> String {
-    "45s".into()
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(45)
 }
 
 #[derive(Deserialize)]
@@ -359,8 +359,10 @@ struct RawHttp {
     frameio_action_secret_file: Option<PathBuf>,
     max_connections: Option<usize>,
     max_requests_in_flight: Option<usize>,
-    header_timeout: Option<String>,
-    body_timeout: Option<String>,
+    #[serde(default, deserialize_with = "duration::deserialize_option")]
+    header_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_option")]
+    body_timeout: Option<Duration>,
     metrics_listen: Option<String>,
     metrics_token_file: Option<PathBuf>,
 }
@@ -374,11 +376,11 @@ fn default_workfront_auth() -> String {
 fn default_frameio_auth() -> String {
     "developer_token".into()
 }
-fn default_poll_interval() -> String {
-    "60s".into()
+fn default_poll_interval() -> Duration {
+    Duration::from_secs(60)
 }
-fn default_poll_overlap() -> String {
-    "5m".into()
+fn default_poll_overlap() -> Duration {
+    Duration::from_secs(300)
 }
 fn default_user_field() -> String {
     "DE:Add to projects in Frame.io".into()
@@ -417,7 +419,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     .settings(raw)
 }
 
-/// Turns toml's multi-line error into one line that names the section, the line and the key.
+/// Turns toml's multi-line error into one line that names where it is: the key (`section.key`)
+/// for a value that did not read (a duration, say), else the section and the line.
 fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
     let (section, line) = match err.span() {
         Some(span) => {
@@ -433,6 +436,26 @@ fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
                 .find(|l| l.starts_with('[') && l.ends_with(']'))
                 .unwrap_or("(top level)")
                 .to_owned();
+            // A value's error: the span starts after the `=` of a `key = value` line.
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let line_text = &text[line_start..end];
+            if let Some(eq) = line_text.find('=').filter(|eq| line_start + eq < start) {
+                let key = line_text[..eq].trim().trim_matches('"');
+                let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if simple {
+                    let table = section.trim_start_matches('[').trim_end_matches(']');
+                    let name = if section == "(top level)" {
+                        key.to_owned()
+                    } else {
+                        format!("{table}.{key}")
+                    };
+                    return ConfigError {
+                        path: path.to_owned(),
+                        key: name,
+                        message: err.message().replace('\n', " "),
+                    };
+                }
+            }
             (section, Some(line))
         }
         None => ("(file)".to_owned(), None),
@@ -534,7 +557,7 @@ impl Validator<'_> {
                 ))
             }
         };
-        let poll_interval = self.duration("workfront.poll_interval", &raw.poll_interval)?;
+        let poll_interval = raw.poll_interval;
         if poll_interval < Duration::from_secs(1) {
             return Err(self.err("workfront.poll_interval", "must be at least \"1s\""));
         }
@@ -564,7 +587,7 @@ impl Validator<'_> {
             api_version: raw.api_version,
             auth,
             poll_interval,
-            poll_overlap: self.duration("workfront.poll_overlap", &raw.poll_overlap)?,
+            poll_overlap: raw.poll_overlap,
             frameio_user_field: raw.frameio_user_field,
             link_field: raw.link_field,
             max_in_flight: raw.max_in_flight,
@@ -610,7 +633,7 @@ impl Validator<'_> {
                 })
             }
         };
-        let request_timeout = self.duration("frameio.request_timeout", &raw.request_timeout)?;
+        let request_timeout = raw.request_timeout;
         if request_timeout < Duration::from_secs(1) {
             return Err(self.err("frameio.request_timeout", "must be at least \"1s\""));
         }
@@ -668,10 +691,10 @@ impl Validator<'_> {
                 max_removals: raw.max_removals,
                 max_removal_percent: raw.max_removal_percent,
             },
-            directory_refresh: self.duration("collaborators.directory_refresh", &raw.directory_refresh)?,
+            directory_refresh: raw.directory_refresh,
             missing_user_recheck: {
                 let key = "collaborators.missing_user_recheck";
-                let every = self.duration(key, &raw.missing_user_recheck)?;
+                let every = raw.missing_user_recheck;
                 // A directory read is one or more pages of Frame.io reads (100 a minute per user;
                 // the client paces them, so this only bounds how much of that budget goes here).
                 if every < Duration::from_secs(1) {
@@ -700,13 +723,15 @@ impl Validator<'_> {
                 Some(n) => Err(self.err(key, format!("{n} is out of range; write a number from 1 to 4096"))),
             }
         };
-        let timeout = |key: &str, value: Option<String>, default: Duration| -> Result<Duration, ConfigError> {
-            let Some(text) = value else { return Ok(default) };
-            let value = self.duration(key, &text)?;
+        let timeout = |key: &str, value: Option<Duration>, default: Duration| -> Result<Duration, ConfigError> {
+            let Some(value) = value else { return Ok(default) };
             if value < Duration::from_millis(100) || value > Duration::from_secs(600) {
                 return Err(self.err(
                     key,
-                    format!("{text:?} is out of range; write from \"100ms\" to \"10m\""),
+                    format!(
+                        "\"{}\" is out of range; write from \"100ms\" to \"10m\"",
+                        humantime::format_duration(value)
+                    ),
                 ));
             }
             Ok(value)
@@ -790,10 +815,6 @@ impl Validator<'_> {
             return Err(self.err(key, format!("{value:?} must be an http(s) URL with a host")));
         }
         Ok(url)
-    }
-
-    fn duration(&self, key: &str, value: &str) -> Result<Duration, ConfigError> {
-        parse_duration(value).map_err(|m| self.err(key, m.to_string()))
     }
 
     /// Relative paths are read from the configuration file's folder.

@@ -522,3 +522,22 @@ fn the_one_way_folder_is_off_by_default_and_its_values_are_checked() {
         "unknown field `enable`",
     );
 }
+
+#[test]
+fn durations_are_read_by_humantime_and_a_bad_one_names_its_key() {
+    let fx = Fixture::new();
+    let s = fx.parse(&GOOD.replace("\"30s\"", "\"2h 30min\"")).unwrap();
+    assert_eq!(s.workfront.poll_interval, Duration::from_secs(9000));
+    let http = |line: &str| format!("{GOOD}\n[http]\nlisten = \"127.0.0.1:8787\"\n{line}\n");
+    check_error(&http("body_timeout = \"soon\""), "http.body_timeout", "not a duration");
+    check_error(
+        &http("body_timeout = \"1h\""),
+        "http.body_timeout",
+        "\"1h\" is out of range",
+    );
+    check_error(
+        &GOOD.replace("poll_interval = \"30s\"", "poll_interval = 30"),
+        "workfront.poll_interval",
+        "invalid type",
+    );
+}

@@ -81,11 +81,10 @@ impl Engine {
                 .await?
         };
         pass.documents = documents.len();
-        let mut by_project: HashMap<&WorkfrontProjectId, Vec<crate::core::model::WorkfrontDocument>> = HashMap::new();
+        // Each document's project is one of `ids` (the client keeps only those).
+        let mut by_project: HashMap<WorkfrontProjectId, Vec<crate::core::model::WorkfrontDocument>> = HashMap::new();
         for d in documents {
-            if let Some(m) = open.iter().find(|m| m.wf_project == d.project) {
-                by_project.entry(&m.wf_project).or_default().push(d);
-            }
+            by_project.entry(d.project.clone()).or_default().push(d);
         }
         let (mut pushed, pushed_documents) = self.store.pushed_index()?;
         // A version whose file is created and whose bytes are on their way is not planned again.

@@ -11,8 +11,8 @@
 //!
 //! The payloads are plain data: the core's plans build them and import nothing else from here.
 //! Adding a kind: a module here (payload, `impl Kind`, `carry_out`), its variant in [`Effect`] with
-//! its arms in [`Effect::kind`] and [`Engine::carry_out`], its client call, its sandbox route (see
-//! ARCHITECTURE.md).
+//! its arms in [`Effect::kind`], [`Effect::name`] and [`Engine::carry_out`], its client call, its
+//! sandbox route (see ARCHITECTURE.md).
 
 mod add_collaborator;
 mod add_document;

@@ -241,6 +241,10 @@ impl Metrics {
             last_full_sync: Gauge::default(),
             last_sync_ok: Gauge::default(),
         };
+        // Every delivery outcome from the start, at 0: a rate over an absent series is no rate.
+        for outcome in EventOutcome::ALL {
+            metrics.event_series(outcome);
+        }
         let mut declared = Vec::new();
         let mut r = Declare {
             registry: &mut registry,
@@ -343,20 +347,15 @@ impl Metrics {
     }
 
     pub fn event(&self, outcome: EventOutcome) {
-        self.events
-            .get_or_create(&OutcomeLabels {
-                outcome: outcome.label(),
-            })
-            .inc();
+        self.event_series(outcome).inc();
     }
 
-    /// How many deliveries had `outcome` so far.
-    pub fn events_of(&self, outcome: EventOutcome) -> u64 {
+    fn event_series(&self, outcome: EventOutcome) -> Counter {
         self.events
             .get_or_create(&OutcomeLabels {
                 outcome: outcome.label(),
             })
-            .get()
+            .clone()
     }
 
     /// A sync that started at `started` (Unix milliseconds) succeeded; `full`: a full one.

@@ -161,6 +161,13 @@ pub(super) async fn carry_out(
                 )))
             }
             Err(DocumentDownloadError::Workfront(err)) => return Ok(super::workfront_failed(entry, &err, engine.clock.now())),
+            // No address will appear by retrying (a linked or external document has none).
+            Err(err @ DocumentDownloadError::NoAddress { .. }) => {
+                return Ok(park(format!(
+                    "{err}: Workfront gives no file to copy (a linked or external document?); Frame.io file {} stays empty; drop this entry once the document has a file of its own in Workfront",
+                    payload.file
+                )))
+            }
             Err(err) => return Ok(retry(engine, entry, err.to_string())),
         };
         let parts: Vec<UploadPart> = payload

@@ -21,7 +21,6 @@ use crate::ids::{
 };
 use crate::store::{FolderRecord, OutboxEntry, StoreError, FOLDER_V};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushDocument {
@@ -77,7 +76,7 @@ pub(super) async fn carry_out(
 ) -> Result<Outcome, StoreError> {
     // Pushed, or its file created and its bytes on their way (planned again meanwhile).
     if engine.store.pushed(&payload.document, &payload.version)?.is_some()
-        || engine.store.versions_in_transfer()?.contains(&payload.version)
+        || engine.store.in_transfer(&payload.version)?
     {
         return Ok(Outcome::Done(Produced::Nothing));
     }
@@ -113,21 +112,17 @@ pub(super) async fn carry_out(
             }
         }
     };
-    let claimed: HashSet<String> = engine
-        .store
-        .pushed_all()?
-        .into_iter()
-        .flat_map(|r| std::iter::once(r.file).chain(r.placeholders))
-        .map(|f| f.to_string())
-        .collect();
     let mut placeholders = Vec::new();
     for candidate in files
         .iter()
-        .filter(|f| f.name == payload.file_name && f.size == Some(payload.size) && !claimed.contains(&f.id))
+        .filter(|f| f.name == payload.file_name && f.size == Some(payload.size))
     {
         let Ok(file) = FrameioFileId::new(&candidate.id) else {
             continue;
         };
+        if engine.store.file_claimed(&file)? {
+            continue;
+        }
         let status = match client.upload_status(account, &file).await {
             Ok(status) => status,
             Err(err) => return failed(err, Failed::Looking),

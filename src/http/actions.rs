@@ -18,25 +18,36 @@ use std::time::Duration;
 /// How long the answer may take; Frame.io shows the user an error after its own time limit.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
-pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
-    // The headers are checked before the body is read: a request without a fresh signature costs
-    // no more than its head.
+/// What every signed Frame.io delivery (an action, a webhook) costs before its signature is
+/// verified: the signature headers are checked before the body is read, so a request without a
+/// fresh signature costs no more than its head; then the body, within its size and time. `what`
+/// names the delivery in the log.
+pub(super) async fn signed_body(
+    context: &HttpContext,
+    headers: &HeaderMap,
+    body: Body,
+    what: &str,
+) -> Result<(SignedEnvelope, axum::body::Bytes), Box<Response>> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = crate::timestamp::Timestamp::now().millis() / 1000;
-    let envelope =
-        match SignedEnvelope::from_headers(text("x-frameio-request-timestamp"), text("x-frameio-signature"), now) {
-            Ok(envelope) => envelope,
-            Err(err) => {
-                tracing::warn!(error = %err, "refused a Frame.io action: bad signature headers");
-                return (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response();
-            }
-        };
-    let bytes = match body::read(&headers, body, MAX_ACTION_BODY, context.limits.body_timeout).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            tracing::warn!(?err, "refused a Frame.io action: its body");
-            return err.into_response();
-        }
+    let envelope = SignedEnvelope::from_headers(text("x-frameio-request-timestamp"), text("x-frameio-signature"), now)
+        .map_err(|err| {
+            tracing::warn!(error = %err, "refused a Frame.io {what}: bad signature headers");
+            Box::new((StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response())
+        })?;
+    let bytes = body::read(headers, body, MAX_ACTION_BODY, context.limits.body_timeout)
+        .await
+        .map_err(|err| {
+            tracing::warn!(?err, "refused a Frame.io {what}: its body");
+            Box::new(err.into_response())
+        })?;
+    Ok((envelope, bytes))
+}
+
+pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
+    let (envelope, bytes) = match signed_body(&context, &headers, body, "action").await {
+        Ok(signed) => signed,
+        Err(refused) => return *refused,
     };
     if let Err(err) = check_signature(&context, &envelope, &bytes) {
         tracing::warn!(error = %err, "refused a Frame.io action: bad signature");

@@ -3,8 +3,7 @@
 //! review and copies the new ones to Workfront (level-triggered; the poll does the same). Signed
 //! like custom actions, checked against the stored webhook secrets before the body is trusted.
 
-use super::{body, HttpContext, MAX_ACTION_BODY};
-use crate::frameio::actions::SignedEnvelope;
+use super::HttpContext;
 use crate::store::secret_files::webhook_secrets;
 use axum::body::Body;
 use axum::extract::State;
@@ -20,19 +19,9 @@ struct Delivery {
 }
 
 pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let now = crate::timestamp::Timestamp::now().millis() / 1000;
-    let envelope =
-        match SignedEnvelope::from_headers(text("x-frameio-request-timestamp"), text("x-frameio-signature"), now) {
-            Ok(envelope) => envelope,
-            Err(err) => {
-                tracing::warn!(error = %err, "refused a Frame.io webhook delivery: bad signature headers");
-                return (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response();
-            }
-        };
-    let bytes = match body::read(&headers, body, MAX_ACTION_BODY, context.limits.body_timeout).await {
-        Ok(bytes) => bytes,
-        Err(err) => return err.into_response(),
+    let (envelope, bytes) = match super::actions::signed_body(&context, &headers, body, "webhook delivery").await {
+        Ok(signed) => signed,
+        Err(refused) => return *refused,
     };
     let secrets = webhook_secrets(context.engine.store.dir());
     if !secrets.iter().any(|secret| envelope.verify(secret, &bytes).is_ok()) {

@@ -3,6 +3,8 @@
 //!   found for the project (or one of its tasks' subfolders), found again by this id first;
 //! - `pushed/<document>/<version>`: [`PushedRecord`], a Workfront document version whose file is
 //!   whole in Frame.io (and stacked on the document's previous one);
+//! - `claim/<Frame.io file>`: the version a file (or an empty placeholder) is claimed by, so a
+//!   look-up by name and size asks about each candidate instead of reading every record;
 //! - `report/<wf project>`: [`FolderReport`], what the last pass skipped or found removed, for
 //!   `status` (rewritten each pass; not flushed on its own).
 //!
@@ -125,6 +127,18 @@ impl Store {
         let mut records = self.scan::<PushedRecord>(&format!("pushed/{document}/"))?;
         records.sort_by_key(|r| r.pushed_at);
         Ok(records)
+    }
+
+    /// Whether a pushed version's record claims `file` (as its file, or as an empty placeholder).
+    pub fn file_claimed(&self, file: &FrameioFileId) -> Result<bool, StoreError> {
+        Ok(self.folders.contains_key(claim_key(file).as_bytes())?)
+    }
+
+    /// Whether `version`'s file is created and its bytes on their way (a `FinishPush` entry).
+    pub fn in_transfer(&self, version: &WorkfrontDocumentVersionId) -> Result<bool, StoreError> {
+        Ok(self
+            .outbox_keys
+            .contains_key(format!("{FINISH_KEY_PREFIX}{version}").as_bytes())?)
     }
 
     /// Every pushed version.
@@ -258,7 +272,14 @@ impl Store {
         }
         for p in pushed {
             tree.insert(pushed_key(&p.document, &p.version).as_bytes(), encode(p))?;
+            for file in std::iter::once(&p.file).chain(&p.placeholders) {
+                tree.insert(claim_key(file).as_bytes(), p.version.as_str())?;
+            }
         }
         Ok(())
     }
+}
+
+fn claim_key(file: &FrameioFileId) -> String {
+    format!("claim/{file}")
 }

@@ -3,15 +3,16 @@
 //! the review form (where to, and a message); the submitted form is resolved and gated, and the
 //! user sees the answer's title and description.
 
-use super::{body, HttpContext, MAX_ACTION_BODY};
+use super::body::Bounded;
+use super::HttpContext;
 use crate::engine::{ReviewForm, Submission};
 use crate::frameio::actions::{answer, parse_action, unverified_action_id, SignatureError, SignedEnvelope};
 use crate::store::secret_files::action_secret;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,36 +20,32 @@ use std::time::Duration;
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 /// What every signed Frame.io delivery (an action, a webhook) costs before its signature is
-/// verified: the signature headers are checked before the body is read, so a request without a
-/// fresh signature costs no more than its head; then the body, within its size and time. `what`
-/// names the delivery in the log.
-pub(super) async fn signed_body(
-    context: &HttpContext,
-    headers: &HeaderMap,
-    body: Body,
-    what: &str,
-) -> Result<(SignedEnvelope, axum::body::Bytes), Box<Response>> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let now = crate::timestamp::Timestamp::now().millis() / 1000;
-    let envelope = SignedEnvelope::from_headers(text("x-frameio-request-timestamp"), text("x-frameio-signature"), now)
-        .map_err(|err| {
-            tracing::warn!(error = %err, "refused a Frame.io {what}: bad signature headers");
-            Box::new((StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response())
-        })?;
-    let bytes = body::read(headers, body, MAX_ACTION_BODY, context.limits.body_timeout)
-        .await
-        .map_err(|err| {
-            tracing::warn!(?err, "refused a Frame.io {what}: its body");
-            Box::new(err.into_response())
-        })?;
-    Ok((envelope, bytes))
+/// verified: its signature headers are checked before the body is read, so a request without a
+/// fresh signature costs no more than its head. The envelope goes on to the handler, which
+/// verifies it against the body once [`Bounded`] has read it within its size and time.
+pub(super) async fn signed(mut request: Request, next: Next) -> Response {
+    let checked = {
+        let text = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let now = crate::timestamp::Timestamp::now().millis() / 1000;
+        SignedEnvelope::from_headers(text("x-frameio-request-timestamp"), text("x-frameio-signature"), now)
+    };
+    match checked {
+        Ok(envelope) => {
+            request.extensions_mut().insert(envelope);
+            next.run(request).await
+        }
+        Err(err) => {
+            tracing::warn!(path = request.uri().path(), error = %err, "refused a Frame.io delivery: bad signature headers");
+            (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response()
+        }
+    }
 }
 
-pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
-    let (envelope, bytes) = match signed_body(&context, &headers, body, "action").await {
-        Ok(signed) => signed,
-        Err(refused) => return *refused,
-    };
+pub(super) async fn receive(
+    State(context): State<Arc<HttpContext>>,
+    Extension(envelope): Extension<SignedEnvelope>,
+    Bounded(bytes): Bounded,
+) -> Response {
     if let Err(err) = check_signature(&context, &envelope, &bytes) {
         tracing::warn!(error = %err, "refused a Frame.io action: bad signature");
         return (StatusCode::UNAUTHORIZED, format!("{err}\n")).into_response();

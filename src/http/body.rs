@@ -1,15 +1,23 @@
-//! Reading a request body within a size and a time, before anything in it is trusted.
+//! A request body, bounded before anything in it is trusted: in size by axum's `DefaultBodyLimit`
+//! (set per route by [`bounded`]), and in time by `http.body_timeout` (the [`Bounded`] extractor).
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, StatusCode};
+use super::HttpContext;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Why a body was not read.
+/// Why a body was not read. Its response carries it as an extension, so a middleware can count
+/// the refusal (`events::admit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {
-    /// Announced or found longer than the limit (bytes).
-    TooLarge(usize),
+    /// Longer than the route's limit: announced so (the limit, in bytes, is named), or found so
+    /// while reading.
+    TooLarge(Option<usize>),
     /// Did not arrive within the time (`http.body_timeout`).
     TooSlow(Duration),
     /// The client hung up or sent a broken chunked body.
@@ -18,12 +26,15 @@ pub enum BodyError {
 
 impl IntoResponse for BodyError {
     fn into_response(self) -> Response {
-        match self {
-            BodyError::TooLarge(limit) => (
+        let mut response = match self {
+            BodyError::TooLarge(Some(limit)) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("body over {} KiB\n", limit / 1024),
             )
                 .into_response(),
+            BodyError::TooLarge(None) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body over this endpoint's limit\n").into_response()
+            }
             BodyError::TooSlow(within) => (
                 StatusCode::REQUEST_TIMEOUT,
                 [(header::CONNECTION, "close")],
@@ -34,33 +45,61 @@ impl IntoResponse for BodyError {
             )
                 .into_response(),
             BodyError::Broken => (StatusCode::BAD_REQUEST, "the body was cut off\n").into_response(),
-        }
+        };
+        response.extensions_mut().insert(self);
+        response
     }
 }
 
-/// The body, if it is at most `limit` bytes and arrives `within`. An announced oversize body is
-/// refused without reading any of it.
-pub async fn read(headers: &HeaderMap, body: Body, limit: usize, within: Duration) -> Result<Bytes, BodyError> {
-    let announced = headers
+/// `route`, its body held to `limit` bytes: `DefaultBodyLimit` bounds what the body extractors
+/// read, and a body announced longer (`Content-Length`) is refused before any of it is read,
+/// which the limit alone would find only after reading `limit` bytes. Layered inside the route's
+/// authentication, so an anonymous client learns nothing from a 413.
+pub fn bounded<S>(route: MethodRouter<S>, limit: usize) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    route
+        .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(limit, refuse_announced_oversize))
+        .layer(DefaultBodyLimit::max(limit))
+}
+
+async fn refuse_announced_oversize(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge(limit));
+        tracing::warn!(
+            path = request.uri().path(),
+            announced,
+            limit,
+            "refused a request: its body is announced over the limit"
+        );
+        return BodyError::TooLarge(Some(limit)).into_response();
     }
-    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
-        Err(_) => Err(BodyError::TooSlow(within)),
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(err)) => {
-            // `to_bytes` reports the length limit as an error whose source is LengthLimitError.
-            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-            while let Some(e) = source {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    return Err(BodyError::TooLarge(limit));
-                }
-                source = e.source();
-            }
-            Err(BodyError::Broken)
+    next.run(request).await
+}
+
+/// The whole body, read within `http.body_timeout` and the route's `DefaultBodyLimit`.
+pub struct Bounded(pub Bytes);
+
+impl FromRequest<Arc<HttpContext>> for Bounded {
+    type Rejection = BodyError;
+
+    async fn from_request(request: Request, context: &Arc<HttpContext>) -> Result<Self, BodyError> {
+        let within = context.limits.body_timeout;
+        let path = request.uri().path().to_owned();
+        let read = match tokio::time::timeout(within, Bytes::from_request(request, context)).await {
+            Err(_) => Err(BodyError::TooSlow(within)),
+            Ok(Ok(bytes)) => Ok(Bounded(bytes)),
+            Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(BodyError::TooLarge(None)),
+            Ok(Err(_)) => Err(BodyError::Broken),
+        };
+        if let Err(err) = &read {
+            tracing::warn!(path, ?err, "refused a request: its body");
         }
+        read
     }
 }

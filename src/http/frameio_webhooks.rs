@@ -3,12 +3,14 @@
 //! review and copies the new ones to Workfront (level-triggered; the poll does the same). Signed
 //! like custom actions, checked against the stored webhook secrets before the body is trusted.
 
+use super::body::Bounded;
 use super::HttpContext;
+use crate::frameio::actions::SignedEnvelope;
 use crate::store::secret_files::webhook_secrets;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -18,11 +20,12 @@ struct Delivery {
     kind: String,
 }
 
-pub(super) async fn receive(State(context): State<Arc<HttpContext>>, headers: HeaderMap, body: Body) -> Response {
-    let (envelope, bytes) = match super::actions::signed_body(&context, &headers, body, "webhook delivery").await {
-        Ok(signed) => signed,
-        Err(refused) => return *refused,
-    };
+/// Behind `actions::signed` (the signature headers) and `body::bounded`.
+pub(super) async fn receive(
+    State(context): State<Arc<HttpContext>>,
+    Extension(envelope): Extension<SignedEnvelope>,
+    Bounded(bytes): Bounded,
+) -> Response {
     let secrets = webhook_secrets(context.engine.store.dir());
     if !secrets.iter().any(|secret| envelope.verify(secret, &bytes).is_ok()) {
         tracing::warn!("refused a Frame.io webhook delivery: its signature matches no stored webhook secret");

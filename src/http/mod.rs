@@ -67,9 +67,20 @@ pub struct HttpContext {
 pub fn router(context: Arc<HttpContext>, metrics_apart: bool) -> Router {
     let in_flight = Arc::new(Semaphore::new(context.limits.max_requests));
     let work = Router::new()
-        .route("/workfront/events", post(events::receive))
-        .route("/frameio/actions", post(actions::receive))
-        .route("/frameio/webhooks", post(frameio_webhooks::receive))
+        .route(
+            "/workfront/events",
+            body::bounded(post(events::receive), MAX_BODY)
+                .layer(axum::middleware::from_fn_with_state(context.clone(), events::admit)),
+        )
+        .route(
+            "/frameio/actions",
+            body::bounded(post(actions::receive), MAX_ACTION_BODY).layer(axum::middleware::from_fn(actions::signed)),
+        )
+        .route(
+            "/frameio/webhooks",
+            body::bounded(post(frameio_webhooks::receive), MAX_ACTION_BODY)
+                .layer(axum::middleware::from_fn(actions::signed)),
+        )
         .layer(axum::middleware::from_fn_with_state(in_flight, shed_over_cap))
         .layer(axum::middleware::from_fn_with_state(context.clone(), time_answer));
     let probes = if metrics_apart {

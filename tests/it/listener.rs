@@ -233,6 +233,31 @@ async fn an_action_without_a_fresh_signature_is_refused_before_its_body_is_read(
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_event_body_that_outgrows_the_limit_is_refused_and_counted() {
+    let app = app_with(ListenerLimits::default(), |_| {}).await;
+    // No Content-Length to refuse it by: the body is read up to 1 MiB and refused there.
+    let mut chunked = connect(&app).await;
+    let head = format!(
+        "POST /workfront/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    chunked.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+    for _ in 0..17 {
+        // The answer may come (and the connection close) before the last chunks are taken.
+        if chunked.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let answer = read_head(&mut chunked).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let (_, metrics) = get(&format!("{}/metrics", app.http_url()), None).await;
+    assert!(
+        metrics.contains("frameio_sync_events_received_total{outcome=\"rejected_too_large\"} 1"),
+        "{metrics}"
+    );
+}
+
 /// The answer's head and what of its body came with it; it must come without the client
 /// sending anything more.
 async fn read_head(stream: &mut TcpStream) -> String {

@@ -53,14 +53,15 @@ impl IntoResponse for BodyError {
 
 /// `route`, its body held to `limit` bytes: `DefaultBodyLimit` bounds what the body extractors
 /// read, and a body announced longer (`Content-Length`) is refused before any of it is read,
-/// which the limit alone would find only after reading `limit` bytes. Layered inside the route's
-/// authentication, so an anonymous client learns nothing from a 413.
+/// which the limit alone would find only after reading `limit` bytes. The route's credential
+/// check wraps this (`events::admit`, `actions::signed`), so a request without one is refused
+/// before its size is looked at.
 pub fn bounded<S>(route: MethodRouter<S>, limit: usize) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     route
-        .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(limit, refuse_announced_oversize))
+        .route_layer(axum::middleware::from_fn_with_state(limit, refuse_announced_oversize))
         .layer(DefaultBodyLimit::max(limit))
 }
 

@@ -70,16 +70,17 @@ pub fn router(context: Arc<HttpContext>, metrics_apart: bool) -> Router {
         .route(
             "/workfront/events",
             body::bounded(post(events::receive), MAX_BODY)
-                .layer(axum::middleware::from_fn_with_state(context.clone(), events::admit)),
+                .route_layer(axum::middleware::from_fn_with_state(context.clone(), events::admit)),
         )
         .route(
             "/frameio/actions",
-            body::bounded(post(actions::receive), MAX_ACTION_BODY).layer(axum::middleware::from_fn(actions::signed)),
+            body::bounded(post(actions::receive), MAX_ACTION_BODY)
+                .route_layer(axum::middleware::from_fn(actions::signed)),
         )
         .route(
             "/frameio/webhooks",
             body::bounded(post(frameio_webhooks::receive), MAX_ACTION_BODY)
-                .layer(axum::middleware::from_fn(actions::signed)),
+                .route_layer(axum::middleware::from_fn(actions::signed)),
         )
         .layer(axum::middleware::from_fn_with_state(in_flight, shed_over_cap))
         .layer(axum::middleware::from_fn_with_state(context.clone(), time_answer));

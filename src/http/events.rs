@@ -1,6 +1,6 @@
 //! `POST /workfront/events`: authenticate ([`admit`]), bound ([`super::body`]), parse, record
 //! durably, answer. Every answer carries its [`EventOutcome`], and `admit` counts it: one place
-//! for `frameio_sync_events_total`, whichever layer answered.
+//! for `frameio_sync_events_received_total`, whichever layer answered.
 
 use super::body::{BodyError, Bounded};
 use super::intake::Outcome;

@@ -404,13 +404,8 @@ async fn move_file(
     if !caller.reaches(&account) {
         return errors(StatusCode::NOT_FOUND, "no such file");
     }
-    let old_stack = state.files.get(&file).and_then(|f| f.stack.clone());
-    if let Some(old) = old_stack {
-        if let Some(files) = state.stacks.get_mut(&old) {
-            files.retain(|f| *f != file);
-        }
-    }
-    if state.stacks.contains_key(&parent) {
+    let into_stack = state.stacks.contains_key(&parent);
+    if into_stack {
         let same_project = state.stacks[&parent]
             .first()
             .and_then(|f| state.files.get(f))
@@ -418,6 +413,17 @@ async fn move_file(
         if !same_project {
             return errors(StatusCode::UNPROCESSABLE_ENTITY, "the stack is in another project");
         }
+    } else if folder_project(&state, &caller, &account, &parent).as_deref() != Some(project.as_str()) {
+        return errors(StatusCode::NOT_FOUND, "no such folder or version stack");
+    }
+    // Checked: out of its old stack, if it was in one.
+    let old_stack = state.files.get(&file).and_then(|f| f.stack.clone());
+    if let Some(old) = old_stack {
+        if let Some(files) = state.stacks.get_mut(&old) {
+            files.retain(|f| *f != file);
+        }
+    }
+    if into_stack {
         // Where a moved-in file lands is not documented: on top, or (`set_stack_move_to_bottom`)
         // at the bottom.
         let bottom = state.stack_move_to_bottom;
@@ -428,12 +434,10 @@ async fn move_file(
             files.push(file.clone());
         }
         state.files.get_mut(&file).expect("checked").stack = Some(parent.clone());
-    } else if folder_project(&state, &caller, &account, &parent).as_deref() == Some(project.as_str()) {
+    } else {
         let f = state.files.get_mut(&file).expect("checked");
         f.stack = None;
         f.folder = (!parent.starts_with("f-")).then(|| parent.clone());
-    } else {
-        return errors(StatusCode::NOT_FOUND, "no such folder or version stack");
     }
     let data = json!({ "id": file, "type": "file", "parent_id": parent, "project_id": project });
     (out, Json(json!({ "data": data }))).into_response()

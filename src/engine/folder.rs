@@ -10,7 +10,7 @@ use crate::core::folder_plan::{plan_folder, status_counts, FolderRules, OpenProj
 use crate::core::model::WorkfrontProject;
 use crate::ids::{WorkfrontGroupId, WorkfrontProjectId};
 use crate::store::{FolderReport, Priority, Recording, FOLDER_V};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A project's status as the sync read it: what the folder pass decides on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,11 +63,20 @@ impl Engine {
             .into_iter()
             .map(|m| (m.wf_project.clone(), m))
             .collect();
+        let wanted = &self.folder.statuses;
         let mut open = Vec::new();
+        // Groups whose statuses could not be read in this pass: asked once, not once a project.
+        let mut unreadable = HashSet::new();
         for p in projects {
             let Some(mirror) = mirrors.get(&p.id) else { continue };
-            let equates = self.equates_with(p).await;
-            if status_counts(p.status.as_deref(), equates.as_deref(), &self.folder.statuses) {
+            // A status wanted by its own code needs no look at its group's statuses.
+            let counts = status_counts(p.status.as_deref(), None, wanted)
+                || status_counts(
+                    p.status.as_deref(),
+                    self.equates_with(p, &mut unreadable).await.as_deref(),
+                    wanted,
+                );
+            if counts {
                 open.push(mirror);
             }
         }
@@ -96,6 +105,8 @@ impl Engine {
         };
         let empty = BTreeMap::new();
         let mut planned = Vec::new();
+        // The last pass's reports: each is written again only when it changed.
+        let mut before: HashMap<WorkfrontProjectId, FolderReport> = self.store.folder_reports()?.into_iter().collect();
         let mut reports = Vec::new();
         for mirror in &open {
             let plan = plan_folder(
@@ -118,21 +129,18 @@ impl Engine {
                 tracing::info!(wf_project = %r.wf_project, document = %r.document, name = %r.name, "a document pushed to the one-way folder is gone from Workfront; its Frame.io file stays");
             }
             planned.extend(plan.enqueue);
-            reports.push((
-                mirror.wf_project.clone(),
-                FolderReport {
-                    v: FOLDER_V,
-                    skipped: plan.skipped,
-                    removed: plan.removed,
-                },
-            ));
-        }
-        // Projects no longer open keep no report.
-        for (project, _) in self.store.folder_reports()? {
-            if !open.iter().any(|m| m.wf_project == project) {
-                reports.push((project, FolderReport::default()));
+            let report = FolderReport {
+                v: FOLDER_V,
+                skipped: plan.skipped,
+                removed: plan.removed,
+            };
+            let was = before.remove(&mirror.wf_project).unwrap_or_default();
+            if report.skipped != was.skipped || report.removed != was.removed {
+                reports.push((mirror.wf_project.clone(), report));
             }
         }
+        // Projects no longer open keep no report.
+        reports.extend(before.into_keys().map(|project| (project, FolderReport::default())));
         self.store.record_folder_reports(&reports)?;
         if !planned.is_empty() {
             // Bulk transfers: mirrors, collaborators and the review loop go ahead of them in their
@@ -169,8 +177,15 @@ impl Engine {
     /// The system status `project`'s status equates with, from its group's statuses (read once
     /// per group until the next full sync). A status not listed, or a group whose statuses cannot
     /// be read now, equates with nothing but itself.
-    async fn equates_with(&self, project: &ProjectStatus) -> Option<String> {
+    async fn equates_with(
+        &self,
+        project: &ProjectStatus,
+        unreadable: &mut HashSet<WorkfrontGroupId>,
+    ) -> Option<String> {
         let (status, group) = (project.status.as_ref()?, project.group.as_ref()?);
+        if unreadable.contains(group) {
+            return None;
+        }
         let cached = self
             .group_statuses
             .lock()
@@ -191,6 +206,7 @@ impl Engine {
             }
             Err(err) => {
                 tracing::warn!(%group, error = %err, "could not read the group's project statuses; its custom statuses count as themselves until the next pass");
+                unreadable.insert(group.clone());
                 None
             }
         }

@@ -1,14 +1,13 @@
 //! Collaborators (F3–F5): the users as last read, what this daemon added to which mirror, and the
 //! Frame.io account directories.
 
-use super::outbox::{abort, tx_error, TxResult};
+use super::outbox::{abort, TxResult};
 use super::records::{CollaboratorRecord, DirectoryRecord, EntryState, OutboxEntry, ParkCause, UserRecord, USER_V};
 use super::{decode, encode, Store, StoreError};
 use crate::core::collaborator_plan::{Managed, Pair};
 use crate::core::model::WorkfrontUser;
 use crate::ids::{FrameioAccountId, FrameioUserId, OutboxId, WorkfrontProjectId, WorkfrontUserId};
 use crate::timestamp::Timestamp;
-use sled::Transactional;
 use std::collections::HashMap;
 
 /// What the plan needs of each record.
@@ -121,54 +120,42 @@ impl Store {
         arrival: Arrival,
     ) -> Result<(), StoreError> {
         let key = pair_key(&(base.wf_project.clone(), base.wf_user.clone()));
-        let result = (&self.outbox, &self.outbox_keys, &self.collaborators).transaction(
-            |(outbox, keys, collaborators)| -> TxResult<()> {
-                remove_entry(outbox, keys, id)?;
-                // The request was carried out, so the record is written even if a plan cancelled
-                // the entry meanwhile: the user is on the mirror, and we put them there.
-                let mut record = match collaborators.get(key.as_bytes())? {
-                    Some(raw) => decode::<CollaboratorRecord>("collaborators", &key, &raw).map_err(abort)?,
-                    None => base.clone(),
-                };
-                record.email = base.email.clone();
-                let list = match arrival {
-                    Arrival::Added => &mut record.added,
-                    Arrival::Present => &mut record.present,
-                };
-                if !list.contains(frameio_user) {
-                    list.push(frameio_user.clone());
-                }
-                collaborators.insert(key.as_bytes(), encode(&record))?;
-                Ok(())
-            },
-        );
-        result.map_err(tx_error)?;
-        self.reindex(id);
-        Ok(())
+        // The request was carried out, so the record is written even if a plan cancelled the
+        // entry meanwhile: the user is on the mirror, and we put them there.
+        self.complete_in(id, &self.collaborators, |collaborators| -> TxResult<()> {
+            let mut record = match collaborators.get(key.as_bytes())? {
+                Some(raw) => decode::<CollaboratorRecord>("collaborators", &key, &raw).map_err(abort)?,
+                None => base.clone(),
+            };
+            record.email = base.email.clone();
+            let list = match arrival {
+                Arrival::Added => &mut record.added,
+                Arrival::Present => &mut record.present,
+            };
+            if !list.contains(frameio_user) {
+                list.push(frameio_user.clone());
+            }
+            collaborators.insert(key.as_bytes(), encode(&record))?;
+            Ok(())
+        })
     }
 
     /// Records that `removed` are off the mirror and removes the entry, atomically. A record with
     /// no Frame.io user left is deleted: the pair is no longer ours.
     pub fn complete_removal(&self, id: OutboxId, pair: &Pair, removed: &[FrameioUserId]) -> Result<(), StoreError> {
         let key = pair_key(pair);
-        let result = (&self.outbox, &self.outbox_keys, &self.collaborators).transaction(
-            |(outbox, keys, collaborators)| -> TxResult<()> {
-                remove_entry(outbox, keys, id)?;
-                if let Some(raw) = collaborators.get(key.as_bytes())? {
-                    let mut record: CollaboratorRecord = decode("collaborators", &key, &raw).map_err(abort)?;
-                    record.added.retain(|u| !removed.contains(u));
-                    if record.added.is_empty() && record.present.is_empty() {
-                        collaborators.remove(key.as_bytes())?;
-                    } else {
-                        collaborators.insert(key.as_bytes(), encode(&record))?;
-                    }
+        self.complete_in(id, &self.collaborators, |collaborators| -> TxResult<()> {
+            if let Some(raw) = collaborators.get(key.as_bytes())? {
+                let mut record: CollaboratorRecord = decode("collaborators", &key, &raw).map_err(abort)?;
+                record.added.retain(|u| !removed.contains(u));
+                if record.added.is_empty() && record.present.is_empty() {
+                    collaborators.remove(key.as_bytes())?;
+                } else {
+                    collaborators.insert(key.as_bytes(), encode(&record))?;
                 }
-                Ok(())
-            },
-        );
-        result.map_err(tx_error)?;
-        self.reindex(id);
-        Ok(())
+            }
+            Ok(())
+        })
     }
 
     /// Collaborators this daemon added (the mass-removal guard's base).
@@ -222,22 +209,4 @@ impl Store {
         }
         Ok(held.len())
     }
-}
-
-/// Removes an outbox entry and its key inside a transaction. An entry already gone was cancelled
-/// by a plan while its request was under way; the outcome is recorded all the same.
-fn remove_entry(
-    outbox: &sled::transaction::TransactionalTree,
-    keys: &sled::transaction::TransactionalTree,
-    id: OutboxId,
-) -> TxResult<()> {
-    let Some(raw) = outbox.remove(&id.to_key())? else {
-        return Ok(());
-    };
-    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-    // Only this entry's key: a newer entry for the same pair keeps its own.
-    if keys.get(entry.key.as_bytes())?.as_deref() == Some(&id.to_key()[..]) {
-        keys.remove(entry.key.as_bytes())?;
-    }
-    Ok(())
 }

@@ -11,7 +11,7 @@
 //! Written with the outcome of the entry that made them, and with the entries that follow it, in
 //! one transaction.
 
-use super::outbox::{enqueue_follow_ups, take_entry, tx_error, TxResult};
+use super::outbox::TxResult;
 use super::{decode, encode, Record, Store, StoreError};
 use crate::core::folder_plan::{Removed, Skipped};
 use crate::core::mirror_plan::Planned;
@@ -21,7 +21,6 @@ use crate::ids::{
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const FOLDER_V: u32 = 1;
@@ -102,11 +101,7 @@ impl Store {
         wf_project: &WorkfrontProjectId,
         sub: Option<&str>,
     ) -> Result<Option<FolderRecord>, StoreError> {
-        let key = dir_key(wf_project, sub);
-        self.folders
-            .get(key.as_bytes())?
-            .map(|v| decode("folders", &key, &v))
-            .transpose()
+        self.get(&dir_key(wf_project, sub))
     }
 
     /// The record of `version`, if its file is whole in Frame.io.
@@ -115,11 +110,7 @@ impl Store {
         document: &WorkfrontDocumentId,
         version: &WorkfrontDocumentVersionId,
     ) -> Result<Option<PushedRecord>, StoreError> {
-        let key = pushed_key(document, version);
-        self.folders
-            .get(key.as_bytes())?
-            .map(|v| decode("folders", &key, &v))
-            .transpose()
+        self.get(&pushed_key(document, version))
     }
 
     /// The versions of `document` pushed so far, oldest first.
@@ -209,21 +200,10 @@ impl Store {
         follow_ups: &[Planned],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let fresh = self.fresh_ids(follow_ups.len())?;
-        let trees = (&self.outbox, &self.outbox_keys, &self.folders);
-        let touched = trees
-            .transaction(|(outbox, keys, tree)| -> TxResult<Vec<OutboxId>> {
-                take_entry(outbox, keys, id)?;
-                Store::write_folder_records(tree, folders, pushed.as_slice())?;
-                let mut touched = vec![id];
-                touched.extend(enqueue_follow_ups(outbox, keys, follow_ups, &fresh, now)?);
-                Ok(touched)
-            })
-            .map_err(tx_error)?;
-        for id in touched {
-            self.reindex(id);
-        }
-        Ok(())
+        self.complete_in_following(id, &self.folders, follow_ups, now, |tree| {
+            Store::write_folder_records(tree, folders, pushed.as_slice())?;
+            Ok(true)
+        })
     }
 
     /// The versions whose file is created and whose bytes are still on their way (a `FinishPush`
@@ -248,6 +228,13 @@ impl Store {
     /// Every folder record (for backups).
     pub fn folder_records(&self) -> Result<Vec<FolderRecord>, StoreError> {
         self.scan("dir/")
+    }
+
+    fn get<T: Record>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        self.folders
+            .get(key.as_bytes())?
+            .map(|v| decode("folders", key, &v))
+            .transpose()
     }
 
     fn scan<T: Record>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {

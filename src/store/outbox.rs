@@ -154,22 +154,27 @@ pub(super) fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
 
-/// Inside a transaction: removes entry `id` and its key (a done entry leaves the outbox).
-pub(super) fn take_entry(
+/// Inside a transaction: removes entry `id` (a done entry leaves the outbox) and its key, the
+/// key only while it names this entry (a newer entry for the same key keeps its own). Whether the
+/// entry was there: one already gone was cancelled by a plan while its request was under way.
+fn take_entry(
     outbox: &sled::transaction::TransactionalTree,
     keys: &sled::transaction::TransactionalTree,
     id: OutboxId,
-) -> TxResult<()> {
-    if let Some(raw) = outbox.remove(&id.to_key())? {
-        let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+) -> TxResult<bool> {
+    let Some(raw) = outbox.remove(&id.to_key())? else {
+        return Ok(false);
+    };
+    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
+    if keys.get(entry.key.as_bytes())?.as_deref() == Some(&id.to_key()[..]) {
         keys.remove(entry.key.as_bytes())?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Inside a transaction: enqueues each of `follow_ups` (fresh work, due `now`) under its id in
 /// `fresh`, unless its key has an entry already. Returns the ids written.
-pub(super) fn enqueue_follow_ups(
+fn enqueue_follow_ups(
     outbox: &sled::transaction::TransactionalTree,
     keys: &sled::transaction::TransactionalTree,
     follow_ups: &[Planned],
@@ -204,8 +209,54 @@ pub(super) fn enqueue_follow_ups(
 }
 
 impl Store {
+    /// Completes entry `id`: removes it and applies `write` (what its effect did) to `tree`, in
+    /// one transaction. An entry already gone (cancelled while its request was under way) is
+    /// completed all the same: its effect happened, and `write` records it.
+    pub(super) fn complete_in<T>(
+        &self,
+        id: OutboxId,
+        tree: &sled::Tree,
+        write: impl Fn(&sled::transaction::TransactionalTree) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
+        let written = (&self.outbox, &self.outbox_keys, tree)
+            .transaction(|(outbox, keys, tree)| {
+                take_entry(outbox, keys, id)?;
+                write(tree)
+            })
+            .map_err(tx_error)?;
+        self.reindex(id);
+        Ok(written)
+    }
+
+    /// [`Store::complete_in`], and, when `write` answers true, `follow_ups` (fresh work, due
+    /// `now`) enqueued in the same transaction unless their keys have entries.
+    pub(super) fn complete_in_following(
+        &self,
+        id: OutboxId,
+        tree: &sled::Tree,
+        follow_ups: &[Planned],
+        now: Timestamp,
+        write: impl Fn(&sled::transaction::TransactionalTree) -> TxResult<bool>,
+    ) -> Result<(), StoreError> {
+        let fresh = self.fresh_ids(follow_ups.len())?;
+        let touched = (&self.outbox, &self.outbox_keys, tree)
+            .transaction(|(outbox, keys, tree)| -> TxResult<Vec<OutboxId>> {
+                take_entry(outbox, keys, id)?;
+                let mut touched = vec![id];
+                if write(tree)? {
+                    touched.extend(enqueue_follow_ups(outbox, keys, follow_ups, &fresh, now)?);
+                }
+                Ok(touched)
+            })
+            .map_err(tx_error)?;
+        for id in touched {
+            self.reindex(id);
+        }
+        Ok(())
+    }
+
     /// `n` new outbox ids (drawn before a transaction: sled's id generator is not transactional).
-    pub(super) fn fresh_ids(&self, n: usize) -> Result<Vec<OutboxId>, StoreError> {
+    fn fresh_ids(&self, n: usize) -> Result<Vec<OutboxId>, StoreError> {
         (0..n).map(|_| Ok(OutboxId(self.db.generate_id()?))).collect()
     }
 
@@ -533,11 +584,9 @@ impl Store {
     pub fn complete_with_mirror(&self, id: OutboxId, record: &MirrorRecord) -> Result<bool, StoreError> {
         let result =
             (&self.outbox, &self.outbox_keys, &self.mirrors).transaction(|(outbox, keys, mirrors)| -> TxResult<bool> {
-                let Some(raw) = outbox.remove(&id.to_key())? else {
+                if !take_entry(outbox, keys, id)? {
                     return Err(abort(StoreError::NoSuchEntry(id)));
-                };
-                let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                keys.remove(entry.key.as_bytes())?;
+                }
                 if mirrors.get(record.wf_project.as_str())?.is_some() {
                     return Ok(false);
                 }
@@ -557,34 +606,20 @@ impl Store {
         wf_project: &WorkfrontProjectId,
         change: &MirrorChange,
     ) -> Result<bool, StoreError> {
-        let result =
-            (&self.outbox, &self.outbox_keys, &self.mirrors).transaction(|(outbox, keys, mirrors)| -> TxResult<bool> {
-                if let Some(raw) = outbox.remove(&id.to_key())? {
-                    let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                    keys.remove(entry.key.as_bytes())?;
-                }
-                let Some(raw) = mirrors.get(wf_project.as_str())? else {
-                    return Ok(false);
-                };
-                let mut record: MirrorRecord = decode("mirrors", wf_project.as_str(), &raw).map_err(abort)?;
-                change.apply(&mut record);
-                mirrors.insert(wf_project.as_str(), encode(&record))?;
-                Ok(true)
-            });
-        let changed = result.map_err(tx_error)?;
-        self.reindex(id);
-        Ok(changed)
+        self.complete_in(id, &self.mirrors, |mirrors| {
+            let Some(raw) = mirrors.get(wf_project.as_str())? else {
+                return Ok(false);
+            };
+            let mut record: MirrorRecord = decode("mirrors", wf_project.as_str(), &raw).map_err(abort)?;
+            change.apply(&mut record);
+            mirrors.insert(wf_project.as_str(), encode(&record))?;
+            Ok(true)
+        })
     }
 
     /// Removes an entry whose effect turned out to be done already.
     pub fn complete(&self, id: OutboxId) -> Result<(), StoreError> {
-        let result = (&self.outbox, &self.outbox_keys).transaction(|(outbox, keys)| -> TxResult<()> {
-            if let Some(raw) = outbox.remove(&id.to_key())? {
-                let entry: OutboxEntry = decode("outbox", &id.to_string(), &raw).map_err(abort)?;
-                keys.remove(entry.key.as_bytes())?;
-            }
-            Ok(())
-        });
+        let result = (&self.outbox, &self.outbox_keys).transaction(|(outbox, keys)| take_entry(outbox, keys, id));
         result.map_err(tx_error)?;
         self.reindex(id);
         Ok(())

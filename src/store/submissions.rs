@@ -4,7 +4,7 @@
 //! of the entry that made it, and with the entries that follow it (the approval request), in one
 //! transaction.
 
-use super::outbox::{abort, enqueue_follow_ups, take_entry, tx_error, TxResult};
+use super::outbox::{abort, tx_error, TxResult};
 use super::{decode, encode, Record, Store, StoreError};
 use crate::config::ApprovalSystem;
 use crate::core::mirror_plan::Planned;
@@ -16,7 +16,6 @@ use crate::ids::{
 };
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 
 pub const SUBMISSION_V: u32 = 1;
 
@@ -103,26 +102,15 @@ impl Store {
         follow_ups: &[Planned],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let fresh = self.fresh_ids(follow_ups.len())?;
-        let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
-        let touched = trees
-            .transaction(|(outbox, keys, submissions)| -> TxResult<Vec<OutboxId>> {
-                take_entry(outbox, keys, id)?;
-                // A version recorded already was sent before (again now: a second click), and
-                // its follow-ups were enqueued with its record.
-                if submissions.get(record.version.as_str())?.is_some() {
-                    return Ok(vec![id]);
-                }
-                submissions.insert(record.version.as_str(), encode(record))?;
-                let mut touched = vec![id];
-                touched.extend(enqueue_follow_ups(outbox, keys, follow_ups, &fresh, now)?);
-                Ok(touched)
-            })
-            .map_err(tx_error)?;
-        for id in touched {
-            self.reindex(id);
-        }
-        Ok(())
+        self.complete_in_following(id, &self.submissions, follow_ups, now, |submissions| {
+            // A version recorded already was sent before (again now: a second click), and its
+            // follow-ups were enqueued with its record.
+            if submissions.get(record.version.as_str())?.is_some() {
+                return Ok(false);
+            }
+            submissions.insert(record.version.as_str(), encode(record))?;
+            Ok(true)
+        })
     }
 
     /// Records what Workfront's approvals say now: each `(version, state, decision)` whose record
@@ -176,18 +164,12 @@ impl Store {
         versions: &[WorkfrontDocumentVersionId],
         change: impl Fn(&mut SubmissionRecord),
     ) -> Result<(), StoreError> {
-        let trees = (&self.outbox, &self.outbox_keys, &self.submissions);
-        trees
-            .transaction(|(outbox, keys, submissions)| -> TxResult<()> {
-                take_entry(outbox, keys, id)?;
-                for version in versions {
-                    update_record(submissions, version, &change)?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)?;
-        self.reindex(id);
-        Ok(())
+        self.complete_in(id, &self.submissions, |submissions| {
+            for version in versions {
+                update_record(submissions, version, &change)?;
+            }
+            Ok(())
+        })
     }
 }
 

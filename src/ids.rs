@@ -144,7 +144,7 @@ string_id!(
     "Frame.io version stack id"
 );
 string_id!(
-    /// A Workfront task (`TASK`) id.
+    /// A Workfront task (`TASK`) id, or an issue's (`OPTASK`): both are object ids of one shape.
     WorkfrontTaskId,
     "Workfront task id"
 );

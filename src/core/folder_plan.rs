@@ -182,8 +182,8 @@ pub fn plan_folder(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::Subfolder;
-    use crate::ids::{FrameioAccountId, FrameioWorkspaceId};
+    use crate::core::model::{HolderKind, Subfolder};
+    use crate::ids::{FrameioAccountId, FrameioWorkspaceId, WorkfrontTaskId};
 
     fn doc(id: &str, version: Option<&str>, size: Option<u64>) -> WorkfrontDocument {
         WorkfrontDocument {
@@ -292,8 +292,8 @@ mod tests {
     fn task_documents_go_to_a_subfolder_only_when_asked() {
         let mut on_task = doc("d1", Some("v1"), Some(10));
         let sub = Subfolder {
-            obj_code: "TASK".into(),
-            id: "t1".into(),
+            obj_code: HolderKind::Task,
+            id: WorkfrontTaskId::new("t1").unwrap(),
             name: "Storyboard".into(),
         };
         on_task.on = Ok(Some(sub.clone()));

@@ -93,10 +93,19 @@ impl std::fmt::Display for WorkfrontObject {
 /// puts its documents in a subfolder named after it. Persisted in outbox entries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Subfolder {
-    /// `TASK` or `OPTASK`.
-    pub obj_code: String,
-    pub id: String,
+    pub obj_code: HolderKind,
+    /// The task's or issue's id.
+    pub id: WorkfrontTaskId,
     pub name: String,
+}
+
+/// What a document hangs on besides its project (Workfront's `docObjCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum HolderKind {
+    #[serde(rename = "TASK")]
+    Task,
+    #[serde(rename = "OPTASK")]
+    Issue,
 }
 
 /// A document on a Workfront project, with its current version, as the one-way folder reads it.

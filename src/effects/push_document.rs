@@ -198,7 +198,19 @@ async fn ensure_folders(
     let top = ensure_one(engine, entry, client, payload, &root, None, &payload.folder, made).await?;
     match &payload.subfolder {
         None => Ok(top),
-        Some(sub) => ensure_one(engine, entry, client, payload, &top, Some(&sub.id), &sub.name, made).await,
+        Some(sub) => {
+            ensure_one(
+                engine,
+                entry,
+                client,
+                payload,
+                &top,
+                Some(sub.id.as_str()),
+                &sub.name,
+                made,
+            )
+            .await
+        }
     }
 }
 

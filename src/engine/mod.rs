@@ -180,16 +180,6 @@ impl Engine {
         workfront_project_url(&self.workfront_web, id)
     }
 
-    /// Workfront requests and failures so far.
-    pub fn workfront_calls(&self) -> (u64, BTreeMap<String, u64>) {
-        (self.workfront.calls(), self.workfront.errors())
-    }
-
-    /// Frame.io requests and failures so far, over every credential's client.
-    pub fn frameio_calls(&self) -> (u64, BTreeMap<String, u64>) {
-        self.routes.calls()
-    }
-
     /// A copy of the routing table.
     pub fn routing(&self) -> Routing {
         self.routes.routing()

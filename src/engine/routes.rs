@@ -11,7 +11,7 @@ use crate::frameio::{FrameioAuth, FrameioClient};
 use crate::ids::WorkfrontGroupId;
 use crate::store::{ConnectionRecord, Store, StoreError};
 use reqwest::Url;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -87,20 +87,6 @@ impl FrameioRoutes {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
         self.inner.write().expect("routes lock")
-    }
-
-    /// Requests and failures so far, over every credential's client.
-    pub fn calls(&self) -> (u64, BTreeMap<String, u64>) {
-        let inner = self.read();
-        let mut errors = BTreeMap::new();
-        let mut calls = 0;
-        for client in inner.clients.values() {
-            calls += client.calls();
-            for (status, n) in client.errors() {
-                *errors.entry(status).or_default() += n;
-            }
-        }
-        (calls, errors)
     }
 
     pub fn routing(&self) -> Routing {

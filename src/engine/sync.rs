@@ -57,8 +57,6 @@ impl Engine {
         if outcome.is_ok() {
             self.metrics
                 .sync_ok(record.started_at.millis(), record.scope == Scope::Full);
-        }
-        if outcome.is_ok() {
             // The review form's tasks: not part of the sync's plan (nor of its figures), so a
             // failure is only logged (the form offers the tasks last read). Read before the sync
             // is recorded, so whoever waits for the record finds them.

@@ -19,8 +19,6 @@ use crate::store::SendPermit;
 use crate::timestamp::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Rate-limit classes. Frame.io limits creates and project-user changes to about 10 a minute and
@@ -58,9 +56,6 @@ pub struct FrameioClient {
     auth: FrameioAuth,
     request_timeout: Duration,
     limiter: RateLimiter,
-    calls: Arc<AtomicU64>,
-    /// Failed requests by HTTP status (`none`: no answer), for `/metrics`.
-    errors: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for FrameioClient {
@@ -91,8 +86,6 @@ impl FrameioClient {
             auth,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             limiter: RateLimiter::default(),
-            calls: Arc::new(AtomicU64::new(0)),
-            errors: Arc::default(),
         }
     }
 
@@ -100,21 +93,6 @@ impl FrameioClient {
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
-    }
-
-    /// Failed requests so far, by HTTP status (`none`: no answer).
-    pub fn errors(&self) -> std::collections::BTreeMap<String, u64> {
-        self.errors.lock().expect("errors lock").clone()
-    }
-
-    fn count_error(&self, status: Option<StatusCode>) {
-        let key = status.map_or_else(|| "none".to_owned(), |s| s.as_u16().to_string());
-        *self.errors.lock().expect("errors lock").entry(key).or_default() += 1;
-    }
-
-    /// HTTP requests sent so far (for sync reports and benchmarks).
-    pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
     }
 
     /// How long a request of `class` would now wait for Frame.io's rate limit (zero: it may go).
@@ -600,7 +578,6 @@ impl FrameioClient {
                 FrameioAuth::ServerToServer(ims) => (ims.access_token().await.map_err(ims_error)?, false),
             };
             self.limiter.acquire(bucket).await;
-            self.calls.fetch_add(1, Ordering::Relaxed);
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
@@ -622,14 +599,11 @@ impl FrameioClient {
                 sent.as_ref().ok().map(|r| r.status().as_u16()),
                 started.elapsed(),
             );
-            let response = sent.map_err(|e| {
-                self.count_error(None);
-                FrameioError::Transient {
-                    endpoint: endpoint.clone(),
-                    status: None,
-                    sent: !(e.is_connect() || e.is_builder()),
-                    detail: answer_body::without_url(&e),
-                }
+            let response = sent.map_err(|e| FrameioError::Transient {
+                endpoint: endpoint.clone(),
+                status: None,
+                sent: !(e.is_connect() || e.is_builder()),
+                detail: answer_body::without_url(&e),
             })?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED && !retried_with_fresh_token {
@@ -639,11 +613,7 @@ impl FrameioClient {
                     continue;
                 }
             }
-            let outcome = self.finish(endpoint, body.as_deref(), status, response, bucket).await;
-            if outcome.is_err() {
-                self.count_error(Some(status));
-            }
-            return outcome;
+            return self.finish(endpoint, body.as_deref(), status, response, bucket).await;
         }
     }
 

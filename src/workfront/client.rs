@@ -51,8 +51,6 @@ pub struct WorkfrontClient {
     user_field: String,
     link_field: Option<String>,
     calls: Arc<AtomicU64>,
-    /// Failed requests by HTTP status (`none`: no answer), for `/metrics`.
-    errors: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for WorkfrontClient {
@@ -102,18 +100,7 @@ impl WorkfrontClient {
             user_field: settings.frameio_user_field.clone(),
             link_field: settings.link_field.clone(),
             calls: Arc::new(AtomicU64::new(0)),
-            errors: Arc::default(),
         }
-    }
-
-    /// Failed requests so far, by HTTP status (`none`: no answer).
-    pub fn errors(&self) -> std::collections::BTreeMap<String, u64> {
-        self.errors.lock().expect("errors lock").clone()
-    }
-
-    pub(super) fn count_error(&self, status: Option<StatusCode>) {
-        let key = status.map_or_else(|| "none".to_owned(), |s| s.as_u16().to_string());
-        *self.errors.lock().expect("errors lock").entry(key).or_default() += 1;
     }
 
     /// HTTP requests sent so far (for sync reports and benchmarks).
@@ -266,11 +253,7 @@ impl WorkfrontClient {
         let endpoint = segments.join("/");
         let url = self.url(segments);
         let (status, body) = self.exchange(Method::GET, url, query, None, &endpoint).await?;
-        let decoded = decode(&endpoint, status, &body);
-        if decoded.is_err() {
-            self.count_error(Some(status));
-        }
-        decoded
+        decode(&endpoint, status, &body)
     }
 
     /// A write (`POST /<endpoint>`) whose answer is in the usual envelope. Not retried: the caller
@@ -297,11 +280,7 @@ impl WorkfrontClient {
         let (status, answer) = self
             .exchange(method.clone(), url, query, body.as_ref(), &endpoint)
             .await?;
-        let decoded = decode(&endpoint, status, &answer);
-        if decoded.is_err() {
-            self.count_error(Some(status));
-        }
-        decoded.map_err(|e| {
+        decode(&endpoint, status, &answer).map_err(|e| {
             e.with_exchange(|| {
                 let fields: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let line = match fields.is_empty() {
@@ -508,13 +487,10 @@ impl WorkfrontClient {
             sent.as_ref().ok().map(|r| r.status().as_u16()),
             started.elapsed(),
         );
-        let response = sent.map_err(|e| {
-            self.count_error(None);
-            WorkfrontError::Transient {
-                endpoint: endpoint.to_owned(),
-                status: None,
-                message: answer_body::without_url(&e),
-            }
+        let response = sent.map_err(|e| WorkfrontError::Transient {
+            endpoint: endpoint.to_owned(),
+            status: None,
+            message: answer_body::without_url(&e),
         })?;
         Ok((response, bearer))
     }

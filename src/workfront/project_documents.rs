@@ -9,8 +9,8 @@
 
 use super::client::WorkfrontClient;
 use super::error::WorkfrontError;
-use crate::core::model::{Subfolder, WorkfrontDocument};
-use crate::ids::{WorkfrontDocumentId, WorkfrontDocumentVersionId, WorkfrontProjectId};
+use crate::core::model::{HolderKind, Subfolder, WorkfrontDocument};
+use crate::ids::{WorkfrontDocumentId, WorkfrontDocumentVersionId, WorkfrontProjectId, WorkfrontTaskId};
 use crate::retry::retry_read;
 use crate::transfer::{Download, TransferError};
 use serde::Deserialize;
@@ -201,24 +201,20 @@ fn document_of(r: DocumentRow, projects: &[WorkfrontProjectId]) -> Option<Workfr
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| obj_id.clone())
     };
+    let holder = |kind, name: Option<NamedRow>, code: &str| match WorkfrontTaskId::new(&obj_id) {
+        Ok(id) => Ok(Some(Subfolder {
+            obj_code: kind,
+            name: holder_name(name),
+            id,
+        })),
+        // An id that could leave its path segment is not a subfolder's.
+        Err(_) => Err(code.to_owned()),
+    };
     let on = match r.obj_code.as_deref() {
         None | Some("PROJ") => Ok(None),
-        Some(code @ "TASK") => Ok(Some(Subfolder {
-            obj_code: code.to_owned(),
-            name: holder_name(r.task),
-            id: obj_id.clone(),
-        })),
-        Some(code @ "OPTASK") => Ok(Some(Subfolder {
-            obj_code: code.to_owned(),
-            name: holder_name(r.issue),
-            id: obj_id.clone(),
-        })),
+        Some("TASK") => holder(HolderKind::Task, r.task, "TASK"),
+        Some("OPTASK") => holder(HolderKind::Issue, r.issue, "OPTASK"),
         Some(other) => Err(other.to_owned()),
-    };
-    let on = match on {
-        // An id that could leave its path segment is not a subfolder's.
-        Ok(Some(sub)) if crate::ids::WorkfrontTaskId::new(&sub.id).is_err() => Err(sub.obj_code),
-        on => on,
     };
     // This daemon's review documents carry `frameio-file:` in extRefID (add_document.rs).
     let ours = r.ext_ref.as_deref().is_some_and(|e| e.starts_with("frameio-file:"));

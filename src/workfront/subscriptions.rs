@@ -126,7 +126,6 @@ impl WorkfrontClient {
     ) -> Result<T, WorkfrontError> {
         let message = || String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
         if !status.is_success() {
-            self.count_error(Some(status));
             let code = status.as_u16();
             return Err(match status {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => WorkfrontError::Auth {

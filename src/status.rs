@@ -66,8 +66,11 @@ pub struct FolderSummary {
     /// Documents pushed before and gone from Workfront: their Frame.io files stay.
     pub removed: Vec<FolderRow>,
     pub removed_total: usize,
-    /// Empty files left in Frame.io by uploads whose answers were lost (safe to delete by hand).
+    /// Empty files left in Frame.io by uploads whose answers were lost (safe to delete by hand;
+    /// at most [`MAX_FOLDER_ROWS`]).
     pub placeholders: Vec<String>,
+    #[serde(default)]
+    pub placeholders_total: usize,
 }
 
 /// One document the folder reports.
@@ -106,16 +109,15 @@ fn add_row(
 impl FolderSummary {
     fn of(store: &Store) -> Result<Self, StoreError> {
         let pushed = store.pushed_all()?;
+        let placeholders = pushed.iter().flat_map(|p| {
+            p.placeholders
+                .iter()
+                .map(move |f| format!("{f} (project {})", p.frameio_project))
+        });
         let mut summary = FolderSummary {
             pushed: pushed.len(),
-            placeholders: pushed
-                .iter()
-                .flat_map(|p| {
-                    p.placeholders
-                        .iter()
-                        .map(|f| format!("{f} (project {})", p.frameio_project))
-                })
-                .collect(),
+            placeholders_total: pushed.iter().map(|p| p.placeholders.len()).sum(),
+            placeholders: placeholders.take(MAX_FOLDER_ROWS).collect(),
             ..Default::default()
         };
         for (_, report) in store.folder_reports()? {
@@ -166,6 +168,13 @@ one-way folder: {} document versions in Frame.io, {} skipped, {} removed in Work
             let _ = writeln!(
                 out,
                 "  empty file left by a lost upload answer: {p} (safe to delete by hand)"
+            );
+        }
+        if self.placeholders_total > self.placeholders.len() {
+            let _ = writeln!(
+                out,
+                "  … and {} more such empty files (the first {MAX_FOLDER_ROWS} are listed)",
+                self.placeholders_total - self.placeholders.len()
             );
         }
     }
